@@ -1,0 +1,139 @@
+// The only module that reads process.env. Everything else receives a Config.
+// Validation runs once at boot and reports every problem at once, naming each
+// variable, so an operator fixes a deployment in one pass instead of several.
+import path from "node:path";
+import { z } from "zod";
+
+const MiB = 1024 * 1024;
+
+/** Empty strings count as unset: `FOO=` in a .env file or compose means "not given". */
+const optionalString = z
+  .string()
+  .trim()
+  .transform((value) => (value === "" ? undefined : value))
+  .optional();
+
+const positiveInt = (fallback: number) =>
+  z
+    .string()
+    .trim()
+    .optional()
+    .transform((value) => (value === undefined || value === "" ? String(fallback) : value))
+    .pipe(z.coerce.number<string>({ error: "must be a number" }).int("must be a whole number").positive("must be greater than 0"));
+
+const booleanFlag = z
+  .enum(["true", "false", "1", "0", ""])
+  .optional()
+  .transform((value) => value === "true" || value === "1");
+
+const httpUrl = z
+  .url({ protocol: /^https?$/, error: "must be an absolute http(s) URL" })
+  .transform((value) => value.replace(/\/+$/, ""));
+
+const envSchema = z.object({
+  NODE_ENV: z.enum(["development", "production", "test"]).default("development"),
+  PORT: z
+    .string()
+    .trim()
+    .default("4000")
+    .pipe(
+      z.coerce
+        .number<string>({ error: "must be a number" })
+        .int("must be a whole number")
+        .min(0, "must be a port number (0-65535)")
+        .max(65535, "must be a port number (0-65535)"),
+    ),
+  HOST: optionalString,
+  DATABASE_URL: z
+    .string()
+    .trim()
+    .optional()
+    .transform((value) => (value === "" ? undefined : value))
+    .pipe(
+      z
+        .url({ protocol: /^postgres(ql)?$/, error: "must be a postgres:// or postgresql:// URL" })
+        .optional(),
+    ),
+  DATA_DIR: z.string().trim().min(1).default("./.data"),
+  DATABASE_POOL_SIZE: positiveInt(10),
+  FASEEH_API_KEY: optionalString,
+  FASEEH_BASE_URL: z.string().trim().default("https://api.faseeh.ai/api/v1").pipe(httpUrl),
+  UPSTREAM_TIMEOUT_MS: positiveInt(60_000),
+  UPSTREAM_CONNECT_TIMEOUT_MS: positiveInt(10_000),
+  MAX_UPLOAD_BYTES: positiveInt(20 * MiB),
+  UPLOAD_DIR: optionalString,
+  SHUTDOWN_GRACE_MS: positiveInt(10_000),
+  LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  GRAPHQL_INTROSPECTION: booleanFlag,
+});
+
+export type Config = Readonly<{
+  env: "development" | "production" | "test";
+  host: string | undefined;
+  port: number;
+  database: Readonly<
+    | { kind: "postgres"; url: string; poolSize: number }
+    | { kind: "embedded"; dataDir: string }
+  >;
+  upstream: Readonly<{
+    apiKey: string | undefined;
+    baseUrl: string;
+    timeoutMs: number;
+    connectTimeoutMs: number;
+  }>;
+  uploads: Readonly<{ maxBytes: number; dir: string | undefined }>;
+  shutdownGraceMs: number;
+  logLevel: z.infer<typeof envSchema>["LOG_LEVEL"];
+  introspection: boolean;
+}>;
+
+/** Thrown when the environment is invalid; `problems` has one line per variable. */
+export class ConfigError extends Error {
+  constructor(readonly problems: readonly string[]) {
+    super(`Invalid configuration:\n${problems.map((line) => `  - ${line}`).join("\n")}`);
+    this.name = "ConfigError";
+  }
+}
+
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => {
+      const name = issue.path.join(".");
+      // Echo the offending value only where it cannot be a secret.
+      const secret = /KEY|SECRET|PASSWORD|DATABASE_URL/.test(name);
+      const value = env[name];
+      const shown = secret || value === undefined ? "" : ` (got ${JSON.stringify(value)})`;
+      return `${name}: ${issue.message}${shown}`;
+    });
+    throw new ConfigError(problems);
+  }
+  const e = parsed.data;
+  const config: Config = {
+    env: e.NODE_ENV,
+    host: e.HOST,
+    port: e.PORT,
+    database: e.DATABASE_URL
+      ? { kind: "postgres", url: e.DATABASE_URL, poolSize: e.DATABASE_POOL_SIZE }
+      : { kind: "embedded", dataDir: path.resolve(e.DATA_DIR) },
+    upstream: {
+      apiKey: e.FASEEH_API_KEY,
+      baseUrl: e.FASEEH_BASE_URL,
+      timeoutMs: e.UPSTREAM_TIMEOUT_MS,
+      connectTimeoutMs: e.UPSTREAM_CONNECT_TIMEOUT_MS,
+    },
+    uploads: { maxBytes: e.MAX_UPLOAD_BYTES, dir: e.UPLOAD_DIR },
+    shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
+    logLevel: e.LOG_LEVEL,
+    introspection: e.GRAPHQL_INTROSPECTION || e.NODE_ENV !== "production",
+  };
+  return deepFreeze(config);
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === "object") {
+    for (const inner of Object.values(value)) deepFreeze(inner);
+    Object.freeze(value);
+  }
+  return value;
+}

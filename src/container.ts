@@ -1,0 +1,51 @@
+// Everything the gateway needs, built once at boot from a Config. Tests build
+// the very same container with another Config (a fresh database, a fake
+// upstream), so what they exercise is what runs in production.
+import type { Config } from "./config.js";
+import { type Database, openDatabase } from "./db/database.js";
+import { migrate } from "./db/migrator.js";
+import { createLogger, type Logger } from "./logger.js";
+import { CatalogService } from "./services/catalog-service.js";
+import { CloneService } from "./services/clone-service.js";
+import { FaseehClient } from "./upstream/faseeh-client.js";
+
+export interface Container {
+  readonly config: Config;
+  readonly logger: Logger;
+  readonly db: Database;
+  readonly faseeh: FaseehClient;
+  readonly catalog: CatalogService;
+  readonly cloning: CloneService;
+  close(): Promise<void>;
+}
+
+export interface ContainerOptions {
+  logger?: Logger;
+}
+
+/** Opens the database, applies pending migrations, and wires the services. */
+export async function createContainer(config: Config, options: ContainerOptions = {}): Promise<Container> {
+  const logger = options.logger ?? createLogger(config);
+  const db = await openDatabase(config, logger);
+  try {
+    await migrate(db, logger);
+  } catch (error) {
+    await db.close().catch(() => undefined);
+    throw error;
+  }
+  const faseeh = new FaseehClient(config.upstream, logger);
+  const catalog = new CatalogService(db.prisma);
+  const cloning = new CloneService(faseeh, catalog, config.uploads, logger);
+  return {
+    config,
+    logger,
+    db,
+    faseeh,
+    catalog,
+    cloning,
+    async close() {
+      await faseeh.close().catch((error: unknown) => logger.warn({ err: String(error) }, "closing upstream pool failed"));
+      await db.close();
+    },
+  };
+}

@@ -1,0 +1,118 @@
+// Opens the catalog database for a Config: a real PostgreSQL server through
+// node-postgres when DATABASE_URL is set, otherwise an embedded PostgreSQL
+// (PGlite, persisted under DATA_DIR) so a fresh checkout runs with no setup.
+// Both paths give the same Prisma client and the same raw SQL runner, which
+// the migrator and the readiness probe use.
+import { mkdirSync } from "node:fs";
+import path from "node:path";
+import { PGlite } from "@electric-sql/pglite";
+import { PrismaPg } from "@prisma/adapter-pg";
+import pg from "pg";
+import { PrismaPGlite } from "pglite-prisma-adapter";
+import type { Config } from "../config.js";
+import { PrismaClient } from "../generated/prisma/client.js";
+import type { Logger } from "../logger.js";
+
+/** Raw SQL access for the migrator: statements on one connection, under a session-wide lock. */
+export interface SqlSession {
+  query<Row extends Record<string, unknown>>(sql: string, params?: unknown[]): Promise<Row[]>;
+  /** Runs a script of several statements (simple query protocol). */
+  exec(sql: string): Promise<void>;
+}
+
+export interface Database {
+  readonly kind: "postgres" | "embedded";
+  readonly prisma: PrismaClient;
+  /** Runs `work` on one dedicated connection (advisory locks are per connection). */
+  withSession<T>(work: (session: SqlSession) => Promise<T>): Promise<T>;
+  /** Cheap round trip used by /readyz. */
+  ping(timeoutMs: number): Promise<void>;
+  close(): Promise<void>;
+}
+
+export async function openDatabase(config: Config, logger: Logger): Promise<Database> {
+  const db = config.database;
+  return db.kind === "postgres" ? openPostgres(db.url, db.poolSize, logger) : openEmbedded(db.dataDir);
+}
+
+function openPostgres(url: string, poolSize: number, logger: Logger): Database {
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: poolSize,
+    connectionTimeoutMillis: 5_000,
+    idleTimeoutMillis: 30_000,
+    // Without this, a query against a server that stops answering waits forever.
+    query_timeout: 30_000,
+  });
+  // An idle client whose server went away emits 'error' on the pool; unhandled,
+  // that would crash the process. The next query reports the outage instead.
+  pool.on("error", (error) => logger.warn({ err: error.message }, "database connection lost"));
+  const prisma = new PrismaClient({ adapter: new PrismaPg(pool) });
+  return {
+    kind: "postgres",
+    prisma,
+    async withSession(work) {
+      const client = await pool.connect();
+      let broken: Error | undefined;
+      try {
+        return await work({
+          async query(sql, params) {
+            return (await client.query(sql, params)).rows;
+          },
+          async exec(sql) {
+            await client.query(sql);
+          },
+        });
+      } catch (error) {
+        broken = error instanceof Error ? error : new Error(String(error));
+        throw error;
+      } finally {
+        // A failed session may hold an aborted transaction or a lock: discard it.
+        client.release(broken);
+      }
+    },
+    async ping(timeoutMs) {
+      await withTimeout(pool.query("SELECT 1"), timeoutMs, "database ping");
+    },
+    async close() {
+      await prisma.$disconnect();
+      await pool.end();
+    },
+  };
+}
+
+async function openEmbedded(dataDir: string): Promise<Database> {
+  const dir = path.join(dataDir, "pglite");
+  mkdirSync(dir, { recursive: true });
+  const pglite = await PGlite.create(dir);
+  const prisma = new PrismaClient({ adapter: new PrismaPGlite(pglite) });
+  const session: SqlSession = {
+    async query(sql, params) {
+      return (await pglite.query(sql, params)).rows as never;
+    },
+    async exec(sql) {
+      await pglite.exec(sql);
+    },
+  };
+  return {
+    kind: "embedded",
+    prisma,
+    // PGlite is a single in-process connection: every session is the same one.
+    withSession: (work) => work(session),
+    async ping() {
+      await pglite.query("SELECT 1");
+    },
+    async close() {
+      await prisma.$disconnect();
+      await pglite.close();
+    },
+  };
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} timed out after ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}

@@ -1,0 +1,16 @@
+// `npm run migrate`: applies pending migrations and exits (the gateway also
+// does this at boot). Prints one JSON line with what it did.
+import { loadConfig } from "../config.js";
+import { createLogger } from "../logger.js";
+import { openDatabase } from "./database.js";
+import { migrate } from "./migrator.js";
+
+const config = loadConfig();
+const logger = createLogger(config);
+const db = await openDatabase(config, logger);
+try {
+  const result = await migrate(db, logger);
+  process.stdout.write(`${JSON.stringify(result)}\n`);
+} finally {
+  await db.close();
+}

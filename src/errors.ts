@@ -1,0 +1,126 @@
+// The closed set of `extensions.code` values this gateway returns, and the
+// one place where failures from other layers (validation, upstream, Prisma)
+// are mapped onto them. The README's error table mirrors ERROR_CODES.
+import { GraphQLError } from "graphql";
+
+export const ERROR_CODES = {
+  // Our own validation of arguments, uploads and cursors (also used by
+  // Apollo for variables that fail to coerce).
+  BAD_USER_INPUT: "The request's arguments are invalid; `extensions.field` names the offending one.",
+  // HTTP-level problems: malformed multipart bodies, missing CSRF preflight header.
+  BAD_REQUEST: "The HTTP request itself is malformed (multipart body, CSRF preflight header).",
+  PAYLOAD_TOO_LARGE: "The request body exceeds a size limit.",
+  GRAPHQL_PARSE_FAILED: "The GraphQL document does not parse.",
+  GRAPHQL_VALIDATION_FAILED: "The GraphQL document does not match the schema.",
+  OPERATION_RESOLUTION_FAILURE: "The request names an operation the document does not contain.",
+  UPSTREAM_NOT_CONFIGURED: "FASEEH_API_KEY is not set, so cloning is disabled.",
+  UPSTREAM_BAD_REQUEST: "Faseeh rejected the request (400/404/422); its errorCode and errorMessage are included.",
+  UPSTREAM_UNAUTHORIZED: "Faseeh refused the gateway's API key (401/403).",
+  INSUFFICIENT_BALANCE: "The Faseeh wallet balance is too low (402).",
+  RATE_LIMITED: "Faseeh is rate limiting (429); `retryAfterSeconds` says when to retry, when known.",
+  UPSTREAM_UNAVAILABLE:
+    "Faseeh failed (5xx), timed out, could not be reached, or answered outside its contract.",
+  DATABASE_UNAVAILABLE: "The catalog database cannot be reached; retry later.",
+  VOICE_NOT_YET_STORED:
+    "Faseeh created the voice (see `voiceId`) but the catalog could not store it yet; it will appear once the database recovers.",
+  SERVICE_UNAVAILABLE: "The gateway is shutting down; retry against another replica or shortly.",
+  INTERNAL_SERVER_ERROR: "An unexpected failure; details are logged, never returned.",
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+export const isErrorCode = (value: unknown): value is ErrorCode =>
+  typeof value === "string" && Object.hasOwn(ERROR_CODES, value);
+
+type Extensions = Record<string, unknown>;
+
+/** A GraphQL error whose code is one of ours; the only kind resolvers throw. */
+export class GatewayError extends GraphQLError {
+  readonly code: ErrorCode;
+
+  constructor(code: ErrorCode, message: string, extensions: Extensions = {}, cause?: unknown) {
+    super(message, { extensions: { ...extensions, code }, originalError: cause instanceof Error ? cause : undefined });
+    this.code = code;
+    this.name = "GatewayError";
+  }
+}
+
+export const badUserInput = (field: string, message: string): GatewayError =>
+  new GatewayError("BAD_USER_INPUT", message, { field });
+
+// ---------------------------------------------------------------------------
+// Upstream (Faseeh) outcomes
+
+export type UpstreamErrorBody = { errorCode?: string | undefined; errorMessage?: string | undefined };
+
+/** Maps an upstream non-2xx answer onto our codes, keeping upstream's own code and message. */
+export function upstreamStatusError(
+  status: number,
+  body: UpstreamErrorBody,
+  retryAfterSeconds?: number,
+): GatewayError {
+  const details: Extensions = {
+    upstreamStatus: status,
+    ...(body.errorCode !== undefined && { upstreamErrorCode: body.errorCode }),
+    ...(body.errorMessage !== undefined && { upstreamErrorMessage: body.errorMessage }),
+  };
+  const said = body.errorMessage ? `: ${body.errorMessage}` : "";
+  if (status === 401 || status === 403) {
+    return new GatewayError(
+      "UPSTREAM_UNAUTHORIZED",
+      `Faseeh refused the gateway's API key (HTTP ${status})${said}. Check FASEEH_API_KEY.`,
+      details,
+    );
+  }
+  if (status === 402) {
+    return new GatewayError("INSUFFICIENT_BALANCE", `Faseeh wallet balance is insufficient${said}.`, details);
+  }
+  if (status === 429) {
+    const when = retryAfterSeconds !== undefined ? ` Retry after ${retryAfterSeconds} s.` : "";
+    return new GatewayError("RATE_LIMITED", `Faseeh is rate limiting requests${said}.${when}`, {
+      ...details,
+      ...(retryAfterSeconds !== undefined && { retryAfterSeconds }),
+    });
+  }
+  if (status >= 400 && status < 500) {
+    return new GatewayError("UPSTREAM_BAD_REQUEST", `Faseeh rejected the clone request (HTTP ${status})${said}.`, details);
+  }
+  return new GatewayError("UPSTREAM_UNAVAILABLE", `Faseeh failed (HTTP ${status})${said}. Try again later.`, details);
+}
+
+export const upstreamUnavailable = (reason: string, cause?: unknown): GatewayError =>
+  new GatewayError("UPSTREAM_UNAVAILABLE", `Faseeh is unavailable: ${reason}. Try again later.`, {}, cause);
+
+// ---------------------------------------------------------------------------
+// Database (Prisma and drivers)
+
+const CONNECTION_FAILURE =
+  /ECONNREFUSED|ECONNRESET|ETIMEDOUT|ENOTFOUND|EPIPE|Connection terminated|Can't reach database|connection (?:is )?closed|terminating connection|the database system is (?:starting up|shutting down)|Client has encountered a connection error|timeout exceeded when trying to connect|Connection ended|server closed the connection/i;
+
+/**
+ * Whether an error means "the database is not reachable" rather than "this
+ * query is wrong". Prisma 7 surfaces driver-adapter failures with several
+ * shapes (P1001/P1017/P2024 codes, DriverAdapterError, raw pg errors), so both
+ * the code and the message chain are checked.
+ */
+export function isDatabaseUnavailable(error: unknown): boolean {
+  for (let current: unknown = error, depth = 0; current && depth < 5; depth++) {
+    if (typeof current !== "object") break;
+    const { code, message, name, cause } = current as { code?: unknown; message?: unknown; name?: unknown; cause?: unknown };
+    if (typeof code === "string" && /^(P1001|P1002|P1008|P1017|P2024|57P01|57P02|57P03|08\d{3})$/.test(code)) return true;
+    if (name === "PrismaClientInitializationError") return true;
+    if (typeof message === "string" && CONNECTION_FAILURE.test(message)) return true;
+    current = cause;
+  }
+  return false;
+}
+
+export const databaseUnavailable = (cause?: unknown): GatewayError =>
+  new GatewayError("DATABASE_UNAVAILABLE", "The voice catalog database is unavailable. Try again shortly.", {}, cause);
+
+/** Re-throws database connection failures as DATABASE_UNAVAILABLE; anything else unchanged. */
+export function mapDatabaseError(error: unknown): never {
+  if (error instanceof GatewayError) throw error;
+  if (isDatabaseUnavailable(error)) throw databaseUnavailable(error);
+  throw error;
+}

@@ -1,0 +1,343 @@
+import type { GraphQLResolveInfo, GraphQLScalarType, GraphQLScalarTypeConfig } from 'graphql';
+import type { VoiceRecord, VoicePage } from '../services/catalog-service.js';
+import type { GatewayContext } from '../context.js';
+export type Maybe<T> = T | null;
+export type InputMaybe<T> = Maybe<T>;
+export type Omit<T, K extends keyof T> = Pick<T, Exclude<keyof T, K>>;
+export type RequireFields<T, K extends keyof T> = Omit<T, K> & { [P in K]-?: NonNullable<T[P]> };
+/** All built-in and custom scalars, mapped to their actual values */
+export type Scalars = {
+  ID: { input: string; output: string; }
+  String: { input: string; output: string; }
+  Boolean: { input: boolean; output: boolean; }
+  Int: { input: number; output: number; }
+  Float: { input: number; output: number; }
+  /** An ISO-8601 date-time in UTC, e.g. 2026-11-26T10:15:30.000Z. */
+  DateTime: { input: Date; output: Date; }
+  /** A file sent with the GraphQL multipart request spec (https://github.com/jaydenseric/graphql-multipart-request-spec). */
+  Upload: { input: Promise<import('graphql-upload-minimal').FileUpload>; output: Promise<import('graphql-upload-minimal').FileUpload>; }
+};
+
+export type CloneVoiceInput = {
+  /** e.g. "middle", "elderly". */
+  age?: InputMaybe<Scalars['String']['input']>;
+  /** An absolute http(s) URL of an avatar image. */
+  avatarUrl?: InputMaybe<Scalars['String']['input']>;
+  description?: InputMaybe<Scalars['String']['input']>;
+  /** Dialects, e.g. ["najdi", "hijazi"] (sent comma-separated). */
+  dialects?: InputMaybe<Array<Scalars['String']['input']>>;
+  /** e.g. "male", "female". */
+  gender?: InputMaybe<Scalars['String']['input']>;
+  /** Language codes, e.g. ["ar", "en"] (sent comma-separated). */
+  languages?: InputMaybe<Array<Scalars['String']['input']>>;
+  /** The Faseeh model to clone with. */
+  model: Scalars['String']['input'];
+  name: Scalars['String']['input'];
+  /** The original audio used for the preview (sent as reference_audio_file). */
+  referenceAudioFile: Scalars['Upload']['input'];
+  /** 0..1: higher values give more consistent output. */
+  stability: Scalars['Float']['input'];
+  /** The text used to generate the preview. */
+  text: Scalars['String']['input'];
+  /** The generated preview audio (sent to Faseeh as voice_file). */
+  voiceFile: Scalars['Upload']['input'];
+};
+
+export type CloneVoicePayload = {
+  __typename?: 'CloneVoicePayload';
+  /** The new voice, as stored in the catalog. */
+  voice: Voice;
+};
+
+export type Mutation = {
+  __typename?: 'Mutation';
+  /**
+   * Clones a voice with Faseeh and stores it in the catalog. Send as a GraphQL
+   * multipart request with the header `Apollo-Require-Preflight: true`.
+   * Nothing is stored when cloning fails.
+   */
+  cloneVoice: CloneVoicePayload;
+};
+
+
+export type MutationCloneVoiceArgs = {
+  input: CloneVoiceInput;
+};
+
+export type PageInfo = {
+  __typename?: 'PageInfo';
+  endCursor?: Maybe<Scalars['String']['output']>;
+  hasNextPage: Scalars['Boolean']['output'];
+  hasPreviousPage: Scalars['Boolean']['output'];
+  startCursor?: Maybe<Scalars['String']['output']>;
+};
+
+export type Query = {
+  __typename?: 'Query';
+  /** One voice by Faseeh's record `id` or by its `voiceId` (exactly one of them); null when not in the catalog. */
+  voice?: Maybe<Voice>;
+  /** Voices in the catalog, newest first. `first` is 1..100; `after` is a cursor from a previous page. */
+  voices: VoiceConnection;
+};
+
+
+export type QueryVoiceArgs = {
+  id?: InputMaybe<Scalars['ID']['input']>;
+  voiceId?: InputMaybe<Scalars['String']['input']>;
+};
+
+
+export type QueryVoicesArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  filter?: InputMaybe<VoiceFilter>;
+  first?: InputMaybe<Scalars['Int']['input']>;
+};
+
+/** A voice cloned through Faseeh and stored in the catalog. */
+export type Voice = {
+  __typename?: 'Voice';
+  /** Age category, lower-cased, e.g. "middle", "elderly". */
+  age?: Maybe<Scalars['String']['output']>;
+  avatarUrl?: Maybe<Scalars['String']['output']>;
+  /** When the gateway stored the voice. */
+  createdAt: Scalars['DateTime']['output'];
+  description?: Maybe<Scalars['String']['output']>;
+  /** Lower-cased dialects, e.g. ["najdi", "hijazi"] (Faseeh's response field `dialect`). */
+  dialects: Array<Scalars['String']['output']>;
+  /** Lower-cased, e.g. "male", "female". */
+  gender?: Maybe<Scalars['String']['output']>;
+  /** Faseeh's record id (a UUID). */
+  id: Scalars['ID']['output'];
+  /** Lower-cased language codes, e.g. ["ar", "en"]. */
+  languages: Array<Scalars['String']['output']>;
+  /** The model the clone was made with. */
+  model: Scalars['String']['output'];
+  name: Scalars['String']['output'];
+  /** A URL of a sample of the voice. */
+  sampleUrl?: Maybe<Scalars['String']['output']>;
+  /** 0..1: higher is more consistent. */
+  stability: Scalars['Float']['output'];
+  /** Faseeh's voice type, e.g. "cloned". */
+  type?: Maybe<Scalars['String']['output']>;
+  /** Faseeh's voice_id: pass it to the text-to-speech endpoints. */
+  voiceId: Scalars['String']['output'];
+};
+
+/** A page of voices, newest first (Relay connection). */
+export type VoiceConnection = {
+  __typename?: 'VoiceConnection';
+  edges: Array<VoiceEdge>;
+  /** The same voices as `edges`, without cursors. */
+  nodes: Array<Voice>;
+  pageInfo: PageInfo;
+  /** How many voices match the filter in all pages (counted only when asked for). */
+  totalCount: Scalars['Int']['output'];
+};
+
+export type VoiceEdge = {
+  __typename?: 'VoiceEdge';
+  /** Opaque; pass it as `after` to continue after this voice. */
+  cursor: Scalars['String']['output'];
+  node: Voice;
+};
+
+/** Narrows `voices`. Every given field must match (AND). Matching ignores case. */
+export type VoiceFilter = {
+  /** Exact match, e.g. "middle". */
+  age?: InputMaybe<Scalars['String']['input']>;
+  /** Voices created at or after this instant. */
+  createdAfter?: InputMaybe<Scalars['DateTime']['input']>;
+  /** Voices created before this instant. */
+  createdBefore?: InputMaybe<Scalars['DateTime']['input']>;
+  /** Voices whose dialects include this one, e.g. "najdi". */
+  dialect?: InputMaybe<Scalars['String']['input']>;
+  /** Exact match, e.g. "female". */
+  gender?: InputMaybe<Scalars['String']['input']>;
+  /** Voices whose languages include this code, e.g. "ar". */
+  language?: InputMaybe<Scalars['String']['input']>;
+  /** Exact match on the model the clone was made with. */
+  model?: InputMaybe<Scalars['String']['input']>;
+  /** Voices whose name contains this text. */
+  nameContains?: InputMaybe<Scalars['String']['input']>;
+};
+
+
+
+export type ResolverTypeWrapper<T> = Promise<T> | T;
+
+
+export type ResolverWithResolve<TResult, TParent, TContext, TArgs> = {
+  resolve: ResolverFn<TResult, TParent, TContext, TArgs>;
+};
+export type Resolver<TResult, TParent = Record<PropertyKey, never>, TContext = Record<PropertyKey, never>, TArgs = Record<PropertyKey, never>> = ResolverFn<TResult, TParent, TContext, TArgs> | ResolverWithResolve<TResult, TParent, TContext, TArgs>;
+
+export type ResolverFn<TResult, TParent, TContext, TArgs> = (
+  parent: TParent,
+  args: TArgs,
+  context: TContext,
+  info: GraphQLResolveInfo
+) => Promise<TResult> | TResult;
+
+export type SubscriptionSubscribeFn<TResult, TParent, TContext, TArgs> = (
+  parent: TParent,
+  args: TArgs,
+  context: TContext,
+  info: GraphQLResolveInfo
+) => AsyncIterable<TResult> | Promise<AsyncIterable<TResult>>;
+
+export type SubscriptionResolveFn<TResult, TParent, TContext, TArgs> = (
+  parent: TParent,
+  args: TArgs,
+  context: TContext,
+  info: GraphQLResolveInfo
+) => TResult | Promise<TResult>;
+
+export interface SubscriptionSubscriberObject<TResult, TKey extends string, TParent, TContext, TArgs> {
+  subscribe: SubscriptionSubscribeFn<{ [key in TKey]: TResult }, TParent, TContext, TArgs>;
+  resolve?: SubscriptionResolveFn<TResult, { [key in TKey]: TResult }, TContext, TArgs>;
+}
+
+export interface SubscriptionResolverObject<TResult, TParent, TContext, TArgs> {
+  subscribe: SubscriptionSubscribeFn<any, TParent, TContext, TArgs>;
+  resolve: SubscriptionResolveFn<TResult, any, TContext, TArgs>;
+}
+
+export type SubscriptionObject<TResult, TKey extends string, TParent, TContext, TArgs> =
+  | SubscriptionSubscriberObject<TResult, TKey, TParent, TContext, TArgs>
+  | SubscriptionResolverObject<TResult, TParent, TContext, TArgs>;
+
+export type SubscriptionResolver<TResult, TKey extends string, TParent = Record<PropertyKey, never>, TContext = Record<PropertyKey, never>, TArgs = Record<PropertyKey, never>> =
+  | ((...args: any[]) => SubscriptionObject<TResult, TKey, TParent, TContext, TArgs>)
+  | SubscriptionObject<TResult, TKey, TParent, TContext, TArgs>;
+
+export type TypeResolveFn<TTypes, TParent = Record<PropertyKey, never>, TContext = Record<PropertyKey, never>> = (
+  parent: TParent,
+  context: TContext,
+  info: GraphQLResolveInfo
+) => Maybe<TTypes> | Promise<Maybe<TTypes>>;
+
+export type IsTypeOfResolverFn<T = Record<PropertyKey, never>, TContext = Record<PropertyKey, never>> = (obj: T, context: TContext, info: GraphQLResolveInfo) => boolean | Promise<boolean>;
+
+export type NextResolverFn<T> = () => Promise<T>;
+
+export type DirectiveResolverFn<TResult = Record<PropertyKey, never>, TParent = Record<PropertyKey, never>, TContext = Record<PropertyKey, never>, TArgs = Record<PropertyKey, never>> = (
+  next: NextResolverFn<TResult>,
+  parent: TParent,
+  args: TArgs,
+  context: TContext,
+  info: GraphQLResolveInfo
+) => TResult | Promise<TResult>;
+
+
+
+
+
+/** Mapping between all available schema types and the resolvers types */
+export type ResolversTypes = {
+  Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
+  CloneVoiceInput: CloneVoiceInput;
+  CloneVoicePayload: ResolverTypeWrapper<Omit<CloneVoicePayload, 'voice'> & { voice: ResolversTypes['Voice'] }>;
+  DateTime: ResolverTypeWrapper<Scalars['DateTime']['output']>;
+  Float: ResolverTypeWrapper<Scalars['Float']['output']>;
+  ID: ResolverTypeWrapper<Scalars['ID']['output']>;
+  Int: ResolverTypeWrapper<Scalars['Int']['output']>;
+  Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
+  PageInfo: ResolverTypeWrapper<PageInfo>;
+  Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
+  String: ResolverTypeWrapper<Scalars['String']['output']>;
+  Upload: ResolverTypeWrapper<Scalars['Upload']['output']>;
+  Voice: ResolverTypeWrapper<VoiceRecord>;
+  VoiceConnection: ResolverTypeWrapper<VoicePage>;
+  VoiceEdge: ResolverTypeWrapper<Omit<VoiceEdge, 'node'> & { node: ResolversTypes['Voice'] }>;
+  VoiceFilter: VoiceFilter;
+};
+
+/** Mapping between all available schema types and the resolvers parents */
+export type ResolversParentTypes = {
+  Boolean: Scalars['Boolean']['output'];
+  CloneVoiceInput: CloneVoiceInput;
+  CloneVoicePayload: Omit<CloneVoicePayload, 'voice'> & { voice: ResolversParentTypes['Voice'] };
+  DateTime: Scalars['DateTime']['output'];
+  Float: Scalars['Float']['output'];
+  ID: Scalars['ID']['output'];
+  Int: Scalars['Int']['output'];
+  Mutation: Record<PropertyKey, never>;
+  PageInfo: PageInfo;
+  Query: Record<PropertyKey, never>;
+  String: Scalars['String']['output'];
+  Upload: Scalars['Upload']['output'];
+  Voice: VoiceRecord;
+  VoiceConnection: VoicePage;
+  VoiceEdge: Omit<VoiceEdge, 'node'> & { node: ResolversParentTypes['Voice'] };
+  VoiceFilter: VoiceFilter;
+};
+
+export type CloneVoicePayloadResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['CloneVoicePayload'] = ResolversParentTypes['CloneVoicePayload']> = {
+  voice?: Resolver<ResolversTypes['Voice'], ParentType, ContextType>;
+};
+
+export interface DateTimeScalarConfig extends GraphQLScalarTypeConfig<ResolversTypes['DateTime'], any> {
+  name: 'DateTime';
+}
+
+export type MutationResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = {
+  cloneVoice?: Resolver<ResolversTypes['CloneVoicePayload'], ParentType, ContextType, RequireFields<MutationCloneVoiceArgs, 'input'>>;
+};
+
+export type PageInfoResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['PageInfo'] = ResolversParentTypes['PageInfo']> = {
+  endCursor?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  hasNextPage?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  hasPreviousPage?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  startCursor?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+};
+
+export type QueryResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['Query'] = ResolversParentTypes['Query']> = {
+  voice?: Resolver<Maybe<ResolversTypes['Voice']>, ParentType, ContextType, Partial<QueryVoiceArgs>>;
+  voices?: Resolver<ResolversTypes['VoiceConnection'], ParentType, ContextType, RequireFields<QueryVoicesArgs, 'first'>>;
+};
+
+export interface UploadScalarConfig extends GraphQLScalarTypeConfig<ResolversTypes['Upload'], any> {
+  name: 'Upload';
+}
+
+export type VoiceResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['Voice'] = ResolversParentTypes['Voice']> = {
+  age?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  avatarUrl?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  description?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  dialects?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
+  gender?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  languages?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
+  model?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  sampleUrl?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  stability?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  type?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  voiceId?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+};
+
+export type VoiceConnectionResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['VoiceConnection'] = ResolversParentTypes['VoiceConnection']> = {
+  edges?: Resolver<Array<ResolversTypes['VoiceEdge']>, ParentType, ContextType>;
+  nodes?: Resolver<Array<ResolversTypes['Voice']>, ParentType, ContextType>;
+  pageInfo?: Resolver<ResolversTypes['PageInfo'], ParentType, ContextType>;
+  totalCount?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+};
+
+export type VoiceEdgeResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['VoiceEdge'] = ResolversParentTypes['VoiceEdge']> = {
+  cursor?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  node?: Resolver<ResolversTypes['Voice'], ParentType, ContextType>;
+};
+
+export type Resolvers<ContextType = GatewayContext> = {
+  CloneVoicePayload?: CloneVoicePayloadResolvers<ContextType>;
+  DateTime?: GraphQLScalarType;
+  Mutation?: MutationResolvers<ContextType>;
+  PageInfo?: PageInfoResolvers<ContextType>;
+  Query?: QueryResolvers<ContextType>;
+  Upload?: GraphQLScalarType;
+  Voice?: VoiceResolvers<ContextType>;
+  VoiceConnection?: VoiceConnectionResolvers<ContextType>;
+  VoiceEdge?: VoiceEdgeResolvers<ContextType>;
+};
+

@@ -1,0 +1,77 @@
+// Express middleware for the GraphQL multipart request spec, wrapping
+// graphql-upload-minimal's processRequest with the safety it lacks:
+// - a multipart request without a CSRF preflight header is refused before a
+//   single byte of its body is parsed (Apollo's CSRF prevention would refuse
+//   it anyway, but only after the files were received);
+// - parse failures answer as GraphQL errors with a stable code;
+// - once the response is sent, any file stream a resolver did not read is
+//   drained, because an unread stream stalls the request and its connection.
+import type { NextFunction, Request, RequestHandler, Response } from "express";
+import { processRequest, Upload } from "graphql-upload-minimal";
+import type { ErrorCode } from "../errors.js";
+
+export const MULTIPART_PREFLIGHT_HEADERS = ["apollo-require-preflight", "x-apollo-operation-name"] as const;
+
+export interface GraphqlUploadOptions {
+  maxFileBytes: number;
+  maxFiles: number;
+}
+
+export function graphqlUploads(options: GraphqlUploadOptions): RequestHandler {
+  return async (req: Request, res: Response, next: NextFunction) => {
+    if (!req.is("multipart/form-data")) return next();
+    if (!MULTIPART_PREFLIGHT_HEADERS.some((name) => req.header(name)?.trim())) {
+      return sendError(
+        res,
+        400,
+        "BAD_REQUEST",
+        "This multipart request was blocked as a potential cross-site request forgery (CSRF). " +
+          "Add the header `Apollo-Require-Preflight: true` (or a non-empty `x-apollo-operation-name`).",
+      );
+    }
+    try {
+      const body = await processRequest(req, res, {
+        maxFileSize: options.maxFileBytes,
+        maxFiles: options.maxFiles,
+        maxFieldSize: 1024 * 1024,
+      });
+      res.once("close", () => drainUploads(body));
+      req.body = body;
+      next();
+    } catch (error) {
+      const status = (error as { status?: unknown }).status;
+      const httpStatus = typeof status === "number" && status >= 400 && status < 600 ? status : 400;
+      const message = error instanceof Error ? error.message : "Invalid multipart request.";
+      sendError(res, httpStatus === 499 ? 400 : httpStatus, httpStatus === 413 ? "PAYLOAD_TOO_LARGE" : "BAD_REQUEST", message);
+    }
+  };
+}
+
+function sendError(res: Response, status: number, code: ErrorCode, message: string): void {
+  if (res.headersSent) return;
+  // The body may be unread: don't let the connection be reused mid-body.
+  res.setHeader("Connection", "close");
+  res.status(status).json({ errors: [{ message, extensions: { code } }] });
+}
+
+/** Reads to the end every file stream that nobody consumed. */
+function drainUploads(value: unknown, seen = new Set<unknown>()): void {
+  if (!value || typeof value !== "object" || seen.has(value)) return;
+  seen.add(value);
+  if (value instanceof Upload) {
+    value.promise.then(
+      (file) => {
+        try {
+          const stream = file.createReadStream();
+          stream.on("error", () => undefined);
+          stream.resume();
+        } catch {
+          // Already consumed by a resolver: nothing to drain.
+        }
+      },
+      () => undefined,
+    );
+    return;
+  }
+  for (const inner of Object.values(value)) drainUploads(inner, seen);
+}

@@ -1,0 +1,62 @@
+// Process entry point: read config, build the container (database +
+// migrations), serve, and shut down gracefully on SIGTERM/SIGINT.
+import { createGateway } from "./app.js";
+import { ConfigError, loadConfig } from "./config.js";
+import { createContainer } from "./container.js";
+import { createLogger } from "./logger.js";
+
+async function main(): Promise<void> {
+  let config;
+  try {
+    config = loadConfig();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`${error.message}\n`);
+      process.exit(1);
+    }
+    throw error;
+  }
+  const logger = createLogger(config);
+  process.on("unhandledRejection", (reason) => logger.error({ err: reason }, "unhandled promise rejection"));
+
+  const container = await createContainer(config, { logger });
+  const gateway = await createGateway(container);
+  const address = await gateway.listen(config.port, config.host);
+  const host = address.family === "IPv6" ? `[${address.address}]` : address.address;
+  logger.info(
+    { port: address.port, database: container.db.kind, url: `http://${host === "[::]" ? "localhost" : host}:${address.port}/graphql` },
+    "gateway listening",
+  );
+  if (!config.upstream.apiKey) {
+    logger.warn("FASEEH_API_KEY is not set: queries work, cloneVoice answers UPSTREAM_NOT_CONFIGURED");
+  }
+
+  let stopping = false;
+  const shutdown = async (signal: NodeJS.Signals) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, "shutting down: draining in-flight requests");
+    // Last resort if draining itself hangs (the drain plugin already cuts
+    // connections at the grace period).
+    setTimeout(() => {
+      logger.error("shutdown took too long; exiting");
+      process.exit(1);
+    }, config.shutdownGraceMs + 5_000).unref();
+    try {
+      await gateway.stop();
+      logger.info("shutdown complete");
+      process.exit(0);
+    } catch (error) {
+      logger.error({ err: error }, "shutdown failed");
+      process.exit(1);
+    }
+  };
+  process.once("SIGTERM", shutdown);
+  process.once("SIGINT", shutdown);
+}
+
+main().catch((error: unknown) => {
+  const logger = createLogger({ logLevel: "info" });
+  logger.fatal({ err: error }, "gateway failed to start");
+  process.exit(1);
+});

@@ -1,0 +1,182 @@
+// The voice catalog: storing cloned voices and finding them again.
+// Paging is keyset-based on (createdAt, id), newest first, so pages stay
+// stable and cheap however deep a client goes (no OFFSET scans, no gaps or
+// repeats when voices are added meanwhile).
+import { z } from "zod";
+import { badUserInput, mapDatabaseError } from "../errors.js";
+import type { Prisma, PrismaClient, Voice } from "../generated/prisma/client.js";
+
+export type VoiceRecord = Voice;
+
+export const MAX_PAGE_SIZE = 100;
+
+export interface VoiceFilter {
+  language?: string | null;
+  dialect?: string | null;
+  gender?: string | null;
+  age?: string | null;
+  model?: string | null;
+  nameContains?: string | null;
+  createdAfter?: Date | null;
+  createdBefore?: Date | null;
+}
+
+export interface ListVoicesArgs {
+  filter?: VoiceFilter | null;
+  first?: number | null;
+  after?: string | null;
+}
+
+export interface VoicePage {
+  voices: VoiceRecord[];
+  hasNextPage: boolean;
+  hasPreviousPage: boolean;
+  cursorOf(voice: VoiceRecord): string;
+  /** Counts every voice matching the filter; run only when a client asks. */
+  countTotal(): Promise<number>;
+}
+
+/** What the catalog stores for a new voice (upstream's answer plus our request's model). */
+export type NewVoice = Omit<VoiceRecord, "createdAt">;
+
+type Cursor = { createdAt: Date; id: string };
+
+const cursorSchema = z.object({ c: z.iso.datetime(), i: z.uuid() });
+
+export function encodeCursor(voice: Pick<VoiceRecord, "createdAt" | "id">): string {
+  return Buffer.from(JSON.stringify({ c: voice.createdAt.toISOString(), i: voice.id })).toString("base64url");
+}
+
+export function decodeCursor(cursor: string): Cursor {
+  try {
+    const parsed = cursorSchema.parse(JSON.parse(Buffer.from(cursor, "base64url").toString("utf8")));
+    return { createdAt: new Date(parsed.c), id: parsed.i };
+  } catch {
+    throw badUserInput("after", "`after` is not a cursor returned by this API. Use `pageInfo.endCursor` from a previous page.");
+  }
+}
+
+/** Codes are stored lower-cased (see normaliseVoice), so filters lower-case too. */
+const normalise = (value: string | null | undefined): string | undefined => {
+  const trimmed = value?.trim().toLowerCase();
+  return trimmed ? trimmed : undefined;
+};
+
+export function normaliseCodes(values: readonly string[] | null | undefined): string[] {
+  const seen = new Set<string>();
+  for (const value of values ?? []) {
+    const code = normalise(value);
+    if (code) seen.add(code);
+  }
+  return [...seen];
+}
+
+export function normaliseVoice(voice: NewVoice): NewVoice {
+  return {
+    ...voice,
+    gender: normalise(voice.gender) ?? null,
+    age: normalise(voice.age) ?? null,
+    languages: normaliseCodes(voice.languages),
+    dialects: normaliseCodes(voice.dialects),
+  };
+}
+
+export class CatalogService {
+  constructor(private readonly prisma: PrismaClient) {}
+
+  async getVoice(by: { id?: string | null; voiceId?: string | null }): Promise<VoiceRecord | null> {
+    const hasId = by.id !== undefined && by.id !== null;
+    const hasVoiceId = by.voiceId !== undefined && by.voiceId !== null;
+    if (hasId === hasVoiceId) {
+      throw badUserInput(hasId ? "id" : "voiceId", "Pass exactly one of `id` or `voiceId`.");
+    }
+    if (hasId && !z.uuid().safeParse(by.id).success) return null; // no such record can exist
+    try {
+      return await this.prisma.voice.findUnique({ where: hasId ? { id: by.id! } : { voiceId: by.voiceId! } });
+    } catch (error) {
+      return mapDatabaseError(error);
+    }
+  }
+
+  async listVoices(args: ListVoicesArgs): Promise<VoicePage> {
+    const first = args.first ?? 20;
+    if (!Number.isInteger(first) || first < 1 || first > MAX_PAGE_SIZE) {
+      throw badUserInput("first", `\`first\` must be between 1 and ${MAX_PAGE_SIZE} (got ${first}).`);
+    }
+    const after = args.after ? decodeCursor(args.after) : undefined;
+    const where = this.whereFor(args.filter);
+    const pageWhere: Prisma.VoiceWhereInput = after
+      ? {
+          AND: [
+            where,
+            {
+              OR: [
+                { createdAt: { lt: after.createdAt } },
+                { createdAt: after.createdAt, id: { lt: after.id } },
+              ],
+            },
+          ],
+        }
+      : where;
+    let rows: VoiceRecord[];
+    try {
+      rows = await this.prisma.voice.findMany({
+        where: pageWhere,
+        orderBy: [{ createdAt: "desc" }, { id: "desc" }],
+        take: first + 1, // one extra row tells whether another page exists
+      });
+    } catch (error) {
+      return mapDatabaseError(error);
+    }
+    return {
+      voices: rows.slice(0, first),
+      hasNextPage: rows.length > first,
+      hasPreviousPage: after !== undefined,
+      cursorOf: encodeCursor,
+      countTotal: () => this.countVoices(args.filter),
+    };
+  }
+
+  async countVoices(filter?: VoiceFilter | null): Promise<number> {
+    try {
+      return await this.prisma.voice.count({ where: this.whereFor(filter) });
+    } catch (error) {
+      return mapDatabaseError(error);
+    }
+  }
+
+  /**
+   * Stores a voice upstream created. Saving the same upstream record twice
+   * (a retried insert whose first attempt did land) returns the stored row.
+   */
+  async saveVoice(voice: NewVoice): Promise<VoiceRecord> {
+    const data = normaliseVoice(voice);
+    try {
+      return await this.prisma.voice.upsert({ where: { id: data.id }, create: data, update: {} });
+    } catch (error) {
+      return mapDatabaseError(error);
+    }
+  }
+
+  private whereFor(filter: VoiceFilter | null | undefined): Prisma.VoiceWhereInput {
+    if (!filter) return {};
+    const language = normalise(filter.language);
+    const dialect = normalise(filter.dialect);
+    const nameContains = filter.nameContains?.trim();
+    const where: Prisma.VoiceWhereInput = {
+      ...(language && { languages: { has: language } }),
+      ...(dialect && { dialects: { has: dialect } }),
+      ...(normalise(filter.gender) && { gender: normalise(filter.gender) }),
+      ...(normalise(filter.age) && { age: normalise(filter.age) }),
+      ...(filter.model?.trim() && { model: filter.model.trim() }),
+      ...(nameContains && { name: { contains: nameContains, mode: "insensitive" as const } }),
+    };
+    if (filter.createdAfter || filter.createdBefore) {
+      where.createdAt = {
+        ...(filter.createdAfter && { gte: filter.createdAfter }),
+        ...(filter.createdBefore && { lt: filter.createdBefore }),
+      };
+    }
+    return where;
+  }
+}

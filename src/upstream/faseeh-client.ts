@@ -1,0 +1,276 @@
+// HTTP client for Faseeh's voice-clone endpoint (contract:
+// shared/reference/faseeh-voice-clone.txt). It owns one keep-alive undici
+// pool, builds the multipart body from files spooled on disk (streamed, never
+// held in memory), checks answers against the contract with zod, and turns
+// every failure into a GatewayError. The API key never leaves this module
+// except in the x-api-key header.
+import { openAsBlob } from "node:fs";
+import { errors as undiciErrors, FormData, Pool } from "undici";
+import { z } from "zod";
+import type { Config } from "../config.js";
+import { GatewayError, upstreamStatusError, upstreamUnavailable, type UpstreamErrorBody } from "../errors.js";
+import type { Logger } from "../logger.js";
+
+/** A file already received in full and stored on local disk. */
+export interface SpooledFile {
+  path: string;
+  filename: string;
+  contentType: string;
+  size: number;
+  sha256: string;
+}
+
+export interface CloneVoiceRequest {
+  voiceFile: SpooledFile;
+  referenceAudioFile: SpooledFile;
+  text: string;
+  stability: number;
+  name: string;
+  model: string;
+  description?: string | undefined;
+  gender?: string | undefined;
+  age?: string | undefined;
+  languages?: readonly string[] | undefined;
+  dialects?: readonly string[] | undefined;
+  avatarUrl?: string | undefined;
+}
+
+/** A voice as upstream returned it, in our naming. */
+export interface UpstreamVoice {
+  id: string;
+  voiceId: string;
+  name: string;
+  description: string | null;
+  gender: string | null;
+  age: string | null;
+  languages: string[];
+  dialects: string[];
+  type: string | null;
+  sampleUrl: string | null;
+  avatarUrl: string | null;
+  stability: number;
+}
+
+const nullableString = z.string().nullish().transform((value) => value ?? null);
+const stringList = z
+  .array(z.string())
+  .nullish()
+  .transform((value) => value ?? []);
+
+/** The 200 response. Absent `languages`/`dialect` become empty lists; identity fields are required. */
+export const cloneResponseSchema = z
+  .object({
+    id: z.uuid(),
+    voice_id: z.string().min(1),
+    name: z.string(),
+    description: nullableString,
+    gender: nullableString,
+    age: nullableString,
+    languages: stringList,
+    dialect: stringList,
+    type: nullableString,
+    sample_url: nullableString,
+    avatar_url: nullableString,
+    stability: z.number(),
+  })
+  .transform(
+    (body): UpstreamVoice => ({
+      id: body.id,
+      voiceId: body.voice_id,
+      name: body.name,
+      description: body.description,
+      gender: body.gender,
+      age: body.age,
+      languages: body.languages,
+      dialects: body.dialect,
+      type: body.type,
+      sampleUrl: body.sample_url,
+      avatarUrl: body.avatar_url,
+      stability: body.stability,
+    }),
+  );
+
+const errorBodySchema = z
+  .object({
+    errorCode: z.union([z.string(), z.number()]).transform(String).optional(),
+    errorMessage: z.string().optional(),
+  })
+  .catch({});
+
+/** Upstream answers are small JSON; anything bigger is not the contract. */
+const MAX_RESPONSE_BYTES = 1024 * 1024;
+
+export class FaseehClient {
+  private readonly pool: Pool;
+  private readonly basePath: string;
+
+  constructor(
+    private readonly config: Config["upstream"],
+    private readonly logger: Logger,
+  ) {
+    const base = new URL(config.baseUrl);
+    this.basePath = base.pathname.replace(/\/+$/, "");
+    this.pool = new Pool(base.origin, {
+      connections: 16,
+      pipelining: 1,
+      keepAliveTimeout: 30_000,
+      connect: { timeout: config.connectTimeoutMs },
+      // Cloning takes a while upstream: the answer's headers may come late.
+      headersTimeout: config.timeoutMs,
+      bodyTimeout: config.timeoutMs,
+    });
+  }
+
+  get isConfigured(): boolean {
+    return this.config.apiKey !== undefined;
+  }
+
+  /** POST /voices/clone. Throws GatewayError for every failure. */
+  async cloneVoice(input: CloneVoiceRequest, signal?: AbortSignal): Promise<UpstreamVoice> {
+    const apiKey = this.config.apiKey;
+    if (apiKey === undefined) throw notConfigured();
+    const started = performance.now();
+    const body = await buildCloneForm(input);
+    let status: number;
+    let headers: Record<string, string | string[] | undefined>;
+    let text: string;
+    try {
+      const response = await this.pool.request({
+        method: "POST",
+        path: `${this.basePath}/voices/clone`,
+        headers: { "x-api-key": apiKey, accept: "application/json" },
+        body,
+        signal: signal ? AbortSignal.any([signal, AbortSignal.timeout(this.config.timeoutMs)]) : AbortSignal.timeout(this.config.timeoutMs),
+      });
+      status = response.statusCode;
+      headers = response.headers;
+      text = await readLimited(response.body, MAX_RESPONSE_BYTES);
+    } catch (error) {
+      const failure = this.transportFailure(error, signal);
+      this.logger.warn(
+        { upstream: "faseeh", op: "cloneVoice", durationMs: elapsed(started), error: failure.message },
+        "upstream call failed",
+      );
+      throw failure;
+    }
+    this.logger.info({ upstream: "faseeh", op: "cloneVoice", status, durationMs: elapsed(started) }, "upstream call");
+
+    if (status >= 200 && status < 300) {
+      const parsed = cloneResponseSchema.safeParse(parseJson(text));
+      if (!parsed.success) {
+        this.logger.error(
+          { upstream: "faseeh", status, issues: parsed.error.issues.slice(0, 5).map((issue) => `${issue.path.join(".")}: ${issue.message}`) },
+          "upstream answer does not match the contract",
+        );
+        throw upstreamUnavailable("its answer did not match the voice-clone contract");
+      }
+      return parsed.data;
+    }
+    const errorBody: UpstreamErrorBody = errorBodySchema.parse(parseJson(text));
+    if (errorBody.errorMessage) errorBody.errorMessage = this.redact(errorBody.errorMessage);
+    throw upstreamStatusError(status, errorBody, parseRetryAfter(headers["retry-after"]));
+  }
+
+  async close(): Promise<void> {
+    await this.pool.close();
+  }
+
+  private transportFailure(error: unknown, signal: AbortSignal | undefined): GatewayError {
+    if (error instanceof GatewayError) return error;
+    if (signal?.aborted) return upstreamUnavailable("the client went away before Faseeh answered", error);
+    const code = (error as { code?: unknown } | null)?.code;
+    const name = (error as { name?: unknown } | null)?.name;
+    if (
+      error instanceof undiciErrors.HeadersTimeoutError ||
+      error instanceof undiciErrors.BodyTimeoutError ||
+      name === "TimeoutError"
+    ) {
+      return upstreamUnavailable(`no answer within ${this.config.timeoutMs} ms`, error);
+    }
+    if (error instanceof undiciErrors.ConnectTimeoutError) {
+      return upstreamUnavailable(`could not connect within ${this.config.connectTimeoutMs} ms`, error);
+    }
+    if (code === "ECONNREFUSED") return upstreamUnavailable("connection refused", error);
+    if (code === "ENOTFOUND" || code === "EAI_AGAIN") return upstreamUnavailable("its host name does not resolve", error);
+    if (error instanceof undiciErrors.SocketError || code === "ECONNRESET" || code === "EPIPE") {
+      return upstreamUnavailable("the connection was closed before an answer arrived", error);
+    }
+    if (error instanceof ResponseTooLargeError) return upstreamUnavailable("its answer was unexpectedly large", error);
+    return upstreamUnavailable("the request failed", error);
+  }
+
+  /** Upstream messages are passed to clients; make sure none echoes our key. */
+  private redact(message: string): string {
+    const key = this.config.apiKey;
+    return key ? message.split(key).join("[redacted]") : message;
+  }
+}
+
+export const notConfigured = (): GatewayError =>
+  new GatewayError(
+    "UPSTREAM_NOT_CONFIGURED",
+    "Cloning is disabled: FASEEH_API_KEY is not set on the gateway. Set it and restart the gateway.",
+  );
+
+/**
+ * Builds the multipart body. Files are Blobs backed by the spooled files on
+ * disk (fs.openAsBlob), which undici streams, so memory stays flat whatever
+ * the file size. Optional fields are sent only when given.
+ */
+async function buildCloneForm(input: CloneVoiceRequest): Promise<FormData> {
+  const form = new FormData();
+  const attach = async (field: string, file: SpooledFile) =>
+    form.append(field, await openAsBlob(file.path, { type: file.contentType }), file.filename);
+  await attach("voice_file", input.voiceFile);
+  await attach("reference_audio_file", input.referenceAudioFile);
+  form.append("text", input.text);
+  form.append("stability", String(input.stability));
+  form.append("name", input.name);
+  form.append("model", input.model);
+  const optional: Array<[string, string | undefined]> = [
+    ["description", input.description],
+    ["gender", input.gender],
+    ["age", input.age],
+    ["languages", input.languages?.length ? input.languages.join(",") : undefined],
+    ["dialects", input.dialects?.length ? input.dialects.join(",") : undefined],
+    ["avatar_url", input.avatarUrl],
+  ];
+  for (const [field, value] of optional) if (value !== undefined) form.append(field, value);
+  return form;
+}
+
+class ResponseTooLargeError extends Error {}
+
+async function readLimited(body: AsyncIterable<Buffer> & { destroy(): void }, limit: number): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of body) {
+    size += chunk.length;
+    if (size > limit) {
+      body.destroy();
+      throw new ResponseTooLargeError(`response exceeds ${limit} bytes`);
+    }
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks).toString("utf8");
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Retry-After is either delta-seconds or an HTTP date; answer whole seconds from now. */
+export function parseRetryAfter(value: string | string[] | undefined, now = Date.now()): number | undefined {
+  const raw = Array.isArray(value) ? value[0] : value;
+  if (!raw) return undefined;
+  if (/^\s*\d+\s*$/.test(raw)) return Number(raw);
+  const date = Date.parse(raw);
+  if (Number.isNaN(date)) return undefined;
+  return Math.max(0, Math.ceil((date - now) / 1000));
+}
+
+const elapsed = (started: number) => Math.round(performance.now() - started);

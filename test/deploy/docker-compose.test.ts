@@ -1,0 +1,261 @@
+// Validates the container packaging without needing a Docker daemon:
+// `docker-compose config` must accept docker-compose.yml (with variable
+// interpolation exercised), and its normalised output must wire the gateway to
+// Postgres the way the runtime expects. The Dockerfile gets plain text checks.
+//
+// Needs the `docker-compose` command (Debian's package, v1.29, or a Compose v2
+// standalone binary). It is deliberately not skipped when missing:
+// run .ci/install-docker-compose.sh (or `apt-get install docker-compose`).
+import { execFile } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { describe, it, expect, beforeAll, beforeEach } from "vitest";
+import { parse } from "yaml";
+
+const root = fileURLToPath(new URL("../../", import.meta.url));
+const composeFile = fileURLToPath(new URL("../../docker-compose.yml", import.meta.url));
+const dockerfile = fileURLToPath(new URL("../../Dockerfile", import.meta.url));
+
+const TEST_API_KEY = "test-faseeh-key-from-env-7f3c2a";
+const TIMEOUT = 30_000;
+
+type Service = {
+  image?: string;
+  build?: unknown;
+  ports?: unknown[];
+  environment?: Record<string, string | number | null> | string[];
+  depends_on?: Record<string, { condition?: string }> | string[];
+  healthcheck?: { test?: string | string[]; disable?: boolean };
+};
+type ComposeConfig = { services: Record<string, Service>; volumes?: Record<string, unknown> };
+
+type RunResult = { code: number; stdout: string; stderr: string };
+
+/** Runs `docker-compose -f docker-compose.yml config` with the given variables overriding the host's. */
+function composeConfig(overrides: Record<string, string | undefined>): Promise<RunResult> {
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  // Variables that would make compose read something other than the file under test.
+  delete env.COMPOSE_FILE;
+  delete env.COMPOSE_PROJECT_NAME;
+  for (const [name, value] of Object.entries(overrides)) {
+    if (value === undefined) delete env[name];
+    else env[name] = value;
+  }
+  return new Promise((resolve, reject) => {
+    execFile(
+      "docker-compose",
+      ["-f", composeFile, "config"],
+      { cwd: root, env, timeout: TIMEOUT - 5_000, maxBuffer: 10 * 1024 * 1024 },
+      (error, stdout, stderr) => {
+        if (error && (error as NodeJS.ErrnoException).code === "ENOENT") {
+          reject(
+            new Error(
+              "`docker-compose` is not installed (command not found on PATH). Install Debian's " +
+                "docker-compose package: `.ci/install-docker-compose.sh`, or " +
+                "`apt-get update && apt-get install -y docker-compose`.",
+            ),
+          );
+          return;
+        }
+        const code = error ? (typeof error.code === "number" ? error.code : 1) : 0;
+        resolve({ code, stdout: String(stdout), stderr: String(stderr) });
+      },
+    );
+  });
+}
+
+function parseConfig(result: RunResult): ComposeConfig {
+  expect(result.code, `docker-compose config failed:\n${result.stderr}`).toBe(0);
+  const config = parse(result.stdout) as ComposeConfig;
+  expect(config?.services, "normalised config has no services").toBeTypeOf("object");
+  return config;
+}
+
+/** Environment as a map, whichever form (map or KEY=VALUE list) the normaliser printed. */
+function envOf(service: Service): Record<string, string> {
+  const env = service.environment ?? {};
+  if (Array.isArray(env)) {
+    return Object.fromEntries(
+      env.map((entry) => {
+        const eq = entry.indexOf("=");
+        return eq === -1 ? [entry, ""] : [entry.slice(0, eq), entry.slice(eq + 1)];
+      }),
+    );
+  }
+  return Object.fromEntries(Object.entries(env).map(([k, v]) => [k, v == null ? "" : String(v)]));
+}
+
+/** Published/target port pairs; v1.29 prints numbers, Compose v2 strings, short syntax "host:container". */
+function portsOf(service: Service): { published: number; target: number }[] {
+  return (service.ports ?? []).map((port) => {
+    if (typeof port === "string" || typeof port === "number") {
+      const parts = String(port).split("/")[0]!.split(":");
+      return { published: Number(parts.at(-2)), target: Number(parts.at(-1)) };
+    }
+    const p = port as { published?: string | number; target?: string | number };
+    return { published: Number(p.published), target: Number(p.target) };
+  });
+}
+
+function healthcheckCommand(service: Service): string {
+  const test = service.healthcheck?.test;
+  return Array.isArray(test) ? test.join(" ") : (test ?? "");
+}
+
+describe("docker-compose.yml", () => {
+  const raw = readFileSync(composeFile, "utf8");
+  let withKey: ComposeConfig;
+  let withoutKey: ComposeConfig;
+  // A failure here (e.g. docker-compose missing) is re-thrown by every test, so
+  // each one FAILS with the explanation instead of being reported as skipped.
+  let setupError: unknown;
+
+  beforeAll(async () => {
+    try {
+      const [a, b] = await Promise.all([
+        composeConfig({ FASEEH_API_KEY: TEST_API_KEY, FASEEH_BASE_URL: undefined }),
+        composeConfig({ FASEEH_API_KEY: undefined, FASEEH_BASE_URL: undefined }),
+      ]);
+      withKey = parseConfig(a);
+      withoutKey = parseConfig(b);
+    } catch (error) {
+      setupError = error;
+    }
+  }, TIMEOUT);
+
+  beforeEach(() => {
+    if (setupError) throw setupError;
+  });
+
+  it("is accepted by `docker-compose config` and defines postgres and gateway", () => {
+    expect(Object.keys(withKey.services).sort()).toEqual(["gateway", "postgres"]);
+  });
+
+  it("uses the compose spec without the obsolete top-level `version:` key", () => {
+    expect(raw).not.toMatch(/^version\s*:/m);
+  });
+
+  it("runs Postgres 16 with a pg_isready healthcheck and a named data volume", () => {
+    const pg = withKey.services.postgres!;
+    expect(pg.image).toMatch(/^(docker\.io\/)?(library\/)?postgres:16([.-]|$)/);
+    const env = envOf(pg);
+    expect(env.POSTGRES_DB).toBe("gateway");
+    expect(env.POSTGRES_USER).toBeTruthy();
+    expect(env.POSTGRES_PASSWORD).toBeTruthy();
+    expect(pg.healthcheck?.disable).not.toBe(true);
+    expect(healthcheckCommand(pg)).toContain("pg_isready -U postgres -d gateway");
+    expect(Object.keys(withKey.volumes ?? {})).toHaveLength(1);
+    const volumeName = Object.keys(withKey.volumes ?? {})[0]!;
+    expect(JSON.stringify(pg)).toContain(`${volumeName}:/var/lib/postgresql/data`);
+  });
+
+  it("builds the gateway from this directory and publishes port 4000", () => {
+    const gw = withKey.services.gateway!;
+    expect(gw.build).toBeDefined();
+    expect(portsOf(gw)).toContainEqual({ published: 4000, target: 4000 });
+    expect(envOf(gw).PORT).toBe("4000");
+    expect(envOf(gw).NODE_ENV).toBe("production");
+  });
+
+  it("points DATABASE_URL at the postgres service", () => {
+    const url = new URL(envOf(withKey.services.gateway!).DATABASE_URL!);
+    expect(url.protocol).toMatch(/^postgres(ql)?:$/);
+    expect(url.hostname).toBe("postgres");
+    expect(url.port || "5432").toBe("5432");
+    expect(url.pathname).toBe("/gateway");
+  });
+
+  it("starts the gateway only once postgres is healthy", () => {
+    const dependsOn = withKey.services.gateway!.depends_on;
+    expect(Array.isArray(dependsOn)).toBe(false);
+    expect((dependsOn as Record<string, { condition?: string }>).postgres?.condition).toBe("service_healthy");
+  });
+
+  it("health-checks the gateway's /readyz with node (no curl in slim images)", () => {
+    const gw = withKey.services.gateway!;
+    expect(gw.healthcheck?.disable).not.toBe(true);
+    const command = healthcheckCommand(gw);
+    expect(command).toMatch(/^(CMD|CMD-SHELL) node /);
+    expect(command).toContain("/readyz");
+  });
+
+  it("takes FASEEH_API_KEY from the environment and never hard-codes it", () => {
+    expect(envOf(withKey.services.gateway!).FASEEH_API_KEY).toBe(TEST_API_KEY);
+    // Unset on the host -> empty, which the gateway's config treats as "not given".
+    expect(envOf(withoutKey.services.gateway!).FASEEH_API_KEY ?? "").toBe("");
+    expect(raw).toMatch(/^\s*FASEEH_API_KEY:\s*\$\{FASEEH_API_KEY(:?-)?\}\s*$/m);
+    expect(raw).not.toContain(TEST_API_KEY);
+    // No other literal credential for the upstream API.
+    for (const line of raw.split("\n")) {
+      if (/^\s*#/.test(line)) continue;
+      if (/(API_?KEY|TOKEN|SECRET)\s*[:=]/i.test(line)) expect(line).toMatch(/\$\{[A-Z_]+(:?-)?\}\s*$/);
+    }
+  });
+
+  it("defaults FASEEH_BASE_URL to the public API, overridable from the environment", () => {
+    expect(envOf(withKey.services.gateway!).FASEEH_BASE_URL).toBe("https://api.faseeh.ai/api/v1");
+    expect(raw).toContain("${FASEEH_BASE_URL:-https://api.faseeh.ai/api/v1}");
+  });
+
+  it("restarts both services unless stopped", () => {
+    expect(withKey.services.gateway).toMatchObject({ restart: "unless-stopped" });
+    expect(withKey.services.postgres).toMatchObject({ restart: "unless-stopped" });
+  });
+});
+
+describe("Dockerfile", () => {
+  const text = readFileSync(dockerfile, "utf8");
+  // Instructions only: drop comments and join continuation lines.
+  const instructions = text
+    .replace(/\\\r?\n/g, " ")
+    .split(/\r?\n/)
+    .map((line) => line.trim())
+    .filter((line) => line !== "" && !line.startsWith("#"));
+  const lastStage = instructions.slice(instructions.findLastIndex((line) => /^FROM\s/i.test(line)));
+
+  it("builds on node:20-bookworm-slim", () => {
+    expect(instructions.filter((l) => /^FROM\s/i.test(l)).every((l) => /^FROM\s+node:20-bookworm-slim\b/i.test(l))).toBe(true);
+  });
+
+  it("exposes port 4000", () => {
+    expect(lastStage).toContainEqual(expect.stringMatching(/^EXPOSE\s+(.*\s)?4000(\/tcp)?(\s|$)/i));
+  });
+
+  it("has a HEALTHCHECK probing /healthz with node", () => {
+    const healthcheck = lastStage.find((l) => /^HEALTHCHECK\s/i.test(l));
+    expect(healthcheck).toBeDefined();
+    expect(healthcheck).not.toMatch(/^HEALTHCHECK\s+NONE/i);
+    expect(healthcheck).toMatch(/CMD.*node.*\/healthz/);
+  });
+
+  it("runs as a non-root user", () => {
+    const users = lastStage.filter((l) => /^USER\s/i.test(l));
+    expect(users.length).toBeGreaterThan(0);
+    expect(users.at(-1)).not.toMatch(/^USER\s+(root|0)(:|\s|$)/i);
+  });
+
+  it("starts node directly (signals reach the server) with production settings", () => {
+    expect(lastStage).toContainEqual(expect.stringMatching(/^ENV\s.*NODE_ENV=production/));
+    expect(lastStage).toContainEqual(expect.stringMatching(/^ENV\s.*PORT=4000/));
+    const cmd = lastStage.filter((l) => /^CMD\s/i.test(l)).at(-1);
+    expect(cmd).toBe('CMD ["node", "--import", "tsx", "src/main.ts"]');
+  });
+
+  it("installs with npm ci before copying the sources", () => {
+    const npmCi = instructions.findIndex((l) => /^RUN\s.*npm ci\b/.test(l));
+    const copySrc = instructions.findIndex((l) => /^COPY\s+(\S+\s+)*src\s/.test(l));
+    expect(npmCi).toBeGreaterThan(-1);
+    expect(copySrc).toBeGreaterThan(npmCi);
+  });
+});
+
+describe(".dockerignore", () => {
+  it("keeps local state and build output out of the build context", () => {
+    const entries = readFileSync(fileURLToPath(new URL("../../.dockerignore", import.meta.url)), "utf8")
+      .split(/\r?\n/)
+      .map((line) => line.trim().replace(/\/$/, ""));
+    for (const entry of ["node_modules", ".data", ".git", "coverage", "src/generated/prisma"]) {
+      expect(entries).toContain(entry);
+    }
+  });
+});

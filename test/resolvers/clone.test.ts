@@ -1,0 +1,174 @@
+// cloneVoice over real HTTP: multipart in, multipart out to a real fake
+// upstream, a real PostgreSQL database behind.
+import { createHash } from "node:crypto";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { mp3, textFile, wav } from "../support/audio-fixtures.js";
+import { cloneVoice } from "../support/clone.js";
+import { type FakeFaseeh, startFakeFaseeh } from "../support/fake-faseeh.js";
+import { startTestGateway, type TestGateway } from "../support/gateway.js";
+
+const sha256 = (buffer: Buffer) => createHash("sha256").update(buffer).digest("hex");
+
+let upstream: FakeFaseeh;
+let gateway: TestGateway;
+
+const storedVoices = () => gateway.database!.query<{ id: string; voice_id: string }>("SELECT * FROM voices ORDER BY created_at");
+
+beforeAll(async () => {
+  upstream = await startFakeFaseeh();
+  gateway = await startTestGateway({ upstream });
+});
+afterAll(async () => {
+  await gateway?.stop();
+  await upstream?.close();
+});
+beforeEach(async () => {
+  upstream.reset();
+  await gateway.database!.query("TRUNCATE voices");
+});
+
+describe("cloneVoice round trip", () => {
+  it("sends exactly the contract's parts upstream and stores the returned voice", async () => {
+    const voiceFile = wav(20_000);
+    const referenceAudioFile = mp3();
+    const response = await cloneVoice(gateway, {
+      input: {
+        name: "  Layla  ",
+        text: "نص المعاينة",
+        stability: 0.75,
+        model: "faseeh-v1",
+        description: "Warm narrator",
+        gender: "Female",
+        age: "Middle",
+        languages: ["AR", "en", "ar"],
+        dialects: ["Najdi", "hijazi"],
+        avatarUrl: "https://example.com/a.png",
+      },
+      voiceFile: { content: voiceFile, filename: "preview.wav", type: "application/octet-stream" },
+      referenceAudioFile: { content: referenceAudioFile, filename: "original.mp3", type: "application/octet-stream" },
+    });
+
+    expect(response.status).toBe(200);
+    expect(response.body.errors).toBeUndefined();
+    const voice = response.body.data!.cloneVoice.voice;
+
+    expect(upstream.requests).toHaveLength(1);
+    const received = upstream.requests[0]!;
+    expect(received.path).toBe("/api/v1/voices/clone");
+    expect(received.apiKey).toBe(upstream.apiKey);
+    expect(received.fields).toEqual({
+      text: "نص المعاينة",
+      stability: "0.75",
+      name: "Layla",
+      model: "faseeh-v1",
+      description: "Warm narrator",
+      gender: "female",
+      age: "middle",
+      languages: "ar,en",
+      dialects: "najdi,hijazi",
+      avatar_url: "https://example.com/a.png",
+    });
+    expect(received.files.map((file) => [file.field, file.filename, file.mimeType, file.size, file.sha256])).toEqual([
+      ["voice_file", "preview.wav", "audio/wav", voiceFile.length, sha256(voiceFile)],
+      ["reference_audio_file", "original.mp3", "audio/mpeg", referenceAudioFile.length, sha256(referenceAudioFile)],
+    ]);
+
+    const created = upstream.createdVoices[0]!;
+    expect(voice).toMatchObject({
+      id: created.id,
+      voiceId: created.voice_id,
+      name: "Layla",
+      description: "Warm narrator",
+      gender: "female",
+      age: "middle",
+      languages: ["ar", "en"],
+      dialects: ["najdi", "hijazi"],
+      type: "cloned",
+      sampleUrl: created.sample_url,
+      avatarUrl: "https://example.com/a.png",
+      stability: 0.75,
+      model: "faseeh-v1",
+    });
+    expect(new Date(voice.createdAt).toISOString()).toBe(voice.createdAt);
+
+    const rows = await storedVoices();
+    expect(rows).toHaveLength(1);
+    expect(rows[0]).toMatchObject({
+      id: created.id,
+      voice_id: created.voice_id,
+      languages: ["ar", "en"],
+      dialects: ["najdi", "hijazi"],
+      model: "faseeh-v1",
+    });
+  });
+
+  it("sends only the required fields when the optional ones are absent", async () => {
+    const response = await cloneVoice(gateway);
+    expect(response.body.errors).toBeUndefined();
+    expect(Object.keys(upstream.requests[0]!.fields).sort()).toEqual(["model", "name", "stability", "text"]);
+    expect(response.body.data!.cloneVoice.voice).toMatchObject({ languages: [], dialects: [], gender: null, avatarUrl: null });
+  });
+
+  it("stores empty lists when upstream omits languages and dialect", async () => {
+    upstream.enqueue({ kind: "success", omit: ["languages", "dialect"] });
+    const response = await cloneVoice(gateway, { input: { languages: ["ar"], dialects: ["najdi"] } });
+    expect(response.body.errors).toBeUndefined();
+    expect(response.body.data!.cloneVoice.voice).toMatchObject({ languages: [], dialects: [] });
+    const rows = await gateway.database!.query<{ languages: string[]; dialects: string[] }>("SELECT languages, dialects FROM voices");
+    expect(rows).toEqual([{ languages: [], dialects: [] }]);
+  });
+
+  it("can be queried back by id and by voiceId", async () => {
+    const voice = (await cloneVoice(gateway)).body.data!.cloneVoice.voice;
+    const byId = await gateway.graphql<{ voice: { voiceId: string } }>(`query($id: ID) { voice(id: $id) { voiceId } }`, { id: voice.id });
+    const byVoiceId = await gateway.graphql<{ voice: { id: string } }>(`query($v: String) { voice(voiceId: $v) { id } }`, { v: voice.voiceId });
+    expect(byId.body.data!.voice.voiceId).toBe(voice.voiceId);
+    expect(byVoiceId.body.data!.voice.id).toBe(voice.id);
+  });
+});
+
+describe("cloneVoice input errors: BAD_USER_INPUT, no upstream call, nothing stored", () => {
+  const cases: Array<[string, Parameters<typeof cloneVoice>[1], string]> = [
+    ["stability above 1", { input: { stability: 1.5 } }, "input.stability"],
+    ["stability below 0", { input: { stability: -0.1 } }, "input.stability"],
+    ["blank name", { input: { name: "   " } }, "input.name"],
+    ["name over 100 characters", { input: { name: "x".repeat(101) } }, "input.name"],
+    ["blank text", { input: { text: " \n " } }, "input.text"],
+    ["text over 5000 characters", { input: { text: "ن".repeat(5001) } }, "input.text"],
+    ["bad language code", { input: { languages: ["arabic!"] } }, "input.languages"],
+    ["bad dialect", { input: { dialects: ["9najdi"] } }, "input.dialects"],
+    ["relative avatar URL", { input: { avatarUrl: "/avatar.png" } }, "input.avatarUrl"],
+    ["non-http avatar URL", { input: { avatarUrl: "ftp://example.com/a.png" } }, "input.avatarUrl"],
+    ["gender that is not a plain word", { input: { gender: "<script>" } }, "input.gender"],
+    ["a text file renamed .wav", { voiceFile: { content: textFile(), filename: "notes.wav", type: "audio/wav" } }, "input.voiceFile"],
+    ["an empty reference file", { referenceAudioFile: { content: Buffer.alloc(0), filename: "empty.wav" } }, "input.referenceAudioFile"],
+    ["a missing reference file", { referenceAudioFile: null }, "input.referenceAudioFile"],
+  ];
+
+  it.each(cases)("rejects %s", async (_name, options, field) => {
+    const response = await cloneVoice(gateway, options);
+    const error = response.body.errors?.[0];
+    expect(error?.extensions?.code).toBe("BAD_USER_INPUT");
+    if (field !== "input.referenceAudioFile" || options?.referenceAudioFile !== null) {
+      expect(error?.extensions?.field).toBe(field);
+    }
+    expect(error?.message).toContain(field.split(".").pop()!);
+    expect(upstream.requests).toHaveLength(0);
+    expect(await storedVoices()).toHaveLength(0);
+    // The server still answers the next request on the same keep-alive pool.
+    expect((await gateway.graphql(`{ voices { totalCount } }`)).body.data).toEqual({ voices: { totalCount: 0 } });
+  });
+
+  it("rejects a file over MAX_UPLOAD_BYTES without calling upstream", async () => {
+    const small = await startTestGateway({ upstream, env: { MAX_UPLOAD_BYTES: String(64 * 1024) } });
+    try {
+      const response = await cloneVoice(small, { voiceFile: { content: wav(200 * 1024), filename: "big.wav" } });
+      expect(response.body.errors?.[0]?.extensions).toMatchObject({ code: "BAD_USER_INPUT", field: "input.voiceFile" });
+      expect(response.body.errors?.[0]?.message).toContain("larger than the 64 KiB limit");
+      expect(upstream.requests).toHaveLength(0);
+      expect(await small.database!.query("SELECT * FROM voices")).toHaveLength(0);
+    } finally {
+      await small.stop();
+    }
+  });
+});

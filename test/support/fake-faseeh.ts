@@ -1,0 +1,595 @@
+/**
+ * A fake Faseeh upstream for integration tests and benchmarks.
+ *
+ * It is a REAL HTTP server (node:http on 127.0.0.1, ephemeral port) rather than
+ * an in-process interceptor, so the gateway under test exercises its actual
+ * socket code: multipart streaming, keep-alive pooling, timeouts, aborts and
+ * connection resets all behave as they would against the real API.
+ *
+ * Contract implemented (see /work/shared/reference/faseeh-voice-clone.txt):
+ *   POST {baseUrl}/voices/clone   (baseUrl ends in /api/v1)
+ *   header x-api-key, multipart/form-data with files voice_file and
+ *   reference_audio_file plus text fields; 200 answers a voice JSON, errors
+ *   answer {"errorCode": "...", "errorMessage": "..."}.
+ *
+ * Tests script responses with `enqueue(...)`. Each clone request takes the next
+ * queued behaviour at the moment its headers arrive (so the Nth request gets
+ * the Nth behaviour, even when requests overlap); when the queue is empty the
+ * default behaviour (normally "success") is used.
+ */
+import { createHash, randomBytes, randomUUID, type Hash } from "node:crypto";
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import type { AddressInfo, Socket } from "node:net";
+import busboy from "busboy";
+
+/** Path prefix of the real API; `baseUrl` ends with it. */
+const BASE_PATH = "/api/v1";
+const CLONE_PATH = `${BASE_PATH}/voices/clone`;
+const DEFAULT_API_KEY = "test-upstream-key";
+/** How many leading bytes of each file are kept for magic-number assertions. */
+const FIRST_BYTES = 16;
+
+const REQUIRED_FIELDS = ["text", "stability", "name", "model"] as const;
+const REQUIRED_FILES = ["voice_file", "reference_audio_file"] as const;
+
+/** The 200 response body of the real API, field for field. */
+export interface FakeVoice {
+  id: string;
+  voice_id: string;
+  name: string;
+  description: string | null;
+  gender: string | null;
+  age: string | null;
+  languages: string[];
+  /** Singular in the response, although the request field is `dialects`. */
+  dialect: string[];
+  type: string | null;
+  sample_url: string;
+  avatar_url: string | null;
+  stability: number;
+}
+
+/**
+ * What a 200 actually carried. Usually a full `FakeVoice`, but `success`
+ * behaviours may omit fields or add unknown ones, so everything is optional
+ * and extra keys are allowed (known keys still keep their contract types).
+ */
+export type FakeVoiceBody = Partial<FakeVoice> & Record<string, unknown>;
+
+/** Scripted response for one clone request. */
+export type FakeBehaviour =
+  /**
+   * Behave like the real API: validate the key and the form (401/400 on
+   * failure), otherwise answer 200 with a voice built from the received
+   * fields. `overrides` replaces/adds response keys; `omit` drops keys (use
+   * it to produce contract-violating 200s, e.g. without `id`).
+   */
+  | { kind: "success"; overrides?: FakeVoiceBody; omit?: ReadonlyArray<keyof FakeVoice> }
+  /**
+   * Answer an error JSON regardless of the request's validity (the upstream is
+   * the one failing). `errorCode` defaults to `${status}01`, `errorMessage` to
+   * a generic text for the status. `headers` e.g. `{ "Retry-After": "3" }`.
+   */
+  | {
+      kind: "error";
+      status: number;
+      errorCode?: string;
+      errorMessage?: string;
+      headers?: Record<string, string>;
+    }
+  /** Non-JSON body `<html>not json` as text/html; status defaults to 200. */
+  | { kind: "garbage"; status?: number }
+  /** Arbitrary body; contentType defaults to application/json. */
+  | { kind: "raw"; status: number; body: string; contentType?: string }
+  /**
+   * Wait `ms` after the body has arrived, then apply `then`. If the client
+   * disconnects (or the fake is closed) meanwhile, nothing is sent.
+   */
+  | { kind: "delay"; ms: number; then: FakeBehaviour }
+  /** Read the whole body, then reset the connection without answering. */
+  | { kind: "reset" }
+  /** Read the whole body and never answer; close() destroys the socket. */
+  | { kind: "hang" }
+  /**
+   * Reset the connection as soon as the request headers arrive, before
+   * reading the body. Only meaningful as a top-level behaviour: nested inside
+   * `delay` the body has already been read, so it acts like `reset`.
+   */
+  | { kind: "resetBeforeBody" };
+
+export interface ReceivedFile {
+  /** Multipart part name, e.g. "voice_file". */
+  field: string;
+  /** Undefined when the part had no filename (busboy still treats application/octet-stream parts as files). */
+  filename: string | undefined;
+  mimeType: string;
+  /** Bytes received (for aborted requests: bytes received before the client went away). */
+  size: number;
+  /** Hex SHA-256 of the bytes received, computed while streaming. */
+  sha256: string;
+  /** Up to the first 16 bytes, for magic-number checks (RIFF, ID3, ...). */
+  firstBytes: Buffer;
+}
+
+export interface ReceivedCloneRequest {
+  method: string;
+  /** Request target as sent, including any query string. */
+  path: string;
+  /** Lower-cased header names; repeated headers are joined with ", ". */
+  headers: Record<string, string>;
+  apiKey: string | undefined;
+  contentType: string | undefined;
+  /** Text fields; if a name repeats, the last value wins (see fieldNames). */
+  fields: Record<string, string>;
+  /** Names of every part, text fields AND files, in the order they arrived. */
+  fieldNames: string[];
+  files: ReceivedFile[];
+  /** True when the body was not fully received (client went away, or resetBeforeBody). */
+  aborted: boolean;
+}
+
+export interface FakeFaseeh {
+  /** e.g. http://127.0.0.1:43121/api/v1 — what the gateway should use as its upstream base URL. */
+  readonly baseUrl: string;
+  /** Convenience: `${baseUrl}/voices/clone`. */
+  readonly cloneUrl: string;
+  /** The key the fake accepts. */
+  readonly apiKey: string;
+  /** Every clone request that reached the handler, in the order their bodies finished. */
+  readonly requests: ReceivedCloneRequest[];
+  /** Every voice body answered with 200 by a `success` behaviour. */
+  readonly createdVoices: FakeVoiceBody[];
+  /** Sockets currently open to the fake (for connection-leak assertions). */
+  readonly connections: number;
+  /** Script the next responses, in order. */
+  enqueue(...behaviours: FakeBehaviour[]): void;
+  /** Behaviour used once the queue is empty (initially `{ kind: "success" }`). */
+  setDefault(behaviour: FakeBehaviour): void;
+  /**
+   * Back to a fresh state: clears requests, createdVoices and the queue, and
+   * restores the default behaviour to success. Arrays are cleared in place.
+   */
+  reset(): void;
+  /** Stops listening and destroys every open socket (hanging ones included). Idempotent. */
+  close(): Promise<void>;
+}
+
+const SUCCESS: FakeBehaviour = { kind: "success" };
+
+const DEFAULT_ERROR_MESSAGES: Readonly<Record<number, string>> = {
+  400: "Bad request",
+  401: "Invalid API key",
+  402: "Insufficient wallet balance",
+  403: "Forbidden",
+  404: "Not found",
+  429: "Too many requests",
+  500: "Internal server error",
+  502: "Bad gateway",
+  503: "Service unavailable",
+  504: "Gateway timeout",
+};
+
+export async function startFakeFaseeh(options: { apiKey?: string } = {}): Promise<FakeFaseeh> {
+  const apiKey = options.apiKey ?? DEFAULT_API_KEY;
+  const requests: ReceivedCloneRequest[] = [];
+  const createdVoices: FakeVoiceBody[] = [];
+  const queue: FakeBehaviour[] = [];
+  let defaultBehaviour: FakeBehaviour = SUCCESS;
+
+  // Track sockets ourselves: server.close() alone waits for keep-alive and
+  // hanging connections, which would make test teardown hang.
+  const sockets = new Set<Socket>();
+
+  const server = createServer(
+    // The fake must only misbehave when scripted to; Node's default 5-minute
+    // requestTimeout could otherwise cut off a slow 100 MiB benchmark upload.
+    { requestTimeout: 0 },
+    (req, res) => {
+      handleRequest(req, res).catch((error: unknown) => {
+        // A bug in the fake should surface as a 500, not an unhandled rejection.
+        if (!res.headersSent && !isGone(res)) {
+          sendJson(res, 500, { errorCode: "50001", errorMessage: `Fake upstream failure: ${messageOf(error)}` });
+        } else {
+          req.socket.destroy();
+        }
+      });
+    },
+  );
+
+  server.on("connection", (socket: Socket) => {
+    sockets.add(socket);
+    socket.once("close", () => sockets.delete(socket));
+  });
+
+  async function handleRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const path = req.url ?? "/";
+    const pathname = new URL(path, "http://fake.invalid").pathname;
+
+    if (pathname !== CLONE_PATH) {
+      // Drain before answering so the client is not cut off mid-upload.
+      await drain(req);
+      sendJson(res, 404, { errorCode: "40401", errorMessage: `Not found: ${req.method ?? "?"} ${pathname}` });
+      return;
+    }
+
+    if (req.method !== "POST") {
+      const drained = await drain(req);
+      requests.push({ ...describeHeaders(req), fields: {}, fieldNames: [], files: [], aborted: !drained });
+      sendJson(res, 405, { errorCode: "40501", errorMessage: `Method not allowed: ${req.method ?? "?"}` });
+      return;
+    }
+
+    // Taken at arrival (not after the body) so overlapping requests get
+    // behaviours in the order they were sent.
+    const behaviour = queue.shift() ?? defaultBehaviour;
+
+    if (behaviour.kind === "resetBeforeBody") {
+      requests.push({ ...describeHeaders(req), fields: {}, fieldNames: [], files: [], aborted: true });
+      resetSocket(req.socket);
+      return;
+    }
+
+    const received = await receiveMultipart(req);
+    requests.push(received.request);
+    // The client went away mid-body: there is nobody left to answer.
+    if (received.request.aborted) return;
+
+    await respond(behaviour, received, res);
+  }
+
+  async function respond(behaviour: FakeBehaviour, received: ParsedBody, res: ServerResponse): Promise<void> {
+    if (isGone(res)) return;
+    switch (behaviour.kind) {
+      case "success": {
+        const problem = validate(received, apiKey);
+        if (problem) {
+          sendJson(res, problem.status, problem.body);
+          return;
+        }
+        const body: FakeVoiceBody = { ...buildVoice(received.request.fields), ...behaviour.overrides };
+        for (const key of behaviour.omit ?? []) delete body[key];
+        createdVoices.push(body);
+        sendJson(res, 200, body);
+        return;
+      }
+      case "error":
+        sendJson(
+          res,
+          behaviour.status,
+          {
+            errorCode: behaviour.errorCode ?? `${behaviour.status}01`,
+            errorMessage: behaviour.errorMessage ?? DEFAULT_ERROR_MESSAGES[behaviour.status] ?? "Upstream error",
+          },
+          behaviour.headers,
+        );
+        return;
+      case "garbage":
+        send(res, behaviour.status ?? 200, "text/html", "<html>not json");
+        return;
+      case "raw":
+        send(res, behaviour.status, behaviour.contentType ?? "application/json", behaviour.body);
+        return;
+      case "delay":
+        if (await sleepUnlessGone(behaviour.ms, res)) await respond(behaviour.then, received, res);
+        return;
+      case "reset":
+      case "resetBeforeBody":
+        resetSocket(res.socket);
+        return;
+      case "hang":
+        // Deliberately nothing: the socket stays open until the client gives
+        // up or close() destroys it.
+        return;
+    }
+  }
+
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
+  const { port } = server.address() as AddressInfo;
+  const baseUrl = `http://127.0.0.1:${port}${BASE_PATH}`;
+
+  let closing: Promise<void> | undefined;
+
+  return {
+    baseUrl,
+    cloneUrl: `${baseUrl}/voices/clone`,
+    apiKey,
+    requests,
+    createdVoices,
+    get connections() {
+      return sockets.size;
+    },
+    enqueue(...behaviours) {
+      queue.push(...behaviours);
+    },
+    setDefault(behaviour) {
+      defaultBehaviour = behaviour;
+    },
+    reset() {
+      requests.length = 0;
+      createdVoices.length = 0;
+      queue.length = 0;
+      defaultBehaviour = SUCCESS;
+    },
+    close() {
+      closing ??= (async () => {
+        // Subscribe before anything is destroyed: every socket still in the Set
+        // has not emitted 'close' yet (the Set listener removes it on 'close').
+        // Note socket.closed is no shortcut: it flips before the net 'close'
+        // event fires. Waiting for the events makes `connections` exactly 0
+        // once close() resolves, since our Set listener was registered first.
+        const socketsClosed = [...sockets].map(
+          (socket) => new Promise<void>((resolve) => socket.once("close", () => resolve())),
+        );
+        const serverClosed = new Promise<void>((resolve) => server.close(() => resolve()));
+        for (const socket of sockets) socket.destroy();
+        await Promise.all([serverClosed, ...socketsClosed]);
+      })();
+      return closing;
+    },
+  };
+}
+
+// ---------------------------------------------------------------------------
+// Body parsing
+
+interface ParsedBody {
+  request: ReceivedCloneRequest;
+  /** Set when the body was complete but not a valid multipart form. */
+  parseError: string | undefined;
+}
+
+/** Streams a file part through SHA-256, keeping only its size and first bytes. */
+class FileAccumulator {
+  private readonly hash: Hash = createHash("sha256");
+  private size = 0;
+  private head = Buffer.alloc(0);
+  private digest: string | undefined;
+
+  constructor(
+    private readonly field: string,
+    private readonly filename: string | undefined,
+    private readonly mimeType: string,
+  ) {}
+
+  update(chunk: Buffer): void {
+    // Late chunks after an abort was recorded are ignored (digest is final).
+    if (this.digest !== undefined) return;
+    this.hash.update(chunk);
+    this.size += chunk.length;
+    if (this.head.length < FIRST_BYTES) {
+      // Copy, so we do not pin a whole 64 KiB chunk in memory for 16 bytes.
+      this.head = Buffer.concat([this.head, chunk.subarray(0, FIRST_BYTES - this.head.length)]);
+    }
+  }
+
+  finish(): ReceivedFile {
+    this.digest ??= this.hash.digest("hex");
+    return {
+      field: this.field,
+      filename: this.filename,
+      mimeType: this.mimeType,
+      size: this.size,
+      sha256: this.digest,
+      firstBytes: this.head,
+    };
+  }
+}
+
+/**
+ * Parses the multipart body with busboy, hashing files as they stream (never
+ * buffering them). Always resolves: with `aborted: true` and whatever arrived
+ * if the client disconnects, or with `parseError` if the body is not a valid
+ * form (the body is still drained so a 400 can be sent).
+ */
+function receiveMultipart(req: IncomingMessage): Promise<ParsedBody> {
+  return new Promise<ParsedBody>((resolve) => {
+    const fields: Record<string, string> = {};
+    const fieldNames: string[] = [];
+    const files: FileAccumulator[] = [];
+    let settled = false;
+
+    const finish = (aborted: boolean, parseError?: string): void => {
+      if (settled) return;
+      settled = true;
+      resolve({
+        request: { ...describeHeaders(req), fields, fieldNames, files: files.map((f) => f.finish()), aborted },
+        parseError,
+      });
+    };
+
+    // A client that disconnects mid-body shows up as a request closed before
+    // it was complete. req.pipe() does not forward that to busboy, so this is
+    // the signal we rely on.
+    req.on("close", () => {
+      if (!req.complete) finish(true);
+    });
+    // Without a listener the 'aborted' ECONNRESET error would be thrown.
+    req.on("error", () => {});
+
+    // Malformed form: stop parsing, but keep reading so we can answer 400.
+    const rejectBody = (message: string): void => {
+      req.resume();
+      if (req.complete) finish(false, message);
+      else req.once("end", () => finish(false, message));
+    };
+
+    let parser: busboy.Busboy;
+    try {
+      parser = busboy({ headers: req.headers });
+    } catch (error) {
+      // busboy throws synchronously for a missing/unsupported content-type.
+      rejectBody(`Expected multipart/form-data body (${messageOf(error)})`);
+      return;
+    }
+
+    parser.on("field", (name, value) => {
+      fieldNames.push(name);
+      fields[name] = value;
+    });
+    parser.on("file", (name, stream, info) => {
+      fieldNames.push(name);
+      const file = new FileAccumulator(name, info.filename, info.mimeType);
+      files.push(file);
+      stream.on("data", (chunk: Buffer) => file.update(chunk));
+      // Errors here (truncated file) are also reported on the parser itself.
+      stream.on("error", () => {});
+    });
+    // busboy only finishes after every file stream has ended, so all hashes
+    // are complete here.
+    parser.on("finish", () => finish(false));
+    parser.on("error", (error: unknown) => {
+      req.unpipe(parser);
+      rejectBody(`Malformed multipart body: ${messageOf(error)}`);
+    });
+    req.on("close", () => {
+      // Release busboy's state for aborted uploads (it never sees an end).
+      if (!req.complete) parser.destroy();
+    });
+
+    req.pipe(parser);
+  });
+}
+
+/** Reads and discards the body. Resolves false if the client went away first. */
+function drain(req: IncomingMessage): Promise<boolean> {
+  return new Promise<boolean>((resolve) => {
+    req.on("error", () => {});
+    req.once("end", () => resolve(true));
+    req.once("close", () => resolve(req.complete));
+    req.resume();
+  });
+}
+
+function describeHeaders(req: IncomingMessage): Pick<ReceivedCloneRequest, "method" | "path" | "headers" | "apiKey" | "contentType"> {
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(req.headers)) {
+    if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(", ") : value;
+  }
+  return {
+    method: req.method ?? "",
+    path: req.url ?? "",
+    headers,
+    apiKey: headers["x-api-key"],
+    contentType: headers["content-type"],
+  };
+}
+
+// ---------------------------------------------------------------------------
+// Validation and the success body
+
+interface ErrorBody {
+  errorCode: string;
+  errorMessage: string;
+}
+
+/** Mirrors the real API's checks: key first (401), then the form (400). */
+function validate(received: ParsedBody, apiKey: string): { status: number; body: ErrorBody } | undefined {
+  const { request, parseError } = received;
+  if (request.apiKey !== apiKey) {
+    return { status: 401, body: { errorCode: "40101", errorMessage: "Invalid API key" } };
+  }
+  const badRequest = (errorMessage: string) => ({ status: 400, body: { errorCode: "40001", errorMessage } });
+
+  if (parseError !== undefined) return badRequest(parseError);
+  for (const field of REQUIRED_FIELDS) {
+    const value = request.fields[field];
+    if (value === undefined || value.trim() === "") return badRequest(`Missing required field: ${field}`);
+  }
+  for (const field of REQUIRED_FILES) {
+    if (!request.files.some((file) => file.field === field)) return badRequest(`Missing required file: ${field}`);
+  }
+  if (parseStability(request.fields.stability) === undefined) {
+    return badRequest("Invalid field: stability must be a number between 0 and 1");
+  }
+  return undefined;
+}
+
+function parseStability(raw: string | undefined): number | undefined {
+  if (raw === undefined || raw.trim() === "") return undefined; // Number("") would be 0
+  const value = Number(raw);
+  return Number.isFinite(value) && value >= 0 && value <= 1 ? value : undefined;
+}
+
+function splitList(raw: string | undefined): string[] {
+  if (raw === undefined) return [];
+  return raw
+    .split(",")
+    .map((item) => item.trim())
+    .filter((item) => item !== "");
+}
+
+/** Builds the contract-shaped voice from already-validated fields. */
+function buildVoice(fields: Record<string, string>): FakeVoice {
+  const voiceId = `voice_${randomBytes(8).toString("hex")}`;
+  return {
+    id: randomUUID(),
+    voice_id: voiceId,
+    name: fields.name ?? "",
+    description: fields.description ?? null,
+    gender: fields.gender ?? null,
+    age: fields.age ?? null,
+    languages: splitList(fields.languages),
+    dialect: splitList(fields.dialects),
+    type: "cloned",
+    sample_url: `https://cdn.faseeh.test/samples/${voiceId}.mp3`,
+    avatar_url: fields.avatar_url ?? null,
+    stability: parseStability(fields.stability) ?? 0,
+  };
+}
+
+// ---------------------------------------------------------------------------
+// Response helpers
+
+/** True when there is no longer anyone to answer (client disconnected or fake closed). */
+function isGone(res: ServerResponse): boolean {
+  return res.destroyed || res.writableEnded || res.socket === null || res.socket.destroyed;
+}
+
+function send(
+  res: ServerResponse,
+  status: number,
+  contentType: string,
+  body: string,
+  headers: Record<string, string> = {},
+): void {
+  if (isGone(res)) return;
+  const payload = Buffer.from(body, "utf8");
+  // Scripted headers go last so a test can even override content-type.
+  res.writeHead(status, { "content-type": contentType, "content-length": String(payload.length), ...headers });
+  res.end(payload);
+}
+
+function sendJson(res: ServerResponse, status: number, body: unknown, headers?: Record<string, string>): void {
+  send(res, status, "application/json", JSON.stringify(body), headers);
+}
+
+/** Resolves true after `ms`, or false as soon as the client/socket goes away. */
+function sleepUnlessGone(ms: number, res: ServerResponse): Promise<boolean> {
+  return new Promise<boolean>((resolve) => {
+    const onClose = (): void => {
+      clearTimeout(timer);
+      resolve(false);
+    };
+    const timer = setTimeout(() => {
+      res.off("close", onClose);
+      resolve(!isGone(res));
+    }, ms);
+    res.once("close", onClose);
+  });
+}
+
+/** Sends a TCP RST (ECONNRESET on the client), the closest thing to a crashed upstream. */
+function resetSocket(socket: Socket | null): void {
+  if (!socket || socket.destroyed) return;
+  socket.resetAndDestroy();
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
