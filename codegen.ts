@@ -12,6 +12,8 @@ const config: CodegenConfig = {
         mappers: {
           Voice: "../services/catalog-service.js#VoiceRecord",
           VoiceConnection: "../services/catalog-service.js#VoicePage",
+          CloneAttempt: "../services/clone-attempt-store.js#CloneAttemptRecord",
+          CloneVoicePayload: "../services/clone-service.js#CloneResult",
         },
         scalars: { DateTime: "Date", Upload: "Promise<import('graphql-upload-minimal').FileUpload>" },
         enumsAsTypes: true,

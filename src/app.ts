@@ -158,7 +158,8 @@ function contextFor(container: Container, req: Request, res: Response): GatewayC
     requestId,
     logger: container.logger.child({ requestId }),
     signal: controller.signal,
-    services: { catalog: container.catalog, cloning: container.cloning },
+    idempotencyKey: req.header("idempotency-key"),
+    services: { catalog: container.catalog, cloning: container.cloning, attempts: container.attempts },
   };
 }
 

@@ -60,7 +60,14 @@ const envSchema = z.object({
   FASEEH_BASE_URL: z.string().trim().default("https://api.faseeh.ai/api/v1").pipe(httpUrl),
   UPSTREAM_TIMEOUT_MS: positiveInt(60_000),
   UPSTREAM_CONNECT_TIMEOUT_MS: positiveInt(10_000),
+  UPSTREAM_MAX_ATTEMPTS: positiveInt(3),
+  UPSTREAM_RETRY_MAX_WAIT_MS: positiveInt(10_000),
+  UPSTREAM_MAX_CONCURRENCY: positiveInt(4),
+  UPSTREAM_QUEUE_TIMEOUT_MS: positiveInt(30_000),
   MAX_UPLOAD_BYTES: positiveInt(20 * MiB),
+  RECOVERY_DIR: optionalString,
+  RECOVERY_INTERVAL_MS: positiveInt(30_000),
+  IDEMPOTENCY_TTL_HOURS: positiveInt(24),
   UPLOAD_DIR: optionalString,
   SHUTDOWN_GRACE_MS: positiveInt(10_000),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
@@ -80,7 +87,15 @@ export type Config = Readonly<{
     baseUrl: string;
     timeoutMs: number;
     connectTimeoutMs: number;
+    /** Total tries for a call that upstream certainly did not act on. */
+    maxAttempts: number;
+    /** A Retry-After longer than this is returned to the client instead of waited out. */
+    retryMaxWaitMs: number;
+    maxConcurrency: number;
+    queueTimeoutMs: number;
   }>;
+  recovery: Readonly<{ dir: string; intervalMs: number }>;
+  idempotencyTtlHours: number;
   uploads: Readonly<{ maxBytes: number; dir: string | undefined }>;
   shutdownGraceMs: number;
   logLevel: z.infer<typeof envSchema>["LOG_LEVEL"];
@@ -96,7 +111,9 @@ export class ConfigError extends Error {
 }
 
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
-  const parsed = envSchema.safeParse(env);
+  // `FOO=` (in a .env file, compose, or a shell) means "not set": use the default.
+  const given = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value.trim() !== ""));
+  const parsed = envSchema.safeParse(given);
   if (!parsed.success) {
     const problems = parsed.error.issues.map((issue) => {
       const name = issue.path.join(".");
@@ -121,7 +138,16 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       baseUrl: e.FASEEH_BASE_URL,
       timeoutMs: e.UPSTREAM_TIMEOUT_MS,
       connectTimeoutMs: e.UPSTREAM_CONNECT_TIMEOUT_MS,
+      maxAttempts: e.UPSTREAM_MAX_ATTEMPTS,
+      retryMaxWaitMs: e.UPSTREAM_RETRY_MAX_WAIT_MS,
+      maxConcurrency: e.UPSTREAM_MAX_CONCURRENCY,
+      queueTimeoutMs: e.UPSTREAM_QUEUE_TIMEOUT_MS,
     },
+    recovery: {
+      dir: path.resolve(e.RECOVERY_DIR ?? path.join(e.DATA_DIR, "recovery")),
+      intervalMs: e.RECOVERY_INTERVAL_MS,
+    },
+    idempotencyTtlHours: e.IDEMPOTENCY_TTL_HOURS,
     uploads: { maxBytes: e.MAX_UPLOAD_BYTES, dir: e.UPLOAD_DIR },
     shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
     logLevel: e.LOG_LEVEL,

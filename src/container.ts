@@ -6,7 +6,11 @@ import { type Database, openDatabase } from "./db/database.js";
 import { migrate } from "./db/migrator.js";
 import { createLogger, type Logger } from "./logger.js";
 import { CatalogService } from "./services/catalog-service.js";
+import { CloneAttemptStore } from "./services/clone-attempt-store.js";
+import { CloneRecoveryService } from "./services/clone-recovery-service.js";
 import { CloneService } from "./services/clone-service.js";
+import { ConcurrencyLimiter } from "./services/concurrency-limiter.js";
+import { VoiceJournal } from "./services/voice-journal.js";
 import { FaseehClient } from "./upstream/faseeh-client.js";
 
 export interface Container {
@@ -16,6 +20,9 @@ export interface Container {
   readonly faseeh: FaseehClient;
   readonly catalog: CatalogService;
   readonly cloning: CloneService;
+  readonly attempts: CloneAttemptStore;
+  readonly recovery: CloneRecoveryService;
+  readonly limiter: ConcurrencyLimiter;
   close(): Promise<void>;
 }
 
@@ -35,7 +42,15 @@ export async function createContainer(config: Config, options: ContainerOptions 
   }
   const faseeh = new FaseehClient(config.upstream, logger);
   const catalog = new CatalogService(db.prisma);
-  const cloning = new CloneService(faseeh, catalog, config.uploads, logger);
+  const attempts = new CloneAttemptStore(db.prisma);
+  const journal = new VoiceJournal(config.recovery.dir, logger);
+  const recovery = new CloneRecoveryService(journal, attempts, config, logger);
+  const limiter = new ConcurrencyLimiter(config.upstream.maxConcurrency, config.upstream.queueTimeoutMs);
+  const cloning = new CloneService({ faseeh, catalog, attempts, journal, recovery, limiter, config, logger });
+
+  // Voices a previous run could not store are imported before serving.
+  await recovery.reconcile().catch((error: unknown) => logger.error({ err: String(error) }, "recovery at boot failed"));
+  recovery.start();
   return {
     config,
     logger,
@@ -43,7 +58,11 @@ export async function createContainer(config: Config, options: ContainerOptions 
     faseeh,
     catalog,
     cloning,
+    attempts,
+    recovery,
+    limiter,
     async close() {
+      await recovery.stop();
       await faseeh.close().catch((error: unknown) => logger.warn({ err: String(error) }, "closing upstream pool failed"));
       await db.close();
     },

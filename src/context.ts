@@ -2,6 +2,7 @@
 // mutated by resolvers.
 import type { Logger } from "./logger.js";
 import type { CatalogService } from "./services/catalog-service.js";
+import type { CloneAttemptStore } from "./services/clone-attempt-store.js";
 import type { CloneService } from "./services/clone-service.js";
 
 export interface GatewayContext {
@@ -9,8 +10,11 @@ export interface GatewayContext {
   readonly logger: Logger;
   /** Aborted when the client disconnects, so upstream work stops with it. */
   readonly signal: AbortSignal;
+  /** The `Idempotency-Key` request header, if any. */
+  readonly idempotencyKey: string | undefined;
   readonly services: {
     readonly catalog: CatalogService;
     readonly cloning: CloneService;
+    readonly attempts: CloneAttemptStore;
   };
 }

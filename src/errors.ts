@@ -17,10 +17,13 @@ export const ERROR_CODES = {
   UPSTREAM_BAD_REQUEST: "Faseeh rejected the request (400/404/422); its errorCode and errorMessage are included.",
   UPSTREAM_UNAUTHORIZED: "Faseeh refused the gateway's API key (401/403).",
   INSUFFICIENT_BALANCE: "The Faseeh wallet balance is too low (402).",
-  RATE_LIMITED: "Faseeh is rate limiting (429); `retryAfterSeconds` says when to retry, when known.",
+  RATE_LIMITED:
+    "Faseeh is rate limiting (429), or the gateway's clone queue is full; `retryAfterSeconds` says when to retry, when known.",
   UPSTREAM_UNAVAILABLE:
     "Faseeh failed (5xx), timed out, could not be reached, or answered outside its contract.",
   DATABASE_UNAVAILABLE: "The catalog database cannot be reached; retry later.",
+  IDEMPOTENCY_KEY_REUSED: "The idempotency key was already used for a different request (other fields or files).",
+  IDEMPOTENCY_IN_PROGRESS: "A request with the same idempotency key is still running; retry shortly.",
   VOICE_NOT_YET_STORED:
     "Faseeh created the voice (see `voiceId`) but the catalog could not store it yet; it will appear once the database recovers.",
   SERVICE_UNAVAILABLE: "The gateway is shutting down; retry against another replica or shortly.",
@@ -37,6 +40,13 @@ type Extensions = Record<string, unknown>;
 /** A GraphQL error whose code is one of ours; the only kind resolvers throw. */
 export class GatewayError extends GraphQLError {
   readonly code: ErrorCode;
+  /**
+   * For upstream failures only, never sent to clients: "rejected" when Faseeh
+   * certainly created no voice (it answered with an error, or was never
+   * reached), "unknown" when it may have (the request was sent and no valid
+   * answer came back).
+   */
+  upstreamOutcome?: "rejected" | "unknown";
 
   constructor(code: ErrorCode, message: string, extensions: Extensions = {}, cause?: unknown) {
     super(message, { extensions: { ...extensions, code }, originalError: cause instanceof Error ? cause : undefined });
@@ -61,6 +71,7 @@ export function upstreamStatusError(
 ): GatewayError {
   const details: Extensions = {
     upstreamStatus: status,
+    ...(retryAfterSeconds !== undefined && { retryAfterSeconds }),
     ...(body.errorCode !== undefined && { upstreamErrorCode: body.errorCode }),
     ...(body.errorMessage !== undefined && { upstreamErrorMessage: body.errorMessage }),
   };
@@ -77,10 +88,7 @@ export function upstreamStatusError(
   }
   if (status === 429) {
     const when = retryAfterSeconds !== undefined ? ` Retry after ${retryAfterSeconds} s.` : "";
-    return new GatewayError("RATE_LIMITED", `Faseeh is rate limiting requests${said}.${when}`, {
-      ...details,
-      ...(retryAfterSeconds !== undefined && { retryAfterSeconds }),
-    });
+    return new GatewayError("RATE_LIMITED", `Faseeh is rate limiting requests${said}.${when}`, details);
   }
   if (status >= 400 && status < 500) {
     return new GatewayError("UPSTREAM_BAD_REQUEST", `Faseeh rejected the clone request (HTTP ${status})${said}.`, details);
@@ -90,6 +98,11 @@ export function upstreamStatusError(
 
 export const upstreamUnavailable = (reason: string, cause?: unknown): GatewayError =>
   new GatewayError("UPSTREAM_UNAVAILABLE", `Faseeh is unavailable: ${reason}. Try again later.`, {}, cause);
+
+export function withUpstreamOutcome(error: GatewayError, outcome: "rejected" | "unknown"): GatewayError {
+  error.upstreamOutcome = outcome;
+  return error;
+}
 
 // ---------------------------------------------------------------------------
 // Database (Prisma and drivers)

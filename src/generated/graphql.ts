@@ -1,5 +1,7 @@
 import type { GraphQLResolveInfo, GraphQLScalarType, GraphQLScalarTypeConfig } from 'graphql';
 import type { VoiceRecord, VoicePage } from '../services/catalog-service.js';
+import type { CloneAttemptRecord } from '../services/clone-attempt-store.js';
+import type { CloneResult } from '../services/clone-service.js';
 import type { GatewayContext } from '../context.js';
 export type Maybe<T> = T | null;
 export type InputMaybe<T> = Maybe<T>;
@@ -18,6 +20,36 @@ export type Scalars = {
   Upload: { input: Promise<import('graphql-upload-minimal').FileUpload>; output: Promise<import('graphql-upload-minimal').FileUpload>; }
 };
 
+/** One cloneVoice call, recorded before Faseeh is called, so an operator can see what happened to each. */
+export type CloneAttempt = {
+  __typename?: 'CloneAttempt';
+  createdAt: Scalars['DateTime']['output'];
+  /** The `extensions.code` the client received, for FAILED and UNKNOWN attempts. */
+  errorCode?: Maybe<Scalars['String']['output']>;
+  errorMessage?: Maybe<Scalars['String']['output']>;
+  id: Scalars['ID']['output'];
+  idempotencyKey?: Maybe<Scalars['String']['output']>;
+  model: Scalars['String']['output'];
+  /** The requested voice name. */
+  name: Scalars['String']['output'];
+  status: CloneAttemptStatus;
+  updatedAt: Scalars['DateTime']['output'];
+  /** The stored voice (null until stored). */
+  voice?: Maybe<Voice>;
+  /** Faseeh's voice_id, once it created the voice. */
+  voiceId?: Maybe<Scalars['String']['output']>;
+};
+
+export type CloneAttemptStatus =
+  /** Faseeh created nothing (it answered with an error, or could not be reached). */
+  | 'FAILED'
+  /** Faseeh is being called (or the call is queued). */
+  | 'PENDING'
+  /** Faseeh created the voice and the catalog stored it. */
+  | 'SUCCEEDED'
+  /** The request reached Faseeh but no valid answer came back: a voice may exist upstream. */
+  | 'UNKNOWN';
+
 export type CloneVoiceInput = {
   /** e.g. "middle", "elderly". */
   age?: InputMaybe<Scalars['String']['input']>;
@@ -28,6 +60,13 @@ export type CloneVoiceInput = {
   dialects?: InputMaybe<Array<Scalars['String']['input']>>;
   /** e.g. "male", "female". */
   gender?: InputMaybe<Scalars['String']['input']>;
+  /**
+   * Makes retries safe: a request repeated with the same key and the same fields
+   * and files returns the first request's voice without cloning again (also while
+   * the first is still running). Kept at least 24 hours. Also accepted as the
+   * `Idempotency-Key` HTTP header. 1-255 visible ASCII characters, e.g. a UUID.
+   */
+  idempotencyKey?: InputMaybe<Scalars['String']['input']>;
   /** Language codes, e.g. ["ar", "en"] (sent comma-separated). */
   languages?: InputMaybe<Array<Scalars['String']['input']>>;
   /** The Faseeh model to clone with. */
@@ -45,6 +84,10 @@ export type CloneVoiceInput = {
 
 export type CloneVoicePayload = {
   __typename?: 'CloneVoicePayload';
+  /** The clone attempt that produced it (see `cloneAttempts`). */
+  attemptId: Scalars['ID']['output'];
+  /** True when this answers a repeated request with the same idempotency key (nothing was cloned again). */
+  replayed: Scalars['Boolean']['output'];
   /** The new voice, as stored in the catalog. */
   voice: Voice;
 };
@@ -74,10 +117,18 @@ export type PageInfo = {
 
 export type Query = {
   __typename?: 'Query';
+  /** Clone attempts, newest first, optionally only those with one status. `first` is 1..100. */
+  cloneAttempts: Array<CloneAttempt>;
   /** One voice by Faseeh's record `id` or by its `voiceId` (exactly one of them); null when not in the catalog. */
   voice?: Maybe<Voice>;
   /** Voices in the catalog, newest first. `first` is 1..100; `after` is a cursor from a previous page. */
   voices: VoiceConnection;
+};
+
+
+export type QueryCloneAttemptsArgs = {
+  first?: InputMaybe<Scalars['Int']['input']>;
+  status?: InputMaybe<CloneAttemptStatus>;
 };
 
 
@@ -235,8 +286,10 @@ export type DirectiveResolverFn<TResult = Record<PropertyKey, never>, TParent = 
 /** Mapping between all available schema types and the resolvers types */
 export type ResolversTypes = {
   Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
+  CloneAttempt: ResolverTypeWrapper<CloneAttemptRecord>;
+  CloneAttemptStatus: CloneAttemptStatus;
   CloneVoiceInput: CloneVoiceInput;
-  CloneVoicePayload: ResolverTypeWrapper<Omit<CloneVoicePayload, 'voice'> & { voice: ResolversTypes['Voice'] }>;
+  CloneVoicePayload: ResolverTypeWrapper<CloneResult>;
   DateTime: ResolverTypeWrapper<Scalars['DateTime']['output']>;
   Float: ResolverTypeWrapper<Scalars['Float']['output']>;
   ID: ResolverTypeWrapper<Scalars['ID']['output']>;
@@ -255,8 +308,9 @@ export type ResolversTypes = {
 /** Mapping between all available schema types and the resolvers parents */
 export type ResolversParentTypes = {
   Boolean: Scalars['Boolean']['output'];
+  CloneAttempt: CloneAttemptRecord;
   CloneVoiceInput: CloneVoiceInput;
-  CloneVoicePayload: Omit<CloneVoicePayload, 'voice'> & { voice: ResolversParentTypes['Voice'] };
+  CloneVoicePayload: CloneResult;
   DateTime: Scalars['DateTime']['output'];
   Float: Scalars['Float']['output'];
   ID: Scalars['ID']['output'];
@@ -272,7 +326,23 @@ export type ResolversParentTypes = {
   VoiceFilter: VoiceFilter;
 };
 
+export type CloneAttemptResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['CloneAttempt'] = ResolversParentTypes['CloneAttempt']> = {
+  createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  errorCode?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  errorMessage?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  idempotencyKey?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  model?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  status?: Resolver<ResolversTypes['CloneAttemptStatus'], ParentType, ContextType>;
+  updatedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  voice?: Resolver<Maybe<ResolversTypes['Voice']>, ParentType, ContextType>;
+  voiceId?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+};
+
 export type CloneVoicePayloadResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['CloneVoicePayload'] = ResolversParentTypes['CloneVoicePayload']> = {
+  attemptId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  replayed?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
   voice?: Resolver<ResolversTypes['Voice'], ParentType, ContextType>;
 };
 
@@ -292,6 +362,7 @@ export type PageInfoResolvers<ContextType = GatewayContext, ParentType extends R
 };
 
 export type QueryResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['Query'] = ResolversParentTypes['Query']> = {
+  cloneAttempts?: Resolver<Array<ResolversTypes['CloneAttempt']>, ParentType, ContextType, RequireFields<QueryCloneAttemptsArgs, 'first'>>;
   voice?: Resolver<Maybe<ResolversTypes['Voice']>, ParentType, ContextType, Partial<QueryVoiceArgs>>;
   voices?: Resolver<ResolversTypes['VoiceConnection'], ParentType, ContextType, RequireFields<QueryVoicesArgs, 'first'>>;
 };
@@ -330,6 +401,7 @@ export type VoiceEdgeResolvers<ContextType = GatewayContext, ParentType extends 
 };
 
 export type Resolvers<ContextType = GatewayContext> = {
+  CloneAttempt?: CloneAttemptResolvers<ContextType>;
   CloneVoicePayload?: CloneVoicePayloadResolvers<ContextType>;
   DateTime?: GraphQLScalarType;
   Mutation?: MutationResolvers<ContextType>;

@@ -1,9 +1,15 @@
 import type { Resolvers } from "../generated/graphql.js";
 
-export const cloneResolvers: Pick<Resolvers, "Mutation"> = {
+export const cloneResolvers: Pick<Resolvers, "Mutation" | "Query" | "CloneAttempt"> = {
   Mutation: {
-    cloneVoice: async (_parent, { input }, { services, signal }) => ({
-      voice: await services.cloning.cloneVoice(input, signal),
-    }),
+    cloneVoice: (_parent, { input }, { services, signal, idempotencyKey }) =>
+      services.cloning.cloneVoice(input, { signal, idempotencyKeyHeader: idempotencyKey }),
+  },
+  Query: {
+    cloneAttempts: (_parent, args, { services }) => services.attempts.list(args),
+  },
+  CloneAttempt: {
+    voice: (attempt, _args, { services }) =>
+      attempt.voiceId ? services.catalog.getVoice({ voiceId: attempt.voiceId }) : null,
   },
 };

@@ -7,4 +7,5 @@ export const resolvers: Resolvers = {
   ...scalarResolvers,
   ...catalogResolvers,
   ...cloneResolvers,
+  Query: { ...catalogResolvers.Query, ...cloneResolvers.Query },
 };

@@ -168,8 +168,9 @@ export class CatalogService {
       ...(dialect && { dialects: { has: dialect } }),
       ...(normalise(filter.gender) && { gender: normalise(filter.gender) }),
       ...(normalise(filter.age) && { age: normalise(filter.age) }),
-      ...(filter.model?.trim() && { model: filter.model.trim() }),
-      ...(nameContains && { name: { contains: nameContains, mode: "insensitive" as const } }),
+      ...(filter.model?.trim() && { model: { equals: filter.model.trim(), mode: "insensitive" as const } }),
+      // Prisma passes `contains` to LIKE unescaped: make % _ and \ literal.
+      ...(nameContains && { name: { contains: nameContains.replace(/[\\%_]/g, "\\$&"), mode: "insensitive" as const } }),
     };
     if (filter.createdAfter || filter.createdBefore) {
       where.createdAt = {

@@ -8,7 +8,13 @@ import { openAsBlob } from "node:fs";
 import { errors as undiciErrors, FormData, Pool } from "undici";
 import { z } from "zod";
 import type { Config } from "../config.js";
-import { GatewayError, upstreamStatusError, upstreamUnavailable, type UpstreamErrorBody } from "../errors.js";
+import {
+  GatewayError,
+  upstreamStatusError,
+  upstreamUnavailable,
+  type UpstreamErrorBody,
+  withUpstreamOutcome,
+} from "../errors.js";
 import type { Logger } from "../logger.js";
 
 /** A file already received in full and stored on local disk. */
@@ -125,10 +131,34 @@ export class FaseehClient {
     return this.config.apiKey !== undefined;
   }
 
-  /** POST /voices/clone. Throws GatewayError for every failure. */
+  /**
+   * POST /voices/clone. Throws GatewayError for every failure, with
+   * `upstreamOutcome` telling whether a voice may nevertheless exist.
+   *
+   * Retries only where Faseeh cannot have created the voice: the connection
+   * was refused before anything was sent, or Faseeh answered 429/503 with a
+   * Retry-After short enough to wait out. Never after a request was sent and
+   * its answer is unknown: that could clone (and charge) twice.
+   */
   async cloneVoice(input: CloneVoiceRequest, signal?: AbortSignal): Promise<UpstreamVoice> {
-    const apiKey = this.config.apiKey;
-    if (apiKey === undefined) throw notConfigured();
+    if (this.config.apiKey === undefined) throw notConfigured();
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.cloneOnce(input, this.config.apiKey, signal);
+      } catch (error) {
+        const failure = error as GatewayError;
+        const delayMs = attempt < this.config.maxAttempts ? this.retryDelayMs(failure, attempt) : undefined;
+        if (delayMs === undefined || signal?.aborted) throw failure;
+        this.logger.warn(
+          { upstream: "faseeh", op: "cloneVoice", attempt, retryInMs: delayMs, code: failure.code },
+          "retrying upstream call that certainly created nothing",
+        );
+        await sleep(delayMs, signal);
+      }
+    }
+  }
+
+  private async cloneOnce(input: CloneVoiceRequest, apiKey: string, signal?: AbortSignal): Promise<UpstreamVoice> {
     const started = performance.now();
     const body = await buildCloneForm(input);
     let status: number;
@@ -140,7 +170,9 @@ export class FaseehClient {
         path: `${this.basePath}/voices/clone`,
         headers: { "x-api-key": apiKey, accept: "application/json" },
         body,
-        signal: signal ? AbortSignal.any([signal, AbortSignal.timeout(this.config.timeoutMs)]) : AbortSignal.timeout(this.config.timeoutMs),
+        signal: signal
+          ? AbortSignal.any([signal, AbortSignal.timeout(this.config.timeoutMs)])
+          : AbortSignal.timeout(this.config.timeoutMs),
       });
       status = response.statusCode;
       headers = response.headers;
@@ -159,16 +191,39 @@ export class FaseehClient {
       const parsed = cloneResponseSchema.safeParse(parseJson(text));
       if (!parsed.success) {
         this.logger.error(
-          { upstream: "faseeh", status, issues: parsed.error.issues.slice(0, 5).map((issue) => `${issue.path.join(".")}: ${issue.message}`) },
+          {
+            upstream: "faseeh",
+            status,
+            issues: parsed.error.issues.slice(0, 5).map((issue) => `${issue.path.join(".")}: ${issue.message}`),
+          },
           "upstream answer does not match the contract",
         );
-        throw upstreamUnavailable("its answer did not match the voice-clone contract");
+        // Faseeh said 200: a voice may well exist even though we cannot read it.
+        throw withUpstreamOutcome(upstreamUnavailable("its answer did not match the voice-clone contract"), "unknown");
       }
       return parsed.data;
     }
     const errorBody: UpstreamErrorBody = errorBodySchema.parse(parseJson(text));
     if (errorBody.errorMessage) errorBody.errorMessage = this.redact(errorBody.errorMessage);
-    throw upstreamStatusError(status, errorBody, parseRetryAfter(headers["retry-after"]));
+    return Promise.reject(
+      withUpstreamOutcome(upstreamStatusError(status, errorBody, parseRetryAfter(headers["retry-after"])), "rejected"),
+    );
+  }
+
+  /** How long to wait before trying again, or undefined when a retry is not safe or not worth it. */
+  private retryDelayMs(error: GatewayError, attempt: number): number | undefined {
+    const jitter = Math.random() * 250;
+    if (error.upstreamOutcome !== "rejected") return undefined;
+    if ((error.originalError as { code?: unknown } | undefined)?.code === "ECONNREFUSED") {
+      return 100 * 2 ** (attempt - 1) + jitter;
+    }
+    const status = error.extensions.upstreamStatus;
+    const retryAfter = error.extensions.retryAfterSeconds;
+    if ((status === 429 || status === 503) && typeof retryAfter === "number") {
+      const waitMs = retryAfter * 1000 + jitter;
+      return waitMs <= this.config.retryMaxWaitMs ? waitMs : undefined;
+    }
+    return undefined;
   }
 
   async close(): Promise<void> {
@@ -177,6 +232,14 @@ export class FaseehClient {
 
   private transportFailure(error: unknown, signal: AbortSignal | undefined): GatewayError {
     if (error instanceof GatewayError) return error;
+    const code = (error as { code?: unknown } | null)?.code;
+    // Nothing was sent when the connection could not be opened: no voice exists.
+    const neverSent =
+      code === "ECONNREFUSED" || code === "ENOTFOUND" || code === "EAI_AGAIN" || error instanceof undiciErrors.ConnectTimeoutError;
+    return withUpstreamOutcome(this.describeTransportFailure(error, signal), neverSent ? "rejected" : "unknown");
+  }
+
+  private describeTransportFailure(error: unknown, signal: AbortSignal | undefined): GatewayError {
     if (signal?.aborted) return upstreamUnavailable("the client went away before Faseeh answered", error);
     const code = (error as { code?: unknown } | null)?.code;
     const name = (error as { name?: unknown } | null)?.name;
@@ -274,3 +337,17 @@ export function parseRetryAfter(value: string | string[] | undefined, now = Date
 }
 
 const elapsed = (started: number) => Math.round(performance.now() - started);
+
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(resolve, ms);
+    signal?.addEventListener(
+      "abort",
+      () => {
+        clearTimeout(timer);
+        reject(withUpstreamOutcome(upstreamUnavailable("the client went away before Faseeh answered"), "rejected"));
+      },
+      { once: true },
+    );
+  });
+}

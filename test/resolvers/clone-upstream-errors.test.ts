@@ -16,13 +16,20 @@ let uploadDir: string;
 beforeAll(async () => {
   upstream = await startFakeFaseeh();
   uploadDir = await mkdtemp(path.join(os.tmpdir(), "gw-uploads-"));
-  gateway = await startTestGateway({ upstream, env: { UPSTREAM_TIMEOUT_MS: "800", UPLOAD_DIR: uploadDir } });
+    // Retry-After values above 1 s are handed to the client rather than waited out.
+  gateway = await startTestGateway({
+    upstream,
+    env: { UPSTREAM_TIMEOUT_MS: "800", UPLOAD_DIR: uploadDir, UPSTREAM_RETRY_MAX_WAIT_MS: "1000" },
+  });
 });
 afterAll(async () => {
   await gateway?.stop();
   await upstream?.close();
 });
-beforeEach(() => upstream.reset());
+beforeEach(async () => {
+  upstream.reset();
+  await gateway.database!.query("TRUNCATE voices, clone_attempts");
+});
 
 type Case = {
   name: string;
@@ -120,7 +127,6 @@ describe("upstream failures map to typed errors and store nothing", () => {
     upstream.reset();
     const next = await cloneVoice(gateway);
     expect(next.body.errors).toBeUndefined();
-    await gateway.database!.query("TRUNCATE voices");
   });
 
   it("redacts the API key if upstream echoes it in an error message", async () => {

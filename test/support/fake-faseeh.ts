@@ -141,6 +141,9 @@ export interface FakeFaseeh {
   readonly createdVoices: FakeVoiceBody[];
   /** Sockets currently open to the fake (for connection-leak assertions). */
   readonly connections: number;
+  /** Clone requests being handled right now, and the most seen at once since the last reset(). */
+  readonly inFlight: number;
+  readonly peakInFlight: number;
   /** Script the next responses, in order. */
   enqueue(...behaviours: FakeBehaviour[]): void;
   /** Behaviour used once the queue is empty (initially `{ kind: "success" }`). */
@@ -169,12 +172,14 @@ const DEFAULT_ERROR_MESSAGES: Readonly<Record<number, string>> = {
   504: "Gateway timeout",
 };
 
-export async function startFakeFaseeh(options: { apiKey?: string } = {}): Promise<FakeFaseeh> {
+export async function startFakeFaseeh(options: { apiKey?: string; port?: number } = {}): Promise<FakeFaseeh> {
   const apiKey = options.apiKey ?? DEFAULT_API_KEY;
   const requests: ReceivedCloneRequest[] = [];
   const createdVoices: FakeVoiceBody[] = [];
   const queue: FakeBehaviour[] = [];
   let defaultBehaviour: FakeBehaviour = SUCCESS;
+  let inFlight = 0;
+  let peakInFlight = 0;
 
   // Track sockets ourselves: server.close() alone waits for keep-alive and
   // hanging connections, which would make test teardown hang.
@@ -222,6 +227,9 @@ export async function startFakeFaseeh(options: { apiKey?: string } = {}): Promis
     // Taken at arrival (not after the body) so overlapping requests get
     // behaviours in the order they were sent.
     const behaviour = queue.shift() ?? defaultBehaviour;
+    inFlight++;
+    peakInFlight = Math.max(peakInFlight, inFlight);
+    res.once("close", () => inFlight--);
 
     if (behaviour.kind === "resetBeforeBody") {
       requests.push({ ...describeHeaders(req), fields: {}, fieldNames: [], files: [], aborted: true });
@@ -285,7 +293,7 @@ export async function startFakeFaseeh(options: { apiKey?: string } = {}): Promis
 
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
+    server.listen(options.port ?? 0, "127.0.0.1", () => {
       server.off("error", reject);
       resolve();
     });
@@ -304,6 +312,12 @@ export async function startFakeFaseeh(options: { apiKey?: string } = {}): Promis
     get connections() {
       return sockets.size;
     },
+    get inFlight() {
+      return inFlight;
+    },
+    get peakInFlight() {
+      return peakInFlight;
+    },
     enqueue(...behaviours) {
       queue.push(...behaviours);
     },
@@ -315,6 +329,7 @@ export async function startFakeFaseeh(options: { apiKey?: string } = {}): Promis
       createdVoices.length = 0;
       queue.length = 0;
       defaultBehaviour = SUCCESS;
+      peakInFlight = inFlight;
     },
     close() {
       closing ??= (async () => {

@@ -67,7 +67,10 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
   const ownDatabase = mode === "postgres" && !options.testDatabase;
   const database = mode === "postgres" ? (options.testDatabase ?? (await createTestDatabase())) : undefined;
   const dataDir = mode === "embedded" ? (options.dataDir ?? (await mkdtemp(path.join(os.tmpdir(), "gw-pglite-")))) : undefined;
+  // Each gateway gets its own recovery journal: another test's leftovers must never be imported here.
+  const recoveryDir = options.env?.RECOVERY_DIR ?? (await mkdtemp(path.join(os.tmpdir(), "gw-recovery-")));
   const config = loadConfig({
+    RECOVERY_DIR: recoveryDir,
     NODE_ENV: "test",
     PORT: "0",
     LOG_LEVEL: "info",
@@ -119,6 +122,7 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
       await gateway.stop();
       if (ownDatabase) await database?.drop();
       if (dataDir && !options.dataDir) await rm(dataDir, { recursive: true, force: true });
+      if (!options.env?.RECOVERY_DIR) await rm(recoveryDir, { recursive: true, force: true });
     },
   };
 }

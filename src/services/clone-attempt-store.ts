@@ -1,0 +1,140 @@
+// Persistence of clone attempts: the ledger that makes every cloneVoice call
+// accountable (and idempotent when it carries a key).
+import { GatewayError, mapDatabaseError } from "../errors.js";
+import { type CloneAttempt, type CloneAttemptStatus, Prisma, type PrismaClient } from "../generated/prisma/client.js";
+import type { UpstreamVoice } from "../upstream/faseeh-client.js";
+import { MAX_PAGE_SIZE, normaliseVoice, type VoiceRecord } from "./catalog-service.js";
+
+export type { CloneAttemptStatus };
+export type CloneAttemptRecord = CloneAttempt;
+
+export interface NewAttempt {
+  id: string;
+  idempotencyKey: string | undefined;
+  requestHash: string;
+  name: string;
+  model: string;
+  ttlHours: number;
+}
+
+export type BeginResult = { kind: "started" } | { kind: "existing"; attempt: CloneAttempt };
+
+export class CloneAttemptStore {
+  constructor(private readonly prisma: PrismaClient) {}
+
+  /** Records an attempt before Faseeh is called; with a key already taken, returns the earlier attempt. */
+  async begin(attempt: NewAttempt): Promise<BeginResult> {
+    try {
+      await this.prisma.cloneAttempt.create({
+        data: {
+          id: attempt.id,
+          idempotencyKey: attempt.idempotencyKey ?? null,
+          requestHash: attempt.requestHash,
+          name: attempt.name,
+          model: attempt.model,
+          expiresAt: new Date(Date.now() + attempt.ttlHours * 3_600_000),
+        },
+      });
+      return { kind: "started" };
+    } catch (error) {
+      if (attempt.idempotencyKey && error instanceof Prisma.PrismaClientKnownRequestError && error.code === "P2002") {
+        const existing = await this.findByKey(attempt.idempotencyKey);
+        if (existing) return { kind: "existing", attempt: existing };
+      }
+      return mapDatabaseError(error);
+    }
+  }
+
+  async findByKey(idempotencyKey: string): Promise<CloneAttempt | null> {
+    try {
+      return await this.prisma.cloneAttempt.findUnique({ where: { idempotencyKey } });
+    } catch (error) {
+      return mapDatabaseError(error);
+    }
+  }
+
+  /** Takes over a FAILED attempt for a retry with the same key; false when someone else did. */
+  async retake(id: string): Promise<boolean> {
+    try {
+      const { count } = await this.prisma.cloneAttempt.updateMany({
+        where: { id, status: "FAILED" },
+        data: { status: "PENDING", errorCode: null, errorMessage: null },
+      });
+      return count === 1;
+    } catch (error) {
+      return mapDatabaseError(error);
+    }
+  }
+
+  async markFailed(id: string, error: GatewayError): Promise<void> {
+    await this.prisma.cloneAttempt.updateMany({
+      where: { id, status: "PENDING" },
+      data: {
+        status: error.upstreamOutcome === "unknown" ? "UNKNOWN" : "FAILED",
+        errorCode: error.code,
+        errorMessage: error.message,
+      },
+    });
+  }
+
+  /** Stores the voice Faseeh created and closes the attempt, atomically. */
+  async complete(attemptId: string, voice: UpstreamVoice, model: string): Promise<VoiceRecord> {
+    const data = normaliseVoice({ ...voice, model });
+    try {
+      const [stored] = await this.prisma.$transaction([
+        this.prisma.voice.upsert({ where: { id: data.id }, create: data, update: {} }),
+        this.prisma.cloneAttempt.updateMany({
+          where: { id: attemptId },
+          data: {
+            status: "SUCCEEDED",
+            voiceId: voice.voiceId,
+            upstreamVoice: voice as unknown as Prisma.InputJsonValue,
+            errorCode: null,
+            errorMessage: null,
+          },
+        }),
+      ]);
+      return stored;
+    } catch (error) {
+      return mapDatabaseError(error);
+    }
+  }
+
+  async list(args: { status?: CloneAttemptStatus | null; first?: number | null }): Promise<CloneAttempt[]> {
+    const first = args.first ?? 20;
+    if (!Number.isInteger(first) || first < 1 || first > MAX_PAGE_SIZE) {
+      throw new GatewayError("BAD_USER_INPUT", `\`first\` must be between 1 and ${MAX_PAGE_SIZE} (got ${first}).`, { field: "first" });
+    }
+    try {
+      return await this.prisma.cloneAttempt.findMany({
+        where: args.status ? { status: args.status } : {},
+        orderBy: [{ createdAt: "desc" }, { id: "desc" }],
+        take: first,
+      });
+    } catch (error) {
+      return mapDatabaseError(error);
+    }
+  }
+
+  /** Attempts left PENDING by a process that died mid-call: their outcome is unknown. */
+  async markStalePendingUnknown(olderThan: Date): Promise<number> {
+    const { count } = await this.prisma.cloneAttempt.updateMany({
+      where: { status: "PENDING", updatedAt: { lt: olderThan } },
+      data: {
+        status: "UNKNOWN",
+        errorCode: "UPSTREAM_UNAVAILABLE",
+        errorMessage: "The gateway stopped while this clone was in flight; Faseeh may or may not have created the voice.",
+      },
+    });
+    return count;
+  }
+
+  /** Frees idempotency keys past their retention; the attempts stay as history. */
+  async expireKeys(now = new Date()): Promise<number> {
+    const { count } = await this.prisma.cloneAttempt.updateMany({
+      where: { idempotencyKey: { not: null }, expiresAt: { lt: now } },
+      data: { idempotencyKey: null },
+    });
+    return count;
+  }
+}

@@ -1,0 +1,99 @@
+// A local, fsync'd record of voices Faseeh created but the catalog has not
+// stored yet. Written before the database insert and removed after it, so a
+// voice survives the database (or the process) failing at that moment; the
+// recovery service imports whatever is left.
+import { mkdir, open, readdir, readFile, rename, rm } from "node:fs/promises";
+import path from "node:path";
+import { z } from "zod";
+import type { Logger } from "../logger.js";
+import type { UpstreamVoice } from "../upstream/faseeh-client.js";
+
+export interface JournalEntry {
+  attemptId: string;
+  model: string;
+  voice: UpstreamVoice;
+  recordedAt: string;
+}
+
+const entrySchema = z.object({
+  attemptId: z.uuid(),
+  model: z.string(),
+  recordedAt: z.string(),
+  voice: z.object({
+    id: z.uuid(),
+    voiceId: z.string(),
+    name: z.string(),
+    description: z.string().nullable(),
+    gender: z.string().nullable(),
+    age: z.string().nullable(),
+    languages: z.array(z.string()),
+    dialects: z.array(z.string()),
+    type: z.string().nullable(),
+    sampleUrl: z.string().nullable(),
+    avatarUrl: z.string().nullable(),
+    stability: z.number(),
+  }),
+});
+
+export class VoiceJournal {
+  constructor(
+    readonly dir: string,
+    private readonly logger: Logger,
+  ) {}
+
+  /** Durably records an entry: written to a temp file, fsync'd, renamed, directory fsync'd. */
+  async record(entry: Omit<JournalEntry, "recordedAt">): Promise<void> {
+    await mkdir(this.dir, { recursive: true, mode: 0o700 });
+    const final = this.fileFor(entry.attemptId);
+    const temp = `${final}.tmp`;
+    const handle = await open(temp, "w", 0o600);
+    try {
+      await handle.writeFile(JSON.stringify({ ...entry, recordedAt: new Date().toISOString() }));
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    await rename(temp, final);
+    await this.syncDir();
+  }
+
+  async remove(attemptId: string): Promise<void> {
+    await rm(this.fileFor(attemptId), { force: true });
+  }
+
+  async list(): Promise<JournalEntry[]> {
+    let names: string[];
+    try {
+      names = await readdir(this.dir);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === "ENOENT") return [];
+      throw error;
+    }
+    const entries: JournalEntry[] = [];
+    for (const name of names.filter((file) => file.endsWith(".json")).sort()) {
+      try {
+        entries.push(entrySchema.parse(JSON.parse(await readFile(path.join(this.dir, name), "utf8"))));
+      } catch (error) {
+        // Keep it for a human rather than lose a paid-for voice; don't retry it forever.
+        this.logger.error({ file: name, err: String(error) }, "unreadable recovery journal entry; moved aside");
+        await rename(path.join(this.dir, name), path.join(this.dir, `${name}.corrupt`)).catch(() => undefined);
+      }
+    }
+    return entries;
+  }
+
+  private fileFor(attemptId: string): string {
+    return path.join(this.dir, `${attemptId}.json`);
+  }
+
+  private async syncDir(): Promise<void> {
+    const handle = await open(this.dir, "r");
+    try {
+      await handle.sync();
+    } catch {
+      // Some filesystems refuse fsync on directories; the rename is still atomic.
+    } finally {
+      await handle.close();
+    }
+  }
+}
