@@ -28,6 +28,8 @@ export interface Container {
 
 export interface ContainerOptions {
   logger?: Logger;
+  /** Run the recovery pass at boot and periodically (default true; the reconcile CLI runs it itself). */
+  recovery?: boolean;
 }
 
 /** Opens the database, applies pending migrations, and wires the services. */
@@ -49,8 +51,10 @@ export async function createContainer(config: Config, options: ContainerOptions 
   const cloning = new CloneService({ faseeh, catalog, attempts, journal, recovery, limiter, config, logger });
 
   // Voices a previous run could not store are imported before serving.
-  await recovery.reconcile().catch((error: unknown) => logger.error({ err: String(error) }, "recovery at boot failed"));
-  recovery.start();
+  if (options.recovery !== false) {
+    await recovery.reconcile().catch((error: unknown) => logger.error({ err: String(error) }, "recovery at boot failed"));
+    recovery.start();
+  }
   return {
     config,
     logger,

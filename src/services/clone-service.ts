@@ -247,21 +247,32 @@ export class CloneService {
    */
   private async store(attemptId: string, voice: UpstreamVoice, model: string): Promise<VoiceRecord> {
     const { journal, attempts, recovery, logger } = this.deps;
-    await journal.record({ attemptId, voice, model }).catch((error: unknown) =>
-      // The database may still work; the log line keeps the voice recoverable by hand.
-      logger.error({ attemptId, voice: { ...voice, model }, err: describe(error) }, "could not journal a cloned voice"),
+    const journaled = await journal.record({ attemptId, voice, model }).then(
+      () => true,
+      (error: unknown) => {
+        // The database may still work; the log line keeps the voice recoverable by hand.
+        logger.error({ attemptId, voice: { ...voice, model }, err: describe(error) }, "could not journal a cloned voice");
+        return false;
+      },
     );
     let lastError: unknown;
     for (const delay of STORE_RETRY_DELAYS_MS) {
       if (delay) await new Promise((resolve) => setTimeout(resolve, delay));
+      let stored: VoiceRecord;
       try {
-        const stored = await attempts.complete(attemptId, voice, model);
-        await journal.remove(attemptId);
-        return stored;
+        stored = await attempts.complete(attemptId, voice, model);
       } catch (error) {
         lastError = error;
         logger.warn({ attemptId, voiceId: voice.voiceId, err: describe(error) }, "storing a cloned voice failed; retrying");
+        continue;
       }
+      // A leftover entry would only be re-imported harmlessly (the insert is an upsert).
+      if (journaled) {
+        await journal.remove(attemptId).catch((error: unknown) =>
+          logger.warn({ attemptId, err: describe(error) }, "could not remove a journal entry"),
+        );
+      }
+      return stored;
     }
     logger.error({ attemptId, voice: { ...voice, model }, err: describe(lastError) }, "cloned voice journaled; catalog insert deferred");
     recovery.nudge();

@@ -8,7 +8,7 @@ export const VOICE_FIELDS = `
 
 export const CLONE_VOICE = /* GraphQL */ `
   mutation CloneVoice($input: CloneVoiceInput!) {
-    cloneVoice(input: $input) { voice { ${VOICE_FIELDS} } }
+    cloneVoice(input: $input) { attemptId replayed voice { ${VOICE_FIELDS} } }
   }
 `;
 
@@ -46,7 +46,7 @@ export interface CloneOptions {
 export function cloneVoice(
   gateway: TestGateway,
   options: CloneOptions = {},
-): Promise<GraphQLResponse<{ cloneVoice: { voice: ClonedVoice } }>> {
+): Promise<GraphQLResponse<{ cloneVoice: { attemptId: string; replayed: boolean; voice: ClonedVoice } }>> {
   const files: Record<string, UploadFile> = {};
   const voiceFile = options.voiceFile === undefined ? { content: wav(), filename: "preview.wav" } : options.voiceFile;
   const referenceAudioFile =

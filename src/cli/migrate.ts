@@ -2,8 +2,8 @@
 // does this at boot). Prints one JSON line with what it did.
 import { loadConfig } from "../config.js";
 import { createLogger } from "../logger.js";
-import { openDatabase } from "./database.js";
-import { migrate } from "./migrator.js";
+import { openDatabase } from "../db/database.js";
+import { migrate } from "../db/migrator.js";
 
 const config = loadConfig();
 const logger = createLogger(config);

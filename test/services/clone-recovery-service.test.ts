@@ -1,0 +1,242 @@
+// Never lose a voice: the database fails between Faseeh's answer and the
+// insert, the process restarts with voices left in the journal, an operator
+// runs `npm run reconcile`, and `cloneAttempts` tells what happened.
+import { randomUUID } from "node:crypto";
+import { mkdir, mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { request } from "undici";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { cloneVoice } from "../support/clone.js";
+import { createTestDatabase, type TestDatabase } from "../support/database.js";
+import { type FakeFaseeh, startFakeFaseeh } from "../support/fake-faseeh.js";
+import { client, startTestGateway, type TestGateway } from "../support/gateway.js";
+import { spawnTs } from "../support/process.js";
+import { startTcpProxy, type TcpProxy, throughProxy } from "../support/tcp-proxy.js";
+
+let upstream: FakeFaseeh;
+const cleanups: Array<() => Promise<unknown>> = [];
+
+beforeAll(async () => {
+  upstream = await startFakeFaseeh();
+});
+afterEach(async () => {
+  upstream.reset();
+  while (cleanups.length) await cleanups.pop()!();
+});
+afterAll(async () => {
+  await upstream?.close();
+});
+
+async function freshDatabase(): Promise<TestDatabase> {
+  const db = await createTestDatabase();
+  cleanups.push(() => db.drop());
+  return db;
+}
+
+async function tempDir(prefix: string): Promise<string> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), prefix));
+  cleanups.push(() => rm(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+async function waitFor(check: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error("condition not met in time");
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+function journalEntry(voiceId: string, attemptId = randomUUID()) {
+  return {
+    attemptId,
+    model: "faseeh-v1",
+    recordedAt: new Date().toISOString(),
+    voice: {
+      id: randomUUID(),
+      voiceId,
+      name: "Recovered",
+      description: null,
+      gender: "Female",
+      age: null,
+      languages: ["AR"],
+      dialects: ["najdi"],
+      type: "cloned",
+      sampleUrl: `https://cdn.faseeh.test/samples/${voiceId}.mp3`,
+      avatarUrl: null,
+      stability: 0.4,
+    },
+  };
+}
+
+describe("the database fails between Faseeh's answer and the insert", () => {
+  let proxy: TcpProxy;
+  let gateway: TestGateway;
+
+  it("tells the client the voice exists, then stores it exactly once when the database is back", async () => {
+    const db = await freshDatabase();
+    proxy = await startTcpProxy("127.0.0.1", Number(new URL(db.url).port || 5432));
+    cleanups.push(() => proxy.close());
+    const recoveryDir = await tempDir("gw-recovery-");
+    gateway = await startTestGateway({
+      upstream,
+      testDatabase: db,
+      env: { DATABASE_URL: throughProxy(db.url, proxy), RECOVERY_DIR: recoveryDir, RECOVERY_INTERVAL_MS: "200" },
+    });
+    cleanups.push(() => gateway.stop());
+
+    upstream.enqueue({ kind: "delay", ms: 700, then: { kind: "success" } });
+    const pending = cloneVoice(gateway);
+    await waitFor(async () => upstream.inFlight === 1);
+    proxy.cut(); // the attempt is recorded; the database goes away while Faseeh works
+
+    const response = await pending;
+    const created = upstream.createdVoices[0]!;
+    expect(response.body.errors?.[0]?.extensions).toMatchObject({ code: "VOICE_NOT_YET_STORED", voiceId: created.voice_id });
+    expect(response.body.errors?.[0]?.message).toContain(String(created.voice_id));
+    // Faseeh's answer is journaled on disk until the database takes it.
+    const [attempt] = await db.query<{ id: string }>("SELECT id FROM clone_attempts");
+    expect(await readdir(recoveryDir)).toEqual([`${attempt!.id}.json`]);
+
+    const ready = await request(`${gateway.url}/readyz`, { dispatcher: client });
+    expect(ready.statusCode).toBe(503);
+    await ready.body.dump();
+
+    proxy.restore();
+    await waitFor(async () => (await db.query("SELECT id FROM voices")).length === 1);
+    // Give the recovery loop a few more passes: still exactly one.
+    await new Promise((resolve) => setTimeout(resolve, 600));
+    expect(await db.query("SELECT voice_id FROM voices")).toEqual([{ voice_id: created.voice_id }]);
+    expect(await db.query("SELECT status, voice_id FROM clone_attempts")).toEqual([{ status: "SUCCEEDED", voice_id: created.voice_id }]);
+    expect(await readdir(recoveryDir)).toEqual([]);
+    expect(upstream.requests).toHaveLength(1);
+
+    const listed = await gateway.graphql<{ voice: { voiceId: string } | null }>(`query($v: String) { voice(voiceId: $v) { voiceId } }`, {
+      v: created.voice_id,
+    });
+    expect(listed.body.data?.voice?.voiceId).toBe(created.voice_id);
+    expect((await request(`${gateway.url}/readyz`, { dispatcher: client })).statusCode).toBe(200);
+  });
+
+  it("answers DATABASE_UNAVAILABLE and spends nothing when the database is down before the call", async () => {
+    const db = await freshDatabase();
+    proxy = await startTcpProxy("127.0.0.1", Number(new URL(db.url).port || 5432));
+    cleanups.push(() => proxy.close());
+    gateway = await startTestGateway({ upstream, testDatabase: db, env: { DATABASE_URL: throughProxy(db.url, proxy) } });
+    cleanups.push(() => gateway.stop());
+    proxy.cut();
+    const response = await cloneVoice(gateway);
+    expect(response.body.errors?.[0]?.extensions?.code).toBe("DATABASE_UNAVAILABLE");
+    const query = await gateway.graphql(`{ voices { totalCount } }`);
+    expect(query.body.errors?.[0]?.extensions?.code).toBe("DATABASE_UNAVAILABLE");
+    expect(upstream.requests).toHaveLength(0);
+    proxy.restore();
+    // It recovers without a restart.
+    expect((await gateway.graphql(`{ voices { totalCount } }`)).body.data).toEqual({ voices: { totalCount: 0 } });
+    expect((await cloneVoice(gateway)).body.errors).toBeUndefined();
+  });
+});
+
+describe("voices left in the journal", () => {
+  it("are imported at the next boot", async () => {
+    const db = await freshDatabase();
+    const recoveryDir = await tempDir("gw-recovery-");
+    const entry = journalEntry("voice_left_behind");
+    await writeFile(path.join(recoveryDir, `${entry.attemptId}.json`), JSON.stringify(entry));
+    const gateway = await startTestGateway({ testDatabase: db, env: { RECOVERY_DIR: recoveryDir } });
+    cleanups.push(() => gateway.stop());
+    const rows = await db.query("SELECT id, voice_id, gender, languages FROM voices");
+    expect(rows).toEqual([{ id: entry.voice.id, voice_id: "voice_left_behind", gender: "female", languages: ["ar"] }]);
+    expect(await readdir(recoveryDir)).toEqual([]);
+  });
+
+  it("are imported by `npm run reconcile`, which prints a report", async () => {
+    const db = await freshDatabase();
+    const recoveryDir = await tempDir("gw-recovery-");
+    const entries = [journalEntry("voice_cli_1"), journalEntry("voice_cli_2")];
+    for (const entry of entries) await writeFile(path.join(recoveryDir, `${entry.attemptId}.json`), JSON.stringify(entry));
+    await writeFile(path.join(recoveryDir, "broken.json"), "{ not json");
+
+    const run = spawnTs("src/cli/reconcile.ts", { DATABASE_URL: db.url, RECOVERY_DIR: recoveryDir, LOG_LEVEL: "silent" });
+    const exit = await run.waitForExit(30_000);
+    expect(exit.code).toBe(0);
+    const report = JSON.parse(run.stdout().trim().split("\n").at(-1)!) as { imported: string[]; remaining: number };
+    expect(report.imported.sort()).toEqual(["voice_cli_1", "voice_cli_2"]);
+    expect(report.remaining).toBe(0);
+    expect((await db.query<{ voice_id: string }>("SELECT voice_id FROM voices ORDER BY voice_id")).map((row) => row.voice_id)).toEqual([
+      "voice_cli_1",
+      "voice_cli_2",
+    ]);
+    // The unreadable entry is kept aside for a human, not deleted.
+    expect(await readdir(recoveryDir)).toEqual(["broken.json.corrupt"]);
+  });
+});
+
+describe("attempt bookkeeping", () => {
+  it("marks attempts a dead process left pending as UNKNOWN, and frees expired idempotency keys", async () => {
+    const db = await freshDatabase();
+    const gateway = await startTestGateway({ testDatabase: db });
+    cleanups.push(() => gateway.stop());
+    const old = new Date(Date.now() - 24 * 3_600_000);
+    await db.query(
+      `INSERT INTO clone_attempts (id, idempotency_key, request_hash, status, name, model, created_at, updated_at, expires_at)
+       VALUES ($1, 'stale-key', 'h', 'PENDING', 'n', 'm', $2, $2, $3), ($4, 'live-key', 'h', 'PENDING', 'n', 'm', now(), now(), now() + interval '1 day')`,
+      [randomUUID(), old, new Date(Date.now() - 1000), randomUUID()],
+    );
+    const report = await gateway.container.recovery.reconcile();
+    expect(report).toMatchObject({ markedUnknown: 1, keysExpired: 1 });
+    const rows = await db.query("SELECT idempotency_key, status FROM clone_attempts ORDER BY created_at");
+    expect(rows).toEqual([
+      { idempotency_key: null, status: "UNKNOWN" },
+      { idempotency_key: "live-key", status: "PENDING" },
+    ]);
+  });
+
+  it("lists attempts by status through the cloneAttempts query", async () => {
+    const gateway = await startTestGateway({ upstream, env: { UPSTREAM_TIMEOUT_MS: "500" } });
+    cleanups.push(() => gateway.stop());
+    const ok = await cloneVoice(gateway, { input: { name: "Good" } });
+    upstream.enqueue({ kind: "error", status: 402, errorMessage: "Insufficient wallet balance" });
+    await cloneVoice(gateway, { input: { name: "Broke" } });
+    upstream.enqueue({ kind: "reset" });
+    await cloneVoice(gateway, { input: { name: "Unsure" } });
+
+    const query = `query($status: CloneAttemptStatus) {
+      cloneAttempts(status: $status) { id status name model voiceId errorCode errorMessage voice { voiceId } createdAt updatedAt }
+    }`;
+    type Attempt = { status: string; name: string; voiceId: string | null; errorCode: string | null; voice: { voiceId: string } | null };
+    const all = await gateway.graphql<{ cloneAttempts: Attempt[] }>(query);
+    expect(all.body.data!.cloneAttempts.map((attempt) => [attempt.name, attempt.status, attempt.errorCode])).toEqual([
+      ["Unsure", "UNKNOWN", "UPSTREAM_UNAVAILABLE"],
+      ["Broke", "FAILED", "INSUFFICIENT_BALANCE"],
+      ["Good", "SUCCEEDED", null],
+    ]);
+    const succeeded = await gateway.graphql<{ cloneAttempts: Attempt[] }>(query, { status: "SUCCEEDED" });
+    expect(succeeded.body.data!.cloneAttempts).toEqual([
+      expect.objectContaining({
+        name: "Good",
+        voiceId: ok.body.data!.cloneVoice.voice.voiceId,
+        voice: { voiceId: ok.body.data!.cloneVoice.voice.voiceId },
+      }),
+    ]);
+    const bad = await gateway.graphql(`{ cloneAttempts(first: 500) { id } }`);
+    expect(bad.body.errors?.[0]?.extensions).toMatchObject({ code: "BAD_USER_INPUT", field: "first" });
+  });
+});
+
+// A journal directory that cannot be created must not stop a clone that the database can store.
+describe("journal failures", () => {
+  it("still stores the voice when the journal cannot be written", async () => {
+    const parent = await tempDir("gw-recovery-ro-");
+    const blocker = path.join(parent, "file");
+    await writeFile(blocker, "not a directory");
+    const gateway = await startTestGateway({ upstream, env: { RECOVERY_DIR: path.join(blocker, "journal") } });
+    cleanups.push(() => gateway.stop());
+    const response = await cloneVoice(gateway);
+    expect(response.body.errors, JSON.stringify(response.body.errors)).toBeUndefined();
+    expect(await gateway.database!.query("SELECT id FROM voices")).toHaveLength(1);
+    expect(gateway.logs.some((line) => line.msg === "could not journal a cloned voice")).toBe(true);
+    await mkdir(parent, { recursive: true });
+  });
+});

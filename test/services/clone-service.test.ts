@@ -1,0 +1,236 @@
+// The careful path from upload to catalog, over real HTTP: idempotency,
+// the concurrency cap, oversized and fake audio, clients that disconnect.
+import { mkdtemp, readdir } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { Readable } from "node:stream";
+import { request } from "undici";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { mp3, wav } from "../support/audio-fixtures.js";
+import { CLONE_VOICE, cloneVoice, defaultCloneInput } from "../support/clone.js";
+import { type FakeFaseeh, startFakeFaseeh } from "../support/fake-faseeh.js";
+import { client, startTestGateway, type TestGateway } from "../support/gateway.js";
+
+let upstream: FakeFaseeh;
+let gateway: TestGateway;
+let uploadDir: string;
+
+const voiceCount = async () => (await gateway.database!.query("SELECT id FROM voices")).length;
+
+beforeAll(async () => {
+  upstream = await startFakeFaseeh();
+  uploadDir = await mkdtemp(path.join(os.tmpdir(), "gw-uploads-"));
+  gateway = await startTestGateway({
+    upstream,
+    env: { UPLOAD_DIR: uploadDir, UPSTREAM_MAX_CONCURRENCY: "2", UPSTREAM_QUEUE_TIMEOUT_MS: "5000" },
+  });
+});
+afterAll(async () => {
+  await gateway?.stop();
+  await upstream?.close();
+});
+beforeEach(async () => {
+  upstream.reset();
+  await gateway.database!.query("TRUNCATE voices, clone_attempts");
+});
+afterEach(async () => {
+  // No request leaves a spooled upload behind, whatever happened.
+  expect(await readdir(uploadDir)).toEqual([]);
+});
+
+describe("idempotency keys", () => {
+  it("returns the same voice for a repeated request without calling upstream again", async () => {
+    const first = await cloneVoice(gateway, { input: { idempotencyKey: "order-1" } });
+    const second = await cloneVoice(gateway, { input: { idempotencyKey: "order-1" } });
+    expect(first.body.errors).toBeUndefined();
+    expect(second.body.errors).toBeUndefined();
+    expect(second.body.data!.cloneVoice.voice).toEqual(first.body.data!.cloneVoice.voice);
+    expect(second.body.data).toMatchObject({ cloneVoice: { replayed: true } });
+    expect(first.body.data).toMatchObject({ cloneVoice: { replayed: false } });
+    expect(upstream.requests).toHaveLength(1);
+    expect(await voiceCount()).toBe(1);
+  });
+
+  it("accepts the key as an Idempotency-Key header", async () => {
+    await cloneVoice(gateway, { headers: { "idempotency-key": "hdr-1" } });
+    const again = await cloneVoice(gateway, { headers: { "idempotency-key": "hdr-1" } });
+    expect(again.body.data).toMatchObject({ cloneVoice: { replayed: true } });
+    expect(upstream.requests).toHaveLength(1);
+  });
+
+  it("ignores file names but not file contents or fields", async () => {
+    await cloneVoice(gateway, { input: { idempotencyKey: "k-2" }, voiceFile: { content: wav(), filename: "a.wav" } });
+    const renamed = await cloneVoice(gateway, { input: { idempotencyKey: "k-2" }, voiceFile: { content: wav(), filename: "b.wav" } });
+    expect(renamed.body.data).toMatchObject({ cloneVoice: { replayed: true } });
+
+    const otherFile = await cloneVoice(gateway, { input: { idempotencyKey: "k-2" }, voiceFile: { content: mp3(), filename: "a.mp3" } });
+    expect(otherFile.body.errors?.[0]?.extensions).toMatchObject({ code: "IDEMPOTENCY_KEY_REUSED", field: "input.idempotencyKey" });
+    const otherName = await cloneVoice(gateway, { input: { idempotencyKey: "k-2", name: "Other" } });
+    expect(otherName.body.errors?.[0]?.extensions?.code).toBe("IDEMPOTENCY_KEY_REUSED");
+    expect(upstream.requests).toHaveLength(1);
+    expect(await voiceCount()).toBe(1);
+  });
+
+  it("makes one upstream call for two identical requests sent at once", async () => {
+    upstream.enqueue({ kind: "delay", ms: 600, then: { kind: "success" } });
+    const [a, b] = await Promise.all([
+      cloneVoice(gateway, { input: { idempotencyKey: "same-time" } }),
+      cloneVoice(gateway, { input: { idempotencyKey: "same-time" } }),
+    ]);
+    expect(a.body.errors).toBeUndefined();
+    expect(b.body.errors).toBeUndefined();
+    expect(a.body.data!.cloneVoice.voice.id).toBe(b.body.data!.cloneVoice.voice.id);
+    expect([a, b].map((response) => response.body.data!.cloneVoice.replayed).sort()).toEqual([false, true]);
+    expect(upstream.requests).toHaveLength(1);
+    expect(await voiceCount()).toBe(1);
+  });
+
+  it("lets a request whose upstream call failed be retried with the same key", async () => {
+    upstream.enqueue({ kind: "error", status: 402, errorMessage: "Insufficient wallet balance" });
+    const failed = await cloneVoice(gateway, { input: { idempotencyKey: "retry-me" } });
+    expect(failed.body.errors?.[0]?.extensions?.code).toBe("INSUFFICIENT_BALANCE");
+    const retried = await cloneVoice(gateway, { input: { idempotencyKey: "retry-me" } });
+    expect(retried.body.errors).toBeUndefined();
+    expect(upstream.requests).toHaveLength(2);
+    const rows = await gateway.database!.query("SELECT status FROM clone_attempts");
+    expect(rows).toEqual([{ status: "SUCCEEDED" }]);
+  });
+
+  it("does not repeat a request whose outcome is unknown", async () => {
+    upstream.enqueue({ kind: "reset" });
+    await cloneVoice(gateway, { input: { idempotencyKey: "unsure" } });
+    const again = await cloneVoice(gateway, { input: { idempotencyKey: "unsure" } });
+    expect(again.body.errors?.[0]?.extensions?.code).toBe("UPSTREAM_UNAVAILABLE");
+    expect(again.body.errors?.[0]?.message).toContain("outcome is unknown");
+    expect(upstream.requests).toHaveLength(1);
+  });
+
+  it("rejects a key in the input that differs from the header, and malformed keys", async () => {
+    const differ = await cloneVoice(gateway, { input: { idempotencyKey: "a" }, headers: { "idempotency-key": "b" } });
+    expect(differ.body.errors?.[0]?.extensions).toMatchObject({ code: "BAD_USER_INPUT", field: "input.idempotencyKey" });
+    const blank = await cloneVoice(gateway, { input: { idempotencyKey: "has space" } });
+    expect(blank.body.errors?.[0]?.extensions).toMatchObject({ code: "BAD_USER_INPUT", field: "input.idempotencyKey" });
+    expect(upstream.requests).toHaveLength(0);
+  });
+});
+
+describe("concurrency cap", () => {
+  it("never runs more than UPSTREAM_MAX_CONCURRENCY clones upstream at once", async () => {
+    upstream.setDefault({ kind: "delay", ms: 300, then: { kind: "success" } });
+    const responses = await Promise.all(Array.from({ length: 6 }, () => cloneVoice(gateway)));
+    expect(responses.every((response) => response.body.errors === undefined)).toBe(true);
+    expect(upstream.requests).toHaveLength(6);
+    expect(upstream.peakInFlight).toBe(2);
+    expect(await voiceCount()).toBe(6);
+  });
+
+  it("answers RATE_LIMITED when the queue wait runs out, having spent nothing", async () => {
+    const tight = await startTestGateway({
+      upstream,
+      env: { UPLOAD_DIR: uploadDir, UPSTREAM_MAX_CONCURRENCY: "1", UPSTREAM_QUEUE_TIMEOUT_MS: "200" },
+    });
+    try {
+      upstream.setDefault({ kind: "delay", ms: 800, then: { kind: "success" } });
+      const [slow, queued] = await Promise.all([
+        cloneVoice(tight),
+        new Promise((resolve) => setTimeout(resolve, 100)).then(() => cloneVoice(tight)),
+      ]);
+      expect(slow.body.errors).toBeUndefined();
+      expect(queued.body.errors?.[0]?.extensions).toMatchObject({ code: "RATE_LIMITED", reason: "GATEWAY_QUEUE_FULL" });
+      expect(upstream.requests).toHaveLength(1);
+      const statuses = await tight.database!.query<{ status: string }>("SELECT status FROM clone_attempts ORDER BY created_at");
+      expect(statuses.map((row) => row.status)).toEqual(["SUCCEEDED", "FAILED"]);
+    } finally {
+      await tight.stop();
+    }
+  });
+});
+
+describe("uploads", () => {
+  it("rejects a 50 MiB file under the 20 MiB limit without creating a voice upstream", async () => {
+    const big = wav(50 * 1024 * 1024);
+    const response = await cloneVoice(gateway, { voiceFile: { content: big, filename: "long.wav" } });
+    expect(response.body.errors?.[0]?.extensions).toMatchObject({ code: "BAD_USER_INPUT", field: "input.voiceFile" });
+    expect(response.body.errors?.[0]?.message).toContain("20 MiB");
+    expect(upstream.requests).toHaveLength(0);
+    expect(await voiceCount()).toBe(0);
+    // And the gateway answers the next request normally.
+    expect((await cloneVoice(gateway)).body.errors).toBeUndefined();
+  });
+
+  it("accepts each supported audio format, judged by content", async () => {
+    const { flac, m4a, oggOpus, webm } = await import("../support/audio-fixtures.js");
+    const formats = [
+      [mp3(), "audio/mpeg"],
+      [oggOpus(), "audio/ogg"],
+      [flac(), "audio/flac"],
+      [m4a(), "audio/mp4"],
+      [webm(), "audio/webm"],
+    ] as const;
+    for (const [content, type] of formats) {
+      upstream.reset();
+      const response = await cloneVoice(gateway, { voiceFile: { content, filename: "sample.bin", type: "application/octet-stream" } });
+      expect(response.body.errors).toBeUndefined();
+      expect(upstream.requests[0]!.files[0]).toMatchObject({ field: "voice_file", filename: "sample.bin", mimeType: type });
+    }
+  });
+
+  it("names the file sensibly when the client gave no usable name", async () => {
+    await cloneVoice(gateway, { voiceFile: { content: wav(), filename: "../../etc/passwd" } });
+    expect(upstream.requests[0]!.files[0]!.filename).toBe("passwd");
+  });
+
+  it("stops the upstream call when the client disconnects, and stores nothing", async () => {
+    upstream.enqueue({ kind: "hang" });
+    const controller = new AbortController();
+    const { buildMultipart } = await import("../support/gateway.js");
+    const body = buildMultipart(CLONE_VOICE, { input: defaultCloneInput() }, {
+      "input.voiceFile": { content: wav(), filename: "a.wav" },
+      "input.referenceAudioFile": { content: wav(), filename: "b.wav" },
+    });
+    const pending = request(`${gateway.url}/graphql`, {
+      method: "POST",
+      body,
+      headers: { "apollo-require-preflight": "true" },
+      signal: controller.signal,
+      dispatcher: client,
+    }).catch((error: unknown) => error);
+    await waitFor(() => upstream.inFlight === 1);
+    controller.abort();
+    await pending;
+    await waitFor(() => upstream.inFlight === 0);
+    await waitFor(async () => {
+      const rows = await gateway.database!.query<{ status: string }>("SELECT status FROM clone_attempts");
+      return rows.length === 1 && rows[0]!.status === "UNKNOWN";
+    });
+    expect(await voiceCount()).toBe(0);
+  });
+
+  it("answers, without hanging, a request that lacks a file its map announced", async () => {
+    const boundary = "----cut";
+    const operations = JSON.stringify({ query: CLONE_VOICE, variables: { input: { ...defaultCloneInput(), voiceFile: null, referenceAudioFile: null } } });
+    const head = [
+      `--${boundary}\r\nContent-Disposition: form-data; name="operations"\r\n\r\n${operations}\r\n`,
+      `--${boundary}\r\nContent-Disposition: form-data; name="map"\r\n\r\n{"0":["variables.input.voiceFile"],"1":["variables.input.referenceAudioFile"]}\r\n`,
+      `--${boundary}\r\nContent-Disposition: form-data; name="0"; filename="a.wav"\r\nContent-Type: audio/wav\r\n\r\n`,
+    ].join("");
+    // The map announces two files; the body carries only the first.
+    const response = await request(`${gateway.url}/graphql`, {
+      method: "POST",
+      body: Readable.from([Buffer.from(head), wav(), Buffer.from(`\r\n--${boundary}--\r\n`)]),
+      headers: { "apollo-require-preflight": "true", "content-type": `multipart/form-data; boundary=${boundary}` },
+      dispatcher: client,
+    });
+    const payload = (await response.body.json()) as { errors?: Array<{ extensions?: { code?: string; field?: string } }> };
+    expect(payload.errors?.[0]?.extensions).toMatchObject({ code: "BAD_USER_INPUT", field: "input.referenceAudioFile" });
+    expect(upstream.requests).toHaveLength(0);
+  });
+});
+
+async function waitFor(check: () => boolean | Promise<boolean>, timeoutMs = 5_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error("condition not met in time");
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}

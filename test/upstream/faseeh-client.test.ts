@@ -1,0 +1,136 @@
+// Retry rules of the Faseeh client, observed through the gateway over HTTP:
+// retried only when Faseeh certainly created nothing.
+import net from "node:net";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { parseRetryAfter } from "../../src/upstream/faseeh-client.js";
+import { cloneVoice } from "../support/clone.js";
+import { type FakeFaseeh, startFakeFaseeh } from "../support/fake-faseeh.js";
+import { startTestGateway, type TestGateway } from "../support/gateway.js";
+
+let upstream: FakeFaseeh;
+let gateway: TestGateway;
+
+const voices = () => gateway.database!.query<{ voice_id: string }>("SELECT voice_id FROM voices");
+const attempts = () => gateway.database!.query<{ status: string }>("SELECT status FROM clone_attempts");
+
+beforeAll(async () => {
+  upstream = await startFakeFaseeh();
+  gateway = await startTestGateway({
+    upstream,
+    env: { UPSTREAM_TIMEOUT_MS: "600", UPSTREAM_RETRY_MAX_WAIT_MS: "1500", UPSTREAM_MAX_ATTEMPTS: "3" },
+  });
+});
+afterAll(async () => {
+  await gateway?.stop();
+  await upstream?.close();
+});
+beforeEach(async () => {
+  upstream.reset();
+  await gateway.database!.query("TRUNCATE voices, clone_attempts");
+});
+
+describe("retries that cannot clone twice", () => {
+  it("waits out a 429 with a short Retry-After, then succeeds with one voice", async () => {
+    upstream.enqueue({ kind: "error", status: 429, headers: { "retry-after": "1" } });
+    const started = Date.now();
+    const response = await cloneVoice(gateway);
+    expect(response.body.errors).toBeUndefined();
+    expect(Date.now() - started).toBeGreaterThanOrEqual(1000);
+    expect(upstream.requests).toHaveLength(2);
+    expect(upstream.createdVoices).toHaveLength(1);
+    expect(await voices()).toEqual([{ voice_id: response.body.data!.cloneVoice.voice.voiceId }]);
+    expect(await attempts()).toEqual([{ status: "SUCCEEDED" }]);
+  });
+
+  it("waits out a 503 with Retry-After", async () => {
+    upstream.enqueue({ kind: "error", status: 503, headers: { "retry-after": "1" } });
+    const response = await cloneVoice(gateway);
+    expect(response.body.errors).toBeUndefined();
+    expect(upstream.requests).toHaveLength(2);
+  });
+
+  it("stops after UPSTREAM_MAX_ATTEMPTS and reports the last answer", async () => {
+    const busy = { kind: "error", status: 429, headers: { "retry-after": "0" } } as const;
+    upstream.enqueue(busy, busy, busy, busy);
+    const response = await cloneVoice(gateway);
+    expect(response.body.errors?.[0]?.extensions).toMatchObject({ code: "RATE_LIMITED", retryAfterSeconds: 0 });
+    expect(upstream.requests).toHaveLength(3);
+    expect(await voices()).toHaveLength(0);
+    expect(await attempts()).toEqual([{ status: "FAILED" }]);
+  });
+
+  it("hands a Retry-After beyond the bound to the client instead of waiting", async () => {
+    upstream.enqueue({ kind: "error", status: 429, headers: { "retry-after": "30" } });
+    const response = await cloneVoice(gateway);
+    expect(response.body.errors?.[0]?.extensions).toMatchObject({ code: "RATE_LIMITED", retryAfterSeconds: 30 });
+    expect(upstream.requests).toHaveLength(1);
+  });
+
+  it.each([
+    ["a 503 without Retry-After", { kind: "error", status: 503 }],
+    ["a 500", { kind: "error", status: 500 }],
+    ["a 429 without Retry-After", { kind: "error", status: 429 }],
+  ] as const)("does not retry %s", async (_name, behaviour) => {
+    upstream.enqueue(behaviour);
+    await cloneVoice(gateway);
+    expect(upstream.requests).toHaveLength(1);
+    expect(await attempts()).toEqual([{ status: "FAILED" }]);
+  });
+
+  it.each([
+    ["a reset after the body was sent", { kind: "reset" }],
+    ["a timeout after the body was sent", { kind: "hang" }],
+    ["a 200 outside the contract", { kind: "success", omit: ["id"] }],
+  ] as const)("never retries %s, and records the outcome as UNKNOWN", async (_name, behaviour) => {
+    upstream.enqueue(behaviour);
+    const response = await cloneVoice(gateway);
+    expect(response.body.errors?.[0]?.extensions?.code).toBe("UPSTREAM_UNAVAILABLE");
+    expect(upstream.requests).toHaveLength(1);
+    expect(await voices()).toHaveLength(0);
+    expect(await attempts()).toEqual([{ status: "UNKNOWN" }]);
+  });
+
+  it("retries a refused connection until upstream is listening", async () => {
+    const port = await freePort();
+    const late = await startTestGateway({
+      env: {
+        FASEEH_BASE_URL: `http://127.0.0.1:${port}/api/v1`,
+        FASEEH_API_KEY: upstream.apiKey,
+        UPSTREAM_MAX_ATTEMPTS: "8",
+      },
+    });
+    let lateUpstream: FakeFaseeh | undefined;
+    try {
+      const pending = cloneVoice(late);
+      await new Promise((resolve) => setTimeout(resolve, 250));
+      lateUpstream = await startFakeFaseeh({ port });
+      const response = await pending;
+      expect(response.body.errors).toBeUndefined();
+      expect(lateUpstream.requests).toHaveLength(1);
+      expect(late.logs.some((line) => line.msg === "retrying upstream call that certainly created nothing")).toBe(true);
+    } finally {
+      await late.stop();
+      await lateUpstream?.close();
+    }
+  });
+});
+
+describe("parseRetryAfter", () => {
+  it("reads delta-seconds and HTTP dates", () => {
+    const now = Date.parse("2026-11-26T10:00:00Z");
+    expect(parseRetryAfter("12", now)).toBe(12);
+    expect(parseRetryAfter("Thu, 26 Nov 2026 10:00:30 GMT", now)).toBe(30);
+    expect(parseRetryAfter("Thu, 26 Nov 2026 09:59:00 GMT", now)).toBe(0);
+    expect(parseRetryAfter("soon", now)).toBeUndefined();
+    expect(parseRetryAfter(undefined, now)).toBeUndefined();
+  });
+});
+
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const server = net.createServer().listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
