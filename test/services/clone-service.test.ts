@@ -152,7 +152,11 @@ describe("uploads", () => {
     const response = await cloneVoice(gateway, { voiceFile: { content: big, filename: "long.wav" } });
     expect(response.body.errors?.[0]?.extensions).toMatchObject({ code: "BAD_USER_INPUT", field: "input.voiceFile" });
     expect(response.body.errors?.[0]?.message).toContain("20 MiB");
-    expect(upstream.requests).toHaveLength(0);
+    // Streamed until the limit, then cut before the closing boundary: Faseeh
+    // never received a complete request.
+    expect(upstream.requests.every((received) => received.aborted)).toBe(true);
+    expect(upstream.createdVoices).toHaveLength(0);
+    expect(await gateway.database!.query("SELECT id FROM clone_attempts")).toHaveLength(0);
     expect(await voiceCount()).toBe(0);
     // And the gateway answers the next request normally.
     expect((await cloneVoice(gateway)).body.errors).toBeUndefined();
@@ -173,6 +177,41 @@ describe("uploads", () => {
       expect(response.body.errors).toBeUndefined();
       expect(upstream.requests[0]!.files[0]).toMatchObject({ field: "voice_file", filename: "sample.bin", mimeType: type });
     }
+  });
+
+  it("rejects a second file that is not audio, mid-stream, without creating a voice", async () => {
+    const { textFile } = await import("../support/audio-fixtures.js");
+    const response = await cloneVoice(gateway, { referenceAudioFile: { content: textFile(), filename: "notes.wav", type: "audio/wav" } });
+    expect(response.body.errors?.[0]?.extensions).toMatchObject({ code: "BAD_USER_INPUT", field: "input.referenceAudioFile" });
+    expect(upstream.requests.every((received) => received.aborted)).toBe(true);
+    expect(upstream.createdVoices).toHaveLength(0);
+    expect(await gateway.database!.query("SELECT id FROM clone_attempts")).toHaveLength(0);
+    expect((await cloneVoice(gateway)).body.errors).toBeUndefined();
+  });
+
+  it("streams both files intact when the client sends the reference first", async () => {
+    const { buildMultipart } = await import("../support/gateway.js");
+    const { createHash } = await import("node:crypto");
+    const reference = wav(3 * 1024 * 1024);
+    const voice = mp3();
+    const body = buildMultipart(CLONE_VOICE, { input: defaultCloneInput() }, {
+      "input.referenceAudioFile": { content: reference, filename: "ref.wav" },
+      "input.voiceFile": { content: voice, filename: "voice.mp3" },
+    });
+    const response = await request(`${gateway.url}/graphql`, {
+      method: "POST",
+      body,
+      headers: { "apollo-require-preflight": "true" },
+      dispatcher: client,
+    });
+    const payload = (await response.body.json()) as { errors?: unknown };
+    expect(payload.errors).toBeUndefined();
+    const sha = (buffer: Buffer) => createHash("sha256").update(buffer).digest("hex");
+    const files = Object.fromEntries(upstream.requests[0]!.files.map((file) => [file.field, [file.filename, file.size, file.sha256]]));
+    expect(files).toEqual({
+      reference_audio_file: ["ref.wav", reference.length, sha(reference)],
+      voice_file: ["voice.mp3", voice.length, sha(voice)],
+    });
   });
 
   it("names the file sensibly when the client gave no usable name", async () => {
@@ -223,7 +262,8 @@ describe("uploads", () => {
     });
     const payload = (await response.body.json()) as { errors?: Array<{ extensions?: { code?: string; field?: string } }> };
     expect(payload.errors?.[0]?.extensions).toMatchObject({ code: "BAD_USER_INPUT", field: "input.referenceAudioFile" });
-    expect(upstream.requests).toHaveLength(0);
+    expect(upstream.requests.every((received) => received.aborted)).toBe(true);
+    expect(upstream.createdVoices).toHaveLength(0);
   });
 });
 

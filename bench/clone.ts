@@ -1,0 +1,146 @@
+// Clone benchmark (run by hand, loopback only):
+//   node --import tsx bench/clone.ts [--sizes 1,10,100] [--runs 7]
+//
+// Clones the same two files of 1, 10 and 100 MiB (each) through the gateway
+// (a real `src/main.ts` child process) and directly against the fake upstream
+// (its own child process, as the real upstream is another machine),
+// and reports the wall-time ratio gateway/direct (median of the runs) and the
+// gateway's peak RSS growth per size (VmHWM from /proc, reset before each size
+// through /proc/<pid>/clear_refs). Targets: ratio <= 1.15 at 10 MiB; RSS
+// growth < 40 MiB at every size. Results go in BENCHMARKS.md.
+import { openAsBlob } from "node:fs";
+import { mkdtemp, open, readFile, rm, writeFile } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { parseArgs } from "node:util";
+import { Agent, FormData, request } from "undici";
+import { wav } from "../test/support/audio-fixtures.js";
+import { CLONE_VOICE, defaultCloneInput } from "../test/support/clone.js";
+import { createTestDatabase } from "../test/support/database.js";
+import { spawnTs } from "../test/support/process.js";
+
+const MiB = 1024 * 1024;
+const { values } = parseArgs({
+  options: { sizes: { type: "string", default: "1,10,100" }, runs: { type: "string", default: "7" } },
+});
+const sizes = values.sizes.split(",").map(Number);
+const runs = Number(values.runs);
+
+const dispatcher = new Agent({ connections: 4 });
+const fake = spawnTs("bench/fake-upstream-process.ts", {});
+const fakeReady = await fake.waitForLog((line) => line.msg === "fake upstream listening", 30_000, "the fake upstream");
+const upstream = { baseUrl: String(fakeReady.baseUrl), apiKey: String(fakeReady.apiKey), cloneUrl: `${String(fakeReady.baseUrl)}/voices/clone` };
+const database = await createTestDatabase();
+const work = await mkdtemp(path.join(os.tmpdir(), "bench-clone-"));
+const gateway = spawnTs("src/main.ts", {
+  PORT: "0",
+  NODE_ENV: "production",
+  LOG_LEVEL: "info",
+  DATABASE_URL: database.url,
+  FASEEH_API_KEY: upstream.apiKey,
+  FASEEH_BASE_URL: upstream.baseUrl,
+  MAX_UPLOAD_BYTES: String(Math.max(...sizes) * MiB + MiB),
+  UPLOAD_DIR: path.join(work, "uploads"),
+  RECOVERY_DIR: path.join(work, "recovery"),
+  UPSTREAM_TIMEOUT_MS: "300000",
+});
+try {
+  const listening = await gateway.waitForLog((line) => line.msg === "gateway listening", 60_000, "the gateway to listen");
+  const gatewayUrl = `http://127.0.0.1:${String(listening.port)}/graphql`;
+  const rows: string[] = [];
+
+  for (const size of sizes) {
+    const voicePath = path.join(work, `voice-${size}.wav`);
+    const referencePath = path.join(work, `reference-${size}.wav`);
+    await writeFile(voicePath, wav(size * MiB));
+    await writeFile(referencePath, wav(size * MiB));
+    const files = async () => ({
+      voice: await openAsBlob(voicePath, { type: "audio/wav" }),
+      reference: await openAsBlob(referencePath, { type: "audio/wav" }),
+    });
+
+    const direct = async () => {
+      const { voice, reference } = await files();
+      const form = new FormData();
+      form.append("voice_file", voice, "voice.wav");
+      form.append("reference_audio_file", reference, "reference.wav");
+      for (const [key, value] of Object.entries(defaultCloneInput())) form.append(key, String(value));
+      const response = await request(upstream.cloneUrl, { method: "POST", body: form, headers: { "x-api-key": upstream.apiKey }, dispatcher });
+      await response.body.json();
+      if (response.statusCode !== 200) throw new Error(`direct clone answered ${response.statusCode}`);
+    };
+    const viaGateway = async () => {
+      const { voice, reference } = await files();
+      const form = new FormData();
+      form.append("operations", JSON.stringify({ query: CLONE_VOICE, variables: { input: { ...defaultCloneInput(), voiceFile: null, referenceAudioFile: null } } }));
+      form.append("map", JSON.stringify({ 0: ["variables.input.voiceFile"], 1: ["variables.input.referenceAudioFile"] }));
+      form.append("0", voice, "voice.wav");
+      form.append("1", reference, "reference.wav");
+      const response = await request(gatewayUrl, { method: "POST", body: form, headers: { "apollo-require-preflight": "true" }, dispatcher });
+      const body = (await response.body.json()) as { errors?: unknown[] };
+      if (body.errors) throw new Error(`gateway clone failed: ${JSON.stringify(body.errors)}`);
+    };
+
+    for (let warm = 0; warm < 3; warm++) {
+      // Warm-up both paths: connections, JIT, the gateway's first queries.
+      await direct();
+      await viaGateway();
+    }
+    const rssBefore = await rssKiB(gateway.pid, "VmRSS");
+    await resetPeak(gateway.pid);
+    const directTimes: number[] = [];
+    const gatewayTimes: number[] = [];
+    for (let run = 0; run < runs; run++) {
+      directTimes.push(await timed(direct));
+      gatewayTimes.push(await timed(viaGateway));
+    }
+    const peak = await rssKiB(gateway.pid, "VmHWM");
+    const ratio = median(gatewayTimes) / median(directTimes);
+    const growthMiB = (peak - rssBefore) / 1024;
+    rows.push(
+      `| ${size} MiB x2 | ${median(directTimes).toFixed(1)} | ${median(gatewayTimes).toFixed(1)} | ${ratio.toFixed(2)} | ${growthMiB.toFixed(1)} |`,
+    );
+    console.error(`done: ${size} MiB`);
+    await rm(voicePath);
+    await rm(referencePath);
+  }
+
+  console.log(`Runs per size: ${runs} (median). Node ${process.version}, ${os.cpus().length} cores.\n`);
+  console.log("| files | direct ms | gateway ms | ratio gateway/direct | gateway peak RSS growth MiB |");
+  console.log("|---|---|---|---|---|");
+  for (const row of rows) console.log(row);
+} finally {
+  gateway.child.kill("SIGTERM");
+  await gateway.waitForExit(15_000).catch(() => gateway.kill());
+  fake.child.kill("SIGTERM");
+  await fake.waitForExit(10_000).catch(() => fake.kill());
+  await dispatcher.close();
+  await database.drop();
+  await rm(work, { recursive: true, force: true });
+}
+
+async function timed(work: () => Promise<void>): Promise<number> {
+  const started = performance.now();
+  await work();
+  return performance.now() - started;
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+}
+
+async function rssKiB(pid: number, field: "VmRSS" | "VmHWM"): Promise<number> {
+  const status = await readFile(`/proc/${pid}/status`, "utf8");
+  const match = new RegExp(`^${field}:\\s+(\\d+) kB`, "m").exec(status);
+  if (!match) throw new Error(`no ${field} for pid ${pid}`);
+  return Number(match[1]);
+}
+
+/** Writing 5 to clear_refs resets the peak RSS (VmHWM) to the current RSS. */
+async function resetPeak(pid: number): Promise<void> {
+  const handle = await open(`/proc/${pid}/clear_refs`, "w");
+  await handle.write("5");
+  await handle.close();
+}

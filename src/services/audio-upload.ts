@@ -1,0 +1,225 @@
+// One uploaded audio file on its way to Faseeh.
+//
+// The first time it is opened it streams live: bytes go to Faseeh as they
+// arrive from the client, while being hashed, counted and copied to a temp
+// file ("tee"). Before a single byte is passed on, the first few KiB are
+// checked to be audio (by content, not by the client's MIME type). If the
+// file turns out too large midway, the stream fails, the upstream request is
+// aborted before its closing boundary, and Faseeh never sees a complete
+// request, so it cannot create (or charge for) a voice. Later opens (retries)
+// replay the complete copy from disk. Measured: streaming keeps gateway
+// latency near a direct call; spooling first doubled it (BENCHMARKS.md).
+//
+// graphql-upload-minimal quirks handled here:
+// - at its size limit busboy truncates the stream silently (and the library
+//   unpipes it): the stream is read by iteration and `truncated` is checked;
+// - an unconsumed file stream stalls the whole request: `settle()` always
+//   reads to the end, even when the file is already known to be rejected.
+import { createHash, type Hash } from "node:crypto";
+import { once } from "node:events";
+import { createReadStream, createWriteStream, type WriteStream } from "node:fs";
+import path from "node:path";
+import type { Readable } from "node:stream";
+import type { FileUpload } from "graphql-upload-minimal";
+import { badUserInput, GatewayError } from "../errors.js";
+import type { AudioPart, AudioSource, SpooledFile } from "../upstream/faseeh-client.js";
+import { ACCEPTED_AUDIO_FORMATS, detectAudioType, SNIFF_BYTES } from "./audio-type.js";
+
+export interface AudioUploadOptions {
+  /** Directory for the temp copy (one per request, removed by the caller). */
+  dir: string;
+  maxBytes: number;
+  /** GraphQL path of the argument, e.g. "input.voiceFile", for error messages. */
+  field: string;
+}
+
+type BusboyStream = Readable & { truncated?: boolean };
+
+export class AudioUpload implements AudioSource {
+  private stream: BusboyStream | undefined;
+  private chunks: AsyncIterator<Buffer> | undefined;
+  private copy: WriteStream | undefined;
+  private copyError: Error | undefined;
+  private readonly hash: Hash = createHash("sha256");
+  private size = 0;
+  private ended = false;
+  private failure: GatewayError | undefined;
+  private head: { filename: string; contentType: string; buffered: Buffer[] } | undefined;
+  private opening: Promise<void> | undefined;
+  private opens = 0;
+  private settled: Promise<SpooledFile> | undefined;
+  private readonly target: string;
+
+  constructor(
+    private readonly upload: Promise<FileUpload> | FileUpload,
+    private readonly options: AudioUploadOptions,
+  ) {
+    this.target = path.join(options.dir, options.field.replace(/\W+/g, "_"));
+  }
+
+  /** Opens the file for one upstream attempt: live the first time, from the complete copy after. */
+  async open(): Promise<AudioPart> {
+    this.opens++;
+    if (this.opens > 1) {
+      const file = await this.settle();
+      if (this.copyError) {
+        throw new GatewayError("UPSTREAM_UNAVAILABLE", `Faseeh must be retried, but the copy of \`${this.options.field}\` could not be kept (${this.copyError.message}).`);
+      }
+      return { filename: file.filename, contentType: file.contentType, body: createReadStream(file.path) };
+    }
+    await this.readHead();
+    const head = this.head!;
+    return { filename: head.filename, contentType: head.contentType, body: this.live(head.buffered) };
+  }
+
+  /**
+   * Reads the rest of the upload (completing the copy on disk), then returns
+   * the complete, validated file or throws why it is not acceptable.
+   */
+  settle(): Promise<SpooledFile> {
+    this.settled ??= (async () => {
+      try {
+        await this.readHead();
+        while (!this.ended) await this.next();
+      } catch (error) {
+        // Whatever went wrong, the client's request body must still be read to
+        // its end (once failed, nothing more is kept), or the request stalls.
+        while (this.chunks && !this.ended) await this.next().catch(() => undefined);
+        throw error;
+      } finally {
+        await this.closeCopy();
+      }
+      if (this.failure) throw this.failure;
+      return {
+        path: this.target,
+        filename: this.head!.filename,
+        contentType: this.head!.contentType,
+        size: this.size,
+        sha256: this.hash.digest("hex"),
+      };
+    })();
+    return this.settled;
+  }
+
+  /** Resolves once the file has started arriving and its first bytes were checked to be audio. */
+  ready(): Promise<void> {
+    return this.readHead();
+  }
+
+  private readHead(): Promise<void> {
+    this.opening ??= (async () => {
+      const { field } = this.options;
+      let file: FileUpload;
+      try {
+        file = await this.upload;
+      } catch (error) {
+        throw badUserInput(field, `\`${field}\` is missing from the multipart request (${describe(error)}).`);
+      }
+      this.stream = file.createReadStream() as BusboyStream;
+      this.chunks = (this.stream as AsyncIterable<Buffer>)[Symbol.asyncIterator]();
+      this.copy = createWriteStream(this.target, { flags: "wx", mode: 0o600 });
+      this.copy.on("error", (error) => {
+        this.copyError ??= error;
+      });
+      const buffered: Buffer[] = [];
+      let bytes = 0;
+      while (!this.ended && bytes < SNIFF_BYTES) {
+        const chunk = await this.next();
+        if (chunk) {
+          buffered.push(chunk);
+          bytes += chunk.length;
+        }
+      }
+      if (this.failure) throw this.failure;
+      if (this.size === 0) throw this.fail(badUserInput(field, `\`${field}\` is empty.`));
+      const audio = await detectAudioType(Buffer.concat(buffered).subarray(0, SNIFF_BYTES));
+      if (!audio) {
+        throw this.fail(
+          badUserInput(field, `\`${field}\` is not a supported audio file (expected ${ACCEPTED_AUDIO_FORMATS}; judged by its content).`),
+        );
+      }
+      const fallback = `${field.split(".").pop()}.${audio.extension}`;
+      this.head = { filename: safeFilename(file.filename, fallback), contentType: audio.contentType, buffered };
+    })();
+    return this.opening;
+  }
+
+  /** The live body: what was read while sniffing, then the rest as it arrives. */
+  private async *live(buffered: Buffer[]): AsyncGenerator<Buffer> {
+    yield* buffered;
+    while (!this.ended) {
+      const chunk = await this.next();
+      if (this.failure) throw this.failure;
+      if (chunk) yield chunk;
+    }
+    if (this.failure) throw this.failure;
+  }
+
+  /** Reads one chunk from the client: counts, hashes and copies it while the file is acceptable. */
+  private async next(): Promise<Buffer | undefined> {
+    let result: IteratorResult<Buffer>;
+    try {
+      result = await this.chunks!.next();
+    } catch (error) {
+      this.ended = true;
+      throw this.fail(
+        new GatewayError("BAD_REQUEST", `The upload of \`${this.options.field}\` was interrupted (${describe(error)}).`, {
+          field: this.options.field,
+        }),
+      );
+    }
+    if (result.done) {
+      this.ended = true;
+      if (this.stream?.truncated) this.tooLarge();
+      return undefined;
+    }
+    const chunk = result.value;
+    this.size += chunk.length;
+    if (this.size > this.options.maxBytes || this.stream?.truncated) this.tooLarge();
+    if (this.failure) return undefined; // drain without keeping
+    this.hash.update(chunk);
+    // The disk copy must not slow the live stream: wait only on backpressure.
+    if (!this.copyError && !this.copy!.write(chunk)) await once(this.copy!, "drain").catch(() => undefined);
+    return chunk;
+  }
+
+  private async closeCopy(): Promise<void> {
+    const copy = this.copy;
+    if (!copy || copy.closed) return;
+    await new Promise<void>((resolve) => {
+      copy.once("close", resolve);
+      copy.end();
+    });
+  }
+
+  private tooLarge(): void {
+    const { field, maxBytes } = this.options;
+    this.fail(badUserInput(field, `\`${field}\` is larger than the ${formatBytes(maxBytes)} limit per file.`));
+  }
+
+  private fail(error: GatewayError): GatewayError {
+    this.failure ??= error;
+    return this.failure;
+  }
+}
+
+/** Keeps the client's file name for upstream, minus paths and control characters. */
+export function safeFilename(name: string | undefined, fallback: string): string {
+  const base = (name ?? "").split(/[\\/]/).pop() ?? "";
+  // eslint-disable-next-line no-control-regex
+  const cleaned = base.replace(/[\u0000-\u001f\u007f"]/g, "").trim().slice(0, 200);
+  return cleaned || fallback;
+}
+
+export function formatBytes(bytes: number): string {
+  const units = ["bytes", "KiB", "MiB", "GiB"];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  return `${Number.isInteger(value) ? value : value.toFixed(1)} ${units[unit]}`;
+}
+
+const describe = (error: unknown) => (error instanceof Error ? error.message : String(error));
