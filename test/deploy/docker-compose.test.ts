@@ -144,9 +144,8 @@ describe("docker-compose.yml", () => {
     expect(env.POSTGRES_PASSWORD).toBeTruthy();
     expect(pg.healthcheck?.disable).not.toBe(true);
     expect(healthcheckCommand(pg)).toContain("pg_isready -U postgres -d gateway");
-    expect(Object.keys(withKey.volumes ?? {})).toHaveLength(1);
-    const volumeName = Object.keys(withKey.volumes ?? {})[0]!;
-    expect(JSON.stringify(pg)).toContain(`${volumeName}:/var/lib/postgresql/data`);
+    expect(Object.keys(withKey.volumes ?? {}).sort()).toEqual(["gateway-data", "pgdata"]);
+    expect(JSON.stringify(pg)).toContain("pgdata:/var/lib/postgresql/data");
   });
 
   it("builds the gateway from this directory and publishes port 4000", () => {

@@ -122,6 +122,8 @@ describe("upstream failures map to typed errors and store nothing", () => {
     expect(upstream.requests.length + (behaviour.kind === "resetBeforeBody" ? 1 : 0)).toBeGreaterThanOrEqual(1);
     expect(await gateway.database!.query("SELECT id FROM voices")).toHaveLength(0);
     expect(await readdir(uploadDir)).toEqual([]);
+    // No upstream request is left open behind the answer (a hang is cut at the timeout).
+    await waitFor(() => upstream.inFlight === 0);
 
     // The gateway keeps serving, and the next clone works.
     upstream.reset();
@@ -166,3 +168,11 @@ describe("upstream failures map to typed errors and store nothing", () => {
     }
   });
 });
+
+async function waitFor(check: () => boolean, timeoutMs = 5_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error("condition not met in time");
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}

@@ -68,7 +68,9 @@ describe("cloneVoice round trip", () => {
       dialects: "najdi,hijazi",
       avatar_url: "https://example.com/a.png",
     });
-    expect(received.files.map((file) => [file.field, file.filename, file.mimeType, file.size, file.sha256])).toEqual([
+    // Files are relayed in the order they finish arriving; compare by field.
+    const files = [...received.files].sort((a, b) => b.field.localeCompare(a.field));
+    expect(files.map((file) => [file.field, file.filename, file.mimeType, file.size, file.sha256])).toEqual([
       ["voice_file", "preview.wav", "audio/wav", voiceFile.length, sha256(voiceFile)],
       ["reference_audio_file", "original.mp3", "audio/mpeg", referenceAudioFile.length, sha256(referenceAudioFile)],
     ]);
