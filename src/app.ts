@@ -1,20 +1,23 @@
 // Builds the HTTP application from a container: Express with the GraphQL
-// endpoint, health probes and upload handling. It never listens; main.ts
-// (or a test) decides where.
+// endpoint, health probes, metrics, upload handling, authentication and the
+// cheap refusals (CORS, body size, operation limits). It never listens;
+// main.ts (or a test) decides where.
 import { randomUUID } from "node:crypto";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { ApolloServer, type ApolloServerPlugin } from "@apollo/server";
+import { unwrapResolverError } from "@apollo/server/errors";
 import { ApolloServerPluginDrainHttpServer } from "@apollo/server/plugin/drainHttpServer";
 import {
   ApolloServerPluginLandingPageLocalDefault,
   ApolloServerPluginLandingPageProductionDefault,
 } from "@apollo/server/plugin/landingPage/default";
 import { expressMiddleware } from "@as-integrations/express5";
+import { ApolloArmor } from "@escape.tech/graphql-armor";
+import cors from "cors";
 import express, { type Request, type Response } from "express";
-import { unwrapResolverError } from "@apollo/server/errors";
 import type { Container } from "./container.js";
-import type { GatewayContext } from "./context.js";
+import type { GatewayContext, RequestReport } from "./context.js";
 import { GatewayError, isErrorCode } from "./errors.js";
 import { graphqlUploads } from "./http/graphql-uploads.js";
 import { resolvers } from "./resolvers/index.js";
@@ -30,8 +33,29 @@ export interface Gateway {
 
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
 
+/** Thrown when the configuration would leave a production gateway open to anyone. */
+export class UnsafeStartError extends Error {
+  override name = "UnsafeStartError";
+}
+
 export async function createGateway(container: Container): Promise<Gateway> {
-  const { config, logger } = container;
+  const { config, logger, metrics } = container;
+  const production = config.env === "production";
+
+  // Who may call: decided before serving anything.
+  if (!(await container.apiKeys.hasActiveKeys())) {
+    if (production && !config.auth.allowAnonymous) {
+      throw new UnsafeStartError(
+        "NODE_ENV=production and no client API key exists, so anyone could clone on this gateway's Faseeh key. " +
+          "Create one with `npm run keys -- create --name <tool> --scope write`, or set ALLOW_ANONYMOUS=true on purpose.",
+      );
+    }
+    logger.warn(
+      "no client API key exists: the gateway is OPEN to any caller. Create one with `npm run keys -- create --name <tool>`; " +
+        "from then on every request needs a key (no restart needed).",
+    );
+  }
+
   const app = express();
   const httpServer = http.createServer(app);
   let stopping = false;
@@ -39,21 +63,29 @@ export async function createGateway(container: Container): Promise<Gateway> {
   app.disable("x-powered-by");
   app.set("trust proxy", false);
 
-  // Request id: honour a sane incoming one so logs join up across services.
+  // Request id and the one log line per request, written when it finishes.
   app.use((req, res, next) => {
     const incoming = req.header("x-request-id");
-    res.locals.requestId = incoming && REQUEST_ID.test(incoming) ? incoming : randomUUID();
-    res.setHeader("x-request-id", res.locals.requestId as string);
+    const requestId = incoming && REQUEST_ID.test(incoming) ? incoming : randomUUID();
+    const report: RequestReport = { requestId, errorCodes: [] };
+    res.locals.report = report;
+    res.setHeader("x-request-id", requestId);
     const started = performance.now();
-    res.once("finish", () => {
+    res.once("close", () => {
+      const seconds = (performance.now() - started) / 1000;
+      const route = req.route?.path ?? (req.originalUrl.startsWith("/graphql") ? "/graphql" : "other");
+      metrics.httpRequestDuration.observe({ method: req.method, route: String(route), status: String(res.statusCode) }, seconds);
       logger.info(
         {
-          requestId: res.locals.requestId,
+          requestId,
           method: req.method,
           path: req.originalUrl.split("?")[0],
           status: res.statusCode,
-          operation: res.locals.operationName,
-          durationMs: Math.round(performance.now() - started),
+          operation: report.operationName,
+          client: report.clientName,
+          outcome: report.errorCodes.length ? report.errorCodes.join(",") : res.statusCode < 400 ? "ok" : "error",
+          durationMs: Math.round(seconds * 1000),
+          ...(!res.writableFinished && { aborted: true }),
         },
         "request",
       );
@@ -77,28 +109,47 @@ export async function createGateway(container: Container): Promise<Gateway> {
       res.status(503).json({ status: "unavailable", reason: "database unreachable" });
     }
   });
+  app.get("/metrics", async (_req, res) => {
+    res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
+  });
+
+  // Operation limits, checked before execution; defaults sit far above what
+  // real client queries (and Sandbox's introspection) need.
+  const armor = new ApolloArmor({
+    maxDepth: { n: config.limits.depth, ignoreIntrospection: true },
+    maxAliases: { n: config.limits.aliases },
+    maxTokens: { n: config.limits.tokens },
+    maxDirectives: { n: config.limits.directives },
+    costLimit: { maxCost: config.limits.cost, ignoreIntrospection: true },
+    // "Did you mean ...?" hints map the schema for an attacker; off in production.
+    blockFieldSuggestion: { enabled: production },
+  }).protect();
 
   const apollo = new ApolloServer<GatewayContext>({
     typeDefs,
     resolvers,
     introspection: config.introspection,
     csrfPrevention: true,
+    allowBatchedHttpRequests: false,
     // main.ts owns the signals: Apollo's own handlers would re-raise SIGTERM
     // and kill the process before the database is closed.
     stopOnTerminationSignals: false,
     includeStacktraceInErrorResponses: false,
+    validationRules: armor.validationRules,
     formatError: (formatted, error) => {
       const original = unwrapResolverError(error);
       if (original instanceof GatewayError) return formatted;
       const code = formatted.extensions?.code;
       if (isErrorCode(code) && code !== "INTERNAL_SERVER_ERROR") return formatted;
-      // Anything unexpected is logged by the plugin below and masked here,
-      // so internals (SQL, stack traces, hostnames) never reach clients.
+      // Anything unexpected is logged with the request id by the reporting
+      // plugin and masked here, so internals never reach clients.
       return { message: "Internal server error.", extensions: { code: "INTERNAL_SERVER_ERROR" } };
     },
     plugins: [
+      // graphql-armor ships CommonJS typings of the same Apollo Server interfaces.
+      ...(armor.plugins as unknown as ApolloServerPlugin<GatewayContext>[]),
       ApolloServerPluginDrainHttpServer({ httpServer, stopGracePeriodMillis: config.shutdownGraceMs }),
-      config.env === "production"
+      production && !config.introspection
         ? ApolloServerPluginLandingPageProductionDefault({ footer: false })
         : ApolloServerPluginLandingPageLocalDefault({
             footer: false,
@@ -107,13 +158,20 @@ export async function createGateway(container: Container): Promise<Gateway> {
             // users would otherwise have to discover it themselves.
             embed: { initialState: { sharedHeaders: { "Apollo-Require-Preflight": "true" } } },
           }),
-      errorLoggingPlugin(),
+      authorizationPlugin(),
+      reportingPlugin(container),
     ],
   });
   await apollo.start();
 
   app.use(
     "/graphql",
+    cors({
+      origin: config.corsOrigins.length ? [...config.corsOrigins] : false,
+      allowedHeaders: ["content-type", "authorization", "apollo-require-preflight", "x-apollo-operation-name", "idempotency-key", "x-request-id"],
+      exposedHeaders: ["x-request-id"],
+      maxAge: 600,
+    }),
     (_req, res, next) => {
       if (stopping) {
         res.setHeader("Connection", "close");
@@ -122,12 +180,22 @@ export async function createGateway(container: Container): Promise<Gateway> {
       }
       next();
     },
-    express.json({ limit: "1mb" }),
+    express.json({ limit: config.limits.jsonBodyBytes }),
     graphqlUploads({ maxFileBytes: config.uploads.maxBytes, maxFiles: 2 }),
     expressMiddleware(apollo, {
       context: async ({ req, res }) => contextFor(container, req, res),
     }),
   );
+
+  // Body-parser refusals (too large, malformed JSON) answer in GraphQL's shape too.
+  app.use((error: unknown, _req: Request, res: Response, next: (error?: unknown) => void) => {
+    const status = (error as { status?: unknown }).status;
+    if (res.headersSent || typeof status !== "number" || status < 400 || status >= 500) return next(error);
+    const code = status === 413 ? "PAYLOAD_TOO_LARGE" : "BAD_REQUEST";
+    const message =
+      status === 413 ? `The request body exceeds the ${config.limits.jsonBodyBytes}-byte limit.` : "The request body is not valid JSON.";
+    res.status(status).json({ errors: [{ message, extensions: { code } }] });
+  });
 
   return {
     httpServer,
@@ -149,36 +217,91 @@ export async function createGateway(container: Container): Promise<Gateway> {
   };
 }
 
-function contextFor(container: Container, req: Request, res: Response): GatewayContext {
+async function contextFor(container: Container, req: Request, res: Response): Promise<GatewayContext> {
+  const report = res.locals.report as RequestReport;
   const controller = new AbortController();
   // 'close' before the response finished means the client went away.
   res.once("close", () => {
     if (!res.writableFinished) controller.abort(new Error("client disconnected"));
   });
-  const requestId = res.locals.requestId as string;
-  if (typeof req.body?.operationName === "string") res.locals.operationName = req.body.operationName;
+  // Throws UNAUTHENTICATED (HTTP 401) for a missing or bad key when one is needed.
+  const principal = await container.apiKeys.authenticate(req.header("authorization")).catch((error: unknown) => {
+    const code = error instanceof GatewayError ? error.code : "INTERNAL_SERVER_ERROR";
+    report.errorCodes.push(code);
+    container.metrics.errors.inc({ code });
+    throw error;
+  });
+  report.clientName = principal.kind === "key" ? principal.name : "anonymous";
   return {
-    requestId,
-    logger: container.logger.child({ requestId }),
+    requestId: report.requestId,
+    logger: container.logger.child({ requestId: report.requestId }),
     signal: controller.signal,
     idempotencyKey: req.header("idempotency-key"),
+    principal,
+    report,
     services: { catalog: container.catalog, cloning: container.cloning, attempts: container.attempts },
   };
 }
 
-function errorLoggingPlugin(): ApolloServerPlugin<GatewayContext> {
+/** `read` keys may query; mutations (cloning spends the wallet) need `write`. */
+function authorizationPlugin(): ApolloServerPlugin<GatewayContext> {
   return {
     async requestDidStart() {
       return {
-        async didEncounterErrors({ errors, contextValue }) {
+        async didResolveOperation({ operation, contextValue }) {
+          if (operation?.operation === "mutation" && contextValue.principal.scope !== "write") {
+            throw new GatewayError("FORBIDDEN", "This client API key has the `read` scope; cloning needs a `write` key.", {
+              http: { status: 403 },
+            });
+          }
+        },
+      };
+    },
+  };
+}
+
+/**
+ * Fills the request's log line (operation, error codes), counts operations
+ * and errors, logs unexpected errors with the request id, and tells clients
+ * that id in masked errors so support can find the log line.
+ */
+function reportingPlugin(container: Container): ApolloServerPlugin<GatewayContext> {
+  const { metrics } = container;
+  return {
+    async requestDidStart({ contextValue }) {
+      const started = performance.now();
+      return {
+        async didResolveOperation({ operationName, operation }) {
+          contextValue.report.operationName = operationName ?? "anonymous";
+          contextValue.report.operationType = operation?.operation;
+        },
+        async didEncounterErrors({ errors }) {
           for (const error of errors) {
             const original = unwrapResolverError(error);
             if (original instanceof GatewayError) {
               contextValue.logger.info({ code: original.code, path: error.path }, original.message);
-            } else if (!error.extensions?.code || error.extensions.code === "INTERNAL_SERVER_ERROR") {
+            } else if (!isErrorCode(error.extensions?.code) || error.extensions.code === "INTERNAL_SERVER_ERROR") {
               contextValue.logger.error({ err: original, path: error.path }, "unexpected error");
             }
           }
+        },
+        async willSendResponse({ response }) {
+          const { report } = contextValue;
+          if (response.body.kind === "single") {
+            for (const error of response.body.singleResult.errors ?? []) {
+              if (error.extensions?.code === "INTERNAL_SERVER_ERROR") {
+                error.extensions.requestId = report.requestId;
+                (error as { message: string }).message = `Internal server error (request id ${report.requestId}).`;
+              }
+              const code = String(error.extensions?.code ?? "INTERNAL_SERVER_ERROR");
+              report.errorCodes.push(code);
+              metrics.errors.inc({ code });
+            }
+          }
+          metrics.operationDuration.observe(
+            { operation: report.operationName ?? "unknown", type: report.operationType ?? "unknown" },
+            (performance.now() - started) / 1000,
+          );
         },
       };
     },

@@ -72,6 +72,15 @@ const envSchema = z.object({
   SHUTDOWN_GRACE_MS: positiveInt(10_000),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   GRAPHQL_INTROSPECTION: booleanFlag,
+  ALLOW_ANONYMOUS: booleanFlag,
+  CLONE_RATE_LIMIT_PER_MINUTE: positiveInt(10),
+  CORS_ORIGINS: optionalString,
+  MAX_JSON_BODY_BYTES: positiveInt(1024 * 1024),
+  GRAPHQL_MAX_DEPTH: positiveInt(8),
+  GRAPHQL_MAX_ALIASES: positiveInt(15),
+  GRAPHQL_MAX_TOKENS: positiveInt(2000),
+  GRAPHQL_MAX_DIRECTIVES: positiveInt(10),
+  GRAPHQL_MAX_COST: positiveInt(5000),
 });
 
 export type Config = Readonly<{
@@ -100,6 +109,17 @@ export type Config = Readonly<{
   shutdownGraceMs: number;
   logLevel: z.infer<typeof envSchema>["LOG_LEVEL"];
   introspection: boolean;
+  auth: Readonly<{ allowAnonymous: boolean; cloneRateLimitPerMinute: number }>;
+  /** Browser origins allowed by CORS; empty: no cross-origin browser access. */
+  corsOrigins: readonly string[];
+  limits: Readonly<{
+    jsonBodyBytes: number;
+    depth: number;
+    aliases: number;
+    tokens: number;
+    directives: number;
+    cost: number;
+  }>;
 }>;
 
 /** Thrown when the environment is invalid; `problems` has one line per variable. */
@@ -152,6 +172,19 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
     logLevel: e.LOG_LEVEL,
     introspection: e.GRAPHQL_INTROSPECTION || e.NODE_ENV !== "production",
+    auth: { allowAnonymous: e.ALLOW_ANONYMOUS, cloneRateLimitPerMinute: e.CLONE_RATE_LIMIT_PER_MINUTE },
+    corsOrigins: (e.CORS_ORIGINS ?? "")
+      .split(",")
+      .map((origin) => origin.trim().replace(/\/+$/, ""))
+      .filter(Boolean),
+    limits: {
+      jsonBodyBytes: e.MAX_JSON_BODY_BYTES,
+      depth: e.GRAPHQL_MAX_DEPTH,
+      aliases: e.GRAPHQL_MAX_ALIASES,
+      tokens: e.GRAPHQL_MAX_TOKENS,
+      directives: e.GRAPHQL_MAX_DIRECTIVES,
+      cost: e.GRAPHQL_MAX_COST,
+    },
   };
   return deepFreeze(config);
 }

@@ -5,11 +5,14 @@ import type { Config } from "./config.js";
 import { type Database, openDatabase } from "./db/database.js";
 import { migrate } from "./db/migrator.js";
 import { createLogger, type Logger } from "./logger.js";
+import { createMetrics, type Metrics, registerGauge } from "./metrics.js";
+import { ApiKeyService } from "./services/api-key-service.js";
 import { CatalogService } from "./services/catalog-service.js";
 import { CloneAttemptStore } from "./services/clone-attempt-store.js";
 import { CloneRecoveryService } from "./services/clone-recovery-service.js";
 import { CloneService } from "./services/clone-service.js";
 import { ConcurrencyLimiter } from "./services/concurrency-limiter.js";
+import { RateLimitService } from "./services/rate-limit-service.js";
 import { VoiceJournal } from "./services/voice-journal.js";
 import { FaseehClient } from "./upstream/faseeh-client.js";
 
@@ -23,6 +26,9 @@ export interface Container {
   readonly attempts: CloneAttemptStore;
   readonly recovery: CloneRecoveryService;
   readonly limiter: ConcurrencyLimiter;
+  readonly apiKeys: ApiKeyService;
+  readonly rateLimits: RateLimitService;
+  readonly metrics: Metrics;
   close(): Promise<void>;
 }
 
@@ -42,13 +48,24 @@ export async function createContainer(config: Config, options: ContainerOptions 
     await db.close().catch(() => undefined);
     throw error;
   }
-  const faseeh = new FaseehClient(config.upstream, logger);
+  const metrics = createMetrics();
+  const faseeh = new FaseehClient(config.upstream, logger, metrics);
   const catalog = new CatalogService(db.prisma);
+  const apiKeys = new ApiKeyService(db.prisma, {
+    production: config.env === "production",
+    allowAnonymous: config.auth.allowAnonymous,
+  });
+  const rateLimits = new RateLimitService(db.prisma);
   const attempts = new CloneAttemptStore(db.prisma);
   const journal = new VoiceJournal(config.recovery.dir, logger);
   const recovery = new CloneRecoveryService(journal, attempts, config, logger);
   const limiter = new ConcurrencyLimiter(config.upstream.maxConcurrency, config.upstream.queueTimeoutMs);
-  const cloning = new CloneService({ faseeh, catalog, attempts, journal, recovery, limiter, config, logger });
+  const cloning = new CloneService({ faseeh, catalog, attempts, journal, recovery, limiter, rateLimits, metrics, config, logger });
+  registerGauge(metrics, "gateway_database_pool_connections", "Database connections by state.", () => db.poolStats());
+  registerGauge(metrics, "gateway_clone_queue", "Clone calls running against Faseeh and waiting for a slot.", () => ({
+    running: limiter.running,
+    waiting: limiter.waiting,
+  }));
 
   // Voices a previous run could not store are imported before serving.
   if (options.recovery !== false) {
@@ -65,6 +82,9 @@ export async function createContainer(config: Config, options: ContainerOptions 
     attempts,
     recovery,
     limiter,
+    apiKeys,
+    rateLimits,
+    metrics,
     async close() {
       await recovery.stop();
       await faseeh.close().catch((error: unknown) => logger.warn({ err: String(error) }, "closing upstream pool failed"));

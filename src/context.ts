@@ -1,9 +1,19 @@
-// What every resolver receives. Built once per request by app.ts and never
-// mutated by resolvers.
+// What every resolver receives. Built once per request by app.ts; resolvers
+// never mutate it.
 import type { Logger } from "./logger.js";
+import type { Principal } from "./services/api-key-service.js";
 import type { CatalogService } from "./services/catalog-service.js";
 import type { CloneAttemptStore } from "./services/clone-attempt-store.js";
 import type { CloneService } from "./services/clone-service.js";
+
+/** What the request's log line says; filled by the HTTP layer and Apollo plugins only. */
+export interface RequestReport {
+  requestId: string;
+  clientName?: string;
+  operationName?: string;
+  operationType?: string;
+  errorCodes: string[];
+}
 
 export interface GatewayContext {
   readonly requestId: string;
@@ -12,6 +22,9 @@ export interface GatewayContext {
   readonly signal: AbortSignal;
   /** The `Idempotency-Key` request header, if any. */
   readonly idempotencyKey: string | undefined;
+  /** Who is calling: a client API key, or anonymous while the gateway is open. */
+  readonly principal: Principal;
+  readonly report: RequestReport;
   readonly services: {
     readonly catalog: CatalogService;
     readonly cloning: CloneService;

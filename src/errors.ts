@@ -13,6 +13,8 @@ export const ERROR_CODES = {
   GRAPHQL_PARSE_FAILED: "The GraphQL document does not parse.",
   GRAPHQL_VALIDATION_FAILED: "The GraphQL document does not match the schema.",
   OPERATION_RESOLUTION_FAILURE: "The request names an operation the document does not contain.",
+  UNAUTHENTICATED: "No valid client API key: send `Authorization: Bearer <key>`.",
+  FORBIDDEN: "The client API key's scope does not allow this operation (cloning needs `write`).",
   UPSTREAM_NOT_CONFIGURED: "FASEEH_API_KEY is not set, so cloning is disabled.",
   UPSTREAM_BAD_REQUEST: "Faseeh rejected the request (400/404/422); its errorCode and errorMessage are included.",
   UPSTREAM_UNAUTHORIZED: "Faseeh refused the gateway's API key (401/403).",

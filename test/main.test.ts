@@ -221,6 +221,8 @@ describe("SIGTERM while a clone is in flight (PostgreSQL, fake upstream)", () =>
         FASEEH_BASE_URL: upstream.baseUrl,
         FASEEH_API_KEY: upstream.apiKey,
         SHUTDOWN_GRACE_MS: "10000",
+        // Production refuses to start open without it (see test/auth.test.ts).
+        ALLOW_ANONYMOUS: "true",
       });
       const url = await listeningUrl(proc);
       expect(proc.logs.find(isMsg("gateway listening"))).toMatchObject({ database: "postgres" });

@@ -25,6 +25,8 @@ export interface Database {
   readonly prisma: PrismaClient;
   /** Runs `work` on one dedicated connection (advisory locks are per connection). */
   withSession<T>(work: (session: SqlSession) => Promise<T>): Promise<T>;
+  /** Connection counts for metrics. */
+  poolStats(): Record<string, number>;
   /** Cheap round trip used by /readyz. */
   ping(timeoutMs: number): Promise<void>;
   close(): Promise<void>;
@@ -71,6 +73,7 @@ function openPostgres(url: string, poolSize: number, logger: Logger): Database {
         client.release(broken);
       }
     },
+    poolStats: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }),
     async ping(timeoutMs) {
       await withTimeout(pool.query("SELECT 1"), timeoutMs, "database ping");
     },
@@ -99,6 +102,7 @@ async function openEmbedded(dataDir: string): Promise<Database> {
     prisma,
     // PGlite is a single in-process connection: every session is the same one.
     withSession: (work) => work(session),
+    poolStats: () => ({ total: 1 }),
     async ping() {
       await pglite.query("SELECT 1");
     },

@@ -2,8 +2,8 @@ import type { Resolvers } from "../generated/graphql.js";
 
 export const cloneResolvers: Pick<Resolvers, "Mutation" | "Query" | "CloneAttempt"> = {
   Mutation: {
-    cloneVoice: (_parent, { input }, { services, signal, idempotencyKey }) =>
-      services.cloning.cloneVoice(input, { signal, idempotencyKeyHeader: idempotencyKey }),
+    cloneVoice: (_parent, { input }, { services, signal, idempotencyKey, principal }) =>
+      services.cloning.cloneVoice(input, { signal, idempotencyKeyHeader: idempotencyKey, principal }),
   },
   Query: {
     cloneAttempts: (_parent, args, { services }) => services.attempts.list(args),

@@ -20,7 +20,10 @@ import {
 import { type CatalogService, normaliseCodes, type VoiceRecord } from "./catalog-service.js";
 import type { CloneAttemptRecord, CloneAttemptStore } from "./clone-attempt-store.js";
 import type { CloneRecoveryService } from "./clone-recovery-service.js";
+import type { Metrics } from "../metrics.js";
+import type { Principal } from "./api-key-service.js";
 import type { ConcurrencyLimiter } from "./concurrency-limiter.js";
+import type { RateLimitService } from "./rate-limit-service.js";
 import { AudioUpload } from "./audio-upload.js";
 import type { VoiceJournal } from "./voice-journal.js";
 
@@ -104,6 +107,8 @@ export interface CloneOptions {
   signal?: AbortSignal | undefined;
   /** From the `Idempotency-Key` header; `input.idempotencyKey` is the other way to give it. */
   idempotencyKeyHeader?: string | undefined;
+  /** Who asks: each client key has its own clone rate limit. */
+  principal?: Principal | undefined;
 }
 
 export interface CloneResult {
@@ -120,7 +125,9 @@ export interface CloneServiceDeps {
   journal: VoiceJournal;
   recovery: CloneRecoveryService;
   limiter: ConcurrencyLimiter;
-  config: Pick<Config, "uploads" | "upstream" | "idempotencyTtlHours">;
+  rateLimits: RateLimitService;
+  metrics: Pick<Metrics, "cloneAttempts">;
+  config: Pick<Config, "uploads" | "upstream" | "idempotencyTtlHours" | "auth">;
   logger: Logger;
 }
 
@@ -128,9 +135,28 @@ export class CloneService {
   constructor(private readonly deps: CloneServiceDeps) {}
 
   async cloneVoice(input: CloneVoiceInput, options: CloneOptions = {}): Promise<CloneResult> {
+    try {
+      const result = await this.clone(input, options);
+      this.deps.metrics.cloneAttempts.inc({ outcome: result.replayed ? "replayed" : "succeeded" });
+      return result;
+    } catch (error) {
+      const outcome =
+        error instanceof GatewayError && error.code === "VOICE_NOT_YET_STORED"
+          ? "not_yet_stored"
+          : error instanceof GatewayError && error.upstreamOutcome === "unknown"
+            ? "unknown"
+            : "failed";
+      this.deps.metrics.cloneAttempts.inc({ outcome });
+      throw error;
+    }
+  }
+
+  private async clone(input: CloneVoiceInput, options: CloneOptions): Promise<CloneResult> {
     if (!this.deps.faseeh.isConfigured) throw notConfigured();
     const fields = parseCloneFields(input);
     const idempotencyKey = parseIdempotencyKey(input.idempotencyKey, options.idempotencyKeyHeader);
+    const caller = options.principal?.kind === "key" ? options.principal.id : "anonymous";
+    await this.deps.rateLimits.consume(`clone:${caller}`, this.deps.config.auth.cloneRateLimitPerMinute, 60_000, "clones");
     const dir = await this.makeRequestDir();
     const uploadOptions = { dir, maxBytes: this.deps.config.uploads.maxBytes };
     const files = {

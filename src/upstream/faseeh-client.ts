@@ -17,6 +17,7 @@ import {
   withUpstreamOutcome,
 } from "../errors.js";
 import type { Logger } from "../logger.js";
+import type { Metrics } from "../metrics.js";
 
 /** A file received in full and stored on local disk. */
 export interface SpooledFile {
@@ -136,6 +137,7 @@ export class FaseehClient {
   constructor(
     private readonly config: Config["upstream"],
     private readonly logger: Logger,
+    private readonly metrics?: Pick<Metrics, "upstreamDuration">,
   ) {
     const base = new URL(config.baseUrl);
     this.basePath = base.pathname.replace(/\/+$/, "");
@@ -207,6 +209,7 @@ export class FaseehClient {
       text = await readLimited(response.body, MAX_RESPONSE_BYTES);
     } catch (error) {
       const failure = this.transportFailure(error, signal, sent.complete);
+      this.metrics?.upstreamDuration.observe({ operation: "cloneVoice", status: "error" }, elapsed(started) / 1000);
       this.logger.warn(
         { upstream: "faseeh", op: "cloneVoice", durationMs: elapsed(started), error: failure.message },
         "upstream call failed",
@@ -214,6 +217,7 @@ export class FaseehClient {
       throw failure;
     }
     this.logger.info({ upstream: "faseeh", op: "cloneVoice", status, durationMs: elapsed(started) }, "upstream call");
+    this.metrics?.upstreamDuration.observe({ operation: "cloneVoice", status: String(status) }, elapsed(started) / 1000);
 
     if (status >= 200 && status < 300) {
       const parsed = cloneResponseSchema.safeParse(parseJson(text));

@@ -78,6 +78,8 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
     ...(dataDir && { DATA_DIR: dataDir }),
     ...(options.upstream && { FASEEH_BASE_URL: options.upstream.baseUrl, FASEEH_API_KEY: options.upstream.apiKey }),
     UPSTREAM_TIMEOUT_MS: "3000",
+    // Suites clone far more than a tool would; the limit has tests of its own.
+    CLONE_RATE_LIMIT_PER_MINUTE: "100000",
     SHUTDOWN_GRACE_MS: "3000",
     ...options.env,
   });

@@ -1,0 +1,60 @@
+// Prometheus metrics (prom-client), one registry per container so that tests
+// building several gateways in one process never share counters.
+import client from "prom-client";
+
+export type Metrics = ReturnType<typeof createMetrics>;
+
+export function createMetrics() {
+  const registry = new client.Registry();
+  client.collectDefaultMetrics({ register: registry });
+  const seconds = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
+  return {
+    registry,
+    httpRequestDuration: new client.Histogram({
+      name: "gateway_http_request_duration_seconds",
+      help: "HTTP requests by method, route and status.",
+      labelNames: ["method", "route", "status"] as const,
+      buckets: seconds,
+      registers: [registry],
+    }),
+    operationDuration: new client.Histogram({
+      name: "gateway_graphql_operation_duration_seconds",
+      help: "GraphQL operations by operation name and type.",
+      labelNames: ["operation", "type"] as const,
+      buckets: seconds,
+      registers: [registry],
+    }),
+    errors: new client.Counter({
+      name: "gateway_graphql_errors_total",
+      help: "GraphQL errors returned to clients, by extensions.code.",
+      labelNames: ["code"] as const,
+      registers: [registry],
+    }),
+    upstreamDuration: new client.Histogram({
+      name: "gateway_upstream_request_duration_seconds",
+      help: "Calls to Faseeh by operation and status (\"error\" when no HTTP answer came).",
+      labelNames: ["operation", "status"] as const,
+      buckets: seconds,
+      registers: [registry],
+    }),
+    cloneAttempts: new client.Counter({
+      name: "gateway_clone_attempts_total",
+      help: "Finished clone attempts by outcome (succeeded, failed, unknown, not_yet_stored, replayed).",
+      labelNames: ["outcome"] as const,
+      registers: [registry],
+    }),
+  };
+}
+
+/** Gauges read at scrape time from live objects (pool, queue). */
+export function registerGauge(metrics: Metrics, name: string, help: string, read: () => Record<string, number>): void {
+  new client.Gauge({
+    name,
+    help,
+    labelNames: ["state"] as const,
+    registers: [metrics.registry],
+    collect() {
+      for (const [state, value] of Object.entries(read())) this.set({ state }, value);
+    },
+  });
+}

@@ -1,0 +1,36 @@
+// Fixed-window rate limits kept in PostgreSQL, so every replica counts
+// against the same budget. One upsert per check.
+import { GatewayError, mapDatabaseError } from "../errors.js";
+import type { PrismaClient } from "../generated/prisma/client.js";
+
+export class RateLimitService {
+  constructor(private readonly prisma: PrismaClient) {}
+
+  /** Counts one event in `bucket`; throws RATE_LIMITED beyond `limit` per `windowMs`. */
+  async consume(bucket: string, limit: number, windowMs: number, what: string): Promise<void> {
+    const now = Date.now();
+    const windowStart = new Date(now - (now % windowMs));
+    let count: number;
+    try {
+      const rows = await this.prisma.$queryRaw<Array<{ count: number }>>`
+        INSERT INTO rate_limit_windows (bucket, window_start, count) VALUES (${bucket}, ${windowStart}, 1)
+        ON CONFLICT (bucket, window_start) DO UPDATE SET count = rate_limit_windows.count + 1
+        RETURNING count`;
+      count = Number(rows[0]?.count ?? 1);
+      // Old windows are useless; sweeping now and then keeps the table tiny.
+      if (Math.random() < 0.02) {
+        await this.prisma.rateLimitWindow.deleteMany({ where: { windowStart: { lt: new Date(now - 10 * windowMs) } } });
+      }
+    } catch (error) {
+      return mapDatabaseError(error);
+    }
+    if (count > limit) {
+      const retryAfterSeconds = Math.max(1, Math.ceil((windowStart.getTime() + windowMs - now) / 1000));
+      throw new GatewayError(
+        "RATE_LIMITED",
+        `Too many ${what}: at most ${limit} per ${Math.round(windowMs / 1000)} s for this client key. Retry in ${retryAfterSeconds} s.`,
+        { reason: "CLIENT_RATE_LIMIT", retryAfterSeconds },
+      );
+    }
+  }
+}
