@@ -12,6 +12,7 @@ import { type Container, createContainer } from "../../src/container.js";
 import { createLogger } from "../../src/logger.js";
 import { createTestDatabase, type TestDatabase } from "./database.js";
 import type { FakeFaseeh } from "./fake-faseeh.js";
+import { recordOutput, recordSecret } from "./suite-record.js";
 
 export interface TestGatewayOptions {
   /** "postgres" (default): a fresh database on the test server; "embedded": PGlite in `dataDir`. */
@@ -84,8 +85,10 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
     ...options.env,
   });
   const logs: Array<Record<string, unknown>> = [];
+  if (config.upstream.apiKey) recordSecret(config.upstream.apiKey);
   const logger = createLogger(config, {
     write(line: string) {
+      recordOutput("gateway log", line);
       logs.push(JSON.parse(line) as Record<string, unknown>);
     },
   });
@@ -104,6 +107,7 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
   const send = async <Data>(body: string | FormData, headers: Record<string, string>): Promise<GraphQLResponse<Data>> => {
     const response = await request(`${url}/graphql`, { method: "POST", body, headers, dispatcher: client });
     const text = await response.body.text();
+    recordOutput("gateway response", `${JSON.stringify(response.headers)}\n${text}`);
     return { status: response.statusCode, headers: response.headers, body: JSON.parse(text) as GraphQLResponse<Data>["body"] };
   };
 

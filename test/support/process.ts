@@ -5,6 +5,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { EventEmitter } from "node:events";
 import { fileURLToPath } from "node:url";
+import { recordOutput, recordSecret } from "./suite-record.js";
 
 export const PROJECT_ROOT = fileURLToPath(new URL("../../", import.meta.url));
 
@@ -49,8 +50,14 @@ function baseEnv(): Record<string, string> {
 }
 
 /** Spawns `node --import tsx <script>` in the project root with exactly `env` (plus PATH/HOME). */
-export function spawnTs(script: string, env: Record<string, string>): TsProcess {
-  const child = spawn(process.execPath, ["--import", "tsx", script], {
+export interface SpawnOptions {
+  /** The process prints a secret on purpose (e.g. `keys create`): leave its output out of the secret scan. */
+  printsSecret?: boolean;
+}
+
+export function spawnTs(script: string, env: Record<string, string>, args: string[] = [], options: SpawnOptions = {}): TsProcess {
+  if (env.FASEEH_API_KEY) recordSecret(env.FASEEH_API_KEY);
+  const child = spawn(process.execPath, ["--import", "tsx", script, ...args], {
     cwd: PROJECT_ROOT,
     env: { ...baseEnv(), ...env },
     stdio: ["ignore", "pipe", "pipe"],
@@ -89,6 +96,10 @@ export function spawnTs(script: string, env: Record<string, string>): TsProcess 
   });
   const exited = new Promise<ExitStatus>((resolve) => {
     child.once("exit", (code, signal) => {
+      if (!options.printsSecret) {
+        recordOutput(`${script} stdout`, out);
+        recordOutput(`${script} stderr`, err);
+      }
       exitStatus = { code, signal };
       events.emit("exit", exitStatus);
       resolve(exitStatus);

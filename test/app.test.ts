@@ -1,0 +1,187 @@
+// The HTTP application's cheap refusals and operator surfaces: CSRF, CORS,
+// body and operation limits, production hardening, masked errors that carry a
+// request id, request ids, the landing page, and /metrics.
+import { request } from "undici";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { wav } from "./support/audio-fixtures.js";
+import { CLONE_VOICE, cloneVoice, defaultCloneInput } from "./support/clone.js";
+import { type FakeFaseeh, startFakeFaseeh } from "./support/fake-faseeh.js";
+import { buildMultipart, client, startTestGateway, type TestGateway } from "./support/gateway.js";
+import { recordOutput } from "./support/suite-record.js";
+
+let upstream: FakeFaseeh;
+let gateway: TestGateway;
+let production: TestGateway;
+
+beforeAll(async () => {
+  upstream = await startFakeFaseeh();
+  gateway = await startTestGateway({ upstream, env: { CORS_ORIGINS: "https://studio.example.com, https://tools.example.com/" } });
+  production = await startTestGateway({ upstream, env: { NODE_ENV: "production", ALLOW_ANONYMOUS: "true" } });
+});
+afterAll(async () => {
+  await gateway?.stop();
+  await production?.stop();
+  await upstream?.close();
+});
+
+async function raw(url: string, init: Parameters<typeof request>[1] = {}) {
+  const response = await request(url, { dispatcher: client, ...init });
+  const text = await response.body.text();
+  recordOutput("gateway response", text);
+  return { status: response.statusCode, headers: response.headers, text };
+}
+
+describe("CSRF prevention", () => {
+  it("refuses a multipart request without the preflight header, before reading its files", async () => {
+    const body = buildMultipart(CLONE_VOICE, { input: defaultCloneInput() }, {
+      "input.voiceFile": { content: wav(), filename: "a.wav" },
+      "input.referenceAudioFile": { content: wav(), filename: "b.wav" },
+    });
+    const response = await raw(`${gateway.url}/graphql`, { method: "POST", body });
+    expect(response.status).toBe(400);
+    expect(JSON.parse(response.text).errors[0]).toMatchObject({ extensions: { code: "BAD_REQUEST" } });
+    expect(response.text).toContain("Apollo-Require-Preflight");
+    expect(upstream.requests).toHaveLength(0);
+  });
+});
+
+describe("CORS", () => {
+  it("allows the configured origins only", async () => {
+    const preflight = (origin: string) =>
+      raw(`${gateway.url}/graphql`, {
+        method: "OPTIONS",
+        headers: { origin, "access-control-request-method": "POST", "access-control-request-headers": "content-type,authorization" },
+      });
+    const allowed = await preflight("https://studio.example.com");
+    expect(allowed.headers["access-control-allow-origin"]).toBe("https://studio.example.com");
+    expect(String(allowed.headers["access-control-allow-headers"])).toContain("authorization");
+    expect((await preflight("https://tools.example.com")).headers["access-control-allow-origin"]).toBe("https://tools.example.com");
+    expect((await preflight("https://evil.example.net")).headers["access-control-allow-origin"]).toBeUndefined();
+  });
+});
+
+describe("limits before execution", () => {
+  it("lets the real client queries through", async () => {
+    const response = await gateway.graphql(`query Catalog($after: String) {
+      voices(first: 100, after: $after, filter: { language: "ar" }) {
+        totalCount edges { cursor node { id voiceId name languages dialects gender age createdAt } }
+        nodes { id } pageInfo { hasNextPage hasPreviousPage startCursor endCursor }
+      }
+      cloneAttempts(first: 100) { id status voice { id voiceId } }
+    }`);
+    expect(response.body.errors).toBeUndefined();
+  });
+
+  it.each([
+    ["too many aliases", `{ ${Array.from({ length: 20 }, (_, index) => `a${index}: voices { totalCount }`).join(" ")} }`],
+    ["too deep", ""],
+    ["too many directives", `{ voices @skip(if: false) @skip(if: false) @skip(if: false) @skip(if: false) @skip(if: false) @skip(if: false) @skip(if: false) @skip(if: false) @skip(if: false) @skip(if: false) @skip(if: false) { totalCount } }`],
+    ["too many tokens", `{ ${Array.from({ length: 2100 }, () => "__typename").join(" ")} }`],
+  ])("refuses an operation with %s", async (name, query) => {
+    if (name === "too deep") return expect((await deep()).body.errors?.[0]?.extensions?.code).toBe("GRAPHQL_VALIDATION_FAILED");
+    const response = await gateway.graphql(query);
+    expect(response.body.errors?.[0]?.extensions?.code).toMatch(/GRAPHQL_VALIDATION_FAILED|GRAPHQL_PARSE_FAILED/);
+    expect(response.body.data).toBeUndefined();
+  });
+
+  async function deep() {
+    // The schema has no recursive path deep enough for the default of 8, so tighten it.
+    const tight = await startTestGateway({ env: { GRAPHQL_MAX_DEPTH: "3" } });
+    try {
+      return await tight.graphql(`{ cloneAttempts { voice { languages } } voices { edges { node { id } } } }`);
+    } finally {
+      await tight.stop();
+    }
+  }
+
+  it("refuses a JSON body over the limit with PAYLOAD_TOO_LARGE", async () => {
+    const response = await raw(`${gateway.url}/graphql`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ query: "{ __typename }", variables: { padding: "x".repeat(1_100_000) } }),
+    });
+    expect(response.status).toBe(413);
+    expect(JSON.parse(response.text).errors[0].extensions.code).toBe("PAYLOAD_TOO_LARGE");
+  });
+
+  it("refuses more than two files in one request", async () => {
+    const body = buildMultipart(CLONE_VOICE, { input: defaultCloneInput(), extra: null }, {
+      "input.voiceFile": { content: wav(), filename: "a.wav" },
+      "input.referenceAudioFile": { content: wav(), filename: "b.wav" },
+      extra: { content: wav(), filename: "c.wav" },
+    });
+    const response = await raw(`${gateway.url}/graphql`, { method: "POST", body, headers: { "apollo-require-preflight": "true" } });
+    expect(response.status).toBe(413);
+    expect(JSON.parse(response.text).errors[0].extensions.code).toBe("PAYLOAD_TOO_LARGE");
+    expect(upstream.requests).toHaveLength(0);
+  });
+});
+
+describe("production hardening", () => {
+  it("has no introspection and no field suggestions", async () => {
+    const introspection = await production.graphql(`{ __schema { types { name } } }`);
+    expect(introspection.body.errors?.[0]?.extensions?.code).toBe("GRAPHQL_VALIDATION_FAILED");
+    const typo = await production.graphql(`{ voicez { totalCount } }`);
+    expect(typo.body.errors?.[0]?.message).not.toMatch(/Did you mean/);
+    const typoDev = await gateway.graphql(`{ voicez { totalCount } }`);
+    expect(typoDev.body.errors?.[0]?.message).toMatch(/Did you mean "voice/);
+  });
+
+  it("masks unexpected errors, with a request id that is also in the log line holding the real error", async () => {
+    await production.database!.query("ALTER TABLE voices RENAME TO voices_moved");
+    try {
+      const response = await production.graphql(`{ voices { totalCount } }`, {}, { "x-request-id": "support-ticket-42" });
+      const error = response.body.errors?.[0];
+      expect(error?.extensions).toEqual({ code: "INTERNAL_SERVER_ERROR", requestId: "support-ticket-42" });
+      expect(error?.message).toBe("Internal server error (request id support-ticket-42).");
+      expect(JSON.stringify(response.body)).not.toMatch(/voices_moved|relation|prisma|does not exist/i);
+      const logged = production.logs.find((line) => line.msg === "unexpected error" && line.requestId === "support-ticket-42");
+      expect(JSON.stringify(logged)).toMatch(/does not exist|P2021/);
+    } finally {
+      await production.database!.query("ALTER TABLE voices_moved RENAME TO voices");
+    }
+  });
+
+  it("shows Sandbox outside production only", async () => {
+    const html = { accept: "text/html" };
+    expect((await raw(`${gateway.url}/graphql`, { headers: html })).text).toContain("embeddable-sandbox");
+    const prod = await raw(`${production.url}/graphql`, { headers: html });
+    expect(prod.status).toBe(400);
+    expect(prod.text).not.toContain("embeddable-sandbox");
+  });
+});
+
+describe("operators", () => {
+  it("keeps an incoming x-request-id and logs one line per request with operation, client and outcome", async () => {
+    const response = await gateway.graphql(`query CountVoices { voices { totalCount } }`, {}, { "x-request-id": "trace-abc.1" });
+    expect(response.headers["x-request-id"]).toBe("trace-abc.1");
+    const lines = gateway.logs.filter((line) => line.requestId === "trace-abc.1" && line.msg === "request");
+    expect(lines).toEqual([
+      expect.objectContaining({ operation: "CountVoices", client: "anonymous", outcome: "ok", status: 200, path: "/graphql" }),
+    ]);
+    const generated = await gateway.graphql(`{ __typename }`, {}, { "x-request-id": "bad id with spaces" });
+    expect(generated.headers["x-request-id"]).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
+  it("serves Prometheus metrics", async () => {
+    await cloneVoice(gateway);
+    upstream.enqueue({ kind: "error", status: 402 });
+    await cloneVoice(gateway);
+    const metrics = await raw(`${gateway.url}/metrics`);
+    expect(metrics.status).toBe(200);
+    for (const name of [
+      "gateway_http_request_duration_seconds_bucket",
+      'gateway_graphql_operation_duration_seconds_count{operation="CloneVoice",type="mutation"}',
+      'gateway_graphql_errors_total{code="INSUFFICIENT_BALANCE"}',
+      'gateway_upstream_request_duration_seconds_count{operation="cloneVoice",status="200"}',
+      'gateway_upstream_request_duration_seconds_count{operation="cloneVoice",status="402"}',
+      'gateway_clone_attempts_total{outcome="succeeded"}',
+      'gateway_clone_attempts_total{outcome="failed"}',
+      'gateway_database_pool_connections{state="idle"}',
+      'gateway_clone_queue{state="running"}',
+      "process_resident_memory_bytes",
+    ]) {
+      expect(metrics.text).toContain(name);
+    }
+  });
+});

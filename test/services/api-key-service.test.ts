@@ -1,0 +1,145 @@
+// Who may call, over real HTTP: open while no key exists, closed (without a
+// restart) from the first key on, scopes, revocation, production's refusal
+// to start open, and the per-key clone rate limit shared by replicas.
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { createGateway, UnsafeStartError } from "../../src/app.js";
+import { loadConfig } from "../../src/config.js";
+import { createContainer } from "../../src/container.js";
+import { createLogger } from "../../src/logger.js";
+import { hashKey } from "../../src/services/api-key-service.js";
+import { cloneVoice } from "../support/clone.js";
+import { createTestDatabase, type TestDatabase } from "../support/database.js";
+import { type FakeFaseeh, startFakeFaseeh } from "../support/fake-faseeh.js";
+import { startTestGateway, type TestGateway } from "../support/gateway.js";
+import { spawnTs } from "../support/process.js";
+import { recordSecret } from "../support/suite-record.js";
+
+let upstream: FakeFaseeh;
+const cleanups: Array<() => Promise<unknown>> = [];
+
+beforeAll(async () => {
+  upstream = await startFakeFaseeh();
+});
+afterEach(async () => {
+  upstream.reset();
+  while (cleanups.length) await cleanups.pop()!();
+});
+afterAll(async () => {
+  await upstream?.close();
+});
+
+async function keysCli(db: TestDatabase, ...args: string[]): Promise<{ code: number | null; stdout: string }> {
+  // `create` prints the new key: the one output where it belongs.
+  const run = spawnTs("src/cli/keys.ts", { DATABASE_URL: db.url }, args, { printsSecret: args[0] === "create" });
+  const exit = await run.waitForExit(30_000);
+  return { code: exit.code, stdout: run.stdout() };
+}
+
+async function createKey(db: TestDatabase, name: string, scope: "read" | "write"): Promise<{ id: string; key: string }> {
+  const { code, stdout } = await keysCli(db, "create", "--name", name, "--scope", scope);
+  expect(code).toBe(0);
+  const key = /^(fvg_\S+)$/m.exec(stdout)?.[1];
+  const id = /Created key (\S+)/.exec(stdout)?.[1];
+  expect(key).toBeDefined();
+  recordSecret(key!);
+  return { id: id!, key: key! };
+}
+
+const bearer = (key: string) => ({ authorization: `Bearer ${key}` });
+const VOICES = `{ voices { totalCount } }`;
+
+describe("client API keys", () => {
+  it("is open while no key exists, and needs a key from the first one on, without a restart", async () => {
+    const gateway = await startTestGateway({ upstream });
+    cleanups.push(() => gateway.stop());
+    expect(gateway.logs.some((line) => String(line.msg).includes("OPEN to any caller"))).toBe(true);
+    expect((await gateway.graphql(VOICES)).body.data).toEqual({ voices: { totalCount: 0 } });
+    expect((await cloneVoice(gateway)).body.errors).toBeUndefined();
+
+    const reader = await createKey(gateway.database!, "catalog-browser", "read");
+    const writer = await createKey(gateway.database!, "voice-studio", "write");
+
+    const anonymous = await gateway.graphql(VOICES);
+    expect(anonymous.status).toBe(401);
+    expect(anonymous.body.errors?.[0]?.extensions?.code).toBe("UNAUTHENTICATED");
+    const wrong = await gateway.graphql(VOICES, {}, bearer("fvg_not-a-real-key"));
+    expect(wrong.body.errors?.[0]?.extensions?.code).toBe("UNAUTHENTICATED");
+    const malformed = await gateway.graphql(VOICES, {}, { authorization: reader.key });
+    expect(malformed.body.errors?.[0]?.extensions?.code).toBe("UNAUTHENTICATED");
+
+    expect((await gateway.graphql(VOICES, {}, bearer(reader.key))).body.data).toEqual({ voices: { totalCount: 1 } });
+    upstream.reset();
+    const forbidden = await cloneVoice(gateway, { headers: bearer(reader.key) });
+    expect(forbidden.status).toBe(403);
+    expect(forbidden.body.errors?.[0]?.extensions?.code).toBe("FORBIDDEN");
+    expect(upstream.requests).toHaveLength(0);
+
+    const allowed = await cloneVoice(gateway, { headers: bearer(writer.key) });
+    expect(allowed.body.errors).toBeUndefined();
+    expect(gateway.logs.some((line) => line.msg === "request" && line.client === "voice-studio" && line.operation === "CloneVoice")).toBe(true);
+
+    // Only hashes are stored, with a last-used time.
+    const rows = await gateway.database!.query<{ key_hash: string; prefix: string; last_used_at: Date | null }>(
+      "SELECT key_hash, prefix, last_used_at FROM api_keys ORDER BY created_at",
+    );
+    expect(rows.map((row) => row.key_hash)).toEqual([hashKey(reader.key), hashKey(writer.key)]);
+    expect(JSON.stringify(rows)).not.toContain(reader.key);
+    expect(rows.every((row) => row.last_used_at instanceof Date)).toBe(true);
+
+    const revoked = await keysCli(gateway.database!, "revoke", writer.id);
+    expect(revoked.code).toBe(0);
+    expect((await gateway.graphql(VOICES, {}, bearer(writer.key))).body.errors?.[0]?.extensions?.code).toBe("UNAUTHENTICATED");
+    const listed = await keysCli(gateway.database!, "list");
+    expect(listed.stdout).toContain("voice-studio");
+    expect(listed.stdout).toContain("REVOKED");
+    expect(listed.stdout).not.toContain(writer.key);
+  });
+
+  it("refuses to start open in production unless ALLOW_ANONYMOUS=true", async () => {
+    const db = await createTestDatabase();
+    cleanups.push(() => db.drop());
+    const logger = createLogger({ logLevel: "silent" });
+    const boot = async (env: Record<string, string>) => {
+      const container = await createContainer(loadConfig({ DATABASE_URL: db.url, NODE_ENV: "production", RECOVERY_DIR: `/tmp/gw-rec-${db.name}`, ...env }), { logger });
+      try {
+        const gateway = await createGateway(container);
+        await gateway.stop();
+        return "started";
+      } catch (error) {
+        await container.close();
+        throw error;
+      }
+    };
+    await expect(boot({})).rejects.toBeInstanceOf(UnsafeStartError);
+    await expect(boot({})).rejects.toThrow(/ALLOW_ANONYMOUS=true/);
+    await expect(boot({ ALLOW_ANONYMOUS: "true" })).resolves.toBe("started");
+    await createKey(db, "prod-tool", "write");
+    await expect(boot({})).resolves.toBe("started");
+  });
+});
+
+describe("per-key clone rate limit", () => {
+  it("answers RATE_LIMITED with retryAfterSeconds past the limit, counted across replicas", async () => {
+    const db = await createTestDatabase();
+    cleanups.push(() => db.drop());
+    const env = { CLONE_RATE_LIMIT_PER_MINUTE: "2" };
+    const replicaA = await startTestGateway({ upstream, testDatabase: db, env });
+    const replicaB = await startTestGateway({ upstream, testDatabase: db, env });
+    cleanups.push(() => replicaA.stop(), () => replicaB.stop());
+    const first = await createKey(db, "tool-one", "write");
+    const second = await createKey(db, "tool-two", "write");
+
+    expect((await cloneVoice(replicaA, { headers: bearer(first.key) })).body.errors).toBeUndefined();
+    expect((await cloneVoice(replicaB, { headers: bearer(first.key) })).body.errors).toBeUndefined();
+    const limited = await cloneVoice(replicaA, { headers: bearer(first.key) });
+    const error = limited.body.errors?.[0];
+    expect(error?.extensions).toMatchObject({ code: "RATE_LIMITED", reason: "CLIENT_RATE_LIMIT" });
+    expect(error?.extensions?.retryAfterSeconds).toBeGreaterThanOrEqual(1);
+    expect(error?.extensions?.retryAfterSeconds).toBeLessThanOrEqual(60);
+    expect(upstream.requests).toHaveLength(2);
+
+    // Another key has its own budget; queries are not limited.
+    expect((await cloneVoice(replicaB, { headers: bearer(second.key) })).body.errors).toBeUndefined();
+    expect((await replicaA.graphql(VOICES, {}, bearer(first.key))).body.data).toEqual({ voices: { totalCount: 3 } });
+  });
+});
