@@ -8,6 +8,7 @@ import { startTestGateway, type TestGateway } from "../support/gateway.js";
 import { mkdtemp } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
+import { waitFor } from "../support/wait.js";
 
 let upstream: FakeFaseeh;
 let gateway: TestGateway;
@@ -168,11 +169,3 @@ describe("upstream failures map to typed errors and store nothing", () => {
     }
   });
 });
-
-async function waitFor(check: () => boolean, timeoutMs = 5_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error("condition not met in time");
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}

@@ -13,6 +13,7 @@ import { type FakeFaseeh, startFakeFaseeh } from "../support/fake-faseeh.js";
 import { client, startTestGateway, type TestGateway } from "../support/gateway.js";
 import { spawnTs } from "../support/process.js";
 import { startTcpProxy, type TcpProxy, throughProxy } from "../support/tcp-proxy.js";
+import { waitFor } from "../support/wait.js";
 
 let upstream: FakeFaseeh;
 const cleanups: Array<() => Promise<unknown>> = [];
@@ -40,13 +41,6 @@ async function tempDir(prefix: string): Promise<string> {
   return dir;
 }
 
-async function waitFor(check: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error("condition not met in time");
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
 
 function journalEntry(voiceId: string, attemptId = randomUUID()) {
   return {

@@ -10,6 +10,7 @@ import { mp3, wav } from "../support/audio-fixtures.js";
 import { CLONE_VOICE, cloneVoice, defaultCloneInput } from "../support/clone.js";
 import { type FakeFaseeh, startFakeFaseeh } from "../support/fake-faseeh.js";
 import { client, startTestGateway, type TestGateway } from "../support/gateway.js";
+import { waitFor } from "../support/wait.js";
 
 let upstream: FakeFaseeh;
 let gateway: TestGateway;
@@ -266,11 +267,3 @@ describe("uploads", () => {
     expect(upstream.createdVoices).toHaveLength(0);
   });
 });
-
-async function waitFor(check: () => boolean | Promise<boolean>, timeoutMs = 5_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error("condition not met in time");
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-}
