@@ -88,6 +88,7 @@ try {
     }
     const rssBefore = await rssKiB(gateway.pid, "VmRSS");
     await resetPeak(gateway.pid);
+    const cpuBefore = await cpuTimeMs(gateway.pid);
     const directTimes: number[] = [];
     const gatewayTimes: number[] = [];
     for (let run = 0; run < runs; run++) {
@@ -95,10 +96,11 @@ try {
       gatewayTimes.push(await timed(viaGateway));
     }
     const peak = await rssKiB(gateway.pid, "VmHWM");
+    const cpuMs = (await cpuTimeMs(gateway.pid)) - cpuBefore;
     const ratio = median(gatewayTimes) / median(directTimes);
     const growthMiB = (peak - rssBefore) / 1024;
     rows.push(
-      `| ${size} MiB x2 | ${median(directTimes).toFixed(1)} | ${median(gatewayTimes).toFixed(1)} | ${ratio.toFixed(2)} | ${growthMiB.toFixed(1)} |`,
+      `| ${size} MiB x2 | ${median(directTimes).toFixed(1)} | ${median(gatewayTimes).toFixed(1)} | ${ratio.toFixed(2)} | ${growthMiB.toFixed(1)} | ${(cpuMs / runs).toFixed(0)} |`,
     );
     console.error(`done: ${size} MiB`);
     await rm(voicePath);
@@ -106,8 +108,8 @@ try {
   }
 
   console.log(`Runs per size: ${runs} (median). Node ${process.version}, ${os.cpus().length} cores.\n`);
-  console.log("| files | direct ms | gateway ms | ratio gateway/direct | gateway peak RSS growth MiB |");
-  console.log("|---|---|---|---|---|");
+  console.log("| files | direct ms | gateway ms | ratio gateway/direct | gateway peak RSS growth MiB | gateway CPU ms per clone |");
+  console.log("|---|---|---|---|---|---|");
   for (const row of rows) console.log(row);
 } finally {
   gateway.child.kill("SIGTERM");
@@ -136,6 +138,12 @@ async function rssKiB(pid: number, field: "VmRSS" | "VmHWM"): Promise<number> {
   const match = new RegExp(`^${field}:\\s+(\\d+) kB`, "m").exec(status);
   if (!match) throw new Error(`no ${field} for pid ${pid}`);
   return Number(match[1]);
+}
+
+/** User + system CPU time of a process, from /proc/<pid>/stat (clock ticks of 10 ms). */
+async function cpuTimeMs(pid: number): Promise<number> {
+  const fields = (await readFile(`/proc/${pid}/stat`, "utf8")).split(") ")[1]!.split(" ");
+  return (Number(fields[11]) + Number(fields[12])) * 10;
 }
 
 /** Writing 5 to clear_refs resets the peak RSS (VmHWM) to the current RSS. */

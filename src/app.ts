@@ -225,10 +225,7 @@ async function contextFor(container: Container, req: Request, res: Response): Pr
   });
   // Throws UNAUTHENTICATED (HTTP 401) for a missing or bad key when one is needed.
   const principal = await container.apiKeys.authenticate(req.header("authorization")).catch((error: unknown) => {
-    const code = error instanceof GatewayError ? error.code : "INTERNAL_SERVER_ERROR";
-    report.errorCodes.push(code);
-    container.metrics.errors.inc({ code });
-    throw error;
+    throw contextFailure(container, report, error);
   });
   report.clientName = principal.kind === "key" ? principal.name : "anonymous";
   return {
@@ -240,6 +237,29 @@ async function contextFor(container: Container, req: Request, res: Response): Pr
     report,
     services: { catalog: container.catalog, cloning: container.cloning, attempts: container.attempts },
   };
+}
+
+/**
+ * An error while building the context never reaches Apollo's plugins, so it
+ * is counted, logged and given its HTTP status here: 401 for a bad key, 503
+ * while the database is out of reach, and a masked 500 (with the request id,
+ * and the real error in the log) for anything else.
+ */
+function contextFailure(container: Container, report: RequestReport, error: unknown): GatewayError {
+  let failure: GatewayError;
+  if (error instanceof GatewayError) {
+    failure = error;
+  } else {
+    container.logger.error({ err: error, requestId: report.requestId }, "unexpected error");
+    failure = new GatewayError("INTERNAL_SERVER_ERROR", `Internal server error (request id ${report.requestId}).`, {
+      requestId: report.requestId,
+    });
+  }
+  const status = { UNAUTHENTICATED: 401, DATABASE_UNAVAILABLE: 503, INTERNAL_SERVER_ERROR: 500 }[failure.code as string];
+  if (status && !failure.extensions.http) failure.extensions.http = { status };
+  report.errorCodes.push(failure.code);
+  container.metrics.errors.inc({ code: failure.code });
+  return failure;
 }
 
 /** `read` keys may query; mutations (cloning spends the wallet) need `write`. */

@@ -110,24 +110,34 @@ export function withUpstreamOutcome(error: GatewayError, outcome: "rejected" | "
 // Database (Prisma and drivers)
 
 const CONNECTION_FAILURE =
-  /ECONNREFUSED|ECONNRESET|ETIMEDOUT|ENOTFOUND|EPIPE|Connection terminated|Can't reach database|connection (?:is )?closed|terminating connection|the database system is (?:starting up|shutting down)|Client has encountered a connection error|timeout exceeded when trying to connect|Connection ended|server closed the connection/i;
+  /ECONNREFUSED|ECONNRESET|ETIMEDOUT|ENOTFOUND|EPIPE|Connection terminated|Can't reach database|connection (?:is )?closed|terminating connection|the database system is (?:starting up|shutting down|in recovery mode|not (?:yet )?accepting connections)|Client has encountered a connection error|timeout exceeded when trying to connect|Connection ended|server closed the connection|socket hang up/i;
+
+/** Driver-adapter error kinds (Prisma 7) that mean the server is out of reach. */
+const UNREACHABLE_KINDS = new Set(["ConnectionClosed", "DatabaseNotReachable", "SocketTimeout", "TooManyConnections", "TlsConnectionError"]);
+
+/** Prisma codes and PostgreSQL SQLSTATEs (admin shutdown, cannot connect now, connection exceptions, too many connections). */
+const UNREACHABLE_CODES = /^(P1001|P1002|P1008|P1017|P2024|57P01|57P02|57P03|08\d{3}|53300)$/;
 
 /**
  * Whether an error means "the database is not reachable" rather than "this
- * query is wrong". Prisma 7 surfaces driver-adapter failures with several
- * shapes (P1001/P1017/P2024 codes, DriverAdapterError, raw pg errors), so both
- * the code and the message chain are checked.
+ * query is wrong". Prisma 7 surfaces driver-adapter failures in several
+ * shapes (P1xxx codes, DriverAdapterError with a `kind`, raw pg errors with a
+ * SQLSTATE), wrapped at various depths, so the whole error graph is searched.
  */
 export function isDatabaseUnavailable(error: unknown): boolean {
-  for (let current: unknown = error, depth = 0; current && depth < 5; depth++) {
-    if (typeof current !== "object") break;
-    const { code, message, name, cause } = current as { code?: unknown; message?: unknown; name?: unknown; cause?: unknown };
-    if (typeof code === "string" && /^(P1001|P1002|P1008|P1017|P2024|57P01|57P02|57P03|08\d{3})$/.test(code)) return true;
+  const seen = new Set<unknown>();
+  const visit = (value: unknown, depth: number): boolean => {
+    if (!value || typeof value !== "object" || depth > 6 || seen.has(value)) return false;
+    seen.add(value);
+    const { code, originalCode, kind, message, name, cause, meta, driverAdapterError } = value as Record<string, unknown>;
+    if (typeof code === "string" && UNREACHABLE_CODES.test(code)) return true;
+    if (typeof originalCode === "string" && UNREACHABLE_CODES.test(originalCode)) return true;
+    if (typeof kind === "string" && UNREACHABLE_KINDS.has(kind)) return true;
     if (name === "PrismaClientInitializationError") return true;
     if (typeof message === "string" && CONNECTION_FAILURE.test(message)) return true;
-    current = cause;
-  }
-  return false;
+    return [cause, meta, driverAdapterError].some((inner) => visit(inner, depth + 1));
+  };
+  return visit(error, 0);
 }
 
 export const databaseUnavailable = (cause?: unknown): GatewayError =>

@@ -76,8 +76,16 @@ export class VoiceJournal {
     }
     const entries: JournalEntry[] = [];
     for (const name of names.filter((file) => file.endsWith(".json")).sort()) {
+      let text: string;
       try {
-        entries.push(entrySchema.parse(JSON.parse(await readFile(path.join(this.dir, name), "utf8"))));
+        text = await readFile(path.join(this.dir, name), "utf8");
+      } catch (error) {
+        // Removed between listing and reading: its clone stored the voice meanwhile.
+        if ((error as NodeJS.ErrnoException).code === "ENOENT") continue;
+        throw error;
+      }
+      try {
+        entries.push(entrySchema.parse(JSON.parse(text)));
       } catch (error) {
         // Keep it for a human rather than lose a paid-for voice; don't retry it forever.
         this.logger.error({ file: name, err: String(error) }, "unreadable recovery journal entry; moved aside");
