@@ -125,6 +125,8 @@ describe("the database fails between Faseeh's answer and the insert", () => {
     expect(response.body.errors?.[0]?.extensions?.code).toBe("DATABASE_UNAVAILABLE");
     const query = await gateway.graphql(`{ voices { totalCount } }`);
     expect(query.body.errors?.[0]?.extensions?.code).toBe("DATABASE_UNAVAILABLE");
+    // Even deciding who the caller is needs the database: 503, never a 500.
+    expect(query.status).toBe(503);
     // The files may have started streaming, but the request's end is held back
     // until the attempt is recorded: Faseeh never got a complete request.
     expect(upstream.requests.every((received) => received.aborted)).toBe(true);
