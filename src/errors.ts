@@ -115,8 +115,8 @@ const CONNECTION_FAILURE =
 /** Driver-adapter error kinds (Prisma 7) that mean the server is out of reach. */
 const UNREACHABLE_KINDS = new Set(["ConnectionClosed", "DatabaseNotReachable", "SocketTimeout", "TooManyConnections", "TlsConnectionError"]);
 
-/** Prisma codes and PostgreSQL SQLSTATEs (admin shutdown, cannot connect now, connection exceptions, too many connections). */
-const UNREACHABLE_CODES = /^(P1001|P1002|P1008|P1017|P2024|57P01|57P02|57P03|08\d{3}|53300)$/;
+/** Our own mapped code, Prisma codes and PostgreSQL SQLSTATEs (admin shutdown, cannot connect now, connection exceptions, too many connections). */
+const UNREACHABLE_CODES = /^(DATABASE_UNAVAILABLE|P1001|P1002|P1008|P1017|P2024|57P01|57P02|57P03|08\d{3}|53300)$/;
 
 /**
  * Whether an error means "the database is not reachable" rather than "this
@@ -129,13 +129,13 @@ export function isDatabaseUnavailable(error: unknown): boolean {
   const visit = (value: unknown, depth: number): boolean => {
     if (!value || typeof value !== "object" || depth > 6 || seen.has(value)) return false;
     seen.add(value);
-    const { code, originalCode, kind, message, name, cause, meta, driverAdapterError } = value as Record<string, unknown>;
+    const { code, originalCode, kind, message, name, cause, meta, driverAdapterError, originalError } = value as Record<string, unknown>;
     if (typeof code === "string" && UNREACHABLE_CODES.test(code)) return true;
     if (typeof originalCode === "string" && UNREACHABLE_CODES.test(originalCode)) return true;
     if (typeof kind === "string" && UNREACHABLE_KINDS.has(kind)) return true;
     if (name === "PrismaClientInitializationError") return true;
     if (typeof message === "string" && CONNECTION_FAILURE.test(message)) return true;
-    return [cause, meta, driverAdapterError].some((inner) => visit(inner, depth + 1));
+    return [cause, meta, driverAdapterError, originalError].some((inner) => visit(inner, depth + 1));
   };
   return visit(error, 0);
 }
