@@ -35,6 +35,8 @@ const work = await mkdtemp(path.join(os.tmpdir(), "bench-clone-"));
 const gateway = spawnTs("src/main.ts", {
   PORT: "0",
   NODE_ENV: "production",
+  ALLOW_ANONYMOUS: "true",
+  CLONE_RATE_LIMIT_PER_MINUTE: "1000000",
   LOG_LEVEL: "info",
   DATABASE_URL: database.url,
   FASEEH_API_KEY: upstream.apiKey,

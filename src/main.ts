@@ -1,6 +1,6 @@
 // Process entry point: read config, build the container (database +
 // migrations), serve, and shut down gracefully on SIGTERM/SIGINT.
-import { createGateway } from "./app.js";
+import { createGateway, UnsafeStartError } from "./app.js";
 import { ConfigError, loadConfig } from "./config.js";
 import { createContainer } from "./container.js";
 import { createLogger } from "./logger.js";
@@ -56,6 +56,10 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
+  if (error instanceof UnsafeStartError) {
+    process.stderr.write(`Refusing to start: ${error.message}\n`);
+    process.exit(1);
+  }
   const logger = createLogger({ logLevel: "info" });
   logger.fatal({ err: error }, "gateway failed to start");
   process.exit(1);

@@ -281,3 +281,20 @@ describe("SIGTERM while a clone is in flight (PostgreSQL, fake upstream)", () =>
     SLOW_TEST_TIMEOUT_MS,
   );
 });
+
+describe("NODE_ENV=production without any client key", () => {
+  it("refuses to start open, saying how to fix it", async () => {
+    const db = await createTestDatabase();
+    try {
+      const proc = spawnTs("src/main.ts", { NODE_ENV: "production", PORT: "0", HOST: "127.0.0.1", DATABASE_URL: db.url });
+      const status = await proc.waitForExit(BOOT_TIMEOUT_MS);
+      expect(status.code).toBe(1);
+      expect(proc.stderr()).toContain("Refusing to start");
+      expect(proc.stderr()).toContain("npm run keys -- create");
+      expect(proc.stderr()).toContain("ALLOW_ANONYMOUS=true");
+      expect(proc.logs.find(isMsg("gateway listening"))).toBeUndefined();
+    } finally {
+      await db.drop();
+    }
+  }, SLOW_TEST_TIMEOUT_MS);
+});
