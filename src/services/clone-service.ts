@@ -167,12 +167,7 @@ export class CloneService {
       // A key seen before: decide from the stored attempt, with the files
       // received in full first (their contents are part of "the same request").
       const earlier = idempotencyKey ? await this.deps.attempts.findByKey(idempotencyKey) : null;
-      if (earlier) {
-        const requestHash = hashRequest(fields, ...(await settleBoth(files)));
-        const decided = await this.resume(earlier, idempotencyKey!, requestHash, options.signal);
-        if ("voice" in decided) return decided;
-        return await this.callUpstream(decided.attemptId, fields, files, options.signal);
-      }
+      if (earlier) return await this.continueEarlier(earlier, idempotencyKey!, fields, files, options.signal);
       // Otherwise check the first file to arrive before contacting anyone (the
       // other is checked as it streams; see AudioUpload). The attempt must be
       // recorded before Faseeh can act: with a key, first (the key decides
@@ -190,13 +185,8 @@ export class CloneService {
       });
       if (idempotencyKey) {
         const begun = await recording;
-        if (begun.kind === "existing") {
-          // Another request with this key started a moment ago.
-          const requestHash = hashRequest(fields, ...(await settleBoth(files)));
-          const decided = await this.resume(begun.attempt, idempotencyKey, requestHash, options.signal);
-          if ("voice" in decided) return decided;
-          return await this.callUpstream(decided.attemptId, fields, files, options.signal);
-        }
+        // Another request with this key started a moment ago.
+        if (begun.kind === "existing") return await this.continueEarlier(begun.attempt, idempotencyKey, fields, files, options.signal);
       }
       recording.catch(() => undefined); // observed through holdUntil
       return await this.callUpstream(attemptId, fields, files, options.signal, { streamed: true, holdUntil: recording });
@@ -205,6 +195,20 @@ export class CloneService {
       await Promise.allSettled([files.voiceFile.settle(), files.referenceAudioFile.settle()]);
       await rm(dir, { recursive: true, force: true });
     }
+  }
+
+  /** With the files received in full: the earlier attempt's result, or a retake of it. */
+  private async continueEarlier(
+    earlier: CloneAttemptRecord,
+    idempotencyKey: string,
+    fields: CloneFields,
+    files: { voiceFile: AudioUpload; referenceAudioFile: AudioUpload },
+    signal: AbortSignal | undefined,
+  ): Promise<CloneResult> {
+    const requestHash = hashRequest(fields, ...(await settleBoth(files)));
+    const decided = await this.resume(earlier, idempotencyKey, requestHash, signal);
+    if ("voice" in decided) return decided;
+    return this.callUpstream(decided.attemptId, fields, files, signal);
   }
 
   /**
