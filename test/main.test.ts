@@ -242,6 +242,7 @@ describe("SIGTERM while a clone is in flight (PostgreSQL, fake upstream)", () =>
           await new Promise((resolve) => setTimeout(resolve, 20));
         }
 
+        const signalledAt = Date.now();
         proc.child.kill("SIGTERM");
         await proc.waitForLog(isMsg("shutting down: draining in-flight requests"), 10_000, "the shutdown log");
         // SIGTERM really arrived while the clone was in flight.
@@ -268,6 +269,8 @@ describe("SIGTERM while a clone is in flight (PostgreSQL, fake upstream)", () =>
 
         const status = await proc.waitForExit(15_000);
         expect(status, proc.stdout() + proc.stderr()).toEqual({ code: 0, signal: null });
+        // Within SHUTDOWN_GRACE_MS (10 s): the drain ended when the clone did.
+        expect(Date.now() - signalledAt).toBeLessThan(10_000);
         expect(proc.logs.filter(isMsg("shutdown complete"))).toHaveLength(1);
         expect(proc.logs.some((line) => line.level === 50 || line.level === 60)).toBe(false);
 
