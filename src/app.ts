@@ -16,7 +16,8 @@ import cors from "cors";
 import express, { type Request, type Response } from "express";
 import type { Container } from "./container.js";
 import type { GatewayContext, RequestReport } from "./context.js";
-import { GatewayError, isErrorCode } from "./errors.js";
+import { errorMessage, GatewayError, isErrorCode } from "./errors.js";
+import { sendGraphQLError } from "./http/graphql-error-response.js";
 import { graphqlUploads } from "./http/graphql-uploads.js";
 import { resolvers } from "./resolvers/index.js";
 import { typeDefs } from "./schema/index.js";
@@ -103,7 +104,7 @@ export async function createGateway(container: Container): Promise<Gateway> {
       await container.db.ping(2_000);
       res.json({ status: "ready", database: container.db.kind });
     } catch (error) {
-      logger.warn({ err: error instanceof Error ? error.message : String(error) }, "readiness check failed");
+      logger.warn({ err: errorMessage(error) }, "readiness check failed");
       res.status(503).json({ status: "unavailable", reason: "database unreachable" });
     }
   });
@@ -173,8 +174,7 @@ export async function createGateway(container: Container): Promise<Gateway> {
     }),
     (_req, res, next) => {
       if (stopping) {
-        res.setHeader("Connection", "close");
-        res.status(503).json({ errors: [{ message: "The gateway is shutting down.", extensions: { code: "SERVICE_UNAVAILABLE" } }] });
+        sendGraphQLError(res, 503, "SERVICE_UNAVAILABLE", "The gateway is shutting down.", { closeConnection: true });
         return;
       }
       next();
@@ -190,10 +190,11 @@ export async function createGateway(container: Container): Promise<Gateway> {
   app.use((error: unknown, _req: Request, res: Response, next: (error?: unknown) => void) => {
     const status = (error as { status?: unknown }).status;
     if (res.headersSent || typeof status !== "number" || status < 400 || status >= 500) return next(error);
-    const code = status === 413 ? "PAYLOAD_TOO_LARGE" : "BAD_REQUEST";
-    const message =
-      status === 413 ? `The request body exceeds the ${config.limits.jsonBodyBytes}-byte limit.` : "The request body is not valid JSON.";
-    res.status(status).json({ errors: [{ message, extensions: { code } }] });
+    if (status === 413) {
+      sendGraphQLError(res, 413, "PAYLOAD_TOO_LARGE", `The request body exceeds the ${config.limits.jsonBodyBytes}-byte limit.`);
+    } else {
+      sendGraphQLError(res, status, "BAD_REQUEST", "The request body is not valid JSON.");
+    }
   });
 
   return {

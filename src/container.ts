@@ -4,6 +4,7 @@
 import type { Config } from "./config.js";
 import { type Database, openDatabase } from "./db/database.js";
 import { migrate } from "./db/migrator.js";
+import { errorMessage } from "./errors.js";
 import { createLogger, type Logger } from "./logger.js";
 import { createMetrics, type Metrics, registerGauge } from "./metrics.js";
 import { ApiKeyService } from "./services/api-key-service.js";
@@ -69,7 +70,7 @@ export async function createContainer(config: Config, options: ContainerOptions 
 
   // Voices a previous run could not store are imported before serving.
   if (options.recovery !== false) {
-    await recovery.reconcile().catch((error: unknown) => logger.error({ err: String(error) }, "recovery at boot failed"));
+    await recovery.reconcile().catch((error: unknown) => logger.error({ err: errorMessage(error) }, "recovery at boot failed"));
     recovery.start();
   }
   return {
@@ -87,7 +88,7 @@ export async function createContainer(config: Config, options: ContainerOptions 
     metrics,
     async close() {
       await recovery.stop();
-      await faseeh.close().catch((error: unknown) => logger.warn({ err: String(error) }, "closing upstream pool failed"));
+      await faseeh.close().catch((error: unknown) => logger.warn({ err: errorMessage(error) }, "closing upstream pool failed"));
       await db.close();
     },
   };

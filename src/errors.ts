@@ -149,3 +149,15 @@ export function mapDatabaseError(error: unknown): never {
   if (isDatabaseUnavailable(error)) throw databaseUnavailable(error);
   throw error;
 }
+
+/** Runs database work, turning an unreachable database into DATABASE_UNAVAILABLE. */
+export async function guardDatabase<T>(work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    return mapDatabaseError(error);
+  }
+}
+
+/** The message of anything thrown, for log lines. */
+export const errorMessage = (error: unknown): string => (error instanceof Error ? error.message : String(error));

@@ -13,6 +13,7 @@ import { createHash, randomUUID } from "node:crypto";
 import { readdir, readFile } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { errorMessage } from "../errors.js";
 import type { Logger } from "../logger.js";
 import type { Database, SqlSession } from "./database.js";
 
@@ -119,7 +120,7 @@ async function applyPending(session: SqlSession, files: MigrationFile[], logger:
       await session.exec(`BEGIN;\n${file.sql}\n;COMMIT;`);
     } catch (error) {
       await session.exec("ROLLBACK").catch(() => undefined);
-      const message = error instanceof Error ? error.message : String(error);
+      const message = errorMessage(error);
       await session.query(`UPDATE "_prisma_migrations" SET logs = $2 WHERE id = $1`, [id, message]);
       throw new MigrationError(`Migration "${file.name}" failed: ${message}`);
     }

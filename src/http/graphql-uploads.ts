@@ -8,7 +8,7 @@
 //   drained, because an unread stream stalls the request and its connection.
 import type { NextFunction, Request, RequestHandler, Response } from "express";
 import { processRequest, Upload } from "graphql-upload-minimal";
-import type { ErrorCode } from "../errors.js";
+import { sendGraphQLError } from "./graphql-error-response.js";
 
 export const MULTIPART_PREFLIGHT_HEADERS = ["apollo-require-preflight", "x-apollo-operation-name"] as const;
 
@@ -21,12 +21,13 @@ export function graphqlUploads(options: GraphqlUploadOptions): RequestHandler {
   return async (req: Request, res: Response, next: NextFunction) => {
     if (!req.is("multipart/form-data")) return next();
     if (!MULTIPART_PREFLIGHT_HEADERS.some((name) => req.header(name)?.trim())) {
-      return sendError(
+      return sendGraphQLError(
         res,
         400,
         "BAD_REQUEST",
         "This multipart request was blocked as a potential cross-site request forgery (CSRF). " +
           "Add the header `Apollo-Require-Preflight: true` (or a non-empty `x-apollo-operation-name`).",
+        { closeConnection: true },
       );
     }
     try {
@@ -42,17 +43,13 @@ export function graphqlUploads(options: GraphqlUploadOptions): RequestHandler {
       const status = (error as { status?: unknown }).status;
       const httpStatus = typeof status === "number" && status >= 400 && status < 600 ? status : 400;
       const message = error instanceof Error ? error.message : "Invalid multipart request.";
-      sendError(res, httpStatus === 499 ? 400 : httpStatus, httpStatus === 413 ? "PAYLOAD_TOO_LARGE" : "BAD_REQUEST", message);
+      sendGraphQLError(res, httpStatus === 499 ? 400 : httpStatus, httpStatus === 413 ? "PAYLOAD_TOO_LARGE" : "BAD_REQUEST", message, {
+        closeConnection: true,
+      });
     }
   };
 }
 
-function sendError(res: Response, status: number, code: ErrorCode, message: string): void {
-  if (res.headersSent) return;
-  // The body may be unread: don't let the connection be reused mid-body.
-  res.setHeader("Connection", "close");
-  res.status(status).json({ errors: [{ message, extensions: { code } }] });
-}
 
 /** Reads to the end every file stream that nobody consumed. */
 function drainUploads(value: unknown, seen = new Set<unknown>()): void {

@@ -2,7 +2,7 @@
 // shown once, when created; only its SHA-256 hash is stored. `read` keys may
 // query; `write` keys may also clone (which spends the Faseeh wallet).
 import { createHash, randomBytes, randomUUID } from "node:crypto";
-import { GatewayError, mapDatabaseError } from "../errors.js";
+import { GatewayError, guardDatabase } from "../errors.js";
 import type { ApiKeyScope, PrismaClient } from "../generated/prisma/client.js";
 
 export type Scope = "read" | "write";
@@ -83,20 +83,16 @@ export class ApiKeyService {
    * request, so the first key created closes the gateway without a restart.
    */
   async authenticate(authorization: string | undefined): Promise<Principal> {
-    try {
-      if (!authorization) {
-        if (await this.isOpen()) return { kind: "anonymous", scope: "write" };
-        throw unauthenticated("This gateway needs a client API key: send `Authorization: Bearer <key>`.");
-      }
-      const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization);
-      if (!match) throw unauthenticated("The Authorization header must be `Bearer <key>`.");
-      const found = await this.prisma.apiKey.findUnique({ where: { keyHash: hashKey(match[1]!) } });
-      if (!found || found.revokedAt) throw unauthenticated("The client API key is unknown or revoked.");
-      this.touch(found.id);
-      return { kind: "key", id: found.id, name: found.name, scope: toScope(found.scope) };
-    } catch (error) {
-      return mapDatabaseError(error);
+    if (!authorization) {
+      if (await guardDatabase(() => this.isOpen())) return { kind: "anonymous", scope: "write" };
+      throw unauthenticated("This gateway needs a client API key: send `Authorization: Bearer <key>`.");
     }
+    const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization);
+    if (!match) throw unauthenticated("The Authorization header must be `Bearer <key>`.");
+    const found = await guardDatabase(() => this.prisma.apiKey.findUnique({ where: { keyHash: hashKey(match[1]!) } }));
+    if (!found || found.revokedAt) throw unauthenticated("The client API key is unknown or revoked.");
+    this.touch(found.id);
+    return { kind: "key", id: found.id, name: found.name, scope: toScope(found.scope) };
   }
 
   private touch(id: string): void {

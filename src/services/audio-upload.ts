@@ -21,9 +21,18 @@ import { createReadStream, createWriteStream, type WriteStream } from "node:fs";
 import path from "node:path";
 import type { Readable } from "node:stream";
 import type { FileUpload } from "graphql-upload-minimal";
-import { badUserInput, GatewayError } from "../errors.js";
-import type { AudioPart, AudioSource, SpooledFile } from "../upstream/faseeh-client.js";
+import { badUserInput, errorMessage, GatewayError } from "../errors.js";
+import type { AudioPart, AudioSource } from "../upstream/faseeh-client.js";
 import { ACCEPTED_AUDIO_FORMATS, detectAudioType, SNIFF_BYTES } from "./audio-type.js";
+
+/** A file received in full, checked, and copied to local disk. */
+export interface SpooledFile {
+  path: string;
+  filename: string;
+  contentType: string;
+  size: number;
+  sha256: string;
+}
 
 export interface AudioUploadOptions {
   /** Directory for the temp copy (one per request, removed by the caller). */
@@ -67,7 +76,7 @@ export class AudioUpload implements AudioSource {
       }
       return { filename: file.filename, contentType: file.contentType, body: createReadStream(file.path) };
     }
-    await this.readHead();
+    await this.ready();
     const head = this.head!;
     return { filename: head.filename, contentType: head.contentType, body: this.live(head.buffered) };
   }
@@ -79,7 +88,7 @@ export class AudioUpload implements AudioSource {
   settle(): Promise<SpooledFile> {
     this.settled ??= (async () => {
       try {
-        await this.readHead();
+        await this.ready();
         while (!this.ended) await this.next();
       } catch (error) {
         // Whatever went wrong, the client's request body must still be read to
@@ -103,17 +112,13 @@ export class AudioUpload implements AudioSource {
 
   /** Resolves once the file has started arriving and its first bytes were checked to be audio. */
   ready(): Promise<void> {
-    return this.readHead();
-  }
-
-  private readHead(): Promise<void> {
     this.opening ??= (async () => {
       const { field } = this.options;
       let file: FileUpload;
       try {
         file = await this.upload;
       } catch (error) {
-        throw badUserInput(field, `\`${field}\` is missing from the multipart request (${describe(error)}).`);
+        throw badUserInput(field, `\`${field}\` is missing from the multipart request (${errorMessage(error)}).`);
       }
       this.stream = file.createReadStream() as BusboyStream;
       this.chunks = (this.stream as AsyncIterable<Buffer>)[Symbol.asyncIterator]();
@@ -163,7 +168,7 @@ export class AudioUpload implements AudioSource {
     } catch (error) {
       this.ended = true;
       throw this.fail(
-        new GatewayError("BAD_REQUEST", `The upload of \`${this.options.field}\` was interrupted (${describe(error)}).`, {
+        new GatewayError("BAD_REQUEST", `The upload of \`${this.options.field}\` was interrupted (${errorMessage(error)}).`, {
           field: this.options.field,
         }),
       );
@@ -221,5 +226,3 @@ export function formatBytes(bytes: number): string {
   }
   return `${Number.isInteger(value) ? value : value.toFixed(1)} ${units[unit]}`;
 }
-
-const describe = (error: unknown) => (error instanceof Error ? error.message : String(error));

@@ -3,12 +3,21 @@
 // stable and cheap however deep a client goes (no OFFSET scans, no gaps or
 // repeats when voices are added meanwhile).
 import { z } from "zod";
-import { badUserInput, mapDatabaseError } from "../errors.js";
+import { badUserInput, guardDatabase } from "../errors.js";
 import type { Prisma, PrismaClient, Voice } from "../generated/prisma/client.js";
 
 export type VoiceRecord = Voice;
 
 export const MAX_PAGE_SIZE = 100;
+
+/** `first` of any list: 1..MAX_PAGE_SIZE, default 20. */
+export function parsePageSize(first: number | null | undefined): number {
+  const size = first ?? 20;
+  if (!Number.isInteger(size) || size < 1 || size > MAX_PAGE_SIZE) {
+    throw badUserInput("first", `\`first\` must be between 1 and ${MAX_PAGE_SIZE} (got ${size}).`);
+  }
+  return size;
+}
 
 export interface VoiceFilter {
   language?: string | null;
@@ -91,18 +100,11 @@ export class CatalogService {
       throw badUserInput(hasId ? "id" : "voiceId", "Pass exactly one of `id` or `voiceId`.");
     }
     if (hasId && !z.uuid().safeParse(by.id).success) return null; // no such record can exist
-    try {
-      return await this.prisma.voice.findUnique({ where: hasId ? { id: by.id! } : { voiceId: by.voiceId! } });
-    } catch (error) {
-      return mapDatabaseError(error);
-    }
+    return guardDatabase(() => this.prisma.voice.findUnique({ where: hasId ? { id: by.id! } : { voiceId: by.voiceId! } }));
   }
 
   async listVoices(args: ListVoicesArgs): Promise<VoicePage> {
-    const first = args.first ?? 20;
-    if (!Number.isInteger(first) || first < 1 || first > MAX_PAGE_SIZE) {
-      throw badUserInput("first", `\`first\` must be between 1 and ${MAX_PAGE_SIZE} (got ${first}).`);
-    }
+    const first = parsePageSize(args.first);
     const after = args.after ? decodeCursor(args.after) : undefined;
     const where = this.whereFor(args.filter);
     const pageWhere: Prisma.VoiceWhereInput = after
@@ -118,16 +120,13 @@ export class CatalogService {
           ],
         }
       : where;
-    let rows: VoiceRecord[];
-    try {
-      rows = await this.prisma.voice.findMany({
+    const rows = await guardDatabase(() =>
+      this.prisma.voice.findMany({
         where: pageWhere,
         orderBy: [{ createdAt: "desc" }, { id: "desc" }],
         take: first + 1, // one extra row tells whether another page exists
-      });
-    } catch (error) {
-      return mapDatabaseError(error);
-    }
+      }),
+    );
     return {
       voices: rows.slice(0, first),
       hasNextPage: rows.length > first,
@@ -138,11 +137,7 @@ export class CatalogService {
   }
 
   async countVoices(filter?: VoiceFilter | null): Promise<number> {
-    try {
-      return await this.prisma.voice.count({ where: this.whereFor(filter) });
-    } catch (error) {
-      return mapDatabaseError(error);
-    }
+    return guardDatabase(() => this.prisma.voice.count({ where: this.whereFor(filter) }));
   }
 
   /**
@@ -151,11 +146,7 @@ export class CatalogService {
    */
   async saveVoice(voice: NewVoice): Promise<VoiceRecord> {
     const data = normaliseVoice(voice);
-    try {
-      return await this.prisma.voice.upsert({ where: { id: data.id }, create: data, update: {} });
-    } catch (error) {
-      return mapDatabaseError(error);
-    }
+    return guardDatabase(() => this.prisma.voice.upsert({ where: { id: data.id }, create: data, update: {} }));
   }
 
   private whereFor(filter: VoiceFilter | null | undefined): Prisma.VoiceWhereInput {

@@ -1,9 +1,9 @@
 // Persistence of clone attempts: the ledger that makes every cloneVoice call
 // accountable (and idempotent when it carries a key).
-import { GatewayError, mapDatabaseError } from "../errors.js";
+import { type GatewayError, guardDatabase, mapDatabaseError } from "../errors.js";
 import { type CloneAttempt, type CloneAttemptStatus, Prisma, type PrismaClient } from "../generated/prisma/client.js";
 import type { UpstreamVoice } from "../upstream/faseeh-client.js";
-import { MAX_PAGE_SIZE, normaliseVoice, type VoiceRecord } from "./catalog-service.js";
+import { normaliseVoice, parsePageSize, type VoiceRecord } from "./catalog-service.js";
 
 export type { CloneAttemptStatus };
 export type CloneAttemptRecord = CloneAttempt;
@@ -46,24 +46,18 @@ export class CloneAttemptStore {
   }
 
   async findByKey(idempotencyKey: string): Promise<CloneAttempt | null> {
-    try {
-      return await this.prisma.cloneAttempt.findUnique({ where: { idempotencyKey } });
-    } catch (error) {
-      return mapDatabaseError(error);
-    }
+    return guardDatabase(() => this.prisma.cloneAttempt.findUnique({ where: { idempotencyKey } }));
   }
 
   /** Takes over a FAILED attempt for a retry with the same key; false when someone else did. */
   async retake(id: string, requestHash: string): Promise<boolean> {
-    try {
-      const { count } = await this.prisma.cloneAttempt.updateMany({
+    const { count } = await guardDatabase(() =>
+      this.prisma.cloneAttempt.updateMany({
         where: { id, status: "FAILED" },
         data: { status: "PENDING", requestHash, errorCode: null, errorMessage: null },
-      });
-      return count === 1;
-    } catch (error) {
-      return mapDatabaseError(error);
-    }
+      }),
+    );
+    return count === 1;
   }
 
   /** Forgets an attempt that spent nothing because the client's own input was invalid. */
@@ -87,8 +81,8 @@ export class CloneAttemptStore {
   /** Stores the voice Faseeh created and closes the attempt, atomically. */
   async complete(attemptId: string, voice: UpstreamVoice, model: string, requestHash?: string): Promise<VoiceRecord> {
     const data = normaliseVoice({ ...voice, model });
-    try {
-      const [stored] = await this.prisma.$transaction([
+    const [stored] = await guardDatabase(() =>
+      this.prisma.$transaction([
         this.prisma.voice.upsert({ where: { id: data.id }, create: data, update: {} }),
         this.prisma.cloneAttempt.updateMany({
           where: { id: attemptId },
@@ -101,27 +95,20 @@ export class CloneAttemptStore {
             errorMessage: null,
           },
         }),
-      ]);
-      return stored;
-    } catch (error) {
-      return mapDatabaseError(error);
-    }
+      ]),
+    );
+    return stored;
   }
 
   async list(args: { status?: CloneAttemptStatus | null; first?: number | null }): Promise<CloneAttempt[]> {
-    const first = args.first ?? 20;
-    if (!Number.isInteger(first) || first < 1 || first > MAX_PAGE_SIZE) {
-      throw new GatewayError("BAD_USER_INPUT", `\`first\` must be between 1 and ${MAX_PAGE_SIZE} (got ${first}).`, { field: "first" });
-    }
-    try {
-      return await this.prisma.cloneAttempt.findMany({
+    const first = parsePageSize(args.first);
+    return guardDatabase(() =>
+      this.prisma.cloneAttempt.findMany({
         where: args.status ? { status: args.status } : {},
         orderBy: [{ createdAt: "desc" }, { id: "desc" }],
         take: first,
-      });
-    } catch (error) {
-      return mapDatabaseError(error);
-    }
+      }),
+    );
   }
 
   /** Attempts left PENDING by a process that died mid-call: their outcome is unknown. */

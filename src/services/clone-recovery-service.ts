@@ -4,7 +4,7 @@
 // keys. Runs at boot, every RECOVERY_INTERVAL_MS, and on demand
 // (`npm run reconcile`).
 import type { Config } from "../config.js";
-import { isDatabaseUnavailable } from "../errors.js";
+import { errorMessage, isDatabaseUnavailable } from "../errors.js";
 import type { Logger } from "../logger.js";
 import type { CloneAttemptStore } from "./clone-attempt-store.js";
 import type { VoiceJournal } from "./voice-journal.js";
@@ -38,7 +38,7 @@ export class CloneRecoveryService {
   /** Starts the periodic pass (unref'd: it never keeps the process alive). */
   start(): void {
     this.timer ??= setInterval(() => {
-      this.reconcile().catch((error: unknown) => this.logger.warn({ err: String(error) }, "recovery pass failed"));
+      this.reconcile().catch((error: unknown) => this.logger.warn({ err: errorMessage(error) }, "recovery pass failed"));
     }, this.config.recovery.intervalMs).unref();
   }
 
@@ -66,7 +66,7 @@ export class CloneRecoveryService {
         this.logger.info({ voiceId: entry.voice.voiceId, attemptId: entry.attemptId }, "recovered a cloned voice into the catalog");
       } catch (error) {
         if (isDatabaseUnavailable(error)) break; // try again next pass
-        this.logger.error({ voiceId: entry.voice.voiceId, err: String(error) }, "could not import a recovered voice");
+        this.logger.error({ voiceId: entry.voice.voiceId, err: errorMessage(error) }, "could not import a recovered voice");
       }
     }
     // An attempt still pending long after any call could have finished was

@@ -1,6 +1,7 @@
-// Cloning a voice: check everything, receive both files, call Faseeh once,
-// store what it created. Cloning spends the user's wallet and cannot be
-// undone, so no byte goes upstream until every input is known to be valid.
+// Cloning a voice: check everything, stream both files to Faseeh, store what
+// it created. Cloning spends the user's wallet and cannot be undone, so
+// Faseeh never receives a complete request until every input is known to be
+// valid and the attempt is recorded.
 import { createHash, randomUUID } from "node:crypto";
 import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
@@ -8,13 +9,12 @@ import path from "node:path";
 import type { FileUpload } from "graphql-upload-minimal";
 import { z } from "zod";
 import type { Config } from "../config.js";
-import { badUserInput, GatewayError, withUpstreamOutcome } from "../errors.js";
+import { badUserInput, errorMessage, GatewayError, withUpstreamOutcome } from "../errors.js";
 import type { Logger } from "../logger.js";
 import {
   type CloneVoiceRequest,
   type FaseehClient,
   notConfigured,
-  type SpooledFile,
   type UpstreamVoice,
 } from "../upstream/faseeh-client.js";
 import { type CatalogService, normaliseCodes, type VoiceRecord } from "./catalog-service.js";
@@ -24,7 +24,7 @@ import type { Metrics } from "../metrics.js";
 import type { Principal } from "./api-key-service.js";
 import type { ConcurrencyLimiter } from "./concurrency-limiter.js";
 import type { RateLimitService } from "./rate-limit-service.js";
-import { AudioUpload } from "./audio-upload.js";
+import { AudioUpload, type SpooledFile } from "./audio-upload.js";
 import type { VoiceJournal } from "./voice-journal.js";
 
 type MaybeUpload = Promise<FileUpload> | FileUpload;
@@ -232,7 +232,7 @@ export class CloneService {
       const failure =
         error instanceof GatewayError
           ? error
-          : withUpstreamOutcome(new GatewayError("INTERNAL_SERVER_ERROR", describe(error)), "unknown");
+          : withUpstreamOutcome(new GatewayError("INTERNAL_SERVER_ERROR", errorMessage(error)), "unknown");
       failure.upstreamOutcome ??= "rejected"; // e.g. it never left the queue
       // An upload found invalid midway aborted the request: nothing was spent,
       // so nothing is kept either (and its idempotency key stays free).
@@ -243,7 +243,7 @@ export class CloneService {
               .catch(() => undefined)
               .then((hash) => attempts.markFailed(attemptId, failure, hash));
       await record.catch((dbError: unknown) =>
-        logger.warn({ attemptId, err: describe(dbError) }, "could not record a failed clone attempt"),
+        logger.warn({ attemptId, err: errorMessage(dbError) }, "could not record a failed clone attempt"),
       );
       throw failure;
     }
@@ -319,7 +319,7 @@ export class CloneService {
       () => true,
       (error: unknown) => {
         // The database may still work; the log line keeps the voice recoverable by hand.
-        logger.error({ attemptId, voice: { ...voice, model }, err: describe(error) }, "could not journal a cloned voice");
+        logger.error({ attemptId, voice: { ...voice, model }, err: errorMessage(error) }, "could not journal a cloned voice");
         return false;
       },
     );
@@ -331,7 +331,7 @@ export class CloneService {
         stored = await attempts.complete(attemptId, voice, model, requestHash);
       } catch (error) {
         lastError = error;
-        logger.warn({ attemptId, voiceId: voice.voiceId, err: describe(error) }, "storing a cloned voice failed; retrying");
+        logger.warn({ attemptId, voiceId: voice.voiceId, err: errorMessage(error) }, "storing a cloned voice failed; retrying");
         // Before any retry, the voice is made safe on disk, power loss included.
         if (await journaling) await journal.record(entry).catch(() => undefined);
         continue;
@@ -341,13 +341,13 @@ export class CloneService {
       void journaling.then((journaled) =>
         journaled
           ? journal.remove(attemptId).catch((error: unknown) =>
-              logger.warn({ attemptId, err: describe(error) }, "could not remove a journal entry"),
+              logger.warn({ attemptId, err: errorMessage(error) }, "could not remove a journal entry"),
             )
           : undefined,
       );
       return stored;
     }
-    logger.error({ attemptId, voice: { ...voice, model }, err: describe(lastError) }, "cloned voice journaled; catalog insert deferred");
+    logger.error({ attemptId, voice: { ...voice, model }, err: errorMessage(lastError) }, "cloned voice journaled; catalog insert deferred");
     recovery.nudge();
     throw notYetStored(voice.voiceId, voice.id, lastError);
   }
@@ -402,4 +402,3 @@ function hashRequest(fields: CloneFields, voiceFile: SpooledFile, referenceAudio
   return createHash("sha256").update(canonical).digest("hex");
 }
 
-const describe = (error: unknown) => (error instanceof Error ? error.message : String(error));

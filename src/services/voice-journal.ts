@@ -5,35 +5,19 @@
 import { mkdir, open, readdir, readFile, rename, rm } from "node:fs/promises";
 import path from "node:path";
 import { z } from "zod";
+import { errorMessage } from "../errors.js";
 import type { Logger } from "../logger.js";
-import type { UpstreamVoice } from "../upstream/faseeh-client.js";
+import { upstreamVoiceSchema } from "../upstream/faseeh-client.js";
 
-export interface JournalEntry {
-  attemptId: string;
-  model: string;
-  voice: UpstreamVoice;
-  recordedAt: string;
-}
 
 const entrySchema = z.object({
   attemptId: z.uuid(),
   model: z.string(),
   recordedAt: z.string(),
-  voice: z.object({
-    id: z.uuid(),
-    voiceId: z.string(),
-    name: z.string(),
-    description: z.string().nullable(),
-    gender: z.string().nullable(),
-    age: z.string().nullable(),
-    languages: z.array(z.string()),
-    dialects: z.array(z.string()),
-    type: z.string().nullable(),
-    sampleUrl: z.string().nullable(),
-    avatarUrl: z.string().nullable(),
-    stability: z.number(),
-  }),
+  voice: upstreamVoiceSchema,
 });
+
+export type JournalEntry = z.infer<typeof entrySchema>;
 
 export class VoiceJournal {
   constructor(
@@ -88,7 +72,7 @@ export class VoiceJournal {
         entries.push(entrySchema.parse(JSON.parse(text)));
       } catch (error) {
         // Keep it for a human rather than lose a paid-for voice; don't retry it forever.
-        this.logger.error({ file: name, err: String(error) }, "unreadable recovery journal entry; moved aside");
+        this.logger.error({ file: name, err: errorMessage(error) }, "unreadable recovery journal entry; moved aside");
         await rename(path.join(this.dir, name), path.join(this.dir, `${name}.corrupt`)).catch(() => undefined);
       }
     }

@@ -1,8 +1,8 @@
 // HTTP client for Faseeh's voice-clone endpoint (contract:
 // shared/reference/faseeh-voice-clone.txt). It owns one keep-alive undici
-// pool, builds the multipart body from files spooled on disk (streamed, never
-// held in memory), checks answers against the contract with zod, and turns
-// every failure into a GatewayError. The API key never leaves this module
+// pool, streams the multipart body from its file sources (never held in
+// memory), checks answers against the contract with zod, and turns every
+// failure into a GatewayError. The API key never leaves this module
 // except in the x-api-key header.
 import { randomBytes } from "node:crypto";
 import { Readable } from "node:stream";
@@ -18,15 +18,6 @@ import {
 } from "../errors.js";
 import type { Logger } from "../logger.js";
 import type { Metrics } from "../metrics.js";
-
-/** A file received in full and stored on local disk. */
-export interface SpooledFile {
-  path: string;
-  filename: string;
-  contentType: string;
-  size: number;
-  sha256: string;
-}
 
 /** One file part of the multipart body, for one attempt. */
 export interface AudioPart {
@@ -65,21 +56,23 @@ export interface CloneVoiceRequest {
   holdUntil?: Promise<unknown> | undefined;
 }
 
-/** A voice as upstream returned it, in our naming. */
-export interface UpstreamVoice {
-  id: string;
-  voiceId: string;
-  name: string;
-  description: string | null;
-  gender: string | null;
-  age: string | null;
-  languages: string[];
-  dialects: string[];
-  type: string | null;
-  sampleUrl: string | null;
-  avatarUrl: string | null;
-  stability: number;
-}
+/** A voice as upstream returned it, in our naming (also the recovery journal's format). */
+export const upstreamVoiceSchema = z.object({
+  id: z.uuid(),
+  voiceId: z.string().min(1),
+  name: z.string(),
+  description: z.string().nullable(),
+  gender: z.string().nullable(),
+  age: z.string().nullable(),
+  languages: z.array(z.string()),
+  dialects: z.array(z.string()),
+  type: z.string().nullable(),
+  sampleUrl: z.string().nullable(),
+  avatarUrl: z.string().nullable(),
+  stability: z.number(),
+});
+
+export type UpstreamVoice = z.infer<typeof upstreamVoiceSchema>;
 
 const nullableString = z.string().nullish().transform((value) => value ?? null);
 const stringList = z
@@ -209,15 +202,10 @@ export class FaseehClient {
       text = await readLimited(response.body, MAX_RESPONSE_BYTES);
     } catch (error) {
       const failure = this.transportFailure(error, signal, sent.complete);
-      this.metrics?.upstreamDuration.observe({ operation: "cloneVoice", status: "error" }, elapsed(started) / 1000);
-      this.logger.warn(
-        { upstream: "faseeh", op: "cloneVoice", durationMs: elapsed(started), error: failure.message },
-        "upstream call failed",
-      );
+      this.record(started, "error", failure.message);
       throw failure;
     }
-    this.logger.info({ upstream: "faseeh", op: "cloneVoice", status, durationMs: elapsed(started) }, "upstream call");
-    this.metrics?.upstreamDuration.observe({ operation: "cloneVoice", status: String(status) }, elapsed(started) / 1000);
+    this.record(started, status);
 
     if (status >= 200 && status < 300) {
       const parsed = cloneResponseSchema.safeParse(parseJson(text));
@@ -237,9 +225,15 @@ export class FaseehClient {
     }
     const errorBody: UpstreamErrorBody = errorBodySchema.parse(parseJson(text));
     if (errorBody.errorMessage) errorBody.errorMessage = this.redact(errorBody.errorMessage);
-    return Promise.reject(
-      withUpstreamOutcome(upstreamStatusError(status, errorBody, parseRetryAfter(headers["retry-after"])), "rejected"),
-    );
+    throw withUpstreamOutcome(upstreamStatusError(status, errorBody, parseRetryAfter(headers["retry-after"])), "rejected");
+  }
+
+  /** One log line and one metric sample per upstream call. */
+  private record(started: number, status: number | "error", error?: string): void {
+    const durationMs = elapsed(started);
+    this.metrics?.upstreamDuration.observe({ operation: "cloneVoice", status: String(status) }, durationMs / 1000);
+    if (error) this.logger.warn({ upstream: "faseeh", op: "cloneVoice", durationMs, error }, "upstream call failed");
+    else this.logger.info({ upstream: "faseeh", op: "cloneVoice", status, durationMs }, "upstream call");
   }
 
   /** How long to wait before trying again, or undefined when a retry is not safe or not worth it. */
