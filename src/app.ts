@@ -20,6 +20,7 @@ import { errorMessage, GatewayError, isErrorCode } from "./errors.js";
 import { sendGraphQLError } from "./http/graphql-error-response.js";
 import { graphqlUploads } from "./http/graphql-uploads.js";
 import { resolvers } from "./resolvers/index.js";
+import { canWrite } from "./services/api-key-service.js";
 import { typeDefs } from "./schema/index.js";
 
 export interface Gateway {
@@ -211,6 +212,11 @@ export async function createGateway(container: Container): Promise<Gateway> {
     },
     async stop() {
       stopping = true;
+      // Clones first: those Faseeh has in full get the clone budget to finish
+      // (their clients still get their answers), the others are aborted. Only
+      // then are the remaining requests drained and connections closed.
+      const clones = await container.cloning.shutdown(config.shutdownCloneGraceMs);
+      if (clones.aborted || clones.finished || clones.abandoned) logger.info(clones, "shutdown: clones settled");
       await apollo.stop(); // closes the listener and drains in-flight requests
       await container.close();
     },
@@ -263,13 +269,13 @@ function contextFailure(container: Container, report: RequestReport, error: unkn
   return failure;
 }
 
-/** `read` keys may query; mutations (cloning spends the wallet) need `write`. */
+/** `read` keys may query; mutations (cloning spends the wallet) need `write` or `admin`. */
 function authorizationPlugin(): ApolloServerPlugin<GatewayContext> {
   return {
     async requestDidStart() {
       return {
         async didResolveOperation({ operation, contextValue }) {
-          if (operation?.operation === "mutation" && contextValue.principal.scope !== "write") {
+          if (operation?.operation === "mutation" && !canWrite(contextValue.principal.scope)) {
             throw new GatewayError("FORBIDDEN", "This client API key has the `read` scope; cloning needs a `write` key.", {
               http: { status: 403 },
             });

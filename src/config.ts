@@ -21,6 +21,14 @@ const positiveInt = (fallback: number) =>
     .transform((value) => (value === undefined || value === "" ? String(fallback) : value))
     .pipe(z.coerce.number<string>({ error: "must be a number" }).int("must be a whole number").positive("must be greater than 0"));
 
+/** A positive whole number whose default depends on another variable (resolved after parsing). */
+const optionalPositiveInt = z
+  .string()
+  .trim()
+  .optional()
+  .transform((value) => (value === "" ? undefined : value))
+  .pipe(z.coerce.number<string>({ error: "must be a number" }).int("must be a whole number").positive("must be greater than 0").optional());
+
 const booleanFlag = z
   .enum(["true", "false", "1", "0", ""])
   .optional()
@@ -69,7 +77,10 @@ const envSchema = z.object({
   RECOVERY_INTERVAL_MS: positiveInt(30_000),
   IDEMPOTENCY_TTL_HOURS: positiveInt(24),
   UPLOAD_DIR: optionalString,
+  UPLOAD_IDLE_TIMEOUT_MS: positiveInt(30_000),
+  UPLOAD_DEADLINE_MS: positiveInt(180_000),
   SHUTDOWN_GRACE_MS: positiveInt(10_000),
+  SHUTDOWN_CLONE_GRACE_MS: optionalPositiveInt,
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   GRAPHQL_INTROSPECTION: booleanFlag,
   ALLOW_ANONYMOUS: booleanFlag,
@@ -105,8 +116,18 @@ export type Config = Readonly<{
   }>;
   recovery: Readonly<{ dir: string; intervalMs: number }>;
   idempotencyTtlHours: number;
-  uploads: Readonly<{ maxBytes: number; dir: string | undefined }>;
+  uploads: Readonly<{
+    maxBytes: number;
+    dir: string | undefined;
+    /** A request's uploads fail after this long without a byte. */
+    idleTimeoutMs: number;
+    /** ... or when they are not complete this long after the clone started. */
+    deadlineMs: number;
+  }>;
+  /** How long SIGTERM waits for in-flight HTTP requests once clones are settled. */
   shutdownGraceMs: number;
+  /** How long SIGTERM waits for clones whose whole request Faseeh already has. */
+  shutdownCloneGraceMs: number;
   logLevel: z.infer<typeof envSchema>["LOG_LEVEL"];
   introspection: boolean;
   auth: Readonly<{ allowAnonymous: boolean; cloneRateLimitPerMinute: number }>;
@@ -168,8 +189,14 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       intervalMs: e.RECOVERY_INTERVAL_MS,
     },
     idempotencyTtlHours: e.IDEMPOTENCY_TTL_HOURS,
-    uploads: { maxBytes: e.MAX_UPLOAD_BYTES, dir: e.UPLOAD_DIR },
+    uploads: {
+      maxBytes: e.MAX_UPLOAD_BYTES,
+      dir: e.UPLOAD_DIR,
+      idleTimeoutMs: e.UPLOAD_IDLE_TIMEOUT_MS,
+      deadlineMs: e.UPLOAD_DEADLINE_MS,
+    },
     shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
+    shutdownCloneGraceMs: e.SHUTDOWN_CLONE_GRACE_MS ?? e.UPSTREAM_TIMEOUT_MS,
     logLevel: e.LOG_LEVEL,
     introspection: e.GRAPHQL_INTROSPECTION || e.NODE_ENV !== "production",
     auth: { allowAnonymous: e.ALLOW_ANONYMOUS, cloneRateLimitPerMinute: e.CLONE_RATE_LIMIT_PER_MINUTE },

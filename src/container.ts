@@ -59,7 +59,7 @@ export async function createContainer(config: Config, options: ContainerOptions 
   const rateLimits = new RateLimitService(db.prisma);
   const attempts = new CloneAttemptStore(db.prisma);
   const journal = new VoiceJournal(config.recovery.dir, logger);
-  const recovery = new CloneRecoveryService(journal, attempts, config, logger);
+  const recovery = new CloneRecoveryService(journal, attempts, faseeh, config, logger);
   const limiter = new ConcurrencyLimiter(config.upstream.maxConcurrency, config.upstream.queueTimeoutMs);
   const cloning = new CloneService({ faseeh, catalog, attempts, journal, recovery, limiter, rateLimits, metrics, config, logger });
   registerGauge(metrics, "gateway_database_pool_connections", "Database connections by state.", () => db.poolStats());

@@ -22,7 +22,9 @@ export const ERROR_CODES = {
   RATE_LIMITED:
     "Faseeh is rate limiting (429), or the gateway's clone queue is full; `retryAfterSeconds` says when to retry, when known.",
   UPSTREAM_UNAVAILABLE:
-    "Faseeh failed (5xx), timed out, could not be reached, or answered outside its contract.",
+    "Faseeh could not be reached or failed before it had the whole request: it certainly created nothing; retrying is safe.",
+  UPSTREAM_OUTCOME_UNKNOWN:
+    "Faseeh had the whole request but gave no definitive answer (5xx, non-JSON, reset, timeout): a voice may exist. Not retried; see `attemptId`.",
   DATABASE_UNAVAILABLE: "The catalog database cannot be reached; retry later.",
   IDEMPOTENCY_KEY_REUSED: "The idempotency key was already used for a different request (other fields or files).",
   IDEMPOTENCY_IN_PROGRESS: "A request with the same idempotency key is still running; retry shortly.",
@@ -44,9 +46,9 @@ export class GatewayError extends GraphQLError {
   readonly code: ErrorCode;
   /**
    * For upstream failures only, never sent to clients: "rejected" when Faseeh
-   * certainly created no voice (it answered with an error, or was never
-   * reached), "unknown" when it may have (the request was sent and no valid
-   * answer came back).
+   * certainly created no voice (the request never completed, or Faseeh
+   * answered one of its documented refusals), "unknown" when it may have (the
+   * whole request was sent and no definitive answer came back).
    */
   upstreamOutcome?: "rejected" | "unknown";
 
@@ -104,6 +106,38 @@ export const upstreamUnavailable = (reason: string, cause?: unknown): GatewayErr
 export function withUpstreamOutcome(error: GatewayError, outcome: "rejected" | "unknown"): GatewayError {
   error.upstreamOutcome = outcome;
   return error;
+}
+
+/**
+ * Faseeh had the whole request and no definitive answer came back (`reason`
+ * says what came instead): a voice may exist. Never retried automatically.
+ */
+export const upstreamOutcomeUnknown = (reason: string, extensions: Extensions = {}, cause?: unknown): GatewayError =>
+  withUpstreamOutcome(
+    new GatewayError(
+      "UPSTREAM_OUTCOME_UNKNOWN",
+      `Faseeh received the whole clone request, but no definitive answer came back (${reason}). ` +
+        "The voice may or may not exist, so the gateway will not send this request again.",
+      extensions,
+      cause,
+    ),
+    "unknown",
+  );
+
+/** The same error, naming the clone attempt an operator resolves (and every same-key retry answers with). */
+export function withAttempt(error: GatewayError, attemptId: string): GatewayError {
+  if (error.code !== "UPSTREAM_OUTCOME_UNKNOWN") return error;
+  const { code: _code, ...extensions } = error.extensions;
+  return withUpstreamOutcome(
+    new GatewayError(
+      error.code,
+      `${error.message} Do not clone it again: clone attempt ${attemptId} stays UNKNOWN until an operator resolves it ` +
+        "(see `cloneAttempts`).",
+      { ...extensions, attemptId },
+      error.originalError ?? error,
+    ),
+    "unknown",
+  );
 }
 
 // ---------------------------------------------------------------------------

@@ -1,5 +1,5 @@
 // `npm run keys -- <command>`: manages client API keys.
-//   create --name <tool> [--scope read|write]   prints the key once
+//   create --name <tool> [--scope read|write|admin]   prints the key once
 //   revoke <id>
 //   list
 // With the embedded database, run it while the gateway is stopped (PGlite
@@ -10,10 +10,10 @@ import { loadConfig } from "../config.js";
 import { openDatabase } from "../db/database.js";
 import { migrate } from "../db/migrator.js";
 import { createLogger } from "../logger.js";
-import { ApiKeyService, type Scope } from "../services/api-key-service.js";
+import { ApiKeyService, SCOPES, type Scope } from "../services/api-key-service.js";
 
 const USAGE = `usage:
-  npm run keys -- create --name <tool> [--scope read|write]
+  npm run keys -- create --name <tool> [--scope read|write|admin]
   npm run keys -- revoke <id>
   npm run keys -- list`;
 
@@ -30,7 +30,7 @@ function fail(message: string): never {
 
 if (command !== "create" && command !== "revoke" && command !== "list") fail(`unknown command: ${command ?? "(none)"}`);
 if (command === "create" && !values.name?.trim()) fail("create needs --name <tool>");
-if (command === "create" && values.scope !== "read" && values.scope !== "write") fail("--scope must be read or write");
+if (command === "create" && !SCOPES.includes(values.scope as Scope)) fail("--scope must be read, write or admin");
 if (command === "revoke" && rest.length !== 1) fail("revoke needs the key's id");
 
 const config = loadConfig();

@@ -32,6 +32,8 @@ export type CloneAttempt = {
   model: Scalars['String']['output'];
   /** The requested voice name. */
   name: Scalars['String']['output'];
+  /** When an operator resolved this attempt's unknown outcome. */
+  resolvedAt?: Maybe<Scalars['DateTime']['output']>;
   status: CloneAttemptStatus;
   updatedAt: Scalars['DateTime']['output'];
   /** The stored voice (null until stored). */
@@ -41,13 +43,21 @@ export type CloneAttempt = {
 };
 
 export type CloneAttemptStatus =
-  /** Faseeh created nothing (it answered with an error, or could not be reached). */
+  /**
+   * Faseeh certainly created nothing: it never had the whole request, or it
+   * refused it (400/401/402/404/429 with its JSON error). A retry with the same
+   * idempotency key clones anew.
+   */
   | 'FAILED'
   /** Faseeh is being called (or the call is queued). */
   | 'PENDING'
   /** Faseeh created the voice and the catalog stored it. */
   | 'SUCCEEDED'
-  /** The request reached Faseeh but no valid answer came back: a voice may exist upstream. */
+  /**
+   * Faseeh had the whole request but no definitive answer came back (5xx,
+   * non-JSON, reset, timeout, shutdown): a voice may exist upstream. Never
+   * repeated; an operator resolves it (`npm run reconcile -- resolve`).
+   */
   | 'UNKNOWN';
 
 export type CloneVoiceInput = {
@@ -63,7 +73,8 @@ export type CloneVoiceInput = {
   /**
    * Makes retries safe: a request repeated with the same key and the same fields
    * and files returns the first request's voice without cloning again (also while
-   * the first is still running). Kept at least 24 hours. Also accepted as the
+   * the first is still running, or after the client left). Keys belong to the
+   * client API key that used them. Kept at least 24 hours. Also accepted as the
    * `Idempotency-Key` HTTP header. 1-255 visible ASCII characters, e.g. a UUID.
    */
   idempotencyKey?: InputMaybe<Scalars['String']['input']>;
@@ -97,7 +108,9 @@ export type Mutation = {
   /**
    * Clones a voice with Faseeh and stores it in the catalog. Send as a GraphQL
    * multipart request with the header `Apollo-Require-Preflight: true`.
-   * Nothing is stored when cloning fails.
+   * Nothing is stored when cloning fails. Once Faseeh has the whole request the
+   * clone runs to its end even if the client disconnects: replay the
+   * idempotency key, or look in `cloneAttempts`, to find its voice.
    */
   cloneVoice: CloneVoicePayload;
 };
@@ -117,7 +130,10 @@ export type PageInfo = {
 
 export type Query = {
   __typename?: 'Query';
-  /** Clone attempts, newest first, optionally only those with one status. `first` is 1..100. */
+  /**
+   * The caller's own clone attempts (an `admin` key sees everybody's), newest
+   * first, optionally only those with one status. `first` is 1..100.
+   */
   cloneAttempts: Array<CloneAttempt>;
   /** One voice by Faseeh's record `id` or by its `voiceId` (exactly one of them); null when not in the catalog. */
   voice?: Maybe<Voice>;
@@ -334,6 +350,7 @@ export type CloneAttemptResolvers<ContextType = GatewayContext, ParentType exten
   idempotencyKey?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   model?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  resolvedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
   status?: Resolver<ResolversTypes['CloneAttemptStatus'], ParentType, ContextType>;
   updatedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   voice?: Resolver<Maybe<ResolversTypes['Voice']>, ParentType, ContextType>;

@@ -6,7 +6,7 @@ export const cloneResolvers: Pick<Resolvers, "Mutation" | "Query" | "CloneAttemp
       services.cloning.cloneVoice(input, { signal, idempotencyKeyHeader: idempotencyKey, principal }),
   },
   Query: {
-    cloneAttempts: (_parent, args, { services }) => services.attempts.list(args),
+    cloneAttempts: (_parent, args, { services, principal }) => services.cloning.listAttempts(args, principal),
   },
   CloneAttempt: {
     voice: (attempt, _args, { services }) =>

@@ -1,11 +1,17 @@
 // Client API keys for the internal tools that call the gateway. A key is
 // shown once, when created; only its SHA-256 hash is stored. `read` keys may
-// query; `write` keys may also clone (which spends the Faseeh wallet).
+// query; `write` keys may also clone (which spends the Faseeh wallet);
+// `admin` keys may do all that and see every caller's clone attempts.
 import { createHash, randomBytes, randomUUID } from "node:crypto";
 import { GatewayError, guardDatabase } from "../errors.js";
 import type { ApiKeyScope, PrismaClient } from "../generated/prisma/client.js";
 
-export type Scope = "read" | "write";
+export type Scope = "read" | "write" | "admin";
+
+export const SCOPES: readonly Scope[] = ["read", "write", "admin"];
+
+/** Whether a scope may run mutations (cloning spends the Faseeh wallet). */
+export const canWrite = (scope: Scope): boolean => scope === "write" || scope === "admin";
 
 export type Principal =
   | { kind: "key"; id: string; name: string; scope: Scope }
@@ -29,7 +35,8 @@ export interface KeyPolicy {
 const KEY_PREFIX = "fvg_";
 const LAST_USED_PRECISION_MS = 60_000;
 
-const toScope = (scope: ApiKeyScope): Scope => (scope === "WRITE" ? "write" : "read");
+const toScope = (scope: ApiKeyScope): Scope => scope.toLowerCase() as Scope;
+const fromScope = (scope: Scope): ApiKeyScope => scope.toUpperCase() as ApiKeyScope;
 export const hashKey = (key: string) => createHash("sha256").update(key).digest("hex");
 
 export const unauthenticated = (message: string) =>
@@ -50,7 +57,7 @@ export class ApiKeyService {
     const key = `${KEY_PREFIX}${randomBytes(32).toString("base64url")}`;
     const id = randomUUID();
     await this.prisma.apiKey.create({
-      data: { id, name, scope: input.scope === "write" ? "WRITE" : "READ", keyHash: hashKey(key), prefix: key.slice(0, 10) },
+      data: { id, name, scope: fromScope(input.scope), keyHash: hashKey(key), prefix: key.slice(0, 10) },
     });
     return { id, name, scope: input.scope, key };
   }

@@ -1,14 +1,18 @@
 // One uploaded audio file on its way to Faseeh.
 //
-// The first time it is opened it streams live: bytes go to Faseeh as they
-// arrive from the client, while being hashed, counted and copied to a temp
-// file ("tee"). Before a single byte is passed on, the first few KiB are
-// checked to be audio (by content, not by the client's MIME type). If the
-// file turns out too large midway, the stream fails, the upstream request is
-// aborted before its closing boundary, and Faseeh never sees a complete
-// request, so it cannot create (or charge for) a voice. Later opens (retries)
-// replay the complete copy from disk. Measured: streaming keeps gateway
-// latency near a direct call; spooling first doubled it (BENCHMARKS.md).
+// The first time it is opened, if nobody has read past its first bytes, it
+// streams live: bytes go to Faseeh as they arrive from the client, while
+// being hashed, counted and copied to a temp file ("tee"). Before a single
+// byte is passed on, the first few KiB are checked to be audio (by content,
+// not by the client's MIME type). If the file turns out too large midway, the
+// stream fails, the upstream request is aborted before its closing boundary,
+// and Faseeh never sees a complete request, so it cannot create (or charge
+// for) a voice. Every other open (a retry, or a first send after the file was
+// received in full, as an idempotent retake does) waits for the whole file
+// and replays the complete copy from disk; `recorded()` gives the size and
+// SHA-256 the client's bytes had, which the sender checks before completing
+// the request. Measured: streaming keeps gateway latency near a direct call;
+// spooling first doubled it (BENCHMARKS.md).
 //
 // graphql-upload-minimal quirks handled here:
 // - at its size limit busboy truncates the stream silently (and the library
@@ -22,8 +26,9 @@ import path from "node:path";
 import type { Readable } from "node:stream";
 import type { FileUpload } from "graphql-upload-minimal";
 import { badUserInput, errorMessage, GatewayError } from "../errors.js";
-import type { AudioPart, AudioSource } from "../upstream/faseeh-client.js";
+import type { AudioPart, AudioSource, FileDigest } from "../upstream/faseeh-client.js";
 import { ACCEPTED_AUDIO_FORMATS, detectAudioType, SNIFF_BYTES } from "./audio-type.js";
+import type { UploadWatchdog } from "./upload-watchdog.js";
 
 /** A file received in full, checked, and copied to local disk. */
 export interface SpooledFile {
@@ -40,6 +45,8 @@ export interface AudioUploadOptions {
   maxBytes: number;
   /** GraphQL path of the argument, e.g. "input.voiceFile", for error messages. */
   field: string;
+  /** Shared by the request's uploads: fails a wait for the client's bytes once they stop coming. */
+  watchdog: UploadWatchdog;
 }
 
 type BusboyStream = Readable & { truncated?: boolean };
@@ -55,7 +62,8 @@ export class AudioUpload implements AudioSource {
   private failure: GatewayError | undefined;
   private head: { filename: string; contentType: string; buffered: Buffer[] } | undefined;
   private opening: Promise<void> | undefined;
-  private opens = 0;
+  /** Whether something read past the sniffed head (a live send, or settle()): the live path is then spent. */
+  private liveTaken = false;
   private settled: Promise<SpooledFile> | undefined;
   private readonly target: string;
 
@@ -66,19 +74,28 @@ export class AudioUpload implements AudioSource {
     this.target = path.join(options.dir, options.field.replace(/\W+/g, "_"));
   }
 
-  /** Opens the file for one upstream attempt: live the first time, from the complete copy after. */
+  /**
+   * Opens the file for one upstream attempt: live if nothing has read past
+   * its head yet, otherwise (once received in full) from the copy on disk.
+   */
   async open(): Promise<AudioPart> {
-    this.opens++;
-    if (this.opens > 1) {
+    if (this.liveTaken) {
       const file = await this.settle();
       if (this.copyError) {
-        throw new GatewayError("UPSTREAM_UNAVAILABLE", `Faseeh must be retried, but the copy of \`${this.options.field}\` could not be kept (${this.copyError.message}).`);
+        throw new GatewayError("INTERNAL_SERVER_ERROR", `The copy of \`${this.options.field}\` could not be kept (${this.copyError.message}).`);
       }
-      return { filename: file.filename, contentType: file.contentType, body: createReadStream(file.path) };
+      return { filename: file.filename, contentType: file.contentType, body: createReadStream(file.path, { highWaterMark: 256 * 1024 }) };
     }
+    this.liveTaken = true;
     await this.ready();
     const head = this.head!;
     return { filename: head.filename, contentType: head.contentType, body: this.live(head.buffered) };
+  }
+
+  /** Size and SHA-256 of the whole file as the client sent it (waits until it has arrived). */
+  async recorded(): Promise<FileDigest> {
+    const { size, sha256 } = await this.settle();
+    return { size, sha256 };
   }
 
   /**
@@ -86,6 +103,7 @@ export class AudioUpload implements AudioSource {
    * the complete, validated file or throws why it is not acceptable.
    */
   settle(): Promise<SpooledFile> {
+    this.liveTaken = true;
     this.settled ??= (async () => {
       try {
         await this.ready();
@@ -116,8 +134,9 @@ export class AudioUpload implements AudioSource {
       const { field } = this.options;
       let file: FileUpload;
       try {
-        file = await this.upload;
+        file = await this.options.watchdog.guard(Promise.resolve(this.upload), field);
       } catch (error) {
+        if (error instanceof GatewayError) throw this.fail(error);
         throw badUserInput(field, `\`${field}\` is missing from the multipart request (${errorMessage(error)}).`);
       }
       this.stream = file.createReadStream() as BusboyStream;
@@ -164,9 +183,14 @@ export class AudioUpload implements AudioSource {
   private async next(): Promise<Buffer | undefined> {
     let result: IteratorResult<Buffer>;
     try {
-      result = await this.chunks!.next();
+      result = await this.options.watchdog.guard(this.chunks!.next(), this.options.field);
     } catch (error) {
       this.ended = true;
+      if (this.options.watchdog.hasExpired) {
+        // The client stopped sending: stop waiting for it (its connection is closed after the answer).
+        this.stream?.destroy();
+        throw this.fail(error as GatewayError);
+      }
       throw this.fail(
         new GatewayError("BAD_REQUEST", `The upload of \`${this.options.field}\` was interrupted (${errorMessage(error)}).`, {
           field: this.options.field,
@@ -179,6 +203,7 @@ export class AudioUpload implements AudioSource {
       return undefined;
     }
     const chunk = result.value;
+    this.options.watchdog.touch();
     this.size += chunk.length;
     if (this.size > this.options.maxBytes || this.stream?.truncated) this.tooLarge();
     if (this.failure) return undefined; // drain without keeping

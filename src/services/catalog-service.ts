@@ -71,6 +71,9 @@ const normalise = (value: string | null | undefined): string | undefined => {
   return trimmed ? trimmed : undefined;
 };
 
+/** Makes a value literal inside a LIKE/ILIKE pattern (backslash is PostgreSQL's default escape). */
+const escapeLike = (value: string): string => value.replace(/[\\%_]/g, "\\$&");
+
 export function normaliseCodes(values: readonly string[] | null | undefined): string[] {
   const seen = new Set<string>();
   for (const value of values ?? []) {
@@ -154,14 +157,16 @@ export class CatalogService {
     const language = normalise(filter.language);
     const dialect = normalise(filter.dialect);
     const nameContains = filter.nameContains?.trim();
+    const model = filter.model?.trim();
     const where: Prisma.VoiceWhereInput = {
       ...(language && { languages: { has: language } }),
       ...(dialect && { dialects: { has: dialect } }),
       ...(normalise(filter.gender) && { gender: normalise(filter.gender) }),
       ...(normalise(filter.age) && { age: normalise(filter.age) }),
-      ...(filter.model?.trim() && { model: { equals: filter.model.trim(), mode: "insensitive" as const } }),
-      // Prisma passes `contains` to LIKE unescaped: make % _ and \ literal.
-      ...(nameContains && { name: { contains: nameContains.replace(/[\\%_]/g, "\\$&"), mode: "insensitive" as const } }),
+      // Prisma compiles case-insensitive `equals` and `contains` to ILIKE with the
+      // value unescaped: make % _ and \ literal, so `model` matches exactly.
+      ...(model && { model: { equals: escapeLike(model), mode: "insensitive" as const } }),
+      ...(nameContains && { name: { contains: escapeLike(nameContains), mode: "insensitive" as const } }),
     };
     if (filter.createdAfter || filter.createdBefore) {
       where.createdAt = {

@@ -1,93 +1,121 @@
 // Persistence of clone attempts: the ledger that makes every cloneVoice call
-// accountable (and idempotent when it carries a key).
+// accountable (and idempotent when it carries a key). Status changes go
+// through `move`, which applies ATTEMPT_TRANSITIONS (clone-attempt-lifecycle.ts)
+// as one conditional UPDATE, so only the moves that table allows can happen.
 import { type GatewayError, guardDatabase, mapDatabaseError } from "../errors.js";
 import { type CloneAttempt, type CloneAttemptStatus, Prisma, type PrismaClient } from "../generated/prisma/client.js";
 import type { UpstreamVoice } from "../upstream/faseeh-client.js";
 import { normaliseVoice, parsePageSize, type VoiceRecord } from "./catalog-service.js";
+import { ATTEMPT_TRANSITIONS, type AttemptTransitionName } from "./clone-attempt-lifecycle.js";
 
 export type { CloneAttemptStatus };
 export type CloneAttemptRecord = CloneAttempt;
 
+/** The owner of attempts made without a client key (all anonymous callers share it). */
+export const ANONYMOUS_OWNER = "anonymous";
+
 export interface NewAttempt {
   id: string;
+  /** A client key's id, or ANONYMOUS_OWNER: idempotency keys are unique per owner. */
+  owner: string;
   idempotencyKey: string | undefined;
   requestHash: string;
   name: string;
   model: string;
+  /** The request's validated fields (never the files). */
+  request: Record<string, unknown>;
   ttlHours: number;
 }
 
 export type BeginResult = { kind: "started" } | { kind: "existing"; attempt: CloneAttempt };
 
+/** What a failed or unknown attempt keeps of the error its client got. */
+type Outcome = { error: Pick<GatewayError, "code" | "message">; requestHash?: string | undefined };
+
 export class CloneAttemptStore {
   constructor(private readonly prisma: PrismaClient) {}
 
-  /** Records an attempt before Faseeh is called; with a key already taken, returns the earlier attempt. */
+  /** Records an attempt before Faseeh is called; with a key the owner already used, returns the earlier attempt. */
   async begin(attempt: NewAttempt): Promise<BeginResult> {
     try {
       await this.prisma.cloneAttempt.create({
         data: {
           id: attempt.id,
+          owner: attempt.owner,
           idempotencyKey: attempt.idempotencyKey ?? null,
           requestHash: attempt.requestHash,
           name: attempt.name,
           model: attempt.model,
+          request: attempt.request as Prisma.InputJsonValue,
           expiresAt: new Date(Date.now() + attempt.ttlHours * 3_600_000),
         },
       });
       return { kind: "started" };
     } catch (error) {
       if (attempt.idempotencyKey && error instanceof Prisma.PrismaClientKnownRequestError && error.code === "P2002") {
-        const existing = await this.findByKey(attempt.idempotencyKey);
+        const existing = await this.findByKey(attempt.owner, attempt.idempotencyKey);
         if (existing) return { kind: "existing", attempt: existing };
       }
       return mapDatabaseError(error);
     }
   }
 
-  async findByKey(idempotencyKey: string): Promise<CloneAttempt | null> {
-    return guardDatabase(() => this.prisma.cloneAttempt.findUnique({ where: { idempotencyKey } }));
+  async findByKey(owner: string, idempotencyKey: string): Promise<CloneAttempt | null> {
+    return guardDatabase(() => this.prisma.cloneAttempt.findFirst({ where: { owner, idempotencyKey } }));
   }
 
-  /** Takes over a FAILED attempt for a retry with the same key; false when someone else did. */
-  async retake(id: string, requestHash: string): Promise<boolean> {
+  async find(id: string): Promise<CloneAttempt | null> {
+    return guardDatabase(() => this.prisma.cloneAttempt.findUnique({ where: { id } }));
+  }
+
+  /**
+   * Applies one move of the lifecycle to attempt `id`, if its status allows
+   * it right now. False when it did not (someone else moved it first, or
+   * the move is not allowed from where it is).
+   */
+  private async move(id: string, name: AttemptTransitionName, data: Prisma.CloneAttemptUpdateManyMutationInput = {}): Promise<boolean> {
+    const { from, to } = ATTEMPT_TRANSITIONS[name];
     const { count } = await guardDatabase(() =>
-      this.prisma.cloneAttempt.updateMany({
-        where: { id, status: "FAILED" },
-        data: { status: "PENDING", requestHash, errorCode: null, errorMessage: null },
-      }),
+      this.prisma.cloneAttempt.updateMany({ where: { id, status: { in: [...from] } }, data: { ...data, status: to } }),
     );
     return count === 1;
   }
 
+  /** Takes over a FAILED attempt for a retry with the same key; false when someone else did. */
+  retake(id: string, requestHash: string): Promise<boolean> {
+    return this.move(id, "retake", { requestHash, errorCode: null, errorMessage: null });
+  }
+
+  /** Faseeh certainly created nothing. */
+  fail(id: string, { error, requestHash }: Outcome): Promise<boolean> {
+    return this.move(id, "fail", { ...(requestHash && { requestHash }), errorCode: error.code, errorMessage: error.message });
+  }
+
+  /** Faseeh had the whole request; whether it created the voice is unknown. */
+  markUnknown(id: string, { error, requestHash }: Outcome): Promise<boolean> {
+    return this.move(id, "markUnknown", { ...(requestHash && { requestHash }), errorCode: error.code, errorMessage: error.message });
+  }
+
   /** Forgets an attempt that spent nothing because the client's own input was invalid. */
   async discard(id: string): Promise<void> {
-    await this.prisma.cloneAttempt.deleteMany({ where: { id } });
+    await this.prisma.cloneAttempt.deleteMany({ where: { id, status: "PENDING" } });
   }
 
-  /** `requestHash`: known only now for a streamed request; keeps a different request from retaking the key. */
-  async markFailed(id: string, error: GatewayError, requestHash?: string): Promise<void> {
-    await this.prisma.cloneAttempt.updateMany({
-      where: { id, status: "PENDING" },
-      data: {
-        ...(requestHash && { requestHash }),
-        status: error.upstreamOutcome === "unknown" ? "UNKNOWN" : "FAILED",
-        errorCode: error.code,
-        errorMessage: error.message,
-      },
-    });
-  }
-
-  /** Stores the voice Faseeh created and closes the attempt, atomically. */
-  async complete(attemptId: string, voice: UpstreamVoice, model: string, requestHash?: string): Promise<VoiceRecord> {
+  /**
+   * Stores the voice Faseeh created and closes the attempt, atomically.
+   * `requestHash` is known only once the request's files arrived in full; it
+   * keeps a different request from replaying this attempt's key.
+   */
+  async recordVoice(attemptId: string, voice: UpstreamVoice, model: string, requestHash?: string): Promise<VoiceRecord> {
     const data = normaliseVoice({ ...voice, model });
+    const { from, to } = ATTEMPT_TRANSITIONS.recordVoice;
     const [stored] = await guardDatabase(() =>
       this.prisma.$transaction([
         this.prisma.voice.upsert({ where: { id: data.id }, create: data, update: {} }),
         this.prisma.cloneAttempt.updateMany({
-          where: { id: attemptId },
+          where: { id: attemptId, status: { in: [...from] } },
           data: {
-            status: "SUCCEEDED",
+            status: to,
             ...(requestHash && { requestHash }),
             voiceId: voice.voiceId,
             upstreamVoice: voice as unknown as Prisma.InputJsonValue,
@@ -100,11 +128,41 @@ export class CloneAttemptStore {
     return stored;
   }
 
-  async list(args: { status?: CloneAttemptStatus | null; first?: number | null }): Promise<CloneAttempt[]> {
+  /** An operator found that Faseeh created nothing for this UNKNOWN attempt: its key may be used again. */
+  resolveNotCreated(id: string): Promise<boolean> {
+    return this.move(id, "resolveNotCreated", {
+      resolvedAt: new Date(),
+      errorMessage: "Resolved by an operator: Faseeh created no voice for this request. Retrying with the same key clones anew.",
+    });
+  }
+
+  /** An operator found the voice Faseeh created for this UNKNOWN attempt; it is stored once its record is known. */
+  resolveCreated(id: string, voiceId: string): Promise<boolean> {
+    return this.move(id, "resolveCreated", {
+      resolvedAt: new Date(),
+      voiceId,
+      errorCode: null,
+      errorMessage: null,
+    });
+  }
+
+  /** Attempts resolved as created whose voice record is not known (so not stored) yet. */
+  async awaitingVoiceRecord(): Promise<CloneAttempt[]> {
+    return guardDatabase(() =>
+      this.prisma.cloneAttempt.findMany({
+        where: { status: "SUCCEEDED", resolvedAt: { not: null }, voiceId: { not: null }, upstreamVoice: { equals: Prisma.DbNull } },
+        orderBy: { createdAt: "asc" },
+        take: 100,
+      }),
+    );
+  }
+
+  /** `owner` undefined: everybody's (admin keys and operators). */
+  async list(args: { owner: string | undefined; status?: CloneAttemptStatus | null; first?: number | null }): Promise<CloneAttempt[]> {
     const first = parsePageSize(args.first);
     return guardDatabase(() =>
       this.prisma.cloneAttempt.findMany({
-        where: args.status ? { status: args.status } : {},
+        where: { ...(args.owner !== undefined && { owner: args.owner }), ...(args.status && { status: args.status }) },
         orderBy: [{ createdAt: "desc" }, { id: "desc" }],
         take: first,
       }),
@@ -113,11 +171,12 @@ export class CloneAttemptStore {
 
   /** Attempts left PENDING by a process that died mid-call: their outcome is unknown. */
   async markStalePendingUnknown(olderThan: Date): Promise<number> {
+    const { from, to } = ATTEMPT_TRANSITIONS.markUnknown;
     const { count } = await this.prisma.cloneAttempt.updateMany({
-      where: { status: "PENDING", updatedAt: { lt: olderThan } },
+      where: { status: { in: [...from] }, updatedAt: { lt: olderThan } },
       data: {
-        status: "UNKNOWN",
-        errorCode: "UPSTREAM_UNAVAILABLE",
+        status: to,
+        errorCode: "UPSTREAM_OUTCOME_UNKNOWN",
         errorMessage: "The gateway stopped while this clone was in flight; Faseeh may or may not have created the voice.",
       },
     });

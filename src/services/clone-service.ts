@@ -9,7 +9,8 @@ import path from "node:path";
 import type { FileUpload } from "graphql-upload-minimal";
 import { z } from "zod";
 import type { Config } from "../config.js";
-import { badUserInput, errorMessage, GatewayError, withUpstreamOutcome } from "../errors.js";
+import { setTimeout as sleep } from "node:timers/promises";
+import { badUserInput, errorMessage, GatewayError, upstreamOutcomeUnknown, withAttempt } from "../errors.js";
 import type { Logger } from "../logger.js";
 import {
   type CloneVoiceRequest,
@@ -18,13 +19,20 @@ import {
   type UpstreamVoice,
 } from "../upstream/faseeh-client.js";
 import { type CatalogService, normaliseCodes, type VoiceRecord } from "./catalog-service.js";
-import type { CloneAttemptRecord, CloneAttemptStore } from "./clone-attempt-store.js";
+import {
+  ANONYMOUS_OWNER,
+  type CloneAttemptRecord,
+  type CloneAttemptStatus,
+  type CloneAttemptStore,
+} from "./clone-attempt-store.js";
 import type { CloneRecoveryService } from "./clone-recovery-service.js";
 import type { Metrics } from "../metrics.js";
 import type { Principal } from "./api-key-service.js";
 import type { ConcurrencyLimiter } from "./concurrency-limiter.js";
 import type { RateLimitService } from "./rate-limit-service.js";
-import { AudioUpload, type SpooledFile } from "./audio-upload.js";
+import { AudioUpload } from "./audio-upload.js";
+import { type Flight, InFlightClones } from "./in-flight-clones.js";
+import { UploadWatchdog } from "./upload-watchdog.js";
 import type { VoiceJournal } from "./voice-journal.js";
 
 type MaybeUpload = Promise<FileUpload> | FileUpload;
@@ -104,10 +112,11 @@ const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
 const POLL_MS = 150;
 
 export interface CloneOptions {
+  /** Aborted when the client disconnects: stops the clone only until Faseeh has the whole request. */
   signal?: AbortSignal | undefined;
   /** From the `Idempotency-Key` header; `input.idempotencyKey` is the other way to give it. */
   idempotencyKeyHeader?: string | undefined;
-  /** Who asks: each client key has its own clone rate limit. */
+  /** Who asks: idempotency keys and the clone rate limit are per client key. */
   principal?: Principal | undefined;
 }
 
@@ -131,12 +140,31 @@ export interface CloneServiceDeps {
   logger: Logger;
 }
 
+type Files = { voiceFile: AudioUpload; referenceAudioFile: AudioUpload };
+
+/** One clone on its way: what every step needs to know about it. */
+interface CloneRun {
+  flight: Flight;
+  fields: CloneFields;
+  files: Files;
+  /** Client gone or shutdown: honoured only until Faseeh has the whole request. */
+  signal: AbortSignal;
+}
+
+/** Whose idempotency keys and attempts these are. */
+export const ownerOf = (principal: Principal | undefined): string =>
+  principal?.kind === "key" ? principal.id : ANONYMOUS_OWNER;
+
 export class CloneService {
-  constructor(private readonly deps: CloneServiceDeps) {}
+  private readonly flights: InFlightClones;
+
+  constructor(private readonly deps: CloneServiceDeps) {
+    this.flights = new InFlightClones(deps.logger);
+  }
 
   async cloneVoice(input: CloneVoiceInput, options: CloneOptions = {}): Promise<CloneResult> {
     try {
-      const result = await this.clone(input, options);
+      const result = await this.flights.run((flight) => this.clone(flight, input, options));
       this.deps.metrics.cloneAttempts.inc({ outcome: result.replayed ? "replayed" : "succeeded" });
       return result;
     } catch (error) {
@@ -151,23 +179,42 @@ export class CloneService {
     }
   }
 
-  private async clone(input: CloneVoiceInput, options: CloneOptions): Promise<CloneResult> {
+  /** The caller's own clone attempts; an `admin` key sees everybody's. */
+  listAttempts(args: { status?: CloneAttemptStatus | null; first?: number | null }, principal: Principal | undefined) {
+    return this.deps.attempts.list({ ...args, owner: principal?.scope === "admin" ? undefined : ownerOf(principal) });
+  }
+
+  /** Clones in this process right now (running or queued). */
+  get inFlight(): number {
+    return this.flights.count;
+  }
+
+  /** SIGTERM: see InFlightClones.shutdown. */
+  shutdown(budgetMs: number) {
+    return this.flights.shutdown(budgetMs);
+  }
+
+  private async clone(flight: Flight, input: CloneVoiceInput, options: CloneOptions): Promise<CloneResult> {
     if (!this.deps.faseeh.isConfigured) throw notConfigured();
     const fields = parseCloneFields(input);
     const idempotencyKey = parseIdempotencyKey(input.idempotencyKey, options.idempotencyKeyHeader);
-    const caller = options.principal?.kind === "key" ? options.principal.id : "anonymous";
-    await this.deps.rateLimits.consume(`clone:${caller}`, this.deps.config.auth.cloneRateLimitPerMinute, 60_000, "clones");
+    const owner = ownerOf(options.principal);
+    await this.deps.rateLimits.consume(`clone:${owner}`, this.deps.config.auth.cloneRateLimitPerMinute, 60_000, "clones");
+    const { uploads } = this.deps.config;
     const dir = await this.makeRequestDir();
-    const uploadOptions = { dir, maxBytes: this.deps.config.uploads.maxBytes };
-    const files = {
+    const watchdog = new UploadWatchdog({ idleTimeoutMs: uploads.idleTimeoutMs, deadlineMs: uploads.deadlineMs });
+    const uploadOptions = { dir, maxBytes: uploads.maxBytes, watchdog };
+    const files: Files = {
       voiceFile: new AudioUpload(input.voiceFile, { ...uploadOptions, field: "input.voiceFile" }),
       referenceAudioFile: new AudioUpload(input.referenceAudioFile, { ...uploadOptions, field: "input.referenceAudioFile" }),
     };
+    const signal = options.signal ? AbortSignal.any([options.signal, flight.signal]) : flight.signal;
+    const run: CloneRun = { flight, fields, files, signal };
     try {
       // A key seen before: decide from the stored attempt, with the files
       // received in full first (their contents are part of "the same request").
-      const earlier = idempotencyKey ? await this.deps.attempts.findByKey(idempotencyKey) : null;
-      if (earlier) return await this.continueEarlier(earlier, idempotencyKey!, fields, files, options.signal);
+      const earlier = idempotencyKey ? await this.deps.attempts.findByKey(owner, idempotencyKey) : null;
+      if (earlier) return await this.continueEarlier(run, earlier, owner, idempotencyKey!);
       // Otherwise check the first file to arrive before contacting anyone (the
       // other is checked as it streams; see AudioUpload). The attempt must be
       // recorded before Faseeh can act: with a key, first (the key decides
@@ -177,79 +224,109 @@ export class CloneService {
       const attemptId = randomUUID();
       const recording = this.deps.attempts.begin({
         id: attemptId,
+        owner,
         idempotencyKey,
         requestHash: UNKNOWN_HASH,
         name: fields.name,
         model: fields.model,
+        request: fields,
         ttlHours: this.deps.config.idempotencyTtlHours,
       });
       if (idempotencyKey) {
         const begun = await recording;
         // Another request with this key started a moment ago.
-        if (begun.kind === "existing") return await this.continueEarlier(begun.attempt, idempotencyKey, fields, files, options.signal);
+        if (begun.kind === "existing") return await this.continueEarlier(run, begun.attempt, owner, idempotencyKey);
       }
       recording.catch(() => undefined); // observed through holdUntil
-      return await this.callUpstream(attemptId, fields, files, options.signal, { streamed: true, holdUntil: recording });
+      return await this.callUpstream(run, attemptId, recording);
     } finally {
       // Read whatever is left of the uploads (or the request would stall), then clean up.
       await Promise.allSettled([files.voiceFile.settle(), files.referenceAudioFile.settle()]);
+      watchdog.stop();
       await rm(dir, { recursive: true, force: true });
     }
   }
 
   /** With the files received in full: the earlier attempt's result, or a retake of it. */
-  private async continueEarlier(
-    earlier: CloneAttemptRecord,
-    idempotencyKey: string,
-    fields: CloneFields,
-    files: { voiceFile: AudioUpload; referenceAudioFile: AudioUpload },
-    signal: AbortSignal | undefined,
-  ): Promise<CloneResult> {
-    const requestHash = hashRequest(fields, ...(await settleBoth(files)));
-    const decided = await this.resume(earlier, idempotencyKey, requestHash, signal);
+  private async continueEarlier(run: CloneRun, earlier: CloneAttemptRecord, owner: string, idempotencyKey: string): Promise<CloneResult> {
+    const requestHash = await hashRequest(run.fields, run.files);
+    const decided = await this.resume(earlier, owner, idempotencyKey, requestHash, run.signal);
     if ("voice" in decided) return decided;
-    return this.callUpstream(decided.attemptId, fields, files, signal);
+    return this.callUpstream(run, decided.attemptId);
   }
 
   /**
    * Calls Faseeh for a recorded attempt (within the concurrency cap) and
-   * stores what it created. A streamed attempt learns its request hash only
-   * now, once the files have arrived in full, and records it with the outcome.
+   * stores what it created. The request hash is known once the files have
+   * arrived in full; it is recorded with the outcome.
    */
-  private async callUpstream(
-    attemptId: string,
-    fields: CloneFields,
-    files: { voiceFile: AudioUpload; referenceAudioFile: AudioUpload },
-    signal: AbortSignal | undefined,
-    { streamed = false, holdUntil }: { streamed?: boolean; holdUntil?: Promise<unknown> } = {},
-  ): Promise<CloneResult> {
+  private async callUpstream(run: CloneRun, attemptId: string, holdUntil?: Promise<unknown>): Promise<CloneResult> {
     const { faseeh, attempts, limiter, logger } = this.deps;
-    const requestHash = async () => (streamed ? hashRequest(fields, ...(await settleBoth(files))) : undefined);
+    const { flight, fields, files, signal } = run;
+    const requestHash = () => hashRequest(fields, files).catch(() => undefined);
+    flight.phase = "sending";
     let voice: UpstreamVoice;
     try {
-      voice = await limiter.run(() => faseeh.cloneVoice({ ...fields, ...files, holdUntil }, signal), signal);
+      voice = await limiter.run(
+        () =>
+          faseeh.cloneVoice(
+            {
+              ...fields,
+              ...files,
+              holdUntil,
+              onComplete: () => {
+                flight.phase = "awaiting-answer";
+                // Past the clone budget at shutdown, an answer still awaited stays UNKNOWN.
+                flight.abandon = async () => {
+                  await attempts.markUnknown(attemptId, {
+                    error: outcomeUnknownAtShutdown(attemptId),
+                    requestHash: await requestHash(),
+                  });
+                };
+              },
+            },
+            signal,
+          ),
+        signal,
+      );
     } catch (error) {
-      const failure =
-        error instanceof GatewayError
-          ? error
-          : withUpstreamOutcome(new GatewayError("INTERNAL_SERVER_ERROR", errorMessage(error)), "unknown");
-      failure.upstreamOutcome ??= "rejected"; // e.g. it never left the queue
+      throw await this.recordFailure(attemptId, run, error, await requestHash());
+    }
+    flight.phase = "storing";
+    const hash = await requestHash(); // both files went to Faseeh in full, so this is at hand
+    return { attemptId, voice: await this.store(flight, attemptId, voice, fields.model, hash), replayed: false };
+  }
+
+  /** Records what a failed call means for its attempt, and returns the error for the client. */
+  private async recordFailure(attemptId: string, run: CloneRun, error: unknown, requestHash: string | undefined): Promise<GatewayError> {
+    const { attempts, logger } = this.deps;
+    let failure: GatewayError;
+    if (!(error instanceof GatewayError)) {
+      logger.error({ attemptId, err: error }, "unexpected error while cloning");
+      failure = new GatewayError("INTERNAL_SERVER_ERROR", errorMessage(error));
+    } else {
+      failure = error;
+    }
+    // Only a failure known to precede the closing boundary proves nothing was created.
+    const unknown = failure.upstreamOutcome === "unknown" || (failure.upstreamOutcome === undefined && run.flight.complete);
+    let record: Promise<unknown>;
+    if (unknown) {
+      failure =
+        failure.code === "UPSTREAM_OUTCOME_UNKNOWN"
+          ? withAttempt(failure, attemptId)
+          : withAttempt(upstreamOutcomeUnknown("the gateway failed while waiting for the answer", {}, failure), attemptId);
+      record = attempts.markUnknown(attemptId, { error: failure, requestHash });
+    } else if (failure.code === "BAD_USER_INPUT") {
       // An upload found invalid midway aborted the request: nothing was spent,
       // so nothing is kept either (and its idempotency key stays free).
-      const record =
-        failure.code === "BAD_USER_INPUT" && failure.upstreamOutcome === "rejected"
-          ? attempts.discard(attemptId)
-          : requestHash()
-              .catch(() => undefined)
-              .then((hash) => attempts.markFailed(attemptId, failure, hash));
-      await record.catch((dbError: unknown) =>
-        logger.warn({ attemptId, err: errorMessage(dbError) }, "could not record a failed clone attempt"),
-      );
-      throw failure;
+      record = attempts.discard(attemptId);
+    } else {
+      record = attempts.fail(attemptId, { error: failure, requestHash });
     }
-    // Faseeh received both files in full, so they settle at once.
-    const hash = await requestHash().catch(() => undefined);
-    return { attemptId, voice: await this.store(attemptId, voice, fields.model, hash), replayed: false };
+    await record.catch((dbError: unknown) =>
+      logger.warn({ attemptId, err: errorMessage(dbError) }, "could not record a failed clone attempt"),
+    );
+    return failure;
   }
 
   /**
@@ -259,13 +336,14 @@ export class CloneService {
    */
   private async resume(
     found: CloneAttemptRecord,
+    owner: string,
     idempotencyKey: string,
     requestHash: string,
-    signal: AbortSignal | undefined,
+    signal: AbortSignal,
   ): Promise<{ attemptId: string } | CloneResult> {
     const { attempts, config, catalog } = this.deps;
     const deadline = Date.now() + config.upstream.queueTimeoutMs + config.upstream.timeoutMs;
-    for (let attempt: CloneAttemptRecord | null = found; ; attempt = await attempts.findByKey(idempotencyKey)) {
+    for (let attempt: CloneAttemptRecord | null = found; ; attempt = await attempts.findByKey(owner, idempotencyKey)) {
       if (!attempt) throw new GatewayError("IDEMPOTENCY_IN_PROGRESS", "The earlier request with this key was just cleaned up; retry.");
       // A hash is only known once the earlier request's files arrived in full.
       if (attempt.requestHash !== UNKNOWN_HASH && attempt.requestHash !== requestHash) {
@@ -277,7 +355,7 @@ export class CloneService {
       }
       switch (attempt.status) {
         case "SUCCEEDED": {
-          const voice = await catalog.getVoice({ voiceId: attempt.voiceId });
+          const voice = attempt.voiceId ? await catalog.getVoice({ voiceId: attempt.voiceId }) : null;
           if (voice) return { attemptId: attempt.id, voice, replayed: true };
           throw notYetStored(attempt.voiceId ?? "unknown", undefined);
         }
@@ -285,21 +363,22 @@ export class CloneService {
           if (await attempts.retake(attempt.id, requestHash)) return { attemptId: attempt.id };
           continue;
         case "UNKNOWN":
-          throw new GatewayError(
-            "UPSTREAM_UNAVAILABLE",
-            "An earlier request with this idempotency key reached Faseeh but its outcome is unknown, so it is not repeated " +
-              "(that could clone twice). Check the `cloneAttempts` query, or use a new key to clone again.",
-            { attemptId: attempt.id },
+          throw withAttempt(
+            upstreamOutcomeUnknown(
+              "an earlier request with this idempotency key reached Faseeh and its outcome is still unknown",
+              {},
+            ),
+            attempt.id,
           );
         case "PENDING":
-          if (Date.now() > deadline || signal?.aborted) {
+          if (Date.now() > deadline || signal.aborted) {
             throw new GatewayError(
               "IDEMPOTENCY_IN_PROGRESS",
               "A request with this idempotency key is still running. Retry shortly to get its result.",
               { attemptId: attempt.id },
             );
           }
-          await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+          await sleep(POLL_MS);
       }
     }
   }
@@ -309,12 +388,13 @@ export class CloneService {
    * the catalog. It is journaled to disk first, then stored (retried); if the
    * database stays down, the recovery service imports it later.
    */
-  private async store(attemptId: string, voice: UpstreamVoice, model: string, requestHash?: string): Promise<VoiceRecord> {
+  private async store(flight: Flight, attemptId: string, voice: UpstreamVoice, model: string, requestHash?: string): Promise<VoiceRecord> {
     const { journal, attempts, recovery, logger } = this.deps;
     // Journal and first insert run side by side. The journal survives a crash
     // of this process at once; it is fsync'd too before the client is told
-    // the catalog could not take the voice.
-    const entry = { attemptId, voice, model };
+    // the catalog could not take the voice, or the process exits without it.
+    const entry = { attemptId, voice, model, ...(requestHash && { requestHash }) };
+    flight.abandon = () => journal.record(entry);
     const journaling = journal.record(entry, { sync: false }).then(
       () => true,
       (error: unknown) => {
@@ -325,10 +405,10 @@ export class CloneService {
     );
     let lastError: unknown;
     for (const delay of STORE_RETRY_DELAYS_MS) {
-      if (delay) await new Promise((resolve) => setTimeout(resolve, delay));
+      if (delay) await sleep(delay);
       let stored: VoiceRecord;
       try {
-        stored = await attempts.complete(attemptId, voice, model, requestHash);
+        stored = await attempts.recordVoice(attemptId, voice, model, requestHash);
       } catch (error) {
         lastError = error;
         logger.warn({ attemptId, voiceId: voice.voiceId, err: errorMessage(error) }, "storing a cloned voice failed; retrying");
@@ -336,6 +416,7 @@ export class CloneService {
         if (await journaling) await journal.record(entry).catch(() => undefined);
         continue;
       }
+      flight.abandon = undefined;
       // Stored: the journal entry is no longer needed (a leftover would only be
       // re-imported harmlessly, the insert is an upsert).
       void journaling.then((journaled) =>
@@ -359,6 +440,9 @@ export class CloneService {
   }
 }
 
+const outcomeUnknownAtShutdown = (attemptId: string) =>
+  withAttempt(upstreamOutcomeUnknown("the gateway shut down before Faseeh answered"), attemptId);
+
 function notYetStored(voiceId: string, id: string | undefined, cause?: unknown): GatewayError {
   return new GatewayError(
     "VOICE_NOT_YET_STORED",
@@ -372,12 +456,6 @@ function notYetStored(voiceId: string, id: string | undefined, cause?: unknown):
 /** Placeholder until a streamed request's files have arrived in full. */
 const UNKNOWN_HASH = "pending";
 
-async function settleBoth(files: { voiceFile: AudioUpload; referenceAudioFile: AudioUpload }): Promise<[SpooledFile, SpooledFile]> {
-  const [voice, reference] = await Promise.allSettled([files.voiceFile.settle(), files.referenceAudioFile.settle()]);
-  if (voice.status === "rejected") throw voice.reason;
-  if (reference.status === "rejected") throw reference.reason;
-  return [voice.value, reference.value];
-}
 
 function parseIdempotencyKey(fromInput: string | null | undefined, fromHeader: string | undefined): string | undefined {
   const input = fromInput ?? undefined;
@@ -392,12 +470,18 @@ function parseIdempotencyKey(fromInput: string | null | undefined, fromHeader: s
   return key;
 }
 
-/** Identifies "the same request": normalised fields and both files' contents (not their names). */
-function hashRequest(fields: CloneFields, voiceFile: SpooledFile, referenceAudioFile: SpooledFile): string {
+/**
+ * Identifies "the same request": normalised fields and both files' contents
+ * (not their names). Waits for both files to arrive in full.
+ */
+async function hashRequest(fields: CloneFields, files: Files): Promise<string> {
+  const [voice, reference] = await Promise.allSettled([files.voiceFile.recorded(), files.referenceAudioFile.recorded()]);
+  if (voice.status === "rejected") throw voice.reason;
+  if (reference.status === "rejected") throw reference.reason;
   const canonical = JSON.stringify({
     ...Object.fromEntries(Object.entries(fields).sort(([a], [b]) => a.localeCompare(b))),
-    voiceFile: voiceFile.sha256,
-    referenceAudioFile: referenceAudioFile.sha256,
+    voiceFile: voice.value.sha256,
+    referenceAudioFile: reference.value.sha256,
   });
   return createHash("sha256").update(canonical).digest("hex");
 }

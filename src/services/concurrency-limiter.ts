@@ -34,6 +34,7 @@ export class ConcurrencyLimiter {
   }
 
   private acquire(signal?: AbortSignal): Promise<void> {
+    if (signal?.aborted) return Promise.reject(leftTheQueue(signal));
     if (this.active < this.maxConcurrent) {
       this.active++;
       return Promise.resolve();
@@ -63,7 +64,7 @@ export class ConcurrencyLimiter {
           ),
         this.queueTimeoutMs,
       );
-      const onAbort = () => leave(new GatewayError("BAD_REQUEST", "The client went away while its clone was queued."));
+      const onAbort = () => leave(leftTheQueue(signal!));
       signal?.addEventListener("abort", onAbort, { once: true });
       this.queue.push(waiter);
     });
@@ -75,3 +76,7 @@ export class ConcurrencyLimiter {
     else this.active--;
   }
 }
+
+/** Why a queued clone stopped waiting: the abort's own reason when it is ours (shutdown), else the client left. */
+const leftTheQueue = (signal: AbortSignal): GatewayError =>
+  signal.reason instanceof GatewayError ? signal.reason : new GatewayError("BAD_REQUEST", "The client went away while its clone was queued.");

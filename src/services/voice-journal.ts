@@ -9,10 +9,11 @@ import { errorMessage } from "../errors.js";
 import type { Logger } from "../logger.js";
 import { upstreamVoiceSchema } from "../upstream/faseeh-client.js";
 
-
 const entrySchema = z.object({
   attemptId: z.uuid(),
   model: z.string(),
+  /** The clone request's hash, so an imported attempt still refuses a different request with its key (absent in old entries). */
+  requestHash: z.string().optional(),
   recordedAt: z.string(),
   voice: upstreamVoiceSchema,
 });

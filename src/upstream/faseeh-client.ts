@@ -4,13 +4,16 @@
 // memory), checks answers against the contract with zod, and turns every
 // failure into a GatewayError. The API key never leaves this module
 // except in the x-api-key header.
-import { randomBytes } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
+import { setTimeout as sleep } from "node:timers/promises";
 import { Readable } from "node:stream";
 import { errors as undiciErrors, Pool } from "undici";
 import { z } from "zod";
 import type { Config } from "../config.js";
 import {
+  errorMessage,
   GatewayError,
+  upstreamOutcomeUnknown,
   upstreamStatusError,
   upstreamUnavailable,
   type UpstreamErrorBody,
@@ -26,13 +29,22 @@ export interface AudioPart {
   body: AsyncIterable<Uint8Array>;
 }
 
+/** Size and SHA-256 of a whole file. */
+export interface FileDigest {
+  size: number;
+  sha256: string;
+}
+
 /**
  * Where a file part comes from. `open()` is called once per attempt; a
  * source that fails while being read aborts the request before it is
- * complete, so Faseeh cannot act on it.
+ * complete, so Faseeh cannot act on it. `recorded()` is what the source
+ * itself counted and hashed as it received the file: the request's closing
+ * boundary is sent only when what was written matches it.
  */
 export interface AudioSource {
   open(): Promise<AudioPart>;
+  recorded(): Promise<FileDigest>;
 }
 
 export interface CloneVoiceRequest {
@@ -54,6 +66,8 @@ export interface CloneVoiceRequest {
    * (recording the attempt) while the files already stream.
    */
   holdUntil?: Promise<unknown> | undefined;
+  /** Told the moment the closing boundary is handed to the socket: from then on Faseeh may act. */
+  onComplete?: (() => void) | undefined;
 }
 
 /** A voice as upstream returned it, in our naming (also the recovery journal's format). */
@@ -113,15 +127,54 @@ export const cloneResponseSchema = z
     }),
   );
 
-const errorBodySchema = z
-  .object({
-    errorCode: z.union([z.string(), z.number()]).transform(String).optional(),
-    errorMessage: z.string().optional(),
-  })
-  .catch({});
+/** Faseeh's documented error body. Only this shape, with a documented status, proves a refusal. */
+const errorBodySchema = z.object({
+  errorCode: z.union([z.string(), z.number()]).transform(String),
+  errorMessage: z.string(),
+});
+
+/**
+ * The statuses Faseeh documents as refusals (with its JSON error body). Only
+ * these prove that a complete request created nothing; anything else after
+ * the closing boundary (5xx, a proxy's HTML page, an undocumented status) may
+ * come from a Faseeh that created the voice and failed afterwards.
+ */
+const DOCUMENTED_REFUSALS = new Set([400, 401, 402, 404, 429]);
+
+/** A voice in Faseeh's voice list (`GET /voices`): undocumented, so read defensively. */
+const listedVoiceSchema = z.looseObject({
+  id: z.uuid().optional().catch(undefined),
+  voice_id: z.string().min(1),
+  name: z.string().optional().catch(undefined),
+  description: z.string().nullish().catch(undefined),
+  gender: z.string().nullish().catch(undefined),
+  age: z.string().nullish().catch(undefined),
+  languages: z.array(z.string()).optional().catch(undefined),
+  dialect: z.array(z.string()).optional().catch(undefined),
+  type: z.string().nullish().catch(undefined),
+  sample_url: z.string().nullish().catch(undefined),
+  avatar_url: z.string().nullish().catch(undefined),
+  stability: z.number().optional().catch(undefined),
+});
+
+export type ListedVoice = z.infer<typeof listedVoiceSchema>;
 
 /** Upstream answers are small JSON; anything bigger is not the contract. */
 const MAX_RESPONSE_BYTES = 1024 * 1024;
+/** The voice list may be long; still bounded. */
+const MAX_LIST_BYTES = 16 * 1024 * 1024;
+
+/** Whether, and when, a failed call may be sent again. */
+type RetryAdvice = { kind: "never" } | { kind: "backoff" } | { kind: "after"; seconds: number };
+
+class CallFailure {
+  constructor(
+    readonly error: GatewayError,
+    readonly retry: RetryAdvice,
+  ) {}
+}
+
+const NEVER: RetryAdvice = { kind: "never" };
 
 export class FaseehClient {
   private readonly pool: Pool;
@@ -153,25 +206,34 @@ export class FaseehClient {
    * POST /voices/clone. Throws GatewayError for every failure, with
    * `upstreamOutcome` telling whether a voice may nevertheless exist.
    *
-   * Retries only where Faseeh cannot have created the voice: the connection
-   * was refused before anything was sent, or Faseeh answered 429/503 with a
-   * Retry-After short enough to wait out. Never after a request was sent and
-   * its answer is unknown: that could clone (and charge) twice.
+   * `signal` cancels the call only until the closing boundary is sent: once
+   * Faseeh holds the whole request it may create (and charge for) the voice,
+   * so the call runs to its answer whatever the caller does.
+   *
+   * Retries only where Faseeh cannot have created the voice: nothing
+   * complete was sent (the connection was refused, or failed mid-body), or
+   * Faseeh refused with a documented 429 whose Retry-After is short enough to
+   * wait out. Never after a complete request whose answer is not a
+   * documented refusal: that could clone (and charge) twice.
    */
   async cloneVoice(input: CloneVoiceRequest, signal?: AbortSignal): Promise<UpstreamVoice> {
-    if (this.config.apiKey === undefined) throw notConfigured();
+    const apiKey = this.config.apiKey;
+    if (apiKey === undefined) throw notConfigured();
     for (let attempt = 1; ; attempt++) {
+      if (signal?.aborted) throw abortedBeforeSending(signal);
       try {
-        return await this.cloneOnce(input, this.config.apiKey, signal);
-      } catch (error) {
-        const failure = error as GatewayError;
-        const delayMs = attempt < this.config.maxAttempts ? this.retryDelayMs(failure, attempt) : undefined;
-        if (delayMs === undefined || signal?.aborted) throw failure;
+        return await this.cloneOnce(input, apiKey, signal);
+      } catch (caught) {
+        if (!(caught instanceof CallFailure)) throw caught;
+        const delayMs = attempt < this.config.maxAttempts ? this.retryDelayMs(caught.retry, attempt) : undefined;
+        if (delayMs === undefined || signal?.aborted) throw caught.error;
         this.logger.warn(
-          { upstream: "faseeh", op: "cloneVoice", attempt, retryInMs: delayMs, code: failure.code },
+          { upstream: "faseeh", op: "cloneVoice", attempt, retryInMs: delayMs, code: caught.error.code },
           "retrying upstream call that certainly created nothing",
         );
-        await sleep(delayMs, signal);
+        await sleep(delayMs, undefined, { signal }).catch(() => {
+          throw abortedBeforeSending(signal!);
+        });
       }
     }
   }
@@ -180,9 +242,21 @@ export class FaseehClient {
     const started = performance.now();
     const boundary = `----faseeh-gateway-${randomBytes(12).toString("hex")}`;
     const sent = { complete: false };
+    // The caller's signal may stop the request only while it is incomplete.
+    const upload = new AbortController();
+    const cancel = () => {
+      if (!sent.complete) upload.abort(signal?.reason);
+    };
+    signal?.addEventListener("abort", cancel, { once: true });
+    const body = multipartBody(input, boundary, () => {
+      sent.complete = true;
+      signal?.removeEventListener("abort", cancel);
+      input.onComplete?.();
+    });
     let status: number;
     let headers: Record<string, string | string[] | undefined>;
     let text: string;
+    let completeAtAnswer: boolean;
     try {
       const response = await this.pool.request({
         method: "POST",
@@ -192,18 +266,21 @@ export class FaseehClient {
           accept: "application/json",
           "content-type": `multipart/form-data; boundary=${boundary}`,
         },
-        body: Readable.from(multipartBody(input, boundary, sent), { objectMode: false }),
+        body: Readable.from(body, { objectMode: false }),
         // Waiting for Faseeh is bounded by headersTimeout/bodyTimeout, which
         // count from the end of the upload, so a slow client is not cut off.
-        signal,
+        signal: upload.signal,
       });
+      completeAtAnswer = sent.complete;
       status = response.statusCode;
       headers = response.headers;
       text = await readLimited(response.body, MAX_RESPONSE_BYTES);
     } catch (error) {
-      const failure = this.transportFailure(error, signal, sent.complete);
-      this.record(started, "error", failure.message);
+      const failure = this.transportFailure(error, upload.signal, sent.complete);
+      this.record(started, "error", failure.error.message, failure.error.code === "BAD_USER_INPUT" ? "info" : "warn");
       throw failure;
+    } finally {
+      signal?.removeEventListener("abort", cancel);
     }
     this.record(started, status);
 
@@ -219,34 +296,97 @@ export class FaseehClient {
           "upstream answer does not match the contract",
         );
         // Faseeh said 200: a voice may well exist even though we cannot read it.
-        throw withUpstreamOutcome(upstreamUnavailable("its answer did not match the voice-clone contract"), "unknown");
+        throw new CallFailure(upstreamOutcomeUnknown(`HTTP ${status} whose body does not match the voice-clone contract`, { upstreamStatus: status }), NEVER);
       }
       return parsed.data;
     }
-    const errorBody: UpstreamErrorBody = errorBodySchema.parse(parseJson(text));
+    const documented = errorBodySchema.safeParse(parseJson(text));
+    const errorBody: UpstreamErrorBody = documented.success ? { ...documented.data } : {};
     if (errorBody.errorMessage) errorBody.errorMessage = this.redact(errorBody.errorMessage);
-    throw withUpstreamOutcome(upstreamStatusError(status, errorBody, parseRetryAfter(headers["retry-after"])), "rejected");
+    const retryAfter = parseRetryAfter(headers["retry-after"]);
+    if (!completeAtAnswer) {
+      // Faseeh answered before it had the whole request: it cannot act on it.
+      const error = withUpstreamOutcome(upstreamStatusError(status, errorBody, retryAfter), "rejected");
+      throw new CallFailure(error, retryAfter !== undefined ? { kind: "after", seconds: retryAfter } : { kind: "backoff" });
+    }
+    if (DOCUMENTED_REFUSALS.has(status) && documented.success) {
+      const error = withUpstreamOutcome(upstreamStatusError(status, errorBody, retryAfter), "rejected");
+      throw new CallFailure(error, status === 429 && retryAfter !== undefined ? { kind: "after", seconds: retryAfter } : NEVER);
+    }
+    const said = documented.success
+      ? `HTTP ${status}: ${errorBody.errorMessage}`
+      : `HTTP ${status}${DOCUMENTED_REFUSALS.has(status) ? " without Faseeh's JSON error body" : ""}`;
+    throw new CallFailure(
+      upstreamOutcomeUnknown(said, {
+        upstreamStatus: status,
+        ...(errorBody.errorCode !== undefined && { upstreamErrorCode: errorBody.errorCode }),
+        ...(errorBody.errorMessage !== undefined && { upstreamErrorMessage: errorBody.errorMessage }),
+      }),
+      NEVER,
+    );
+  }
+
+  /**
+   * Looks a voice up in Faseeh's voice list (`GET /voices`, undocumented in
+   * the reference we hold, so validated defensively). Null when the list
+   * does not have it; throws GatewayError when the list cannot be read.
+   */
+  async findVoice(voiceId: string): Promise<ListedVoice | null> {
+    const apiKey = this.config.apiKey;
+    if (apiKey === undefined) throw notConfigured();
+    const started = performance.now();
+    let status: number;
+    let text: string;
+    try {
+      const response = await this.pool.request({
+        method: "GET",
+        path: `${this.basePath}/voices`,
+        headers: { "x-api-key": apiKey, accept: "application/json" },
+      });
+      status = response.statusCode;
+      text = await readLimited(response.body, MAX_LIST_BYTES);
+    } catch (error) {
+      const failure = this.describeTransportFailure(error);
+      this.record(started, "error", failure.message, "warn", "listVoices");
+      throw failure;
+    }
+    this.record(started, status, undefined, "info", "listVoices");
+    if (status < 200 || status >= 300) {
+      const body = errorBodySchema.safeParse(parseJson(text));
+      throw upstreamStatusError(status, body.success ? { errorCode: body.data.errorCode, errorMessage: this.redact(body.data.errorMessage) } : {});
+    }
+    const json = parseJson(text) as unknown;
+    const list = Array.isArray(json)
+      ? json
+      : [(json as { voices?: unknown } | null)?.voices, (json as { data?: unknown } | null)?.data].find(Array.isArray);
+    if (!list) throw upstreamUnavailable("its voice list is not a JSON array");
+    for (const item of list) {
+      const parsed = listedVoiceSchema.safeParse(item);
+      if (parsed.success && parsed.data.voice_id === voiceId) return parsed.data;
+    }
+    return null;
   }
 
   /** One log line and one metric sample per upstream call. */
-  private record(started: number, status: number | "error", error?: string): void {
+  private record(
+    started: number,
+    status: number | "error",
+    error?: string,
+    level: "info" | "warn" = "warn",
+    operation: "cloneVoice" | "listVoices" = "cloneVoice",
+  ): void {
     const durationMs = elapsed(started);
-    this.metrics?.upstreamDuration.observe({ operation: "cloneVoice", status: String(status) }, durationMs / 1000);
-    if (error) this.logger.warn({ upstream: "faseeh", op: "cloneVoice", durationMs, error }, "upstream call failed");
-    else this.logger.info({ upstream: "faseeh", op: "cloneVoice", status, durationMs }, "upstream call");
+    this.metrics?.upstreamDuration.observe({ operation, status: String(status) }, durationMs / 1000);
+    if (error) this.logger[level]({ upstream: "faseeh", op: operation, durationMs, error }, "upstream call failed");
+    else this.logger.info({ upstream: "faseeh", op: operation, status, durationMs }, "upstream call");
   }
 
   /** How long to wait before trying again, or undefined when a retry is not safe or not worth it. */
-  private retryDelayMs(error: GatewayError, attempt: number): number | undefined {
+  private retryDelayMs(retry: RetryAdvice, attempt: number): number | undefined {
     const jitter = Math.random() * 250;
-    if (error.upstreamOutcome !== "rejected") return undefined;
-    if ((error.originalError as { code?: unknown } | undefined)?.code === "ECONNREFUSED") {
-      return 100 * 2 ** (attempt - 1) + jitter;
-    }
-    const status = error.extensions.upstreamStatus;
-    const retryAfter = error.extensions.retryAfterSeconds;
-    if ((status === 429 || status === 503) && typeof retryAfter === "number") {
-      const waitMs = retryAfter * 1000 + jitter;
+    if (retry.kind === "backoff") return 100 * 2 ** (attempt - 1) + jitter;
+    if (retry.kind === "after") {
+      const waitMs = retry.seconds * 1000 + jitter;
       return waitMs <= this.config.retryMaxWaitMs ? waitMs : undefined;
     }
     return undefined;
@@ -260,14 +400,25 @@ export class FaseehClient {
    * A request whose body was not sent to its end cannot have created a voice
    * (the uploads were invalid, the client left, the connection failed
    * mid-way); after the closing boundary, a missing answer means "unknown".
+   * Only failures of the connection itself are worth another try: ours (an
+   * invalid upload, a cancelled call) would fail the same way again.
    */
-  private transportFailure(error: unknown, signal: AbortSignal | undefined, bodyComplete: boolean): GatewayError {
-    const failure = error instanceof GatewayError ? error : this.describeTransportFailure(error, signal);
-    return withUpstreamOutcome(failure, bodyComplete ? "unknown" : "rejected");
+  private transportFailure(error: unknown, upload: AbortSignal, bodyComplete: boolean): CallFailure {
+    if (bodyComplete) return new CallFailure(upstreamOutcomeUnknown(this.transportReason(error), {}, error), NEVER);
+    if (error instanceof GatewayError) return new CallFailure(withUpstreamOutcome(error, "rejected"), NEVER);
+    if (upload.aborted) return new CallFailure(abortedBeforeSending(upload), NEVER);
+    if (error instanceof FileIntegrityError) {
+      this.logger.error({ upstream: "faseeh", err: error.message }, "file integrity check failed; upstream request aborted");
+      return new CallFailure(withUpstreamOutcome(new GatewayError("INTERNAL_SERVER_ERROR", error.message, {}, error), "rejected"), NEVER);
+    }
+    return new CallFailure(withUpstreamOutcome(this.describeTransportFailure(error), "rejected"), { kind: "backoff" });
   }
 
-  private describeTransportFailure(error: unknown, signal: AbortSignal | undefined): GatewayError {
-    if (signal?.aborted) return upstreamUnavailable("the client went away before Faseeh answered", error);
+  private describeTransportFailure(error: unknown): GatewayError {
+    return upstreamUnavailable(this.transportReason(error), error);
+  }
+
+  private transportReason(error: unknown): string {
     const code = (error as { code?: unknown } | null)?.code;
     const name = (error as { name?: unknown } | null)?.name;
     if (
@@ -275,18 +426,16 @@ export class FaseehClient {
       error instanceof undiciErrors.BodyTimeoutError ||
       name === "TimeoutError"
     ) {
-      return upstreamUnavailable(`no answer within ${this.config.timeoutMs} ms`, error);
+      return `no answer within ${this.config.timeoutMs} ms`;
     }
-    if (error instanceof undiciErrors.ConnectTimeoutError) {
-      return upstreamUnavailable(`could not connect within ${this.config.connectTimeoutMs} ms`, error);
-    }
-    if (code === "ECONNREFUSED") return upstreamUnavailable("connection refused", error);
-    if (code === "ENOTFOUND" || code === "EAI_AGAIN") return upstreamUnavailable("its host name does not resolve", error);
+    if (error instanceof undiciErrors.ConnectTimeoutError) return `could not connect within ${this.config.connectTimeoutMs} ms`;
+    if (code === "ECONNREFUSED") return "connection refused";
+    if (code === "ENOTFOUND" || code === "EAI_AGAIN") return "its host name does not resolve";
     if (error instanceof undiciErrors.SocketError || code === "ECONNRESET" || code === "EPIPE") {
-      return upstreamUnavailable("the connection was closed before an answer arrived", error);
+      return "the connection was closed before an answer arrived";
     }
-    if (error instanceof ResponseTooLargeError) return upstreamUnavailable("its answer was unexpectedly large", error);
-    return upstreamUnavailable("the request failed", error);
+    if (error instanceof ResponseTooLargeError) return "its answer was unexpectedly large";
+    return `the request failed (${errorMessage(error)})`;
   }
 
   /** Upstream messages are passed to clients; make sure none echoes our key. */
@@ -302,14 +451,33 @@ export const notConfigured = (): GatewayError =>
     "Cloning is disabled: FASEEH_API_KEY is not set on the gateway. Set it and restart the gateway.",
   );
 
+/** The call was cancelled (client gone, shutdown) before Faseeh had the whole request. */
+function abortedBeforeSending(signal: AbortSignal): GatewayError {
+  const reason: unknown = signal.reason;
+  const error =
+    reason instanceof GatewayError
+      ? reason
+      : new GatewayError("BAD_REQUEST", "The client went away before Faseeh had the whole request; nothing was sent to completion.");
+  return withUpstreamOutcome(error, "rejected");
+}
+
+/** Raised when the bytes written for a file differ from what its upload recorded: a gateway fault. */
+class FileIntegrityError extends Error {
+  override name = "FileIntegrityError";
+}
+
 /**
  * Streams the multipart body: text fields first (optional ones only when
  * given), then the two files in the order they become available (the
  * client's upload order, so a live upload never waits on the other file).
- * `sent.complete` turns true only after the closing boundary: until then
- * Faseeh holds an incomplete request it cannot act on.
+ *
+ * Every file's bytes are counted and hashed as they are written, and the
+ * closing boundary is sent only when both match what the upload itself
+ * recorded: a short or altered file (a replay from a wrong copy, say) aborts
+ * the request while Faseeh still cannot act on it. `onComplete` runs just
+ * before the closing boundary is handed over: from then on Faseeh may act.
  */
-async function* multipartBody(input: CloneVoiceRequest, boundary: string, sent: { complete: boolean }): AsyncGenerator<Buffer> {
+async function* multipartBody(input: CloneVoiceRequest, boundary: string, onComplete: () => void): AsyncGenerator<Buffer> {
   const fields: Array<[string, string | undefined]> = [
     ["text", input.text],
     ["stability", String(input.stability)],
@@ -326,31 +494,44 @@ async function* multipartBody(input: CloneVoiceRequest, boundary: string, sent: 
     if (value === undefined) continue;
     yield Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="${name}"\r\n\r\n${value}\r\n`);
   }
+  const sources = [
+    ["voice_file", input.voiceFile],
+    ["reference_audio_file", input.referenceAudioFile],
+  ] as const;
   const pending = new Map(
-    (
-      [
-        ["voice_file", input.voiceFile],
-        ["reference_audio_file", input.referenceAudioFile],
-      ] as const
-    ).map(([field, source]) => {
-      const opened = source.open().then((part) => ({ field, part }));
+    sources.map(([field, source]) => {
+      const opened = source.open().then((part) => ({ field, source, part }));
       opened.catch(() => undefined); // observed below; never an unhandled rejection
       return [field, opened] as const;
     }),
   );
   while (pending.size > 0) {
-    const { field, part } = await Promise.race(pending.values());
+    const { field, source, part } = await Promise.race(pending.values());
     pending.delete(field);
     yield Buffer.from(
       `--${boundary}\r\nContent-Disposition: form-data; name="${field}"; filename="${encodeFilename(part.filename)}"\r\n` +
         `Content-Type: ${part.contentType}\r\n\r\n`,
     );
-    yield* part.body as AsyncIterable<Buffer>;
+    const written = createHash("sha256");
+    let size = 0;
+    for await (const chunk of part.body as AsyncIterable<Buffer>) {
+      written.update(chunk);
+      size += chunk.length;
+      yield chunk;
+    }
+    const recorded = await source.recorded();
+    const sha256 = written.digest("hex");
+    if (size !== recorded.size || sha256 !== recorded.sha256) {
+      throw new FileIntegrityError(
+        `${field}: wrote ${size} bytes (sha256 ${sha256.slice(0, 12)}…) but the upload recorded ${recorded.size} bytes ` +
+          `(sha256 ${recorded.sha256.slice(0, 12)}…); the request was aborted before Faseeh could act on it`,
+      );
+    }
     yield Buffer.from("\r\n");
   }
   await input.holdUntil;
+  onComplete();
   yield Buffer.from(`--${boundary}--\r\n`);
-  sent.complete = true;
 }
 
 /** Quotes a file name for a Content-Disposition header (as browsers do: UTF-8, quotes escaped). */
@@ -391,17 +572,3 @@ export function parseRetryAfter(value: string | string[] | undefined, now = Date
 }
 
 const elapsed = (started: number) => Math.round(performance.now() - started);
-
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(resolve, ms);
-    signal?.addEventListener(
-      "abort",
-      () => {
-        clearTimeout(timer);
-        reject(withUpstreamOutcome(upstreamUnavailable("the client went away before Faseeh answered"), "rejected"));
-      },
-      { once: true },
-    );
-  });
-}

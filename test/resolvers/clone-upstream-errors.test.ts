@@ -1,13 +1,13 @@
 // Every upstream outcome, driven over real HTTP through the gateway: the
-// client gets a typed error, nothing is stored, and the gateway keeps serving.
-import { readdir } from "node:fs/promises";
+// client gets a typed error that says whether a voice may exist, nothing is
+// stored, the attempt records the outcome, and the gateway keeps serving.
+import { mkdtemp, readdir } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { cloneVoice } from "../support/clone.js";
 import { type FakeBehaviour, type FakeFaseeh, startFakeFaseeh } from "../support/fake-faseeh.js";
 import { startTestGateway, type TestGateway } from "../support/gateway.js";
-import { mkdtemp } from "node:fs/promises";
-import os from "node:os";
-import path from "node:path";
 import { waitFor } from "../support/wait.js";
 
 let upstream: FakeFaseeh;
@@ -17,7 +17,7 @@ let uploadDir: string;
 beforeAll(async () => {
   upstream = await startFakeFaseeh();
   uploadDir = await mkdtemp(path.join(os.tmpdir(), "gw-uploads-"));
-    // Retry-After values above 1 s are handed to the client rather than waited out.
+  // Retry-After values above 1 s are handed to the client rather than waited out.
   gateway = await startTestGateway({
     upstream,
     env: { UPSTREAM_TIMEOUT_MS: "800", UPLOAD_DIR: uploadDir, UPSTREAM_RETRY_MAX_WAIT_MS: "1000" },
@@ -36,79 +36,135 @@ type Case = {
   name: string;
   behaviour: FakeBehaviour;
   code: string;
+  /** FAILED: Faseeh certainly created nothing. UNKNOWN: it had the whole request and may have. */
+  status: "FAILED" | "UNKNOWN";
   extensions?: Record<string, unknown>;
   message?: RegExp;
 };
 
+const refused = (status: number, extra: Partial<Extract<FakeBehaviour, { kind: "error" }>> = {}): FakeBehaviour => ({
+  kind: "error",
+  status,
+  ...extra,
+});
+
 const cases: Case[] = [
+  // Faseeh's documented refusals, with its JSON error body: proof that nothing was created.
   {
     name: "400 bad request",
-    behaviour: { kind: "error", status: 400, errorCode: "40002", errorMessage: "Reference audio too short" },
+    behaviour: refused(400, { errorCode: "40002", errorMessage: "Reference audio too short" }),
     code: "UPSTREAM_BAD_REQUEST",
+    status: "FAILED",
     extensions: { upstreamStatus: 400, upstreamErrorCode: "40002", upstreamErrorMessage: "Reference audio too short" },
     message: /Reference audio too short/,
   },
   {
     name: "404 unknown model",
-    behaviour: { kind: "error", status: 404, errorCode: "40401", errorMessage: "Model not found" },
+    behaviour: refused(404, { errorCode: "40401", errorMessage: "Model not found" }),
     code: "UPSTREAM_BAD_REQUEST",
+    status: "FAILED",
     extensions: { upstreamStatus: 404, upstreamErrorCode: "40401" },
   },
   {
-    name: "422 unprocessable",
-    behaviour: { kind: "error", status: 422, errorCode: "42201", errorMessage: "Unprocessable audio" },
-    code: "UPSTREAM_BAD_REQUEST",
-    extensions: { upstreamStatus: 422 },
-  },
-  {
     name: "401 key refused",
-    behaviour: { kind: "error", status: 401, errorCode: "40101", errorMessage: "Invalid API key" },
+    behaviour: refused(401, { errorCode: "40101", errorMessage: "Invalid API key" }),
     code: "UPSTREAM_UNAUTHORIZED",
+    status: "FAILED",
     extensions: { upstreamErrorCode: "40101" },
     message: /FASEEH_API_KEY/,
   },
-  { name: "403 forbidden", behaviour: { kind: "error", status: 403 }, code: "UPSTREAM_UNAUTHORIZED" },
   {
     name: "402 wallet balance",
-    behaviour: { kind: "error", status: 402, errorCode: "40201", errorMessage: "Insufficient wallet balance" },
+    behaviour: refused(402, { errorCode: "40201", errorMessage: "Insufficient wallet balance" }),
     code: "INSUFFICIENT_BALANCE",
+    status: "FAILED",
     extensions: { upstreamErrorCode: "40201", upstreamErrorMessage: "Insufficient wallet balance" },
   },
   {
     name: "429 with Retry-After",
-    behaviour: { kind: "error", status: 429, errorCode: "42901", headers: { "retry-after": "7" } },
+    behaviour: refused(429, { errorCode: "42901", headers: { "retry-after": "7" } }),
     code: "RATE_LIMITED",
+    status: "FAILED",
     extensions: { retryAfterSeconds: 7 },
   },
-  { name: "429 without Retry-After", behaviour: { kind: "error", status: 429 }, code: "RATE_LIMITED" },
+  { name: "429 without Retry-After", behaviour: refused(429), code: "RATE_LIMITED", status: "FAILED" },
+  // Anything else after the whole request: the voice may exist.
+  { name: "403 (not a documented refusal)", behaviour: refused(403), code: "UPSTREAM_OUTCOME_UNKNOWN", status: "UNKNOWN", extensions: { upstreamStatus: 403 } },
+  {
+    name: "422 (not a documented refusal)",
+    behaviour: refused(422, { errorCode: "42201", errorMessage: "Unprocessable audio" }),
+    code: "UPSTREAM_OUTCOME_UNKNOWN",
+    status: "UNKNOWN",
+    extensions: { upstreamStatus: 422, upstreamErrorCode: "42201" },
+  },
   {
     name: "500",
-    behaviour: { kind: "error", status: 500, errorCode: "50001", errorMessage: "Internal error" },
-    code: "UPSTREAM_UNAVAILABLE",
+    behaviour: refused(500, { errorCode: "50001", errorMessage: "Internal error" }),
+    code: "UPSTREAM_OUTCOME_UNKNOWN",
+    status: "UNKNOWN",
     extensions: { upstreamStatus: 500 },
+    message: /Internal error/,
   },
-  { name: "503", behaviour: { kind: "error", status: 503 }, code: "UPSTREAM_UNAVAILABLE" },
-  { name: "garbage 200 body", behaviour: { kind: "garbage" }, code: "UPSTREAM_UNAVAILABLE", message: /contract/ },
+  { name: "503", behaviour: refused(503), code: "UPSTREAM_OUTCOME_UNKNOWN", status: "UNKNOWN", extensions: { upstreamStatus: 503 } },
+  {
+    name: "503 with Retry-After: 0 (never retried after the whole request)",
+    behaviour: refused(503, { headers: { "retry-after": "0" } }),
+    code: "UPSTREAM_OUTCOME_UNKNOWN",
+    status: "UNKNOWN",
+  },
+  {
+    name: "an HTML 502 from a proxy",
+    behaviour: { kind: "raw", status: 502, body: "<h1>Bad gateway</h1>", contentType: "text/html" },
+    code: "UPSTREAM_OUTCOME_UNKNOWN",
+    status: "UNKNOWN",
+    extensions: { upstreamStatus: 502 },
+  },
+  {
+    name: "an HTML 504 from a proxy",
+    behaviour: { kind: "raw", status: 504, body: "<h1>Gateway timeout</h1>", contentType: "text/html" },
+    code: "UPSTREAM_OUTCOME_UNKNOWN",
+    status: "UNKNOWN",
+  },
+  {
+    name: "a 402 without Faseeh's JSON body",
+    behaviour: { kind: "raw", status: 402, body: "<p>payment required</p>", contentType: "text/html" },
+    code: "UPSTREAM_OUTCOME_UNKNOWN",
+    status: "UNKNOWN",
+    message: /without Faseeh's JSON error body/,
+  },
+  {
+    name: "a 400 whose JSON lacks errorMessage",
+    behaviour: { kind: "raw", status: 400, body: JSON.stringify({ errorCode: "40001" }) },
+    code: "UPSTREAM_OUTCOME_UNKNOWN",
+    status: "UNKNOWN",
+  },
+  { name: "garbage 200 body", behaviour: { kind: "garbage" }, code: "UPSTREAM_OUTCOME_UNKNOWN", status: "UNKNOWN", message: /contract/ },
   {
     name: "200 missing voice_id",
     behaviour: { kind: "success", omit: ["voice_id"] },
-    code: "UPSTREAM_UNAVAILABLE",
+    code: "UPSTREAM_OUTCOME_UNKNOWN",
+    status: "UNKNOWN",
     message: /contract/,
   },
   {
     name: "200 with a non-uuid id",
     behaviour: { kind: "success", overrides: { id: "42" } },
-    code: "UPSTREAM_UNAVAILABLE",
+    code: "UPSTREAM_OUTCOME_UNKNOWN",
+    status: "UNKNOWN",
   },
-  { name: "a 500 with an HTML body", behaviour: { kind: "raw", status: 502, body: "<h1>Bad gateway</h1>", contentType: "text/html" }, code: "UPSTREAM_UNAVAILABLE" },
-  { name: "a reset connection", behaviour: { kind: "reset" }, code: "UPSTREAM_UNAVAILABLE", message: /connection/ },
-  { name: "a reset before the body", behaviour: { kind: "resetBeforeBody" }, code: "UPSTREAM_UNAVAILABLE" },
-  { name: "an answer slower than the timeout", behaviour: { kind: "delay", ms: 2_000, then: { kind: "success" } }, code: "UPSTREAM_UNAVAILABLE", message: /800 ms/ },
-  { name: "a hang", behaviour: { kind: "hang" }, code: "UPSTREAM_UNAVAILABLE", message: /800 ms/ },
+  { name: "a reset connection", behaviour: { kind: "reset" }, code: "UPSTREAM_OUTCOME_UNKNOWN", status: "UNKNOWN", message: /connection/ },
+  {
+    name: "an answer slower than the timeout",
+    behaviour: { kind: "delay", ms: 2_000, then: { kind: "success" } },
+    code: "UPSTREAM_OUTCOME_UNKNOWN",
+    status: "UNKNOWN",
+    message: /800 ms/,
+  },
+  { name: "a hang", behaviour: { kind: "hang" }, code: "UPSTREAM_OUTCOME_UNKNOWN", status: "UNKNOWN", message: /800 ms/ },
 ];
 
 describe("upstream failures map to typed errors and store nothing", () => {
-  it.each(cases)("$name -> $code", async ({ behaviour, code, extensions, message }) => {
+  it.each(cases)("$name -> $code ($status)", async ({ behaviour, code, status, extensions, message }) => {
     upstream.enqueue(behaviour);
     const response = await cloneVoice(gateway);
     expect(response.status).toBe(200);
@@ -120,8 +176,21 @@ describe("upstream failures map to typed errors and store nothing", () => {
     // The API key never reaches a client.
     expect(JSON.stringify(response.body)).not.toContain(upstream.apiKey);
 
-    expect(upstream.requests.length + (behaviour.kind === "resetBeforeBody" ? 1 : 0)).toBeGreaterThanOrEqual(1);
+    // Faseeh got the whole request exactly once: nothing was retried.
+    expect(upstream.requests.map((received) => received.aborted)).toEqual([false]);
     expect(await gateway.database!.query("SELECT id FROM voices")).toHaveLength(0);
+    const attempts = await gateway.database!.query<{ id: string; status: string; error_code: string }>(
+      "SELECT id, status, error_code FROM clone_attempts",
+    );
+    expect(attempts).toEqual([expect.objectContaining({ status, error_code: code })]);
+    if (status === "UNKNOWN") {
+      // The client is told which attempt to ask about, and not to clone again.
+      expect(error?.extensions?.attemptId).toBe(attempts[0]!.id);
+      expect(error?.message).toMatch(/may or may not exist/);
+      expect(error?.message).toContain(attempts[0]!.id);
+    } else {
+      expect(error?.extensions?.attemptId).toBeUndefined();
+    }
     expect(await readdir(uploadDir)).toEqual([]);
     // No upstream request is left open behind the answer (a hang is cut at the timeout).
     await waitFor(() => upstream.inFlight === 0);

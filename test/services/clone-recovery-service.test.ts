@@ -208,7 +208,7 @@ describe("attempt bookkeeping", () => {
     type Attempt = { status: string; name: string; voiceId: string | null; errorCode: string | null; voice: { voiceId: string } | null };
     const all = await gateway.graphql<{ cloneAttempts: Attempt[] }>(query);
     expect(all.body.data!.cloneAttempts.map((attempt) => [attempt.name, attempt.status, attempt.errorCode])).toEqual([
-      ["Unsure", "UNKNOWN", "UPSTREAM_UNAVAILABLE"],
+      ["Unsure", "UNKNOWN", "UPSTREAM_OUTCOME_UNKNOWN"],
       ["Broke", "FAILED", "INSUFFICIENT_BALANCE"],
       ["Good", "SUCCEEDED", null],
     ]);

@@ -1,14 +1,15 @@
 // The careful path from upload to catalog, over real HTTP: idempotency,
-// the concurrency cap, oversized and fake audio, clients that disconnect.
-import { mkdtemp, readdir } from "node:fs/promises";
+// the concurrency cap, oversized and fake audio, whole files on every send,
+// clients that disconnect.
+import { mkdtemp, readdir, readFile, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { Readable } from "node:stream";
 import { request } from "undici";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { mp3, wav } from "../support/audio-fixtures.js";
-import { CLONE_VOICE, cloneVoice, defaultCloneInput } from "../support/clone.js";
-import { type FakeFaseeh, startFakeFaseeh } from "../support/fake-faseeh.js";
+import { MiB, mp3, noisyWav, sha256, wav } from "../support/audio-fixtures.js";
+import { CLONE_VOICE, cloneVoice, defaultCloneInput, pacedClone } from "../support/clone.js";
+import { type FakeFaseeh, filesOf, startFakeFaseeh } from "../support/fake-faseeh.js";
 import { client, startTestGateway, type TestGateway } from "../support/gateway.js";
 import { waitFor } from "../support/wait.js";
 
@@ -97,12 +98,15 @@ describe("idempotency keys", () => {
     expect(rows).toEqual([{ status: "SUCCEEDED" }]);
   });
 
-  it("does not repeat a request whose outcome is unknown", async () => {
+  it("does not repeat a request whose outcome is unknown, and names the attempt each time", async () => {
     upstream.enqueue({ kind: "reset" });
-    await cloneVoice(gateway, { input: { idempotencyKey: "unsure" } });
+    const first = await cloneVoice(gateway, { input: { idempotencyKey: "unsure" } });
+    expect(first.body.errors?.[0]?.extensions?.code).toBe("UPSTREAM_OUTCOME_UNKNOWN");
+    const attemptId = first.body.errors?.[0]?.extensions?.attemptId;
+    expect(attemptId).toEqual(expect.any(String));
     const again = await cloneVoice(gateway, { input: { idempotencyKey: "unsure" } });
-    expect(again.body.errors?.[0]?.extensions?.code).toBe("UPSTREAM_UNAVAILABLE");
-    expect(again.body.errors?.[0]?.message).toContain("outcome is unknown");
+    expect(again.body.errors?.[0]?.extensions).toMatchObject({ code: "UPSTREAM_OUTCOME_UNKNOWN", attemptId });
+    expect(again.body.errors?.[0]?.message).toContain("outcome is still unknown");
     expect(upstream.requests).toHaveLength(1);
   });
 
@@ -220,32 +224,6 @@ describe("uploads", () => {
     expect(upstream.requests[0]!.files.find((file) => file.field === "voice_file")?.filename).toBe("passwd");
   });
 
-  it("stops the upstream call when the client disconnects, and stores nothing", async () => {
-    upstream.enqueue({ kind: "hang" });
-    const controller = new AbortController();
-    const { buildMultipart } = await import("../support/gateway.js");
-    const body = buildMultipart(CLONE_VOICE, { input: defaultCloneInput() }, {
-      "input.voiceFile": { content: wav(), filename: "a.wav" },
-      "input.referenceAudioFile": { content: wav(), filename: "b.wav" },
-    });
-    const pending = request(`${gateway.url}/graphql`, {
-      method: "POST",
-      body,
-      headers: { "apollo-require-preflight": "true" },
-      signal: controller.signal,
-      dispatcher: client,
-    }).catch((error: unknown) => error);
-    await waitFor(() => upstream.inFlight === 1);
-    controller.abort();
-    await pending;
-    await waitFor(() => upstream.inFlight === 0);
-    await waitFor(async () => {
-      const rows = await gateway.database!.query<{ status: string }>("SELECT status FROM clone_attempts");
-      return rows.length === 1 && rows[0]!.status === "UNKNOWN";
-    });
-    expect(await voiceCount()).toBe(0);
-  });
-
   it("answers, without hanging, a request that lacks a file its map announced", async () => {
     const boundary = "----cut";
     const operations = JSON.stringify({ query: CLONE_VOICE, variables: { input: { ...defaultCloneInput(), voiceFile: null, referenceAudioFile: null } } });
@@ -265,5 +243,151 @@ describe("uploads", () => {
     expect(payload.errors?.[0]?.extensions).toMatchObject({ code: "BAD_USER_INPUT", field: "input.referenceAudioFile" });
     expect(upstream.requests.every((received) => received.aborted)).toBe(true);
     expect(upstream.createdVoices).toHaveLength(0);
+  });
+});
+
+// Files spanning many stream chunks, compared byte for byte (size and
+// SHA-256) on the fake upstream's side, on every path that sends them.
+describe("every byte, every time", () => {
+  const voiceFile = { content: noisyWav(2 * MiB, 11), filename: "preview.wav" };
+  const referenceAudioFile = { content: noisyWav(MiB + 777, 12), filename: "original.wav" };
+  const sent = {
+    voice_file: { size: voiceFile.content.length, sha256: sha256(voiceFile.content) },
+    reference_audio_file: { size: referenceAudioFile.content.length, sha256: sha256(referenceAudioFile.content) },
+  };
+  const clone = (input: Record<string, unknown> = {}) => cloneVoice(gateway, { input, voiceFile, referenceAudioFile });
+  const complete = () => upstream.requests.filter((received) => !received.aborted);
+
+  it("sends both files whole on the first send", async () => {
+    const response = await clone();
+    expect(response.body.errors).toBeUndefined();
+    expect(complete().map(filesOf)).toEqual([sent]);
+  });
+
+  it("sends both files whole again on a same-key retry after Faseeh refused the first", async () => {
+    upstream.enqueue({ kind: "error", status: 402, errorMessage: "Insufficient wallet balance" });
+    const refused = await clone({ idempotencyKey: "whole-retry" });
+    expect(refused.body.errors?.[0]?.extensions?.code).toBe("INSUFFICIENT_BALANCE");
+    const retried = await clone({ idempotencyKey: "whole-retry" });
+    expect(retried.body.errors).toBeUndefined();
+    expect(retried.body.data!.cloneVoice.replayed).toBe(false);
+    expect(complete().map(filesOf)).toEqual([sent, sent]);
+    expect(upstream.createdVoices).toHaveLength(1);
+  });
+
+  it.each([
+    ["a 400", { kind: "error", status: 400, errorMessage: "Reference audio too short" }],
+    ["a 429 without Retry-After", { kind: "error", status: 429 }],
+  ] as const)("sends both files whole on a same-key retry after %s", async (_name, behaviour) => {
+    upstream.enqueue(behaviour);
+    await clone({ idempotencyKey: `after-${behaviour.status}` });
+    const retried = await clone({ idempotencyKey: `after-${behaviour.status}` });
+    expect(retried.body.errors).toBeUndefined();
+    expect(complete().map(filesOf)).toEqual([sent, sent]);
+  });
+
+  it("sends both files whole on the automatic retry of a 429 with a short Retry-After", async () => {
+    upstream.enqueue({ kind: "error", status: 429, headers: { "retry-after": "0" } });
+    const response = await clone();
+    expect(response.body.errors).toBeUndefined();
+    expect(complete().map(filesOf)).toEqual([sent, sent]);
+  });
+
+  it("sends both files whole when a concurrent duplicate takes over after the first failed", async () => {
+    upstream.enqueue({ kind: "delay", ms: 400, then: { kind: "error", status: 402 } });
+    const [first, second] = await Promise.all([
+      clone({ idempotencyKey: "racing" }),
+      new Promise((resolve) => setTimeout(resolve, 100)).then(() => clone({ idempotencyKey: "racing" })),
+    ]);
+    expect(first.body.errors?.[0]?.extensions?.code).toBe("INSUFFICIENT_BALANCE");
+    expect(second.body.errors).toBeUndefined();
+    expect(complete().map(filesOf)).toEqual([sent, sent]);
+    expect(await voiceCount()).toBe(1);
+  });
+
+  it("aborts a retry whose copy on disk no longer matches what the client sent, before Faseeh could act", async () => {
+    upstream.enqueue({ kind: "error", status: 429, headers: { "retry-after": "1" } });
+    const pending = clone();
+    // During the Retry-After wait, damage the kept copy (same size, one byte changed).
+    await waitFor(() => upstream.requests.length === 1);
+    const [requestDir] = await readdir(uploadDir);
+    const copy = path.join(uploadDir, requestDir!, "input_voiceFile");
+    const bytes = await readFile(copy);
+    bytes[bytes.length - 100] = bytes[bytes.length - 100]! ^ 0xff;
+    await writeFile(copy, bytes);
+    const response = await pending;
+    expect(response.body.errors?.[0]?.extensions?.code).toBe("INTERNAL_SERVER_ERROR");
+    // The retry never completed: Faseeh got one whole request (refused) and one cut short.
+    expect(upstream.requests.map((received) => received.aborted)).toEqual([false, true]);
+    expect(upstream.createdVoices).toHaveLength(0);
+    expect(gateway.logs.some((line) => line.msg === "file integrity check failed; upstream request aborted")).toBe(true);
+    const attempts = await gateway.database!.query<{ status: string }>("SELECT status FROM clone_attempts");
+    expect(attempts).toEqual([{ status: "FAILED" }]);
+  });
+});
+
+describe("once Faseeh has the whole request, the gateway sees it through", () => {
+  const send = (paced: ReturnType<typeof pacedClone>, signal: AbortSignal, pace?: (sent: number) => Promise<void>) =>
+    request(`${gateway.url}/graphql`, {
+      method: "POST",
+      body: Readable.from(paced.body(pace)),
+      headers: { "apollo-require-preflight": "true", "content-type": paced.contentType },
+      signal,
+      dispatcher: client,
+    }).catch((error: unknown) => error);
+
+  it("stores the voice of a client that left after sending everything, for it to find by key, voiceId or attempts", async () => {
+    upstream.enqueue({ kind: "delay", ms: 2_500, then: { kind: "success" } });
+    const voiceFile = { content: noisyWav(2 * MiB, 21), filename: "a.wav" };
+    const referenceAudioFile = { content: noisyWav(MiB, 22), filename: "b.wav" };
+    const paced = pacedClone({ input: { idempotencyKey: "left-early" }, voiceFile, referenceAudioFile });
+    const controller = new AbortController();
+    const pending = send(paced, controller.signal);
+    // Faseeh has the whole request (and is working on it): the client leaves.
+    await waitFor(() => upstream.requests.length === 1);
+    expect(upstream.requests[0]!.aborted).toBe(false);
+    controller.abort();
+    await pending;
+    await waitFor(async () => (await voiceCount()) === 1, 10_000, "the voice to be stored");
+    const created = upstream.createdVoices[0]!;
+    expect(filesOf(upstream.requests[0]!)).toEqual({
+      voice_file: { size: voiceFile.content.length, sha256: sha256(voiceFile.content) },
+      reference_audio_file: { size: referenceAudioFile.content.length, sha256: sha256(referenceAudioFile.content) },
+    });
+
+    // Replaying the key finds it without cloning again.
+    const replay = await cloneVoice(gateway, { input: { idempotencyKey: "left-early" }, voiceFile, referenceAudioFile });
+    expect(replay.body.data?.cloneVoice).toMatchObject({ replayed: true, voice: { voiceId: created.voice_id } });
+    expect(upstream.requests).toHaveLength(1);
+    // So do voice(voiceId:) and cloneAttempts.
+    const found = await gateway.graphql<{ voice: { id: string } | null; cloneAttempts: Array<{ status: string; voiceId: string }> }>(
+      `query($v: String) { voice(voiceId: $v) { id } cloneAttempts { status voiceId } }`,
+      { v: created.voice_id },
+    );
+    expect(found.body.data).toEqual({ voice: { id: created.id }, cloneAttempts: [{ status: "SUCCEEDED", voiceId: created.voice_id }] });
+  });
+
+  it("aborts cleanly when the client leaves mid-upload: nothing complete reaches Faseeh", async () => {
+    const paced = pacedClone({
+      voiceFile: { content: noisyWav(3 * MiB, 31), filename: "a.wav" },
+      referenceAudioFile: { content: noisyWav(MiB, 32), filename: "b.wav" },
+    });
+    const controller = new AbortController();
+    const pending = send(paced, controller.signal, async (sentBytes) => {
+      if (sentBytes > MiB) {
+        controller.abort();
+        await new Promise(() => undefined); // never sends another byte
+      }
+    });
+    await pending;
+    await waitFor(async () => {
+      const rows = await gateway.database!.query<{ status: string }>("SELECT status FROM clone_attempts");
+      return rows.length === 1 && rows[0]!.status === "FAILED";
+    });
+    await waitFor(() => upstream.inFlight === 0);
+    expect(upstream.requests.length).toBeGreaterThan(0);
+    expect(upstream.requests.every((received) => received.aborted)).toBe(true);
+    expect(upstream.createdVoices).toHaveLength(0);
+    expect(await voiceCount()).toBe(0);
   });
 });

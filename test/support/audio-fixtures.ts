@@ -1,5 +1,28 @@
 // Small, genuine audio files built in code (no binary fixtures in the repo):
 // real container headers that a content sniffer recognises.
+import { createHash } from "node:crypto";
+
+export const MiB = 1024 * 1024;
+
+/** Hex SHA-256, to compare what the fake upstream received with what a client sent. */
+export const sha256 = (content: Buffer): string => createHash("sha256").update(content).digest("hex");
+
+/**
+ * A WAV of `bytes` total whose samples are not silence: a pseudo-random,
+ * seeded pattern, so a truncated, shifted or mixed-up copy never hashes the
+ * same as the original, and two seeds never collide.
+ */
+export function noisyWav(bytes: number, seed = 1): Buffer {
+  const file = wav(bytes);
+  let state = seed >>> 0 || 1;
+  for (let offset = 44; offset + 4 <= file.length; offset += 4) {
+    state ^= state << 13;
+    state ^= state >>> 17;
+    state ^= state << 5;
+    file.writeUInt32LE(state >>> 0, offset);
+  }
+  return file;
+}
 
 /** A PCM WAV of `bytes` total size (silence), default 16 KiB. */
 export function wav(bytes = 16 * 1024): Buffer {

@@ -11,6 +11,8 @@
  *   header x-api-key, multipart/form-data with files voice_file and
  *   reference_audio_file plus text fields; 200 answers a voice JSON, errors
  *   answer {"errorCode": "...", "errorMessage": "..."}.
+ *   GET {baseUrl}/voices          the voices created so far, as a JSON array
+ *   (undocumented upstream; see faseeh-preview-and-models.md).
  *
  * Tests script responses with `enqueue(...)`. Each clone request takes the next
  * queued behaviour at the moment its headers arrive (so the Nth request gets
@@ -25,6 +27,7 @@ import busboy from "busboy";
 /** Path prefix of the real API; `baseUrl` ends with it. */
 const BASE_PATH = "/api/v1";
 const CLONE_PATH = `${BASE_PATH}/voices/clone`;
+const VOICES_PATH = `${BASE_PATH}/voices`;
 const DEFAULT_API_KEY = "test-upstream-key";
 /** How many leading bytes of each file are kept for magic-number assertions. */
 const FIRST_BYTES = 16;
@@ -86,6 +89,12 @@ export type FakeBehaviour =
    * disconnects (or the fake is closed) meanwhile, nothing is sent.
    */
   | { kind: "delay"; ms: number; then: FakeBehaviour }
+  /**
+   * Create the voice as `success` would (it appears in createdVoices and the
+   * voice list), then answer with `then` instead: Faseeh acted, but its
+   * answer was lost (a 502 from a proxy, a reset, a hang).
+   */
+  | { kind: "createThen"; then: FakeBehaviour }
   /** Read the whole body, then reset the connection without answering. */
   | { kind: "reset" }
   /** Read the whole body and never answer; close() destroys the socket. */
@@ -144,6 +153,8 @@ export interface FakeFaseeh {
   /** Clone requests being handled right now, and the most seen at once since the last reset(). */
   readonly inFlight: number;
   readonly peakInFlight: number;
+  /** How GET /voices answers: undefined (default) lists createdVoices; or a scripted error/raw behaviour. */
+  setVoiceList(behaviour: FakeBehaviour | undefined): void;
   /** Script the next responses, in order. */
   enqueue(...behaviours: FakeBehaviour[]): void;
   /** Behaviour used once the queue is empty (initially `{ kind: "success" }`). */
@@ -178,6 +189,7 @@ export async function startFakeFaseeh(options: { apiKey?: string; port?: number 
   const createdVoices: FakeVoiceBody[] = [];
   const queue: FakeBehaviour[] = [];
   let defaultBehaviour: FakeBehaviour = SUCCESS;
+  let voiceListBehaviour: FakeBehaviour | undefined;
   let inFlight = 0;
   let peakInFlight = 0;
 
@@ -209,6 +221,18 @@ export async function startFakeFaseeh(options: { apiKey?: string; port?: number 
   async function handleRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const path = req.url ?? "/";
     const pathname = new URL(path, "http://fake.invalid").pathname;
+
+    if (pathname === VOICES_PATH && req.method === "GET") {
+      await drain(req);
+      if (req.headers["x-api-key"] !== apiKey) {
+        sendJson(res, 401, { errorCode: "40101", errorMessage: "Invalid API key" });
+      } else if (voiceListBehaviour) {
+        await respond(voiceListBehaviour, { request: { ...describeHeaders(req), fields: {}, fieldNames: [], files: [], aborted: false }, parseError: undefined }, res);
+      } else {
+        sendJson(res, 200, createdVoices);
+      }
+      return;
+    }
 
     if (pathname !== CLONE_PATH) {
       // Drain before answering so the client is not cut off mid-upload.
@@ -280,6 +304,16 @@ export async function startFakeFaseeh(options: { apiKey?: string; port?: number 
       case "delay":
         if (await sleepUnlessGone(behaviour.ms, res)) await respond(behaviour.then, received, res);
         return;
+      case "createThen": {
+        const problem = validate(received, apiKey);
+        if (problem) {
+          sendJson(res, problem.status, problem.body);
+          return;
+        }
+        createdVoices.push({ ...buildVoice(received.request.fields) });
+        await respond(behaviour.then, received, res);
+        return;
+      }
       case "reset":
       case "resetBeforeBody":
         resetSocket(res.socket);
@@ -324,11 +358,15 @@ export async function startFakeFaseeh(options: { apiKey?: string; port?: number 
     setDefault(behaviour) {
       defaultBehaviour = behaviour;
     },
+    setVoiceList(behaviour) {
+      voiceListBehaviour = behaviour;
+    },
     reset() {
       requests.length = 0;
       createdVoices.length = 0;
       queue.length = 0;
       defaultBehaviour = SUCCESS;
+      voiceListBehaviour = undefined;
       peakInFlight = inFlight;
     },
     close() {
@@ -348,6 +386,11 @@ export async function startFakeFaseeh(options: { apiKey?: string; port?: number 
       return closing;
     },
   };
+}
+
+/** Size and SHA-256 of each file a request carried, by field: what tests compare with what the client sent. */
+export function filesOf(request: ReceivedCloneRequest): Record<string, { size: number; sha256: string }> {
+  return Object.fromEntries(request.files.map((file) => [file.field, { size: file.size, sha256: file.sha256 }]));
 }
 
 // ---------------------------------------------------------------------------

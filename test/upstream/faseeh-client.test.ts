@@ -3,8 +3,9 @@
 import net from "node:net";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { parseRetryAfter } from "../../src/upstream/faseeh-client.js";
+import { MiB, noisyWav, sha256 } from "../support/audio-fixtures.js";
 import { cloneVoice } from "../support/clone.js";
-import { type FakeFaseeh, startFakeFaseeh } from "../support/fake-faseeh.js";
+import { type FakeFaseeh, filesOf, startFakeFaseeh } from "../support/fake-faseeh.js";
 import { startTestGateway, type TestGateway } from "../support/gateway.js";
 
 let upstream: FakeFaseeh;
@@ -42,11 +43,30 @@ describe("retries that cannot clone twice", () => {
     expect(await attempts()).toEqual([{ status: "SUCCEEDED" }]);
   });
 
-  it("waits out a 503 with Retry-After", async () => {
-    upstream.enqueue({ kind: "error", status: 503, headers: { "retry-after": "1" } });
+  it("never waits out a 503 once Faseeh had the whole request, even with Retry-After: 0", async () => {
+    upstream.enqueue({ kind: "error", status: 503, headers: { "retry-after": "0" } });
     const response = await cloneVoice(gateway);
+    expect(response.body.errors?.[0]?.extensions?.code).toBe("UPSTREAM_OUTCOME_UNKNOWN");
+    expect(upstream.requests).toHaveLength(1);
+    expect(await attempts()).toEqual([{ status: "UNKNOWN" }]);
+  });
+
+  it("retries a connection reset before the request was complete, resending every byte of both files", async () => {
+    const voiceFile = noisyWav(2 * MiB, 1);
+    const referenceAudioFile = noisyWav(MiB + 12_345, 2);
+    upstream.enqueue({ kind: "resetBeforeBody" });
+    const response = await cloneVoice(gateway, {
+      voiceFile: { content: voiceFile, filename: "preview.wav" },
+      referenceAudioFile: { content: referenceAudioFile, filename: "original.wav" },
+    });
     expect(response.body.errors).toBeUndefined();
-    expect(upstream.requests).toHaveLength(2);
+    expect(upstream.requests.map((received) => received.aborted)).toEqual([true, false]);
+    expect(filesOf(upstream.requests[1]!)).toEqual({
+      voice_file: { size: voiceFile.length, sha256: sha256(voiceFile) },
+      reference_audio_file: { size: referenceAudioFile.length, sha256: sha256(referenceAudioFile) },
+    });
+    expect(upstream.createdVoices).toHaveLength(1);
+    expect(await attempts()).toEqual([{ status: "SUCCEEDED" }]);
   });
 
   it("stops after UPSTREAM_MAX_ATTEMPTS and reports the last answer", async () => {
@@ -67,14 +87,14 @@ describe("retries that cannot clone twice", () => {
   });
 
   it.each([
-    ["a 503 without Retry-After", { kind: "error", status: 503 }],
-    ["a 500", { kind: "error", status: 500 }],
-    ["a 429 without Retry-After", { kind: "error", status: 429 }],
-  ] as const)("does not retry %s", async (_name, behaviour) => {
+    ["a 503 without Retry-After", { kind: "error", status: 503 }, "UNKNOWN"],
+    ["a 500", { kind: "error", status: 500 }, "UNKNOWN"],
+    ["a 429 without Retry-After", { kind: "error", status: 429 }, "FAILED"],
+  ] as const)("does not retry %s", async (_name, behaviour, status) => {
     upstream.enqueue(behaviour);
     await cloneVoice(gateway);
     expect(upstream.requests).toHaveLength(1);
-    expect(await attempts()).toEqual([{ status: "FAILED" }]);
+    expect(await attempts()).toEqual([{ status }]);
   });
 
   it.each([
@@ -84,7 +104,7 @@ describe("retries that cannot clone twice", () => {
   ] as const)("never retries %s, and records the outcome as UNKNOWN", async (_name, behaviour) => {
     upstream.enqueue(behaviour);
     const response = await cloneVoice(gateway);
-    expect(response.body.errors?.[0]?.extensions?.code).toBe("UPSTREAM_UNAVAILABLE");
+    expect(response.body.errors?.[0]?.extensions?.code).toBe("UPSTREAM_OUTCOME_UNKNOWN");
     expect(upstream.requests).toHaveLength(1);
     expect(await voices()).toHaveLength(0);
     expect(await attempts()).toEqual([{ status: "UNKNOWN" }]);
