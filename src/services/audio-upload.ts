@@ -134,12 +134,13 @@ export class AudioUpload implements AudioSource {
       const { field } = this.options;
       let file: FileUpload;
       try {
-        file = await this.options.watchdog.guard(Promise.resolve(this.upload), field);
+        file = await this.options.watchdog.guard(Promise.resolve(this.upload), field, "start");
       } catch (error) {
         if (error instanceof GatewayError) throw this.fail(error);
         throw badUserInput(field, `\`${field}\` is missing from the multipart request (${errorMessage(error)}).`);
       }
       this.stream = file.createReadStream() as BusboyStream;
+      this.options.watchdog.streamStarted(this);
       this.chunks = (this.stream as AsyncIterable<Buffer>)[Symbol.asyncIterator]();
       this.copy = createWriteStream(this.target, { flags: "wx", mode: 0o600 });
       this.copy.on("error", (error) => {
@@ -183,9 +184,9 @@ export class AudioUpload implements AudioSource {
   private async next(): Promise<Buffer | undefined> {
     let result: IteratorResult<Buffer>;
     try {
-      result = await this.options.watchdog.guard(this.chunks!.next(), this.options.field);
+      result = await this.options.watchdog.guard(this.chunks!.next(), this.options.field, "chunk");
     } catch (error) {
-      this.ended = true;
+      this.end();
       if (this.options.watchdog.hasExpired) {
         // The client stopped sending: stop waiting for it (its connection is closed after the answer).
         this.stream?.destroy();
@@ -198,7 +199,7 @@ export class AudioUpload implements AudioSource {
       );
     }
     if (result.done) {
-      this.ended = true;
+      this.end();
       if (this.stream?.truncated) this.tooLarge();
       return undefined;
     }
@@ -211,6 +212,11 @@ export class AudioUpload implements AudioSource {
     // The disk copy must not slow the live stream: wait only on backpressure.
     if (!this.copyError && !this.copy!.write(chunk)) await once(this.copy!, "drain").catch(() => undefined);
     return chunk;
+  }
+
+  private end(): void {
+    this.ended = true;
+    this.options.watchdog.streamEnded(this);
   }
 
   private async closeCopy(): Promise<void> {

@@ -1,11 +1,18 @@
 // Keeps a clone's uploads moving. While the files stream through to Faseeh,
 // the clone holds one of UPSTREAM_MAX_CONCURRENCY slots and a half-sent
 // connection to Faseeh; a client that stops sending must not hold them for
-// Node's five-minute request timeout. One watchdog per request: it expires
-// after UPLOAD_IDLE_TIMEOUT_MS without a byte (of either file) or at the
-// request's upload deadline, and every wait for the client's bytes races it.
-// An expired upload fails before the closing boundary, so Faseeh never gets a
-// complete request from it.
+// Node's five-minute request timeout. One watchdog per request: it fails the
+// uploads after UPLOAD_IDLE_TIMEOUT_MS in which the gateway waited for the
+// client and no byte came, or at the request's upload deadline. An expired
+// upload fails before the closing boundary, so Faseeh never gets a complete
+// request from it.
+//
+// Idle time counts only while the gateway is really waiting on the client:
+// for the next chunk of the file it is reading, or for a file to begin while
+// no other file is mid-stream. Time spent queued for a slot, or held back by
+// Faseeh reading slowly, is the gateway's doing and never counts (the files
+// of one request share one body, so an unread first file also holds back
+// the second's start).
 import { GatewayError } from "../errors.js";
 
 export interface UploadWatchdogOptions {
@@ -13,16 +20,24 @@ export interface UploadWatchdogOptions {
   deadlineMs: number;
 }
 
+/** What a wait is for: the next chunk of a file being read, or the start of a file. */
+export type WaitKind = "chunk" | "start";
+
 export class UploadWatchdog {
-  private lastByteAt = Date.now();
   private readonly deadline: number;
+  private readonly waits = new Map<symbol, WaitKind>();
+  /** Uploads whose bytes have begun and not ended. */
+  private readonly midStream = new Set<object>();
+  private policed = false;
+  private idleSince = Date.now();
   private timer: NodeJS.Timeout | undefined;
+  private stopped = false;
   private expired: GatewayError | undefined;
   private readonly expiry: Promise<never>;
   private expire!: (error: GatewayError) => void;
 
   constructor(private readonly options: UploadWatchdogOptions) {
-    this.deadline = this.lastByteAt + options.deadlineMs;
+    this.deadline = Date.now() + options.deadlineMs;
     this.expiry = new Promise<never>((_resolve, reject) => {
       this.expire = reject;
     });
@@ -32,17 +47,33 @@ export class UploadWatchdog {
 
   /** Bytes arrived: the idle clock starts again. Called per chunk, so it only stores a number. */
   touch(): void {
-    this.lastByteAt = Date.now();
+    this.idleSince = Date.now();
   }
 
-  /** `work`, unless the upload stalls first; then the stall's error (for `field`). */
-  async guard<T>(work: Promise<T>, field: string): Promise<T> {
+  streamStarted(upload: object): void {
+    this.midStream.add(upload);
+    this.refresh();
+  }
+
+  streamEnded(upload: object): void {
+    this.midStream.delete(upload);
+    this.refresh();
+  }
+
+  /** `work`, unless the uploads stall first; then the stall's error (naming `field`). */
+  async guard<T>(work: Promise<T>, field: string, kind: WaitKind): Promise<T> {
     if (this.expired) throw this.forField(field);
+    const wait = Symbol(kind);
+    this.waits.set(wait, kind);
+    this.refresh();
     try {
       return await Promise.race([work, this.expiry]);
     } catch (error) {
       if (this.expired && error === this.expired) throw this.forField(field);
       throw error;
+    } finally {
+      this.waits.delete(wait);
+      this.refresh();
     }
   }
 
@@ -50,22 +81,37 @@ export class UploadWatchdog {
     return this.expired !== undefined;
   }
 
-  /** The uploads are over (received, failed or abandoned): no more waiting to police. */
+  /** The uploads are over (received, failed or abandoned): nothing more to police. */
   stop(): void {
+    this.stopped = true;
     clearTimeout(this.timer);
     this.timer = undefined;
   }
 
+  /** Whether the gateway is waiting on the client right now; the idle clock starts when it begins to. */
+  private refresh(): void {
+    let policed = false;
+    for (const kind of this.waits.values()) {
+      if (kind === "chunk" || this.midStream.size === 0) {
+        policed = true;
+        break;
+      }
+    }
+    if (policed && !this.policed) this.idleSince = Date.now();
+    this.policed = policed;
+  }
+
   private schedule(): void {
-    const next = Math.min(this.lastByteAt + this.options.idleTimeoutMs, this.deadline);
-    this.timer = setTimeout(() => this.check(), Math.max(0, next - Date.now())).unref();
+    if (this.stopped) return;
+    const next = Math.min(this.idleSince + this.options.idleTimeoutMs, this.deadline);
+    this.timer = setTimeout(() => this.check(), Math.max(10, next - Date.now())).unref();
   }
 
   private check(): void {
     const now = Date.now();
     if (now >= this.deadline) {
       this.fire(`took longer than the ${seconds(this.options.deadlineMs)} s upload deadline`, "UPLOAD_TOO_SLOW");
-    } else if (now - this.lastByteAt >= this.options.idleTimeoutMs) {
+    } else if (this.policed && now - this.idleSince >= this.options.idleTimeoutMs) {
       this.fire(`stalled: no data for ${seconds(this.options.idleTimeoutMs)} s`, "UPLOAD_STALLED");
     } else {
       this.schedule();

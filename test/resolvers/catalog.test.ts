@@ -217,6 +217,17 @@ describe("voices filters", () => {
     expect(ids(await page({ filter: { model: "FASEEH-V2" } }))).toEqual([stored.khalid.id, stored.nour.id]);
   });
 
+  // An exact match: % and _ in a model id are text, never LIKE wildcards.
+  it("model matches exactly, with no wildcard meaning", async () => {
+    const underscore = await insertVoice(hour(7), { name: "Underscore", model: "faseeh_v1" });
+    const lookalike = await insertVoice(hour(8), { name: "Lookalike", model: "faseehxv1" });
+    expect(ids(await page({ filter: { model: "%" } }))).toEqual([]);
+    expect(ids(await page({ filter: { model: "faseeh%" } }))).toEqual([]);
+    expect(ids(await page({ filter: { model: "faseeh_v1" } }))).toEqual([underscore.id]);
+    expect(ids(await page({ filter: { model: "FASEEHXV1" } }))).toEqual([lookalike.id]);
+    expect(ids(await page({ filter: { model: "faseeh-v" } }))).toEqual([]);
+  });
+
   // "Voices whose name contains this text": % and _ are text here, not LIKE wildcards.
   it.each([
     ["%", "100% Arabic"],

@@ -35,7 +35,7 @@ async function keysCli(db: TestDatabase, ...args: string[]): Promise<{ code: num
   return { code: exit.code, stdout: run.stdout() };
 }
 
-async function createKey(db: TestDatabase, name: string, scope: "read" | "write"): Promise<{ id: string; key: string }> {
+async function createKey(db: TestDatabase, name: string, scope: "read" | "write" | "admin"): Promise<{ id: string; key: string }> {
   const { code, stdout } = await keysCli(db, "create", "--name", name, "--scope", scope);
   expect(code).toBe(0);
   const key = /^(fvg_\S+)$/m.exec(stdout)?.[1];
@@ -142,4 +142,53 @@ describe("per-key clone rate limit", () => {
     expect((await cloneVoice(replicaB, { headers: bearer(second.key) })).body.errors).toBeUndefined();
     expect((await replicaA.graphql(VOICES, {}, bearer(first.key))).body.data).toEqual({ voices: { totalCount: 3 } });
   });
+});
+
+describe("idempotency keys and clone attempts belong to their caller", () => {
+  it("scopes keys per client key, lists a caller's own attempts, and shows an admin key everybody's", async () => {
+    const gateway = await startTestGateway({ upstream });
+    cleanups.push(() => gateway.stop());
+    const studio = await createKey(gateway.database!, "voice-studio", "write");
+    const dubbing = await createKey(gateway.database!, "dubbing-tool", "write");
+    const reader = await createKey(gateway.database!, "catalog-browser", "read");
+    const admin = await createKey(gateway.database!, "ops", "admin");
+
+    // The same idempotency key from two tools: two requests, two voices; neither blocks the other.
+    const fromStudio = await cloneVoice(gateway, { input: { idempotencyKey: "order-7", name: "Studio" }, headers: bearer(studio.key) });
+    const fromDubbing = await cloneVoice(gateway, { input: { idempotencyKey: "order-7", name: "Dubbing" }, headers: bearer(dubbing.key) });
+    expect(fromStudio.body.errors).toBeUndefined();
+    expect(fromDubbing.body.errors).toBeUndefined();
+    expect(fromDubbing.body.data!.cloneVoice.voice.id).not.toBe(fromStudio.body.data!.cloneVoice.voice.id);
+    // Each replays its own.
+    const replay = await cloneVoice(gateway, { input: { idempotencyKey: "order-7", name: "Studio" }, headers: bearer(studio.key) });
+    expect(replay.body.data!.cloneVoice).toMatchObject({ replayed: true, voice: { id: fromStudio.body.data!.cloneVoice.voice.id } });
+    expect(upstream.requests).toHaveLength(2);
+
+    const attemptsOf = async (key: string) => {
+      const response = await gateway.graphql<{ cloneAttempts: Array<{ name: string; idempotencyKey: string }> }>(
+        `{ cloneAttempts { name idempotencyKey } }`,
+        undefined,
+        bearer(key),
+      );
+      expect(response.body.errors).toBeUndefined();
+      return response.body.data!.cloneAttempts.map((attempt) => attempt.name).sort();
+    };
+    expect(await attemptsOf(studio.key)).toEqual(["Studio"]);
+    expect(await attemptsOf(dubbing.key)).toEqual(["Dubbing"]);
+    expect(await attemptsOf(reader.key)).toEqual([]);
+    expect(await attemptsOf(admin.key)).toEqual(["Dubbing", "Studio"]);
+
+    // An admin key may clone too; a read key may not.
+    expect((await cloneVoice(gateway, { headers: bearer(admin.key) })).body.errors).toBeUndefined();
+    expect((await cloneVoice(gateway, { headers: bearer(reader.key) })).body.errors?.[0]?.extensions?.code).toBe("FORBIDDEN");
+    const listed = await keysCli(gateway.database!, "list");
+    expect(listed.stdout).toMatch(/admin\s+fvg_/);
+  }, 60_000);
+
+  it("refuses an unknown scope in the keys command", async () => {
+    const db = await createTestDatabase();
+    cleanups.push(() => db.drop());
+    const { code } = await keysCli(db, "create", "--name", "x", "--scope", "root");
+    expect(code).toBe(2);
+  }, 60_000);
 });

@@ -9,7 +9,7 @@ import { request } from "undici";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { cloneVoice } from "../support/clone.js";
 import { createTestDatabase, type TestDatabase } from "../support/database.js";
-import { type FakeFaseeh, startFakeFaseeh } from "../support/fake-faseeh.js";
+import { type FakeBehaviour, type FakeFaseeh, startFakeFaseeh } from "../support/fake-faseeh.js";
 import { client, startTestGateway, type TestGateway } from "../support/gateway.js";
 import { spawnTs } from "../support/process.js";
 import { startTcpProxy, type TcpProxy, throughProxy } from "../support/tcp-proxy.js";
@@ -136,6 +136,139 @@ describe("the database fails between Faseeh's answer and the insert", () => {
     expect((await gateway.graphql(`{ voices { totalCount } }`)).body.data).toEqual({ voices: { totalCount: 0 } });
     expect((await cloneVoice(gateway)).body.errors).toBeUndefined();
   });
+});
+
+describe("replay semantics survive recovery", () => {
+  it("keeps the request's real hash on a journaled attempt: the same request replays, a different one is refused", async () => {
+    const db = await freshDatabase();
+    const proxy = await startTcpProxy("127.0.0.1", Number(new URL(db.url).port || 5432));
+    cleanups.push(() => proxy.close());
+    const recoveryDir = await tempDir("gw-recovery-");
+    const gateway = await startTestGateway({
+      upstream,
+      testDatabase: db,
+      env: { DATABASE_URL: throughProxy(db.url, proxy), RECOVERY_DIR: recoveryDir, RECOVERY_INTERVAL_MS: "200" },
+    });
+    cleanups.push(() => gateway.stop());
+
+    upstream.enqueue({ kind: "delay", ms: 700, then: { kind: "success" } });
+    const pending = cloneVoice(gateway, { input: { idempotencyKey: "journaled" } });
+    await waitFor(async () => upstream.inFlight === 1 && (await db.query("SELECT id FROM clone_attempts")).length === 1);
+    proxy.cut();
+    expect((await pending).body.errors?.[0]?.extensions?.code).toBe("VOICE_NOT_YET_STORED");
+    proxy.restore();
+    await waitFor(async () => (await db.query("SELECT id FROM voices")).length === 1);
+    const [attempt] = await db.query<{ request_hash: string; status: string }>("SELECT request_hash, status FROM clone_attempts");
+    expect(attempt).toMatchObject({ status: "SUCCEEDED", request_hash: expect.stringMatching(/^[0-9a-f]{64}$/) });
+
+    const different = await cloneVoice(gateway, { input: { idempotencyKey: "journaled", name: "Someone else" } });
+    expect(different.body.errors?.[0]?.extensions?.code).toBe("IDEMPOTENCY_KEY_REUSED");
+    const same = await cloneVoice(gateway, { input: { idempotencyKey: "journaled" } });
+    expect(same.body.data?.cloneVoice).toMatchObject({ replayed: true, voice: { voiceId: upstream.createdVoices[0]!.voice_id } });
+    expect(upstream.requests).toHaveLength(1);
+  });
+
+  it("still imports a journal entry written before entries carried the request hash", async () => {
+    const db = await freshDatabase();
+    const recoveryDir = await tempDir("gw-recovery-");
+    const entry = journalEntry("voice_old_format");
+    expect(entry).not.toHaveProperty("requestHash");
+    await writeFile(path.join(recoveryDir, `${entry.attemptId}.json`), JSON.stringify(entry));
+    const gateway = await startTestGateway({ testDatabase: db, env: { RECOVERY_DIR: recoveryDir } });
+    cleanups.push(() => gateway.stop());
+    expect(await db.query("SELECT voice_id FROM voices")).toEqual([{ voice_id: "voice_old_format" }]);
+  });
+});
+
+describe("operators resolve attempts whose outcome is unknown", () => {
+  async function unknownAttempt(gateway: TestGateway, key: string, behaviour: FakeBehaviour): Promise<string> {
+    upstream.enqueue(behaviour);
+    const response = await cloneVoice(gateway, { input: { idempotencyKey: key } });
+    expect(response.body.errors?.[0]?.extensions?.code).toBe("UPSTREAM_OUTCOME_UNKNOWN");
+    return String(response.body.errors![0]!.extensions!.attemptId);
+  }
+
+  function resolveCli(gateway: TestGateway, ...args: string[]) {
+    const run = spawnTs(
+      "src/cli/reconcile.ts",
+      { DATABASE_URL: gateway.database!.url, FASEEH_BASE_URL: upstream.baseUrl, FASEEH_API_KEY: upstream.apiKey, LOG_LEVEL: "silent" },
+      ["resolve", ...args],
+    );
+    return run.waitForExit(30_000).then((exit) => ({ code: exit.code, stdout: run.stdout(), stderr: run.stderr() }));
+  }
+
+  async function startGateway(): Promise<TestGateway> {
+    const gateway = await startTestGateway({ upstream });
+    cleanups.push(() => gateway.stop());
+    return gateway;
+  }
+
+  it("--not-created: the attempt is FAILED and a same-key retry clones anew", async () => {
+    const gateway = await startGateway();
+    const attemptId = await unknownAttempt(gateway, "unsure-1", { kind: "error", status: 500 });
+    const resolved = await resolveCli(gateway, attemptId, "--not-created");
+    expect(resolved.code, resolved.stderr).toBe(0);
+    expect(JSON.parse(resolved.stdout)).toEqual({ attemptId, status: "FAILED" });
+
+    const retried = await cloneVoice(gateway, { input: { idempotencyKey: "unsure-1" } });
+    expect(retried.body.errors).toBeUndefined();
+    expect(retried.body.data!.cloneVoice).toMatchObject({ attemptId, replayed: false });
+    expect(upstream.requests.filter((received) => !received.aborted)).toHaveLength(2);
+    const [row] = await gateway.database!.query<{ status: string; resolved_at: Date | null }>("SELECT status, resolved_at FROM clone_attempts");
+    expect(row).toMatchObject({ status: "SUCCEEDED", resolved_at: expect.any(Date) });
+  }, 60_000);
+
+  it("--voice-id: the voice Faseeh created is stored from its voice list, and the key replays it", async () => {
+    const gateway = await startGateway();
+    // Faseeh created the voice, but a proxy answered 502 in its place.
+    const attemptId = await unknownAttempt(gateway, "unsure-2", {
+      kind: "createThen",
+      then: { kind: "raw", status: 502, body: "<h1>Bad gateway</h1>", contentType: "text/html" },
+    });
+    const created = upstream.createdVoices[0]!;
+    const resolved = await resolveCli(gateway, attemptId, "--voice-id", String(created.voice_id));
+    expect(resolved.code, resolved.stderr).toBe(0);
+    expect(JSON.parse(resolved.stdout)).toEqual({ attemptId, status: "SUCCEEDED", voiceId: created.voice_id, stored: true });
+
+    const replay = await cloneVoice(gateway, { input: { idempotencyKey: "unsure-2" } });
+    expect(replay.body.data?.cloneVoice).toMatchObject({ replayed: true, voice: { id: created.id, voiceId: created.voice_id, name: "Layla" } });
+    expect(upstream.requests).toHaveLength(1);
+  }, 60_000);
+
+  it("--voice-id while Faseeh's voice list is unavailable: stored by a later recovery pass", async () => {
+    const gateway = await startGateway();
+    const attemptId = await unknownAttempt(gateway, "unsure-3", { kind: "createThen", then: { kind: "reset" } });
+    const created = upstream.createdVoices[0]!;
+    upstream.setVoiceList({ kind: "error", status: 404, errorMessage: "Not found" });
+    const resolved = await resolveCli(gateway, attemptId, "--voice-id", String(created.voice_id));
+    expect(resolved.code, resolved.stderr).toBe(0);
+    expect(JSON.parse(resolved.stdout)).toMatchObject({ status: "SUCCEEDED", stored: false });
+    // Known to exist, not yet in the catalog: the client is told not to clone again.
+    const early = await cloneVoice(gateway, { input: { idempotencyKey: "unsure-3" } });
+    expect(early.body.errors?.[0]?.extensions).toMatchObject({ code: "VOICE_NOT_YET_STORED", voiceId: created.voice_id });
+
+    expect(await gateway.container.recovery.reconcile()).toMatchObject({ resolvedStored: [], awaitingRecord: 1 });
+    upstream.setVoiceList(undefined);
+    expect(await gateway.container.recovery.reconcile()).toMatchObject({ resolvedStored: [created.voice_id], awaitingRecord: 0 });
+    const replay = await cloneVoice(gateway, { input: { idempotencyKey: "unsure-3" } });
+    expect(replay.body.data?.cloneVoice).toMatchObject({ replayed: true, voice: { voiceId: created.voice_id } });
+  }, 60_000);
+
+  it("refuses what it cannot do, saying why", async () => {
+    const gateway = await startGateway();
+    const ok = await cloneVoice(gateway);
+    const notUnknown = await resolveCli(gateway, ok.body.data!.cloneVoice.attemptId, "--not-created");
+    expect(notUnknown.code).toBe(1);
+    expect(notUnknown.stderr).toMatch(/is SUCCEEDED; only UNKNOWN attempts/);
+    const notAnId = await resolveCli(gateway, "fvg_abc", "--not-created");
+    expect(notAnId.code).toBe(2);
+    expect(notAnId.stderr).toMatch(/not an attempt id/);
+    const both = await resolveCli(gateway, randomUUID(), "--not-created", "--voice-id", "v");
+    expect(both.code).toBe(2);
+    const missing = await resolveCli(gateway, randomUUID(), "--not-created");
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toMatch(/No clone attempt has id/);
+  }, 60_000);
 });
 
 describe("voices left in the journal", () => {
