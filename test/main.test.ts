@@ -2,17 +2,20 @@
 // container run it. Boot-time validation, the embedded-database default,
 // health probes, and graceful shutdown on SIGTERM (in-flight clones finish).
 import { existsSync } from "node:fs";
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, readdir, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
+import { Readable } from "node:stream";
 import { Agent, type FormData, request } from "undici";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { wav } from "./support/audio-fixtures.js";
-import { type ClonedVoice, CLONE_VOICE, defaultCloneInput } from "./support/clone.js";
+import { MiB, noisyWav, wav } from "./support/audio-fixtures.js";
+import { type ClonedVoice, CLONE_VOICE, defaultCloneInput, pacedClone } from "./support/clone.js";
 import { createTestDatabase, type TestDatabase } from "./support/database.js";
 import { type FakeFaseeh, startFakeFaseeh } from "./support/fake-faseeh.js";
 import { buildMultipart, type GraphQLResponse } from "./support/gateway.js";
 import { killAllSpawned, type LogLine, spawnTs, type TsProcess } from "./support/process.js";
+import { startTcpProxy, throughProxy } from "./support/tcp-proxy.js";
+import { waitFor } from "./support/wait.js";
 
 /** Booting compiles TypeScript and, for the embedded database, runs PGlite's initdb. */
 const BOOT_TIMEOUT_MS = 90_000;
@@ -220,14 +223,16 @@ describe("SIGTERM while a clone is in flight (PostgreSQL, fake upstream)", () =>
         DATABASE_URL: db.url,
         FASEEH_BASE_URL: upstream.baseUrl,
         FASEEH_API_KEY: upstream.apiKey,
-        SHUTDOWN_GRACE_MS: "10000",
+        // Shorter than Faseeh's answer below: only the clone budget
+        // (SHUTDOWN_CLONE_GRACE_MS, by default UPSTREAM_TIMEOUT_MS) lets the clone finish.
+        SHUTDOWN_GRACE_MS: "1000",
         // Production refuses to start open without it (see test/auth.test.ts).
         ALLOW_ANONYMOUS: "true",
       });
       const url = await listeningUrl(proc);
       expect(proc.logs.find(isMsg("gateway listening"))).toMatchObject({ database: "postgres" });
 
-      upstream.enqueue({ kind: "delay", ms: 1500, then: { kind: "success" } });
+      upstream.enqueue({ kind: "delay", ms: 2500, then: { kind: "success" } });
       const agent = new Agent();
       try {
         const inFlight = send(agent, `${url}/graphql`, {
@@ -269,7 +274,7 @@ describe("SIGTERM while a clone is in flight (PostgreSQL, fake upstream)", () =>
 
         const status = await proc.waitForExit(15_000);
         expect(status, proc.stdout() + proc.stderr()).toEqual({ code: 0, signal: null });
-        // Within SHUTDOWN_GRACE_MS (10 s): the drain ended when the clone did.
+        // The drain ended when the clone did.
         expect(Date.now() - signalledAt).toBeLessThan(10_000);
         expect(proc.logs.filter(isMsg("shutdown complete"))).toHaveLength(1);
         expect(proc.logs.some((line) => line.level === 50 || line.level === 60)).toBe(false);
@@ -280,6 +285,199 @@ describe("SIGTERM while a clone is in flight (PostgreSQL, fake upstream)", () =>
         await agent.close();
         await proc.kill();
       }
+    },
+    SLOW_TEST_TIMEOUT_MS,
+  );
+});
+
+describe("SIGTERM keeps voices", () => {
+  let upstream: FakeFaseeh;
+  const cleanups: Array<() => Promise<unknown>> = [];
+
+  beforeAll(async () => {
+    upstream = await startFakeFaseeh();
+  });
+  afterEach(async () => {
+    await killAllSpawned();
+    upstream.reset();
+    while (cleanups.length) await cleanups.pop()!().catch(() => undefined);
+  });
+  afterAll(async () => {
+    await upstream?.close();
+  });
+
+  async function tempDir(prefix: string): Promise<string> {
+    const dir = await mkdtemp(path.join(os.tmpdir(), prefix));
+    cleanups.push(() => rm(dir, { recursive: true, force: true }));
+    return dir;
+  }
+
+  async function freshDatabase(): Promise<TestDatabase> {
+    const db = await createTestDatabase();
+    cleanups.push(() => db.drop());
+    return db;
+  }
+
+  function startGateway(env: Record<string, string>): TsProcess {
+    return spawnTs("src/main.ts", {
+      PORT: "0",
+      HOST: "127.0.0.1",
+      NODE_ENV: "test",
+      FASEEH_BASE_URL: upstream.baseUrl,
+      FASEEH_API_KEY: upstream.apiKey,
+      SHUTDOWN_GRACE_MS: "1000",
+      ...env,
+    });
+  }
+
+  /** Sends a clone of big files at the pace `pace` sets; settles however the exchange ends. */
+  function sendClone(url: string, signal: AbortSignal, input: Record<string, unknown> = {}, pace?: (sent: number) => Promise<void>) {
+    const paced = pacedClone({
+      input,
+      voiceFile: { content: noisyWav(2 * MiB, 51), filename: "preview.wav" },
+      referenceAudioFile: { content: noisyWav(MiB, 52), filename: "original.wav" },
+    });
+    return request(`${url}/graphql`, {
+      method: "POST",
+      body: Readable.from(paced.body(pace)),
+      headers: { "apollo-require-preflight": "true", "content-type": paced.contentType },
+      signal,
+    }).then(
+      async (response) => ({ status: response.statusCode, body: (await response.body.json()) as GraphQLResponse["body"] }),
+      (error: unknown) => ({ error }),
+    );
+  }
+
+  async function query<Data>(url: string, text: string, variables?: Record<string, unknown>): Promise<Data> {
+    const response = await request(`${url}/graphql`, {
+      method: "POST",
+      body: JSON.stringify({ query: text, variables }),
+      headers: { "content-type": "application/json" },
+    });
+    const body = (await response.body.json()) as GraphQLResponse<Data>["body"];
+    expect(body.errors).toBeUndefined();
+    return body.data!;
+  }
+
+  it(
+    "stores the voice of a client that left once Faseeh had its request, through SIGTERM and a restart (embedded database)",
+    async () => {
+      const dataDir = await tempDir("gw-main-left-");
+      const first = startGateway({ DATA_DIR: dataDir });
+      const url = await listeningUrl(first);
+      upstream.enqueue({ kind: "delay", ms: 2500, then: { kind: "success" } });
+      const controller = new AbortController();
+      const sent = sendClone(url, controller.signal, { idempotencyKey: "left-then-sigterm" });
+      await waitFor(() => upstream.requests.length === 1, 20_000, "Faseeh to have the whole request");
+      expect(upstream.requests[0]!.aborted).toBe(false);
+      controller.abort(); // the client leaves...
+      await sent;
+      first.child.kill("SIGTERM"); // ...and the gateway is told to stop
+      expect(await first.waitForExit(20_000)).toEqual({ code: 0, signal: null });
+      expect(upstream.createdVoices).toHaveLength(1);
+      expect(first.logs.find(isMsg("shutdown: clones settled"))).toMatchObject({ finished: 1, abandoned: 0, aborted: 0 });
+
+      const second = startGateway({ DATA_DIR: dataDir });
+      const again = await listeningUrl(second);
+      const data = await query<{ voices: { nodes: Array<{ voiceId: string }> } }>(again, `{ voices { nodes { voiceId } } }`);
+      expect(data.voices.nodes).toEqual([{ voiceId: upstream.createdVoices[0]!.voice_id }]);
+      second.child.kill("SIGTERM");
+      expect((await second.waitForExit(20_000)).code).toBe(0);
+    },
+    SLOW_TEST_TIMEOUT_MS,
+  );
+
+  it(
+    "leaves an attempt UNKNOWN when Faseeh has not answered within the clone budget; after a restart its key is not sent again",
+    async () => {
+      const db = await freshDatabase();
+      const first = startGateway({ DATABASE_URL: db.url, SHUTDOWN_CLONE_GRACE_MS: "500" });
+      const url = await listeningUrl(first);
+      upstream.enqueue({ kind: "hang" });
+      const sent = sendClone(url, new AbortController().signal, { idempotencyKey: "budget-spent" });
+      await waitFor(() => upstream.requests.length === 1, 20_000, "Faseeh to have the whole request");
+      const signalledAt = Date.now();
+      first.child.kill("SIGTERM");
+      expect(await first.waitForExit(20_000)).toEqual({ code: 0, signal: null });
+      expect(Date.now() - signalledAt).toBeLessThan(8_000);
+      await sent;
+      expect(first.logs.find(isMsg("shutdown: clone budget spent; unfinished clones secured"))).toMatchObject({
+        abandoned: 1,
+        phases: ["awaiting-answer"],
+      });
+      const rows = await db.query<{ status: string; error_code: string; error_message: string }>(
+        "SELECT status, error_code, error_message FROM clone_attempts",
+      );
+      expect(rows).toEqual([
+        expect.objectContaining({ status: "UNKNOWN", error_code: "UPSTREAM_OUTCOME_UNKNOWN", error_message: expect.stringMatching(/shut down before Faseeh answered/) }),
+      ]);
+
+      const second = startGateway({ DATABASE_URL: db.url });
+      const again = await listeningUrl(second);
+      const retried = await sendClone(again, new AbortController().signal, { idempotencyKey: "budget-spent" });
+      expect("body" in retried && retried.body.errors?.[0]?.extensions?.code).toBe("UPSTREAM_OUTCOME_UNKNOWN");
+      expect(upstream.requests).toHaveLength(1);
+    },
+    SLOW_TEST_TIMEOUT_MS,
+  );
+
+  it(
+    "journals (fsync'd) a voice in hand that the database has not taken when the budget ends, and imports it at the next boot",
+    async () => {
+      const db = await freshDatabase();
+      const proxy = await startTcpProxy("127.0.0.1", Number(new URL(db.url).port || 5432));
+      cleanups.push(() => proxy.close());
+      const recoveryDir = await tempDir("gw-main-journal-");
+      const first = startGateway({
+        DATABASE_URL: throughProxy(db.url, proxy),
+        RECOVERY_DIR: recoveryDir,
+        SHUTDOWN_CLONE_GRACE_MS: "800",
+      });
+      const url = await listeningUrl(first);
+      upstream.enqueue({ kind: "delay", ms: 300, then: { kind: "success" } });
+      const sent = sendClone(url, new AbortController().signal);
+      await waitFor(() => upstream.requests.length === 1, 20_000, "Faseeh to have the whole request");
+      proxy.cut(); // the database goes away before Faseeh's answer can be stored
+      first.child.kill("SIGTERM");
+      await first.waitForExit(30_000);
+      await sent;
+      expect(upstream.createdVoices).toHaveLength(1);
+      const created = upstream.createdVoices[0]!;
+      expect(first.logs.find(isMsg("shutdown: clone budget spent; unfinished clones secured"))).toMatchObject({ phases: ["storing"] });
+      expect((await readdir(recoveryDir)).filter((name) => name.endsWith(".json"))).toHaveLength(1);
+
+      proxy.restore();
+      const second = startGateway({ DATABASE_URL: db.url, RECOVERY_DIR: recoveryDir });
+      await listeningUrl(second);
+      expect(await db.query("SELECT voice_id FROM voices")).toEqual([{ voice_id: created.voice_id }]);
+      expect(await db.query("SELECT status FROM clone_attempts")).toEqual([{ status: "SUCCEEDED" }]);
+      expect(await readdir(recoveryDir)).toEqual([]);
+    },
+    SLOW_TEST_TIMEOUT_MS,
+  );
+
+  it(
+    "aborts an upload still arriving: nothing complete reaches Faseeh, and the process exits promptly",
+    async () => {
+      const db = await freshDatabase();
+      const proc = startGateway({ DATABASE_URL: db.url });
+      const url = await listeningUrl(proc);
+      const sent = sendClone(url, new AbortController().signal, {}, async (sentBytes) => {
+        if (sentBytes > MiB) await new Promise(() => undefined); // the client is slow; it will not finish before SIGTERM
+      });
+      await waitFor(() => upstream.inFlight === 1, 20_000, "the upload to be streaming to Faseeh");
+      const signalledAt = Date.now();
+      proc.child.kill("SIGTERM");
+      expect(await proc.waitForExit(20_000)).toEqual({ code: 0, signal: null });
+      expect(Date.now() - signalledAt).toBeLessThan(5_000);
+      // The client is told why, and that nothing was spent.
+      const answer = await sent;
+      expect("body" in answer && answer.body.errors?.[0]?.extensions?.code, JSON.stringify(answer)).toBe("SERVICE_UNAVAILABLE");
+      expect(upstream.requests.every((received) => received.aborted)).toBe(true);
+      expect(upstream.createdVoices).toHaveLength(0);
+      expect(await db.query("SELECT status, error_code FROM clone_attempts")).toEqual([
+        { status: "FAILED", error_code: "SERVICE_UNAVAILABLE" },
+      ]);
     },
     SLOW_TEST_TIMEOUT_MS,
   );

@@ -149,6 +149,7 @@ interface CloneRun {
   files: Files;
   /** Client gone or shutdown: honoured only until Faseeh has the whole request. */
   signal: AbortSignal;
+  watchdog: UploadWatchdog;
 }
 
 /** Whose idempotency keys and attempts these are. */
@@ -209,7 +210,7 @@ export class CloneService {
       referenceAudioFile: new AudioUpload(input.referenceAudioFile, { ...uploadOptions, field: "input.referenceAudioFile" }),
     };
     const signal = options.signal ? AbortSignal.any([options.signal, flight.signal]) : flight.signal;
-    const run: CloneRun = { flight, fields, files, signal };
+    const run: CloneRun = { flight, fields, files, signal, watchdog };
     try {
       // A key seen before: decide from the stored attempt, with the files
       // received in full first (their contents are part of "the same request").
@@ -240,7 +241,9 @@ export class CloneService {
       recording.catch(() => undefined); // observed through holdUntil
       return await this.callUpstream(run, attemptId, recording);
     } finally {
-      // Read whatever is left of the uploads (or the request would stall), then clean up.
+      // Read whatever is left of the uploads (or the request would stall),
+      // unless the clone was cancelled: then nobody waits for the rest.
+      if (signal.aborted) watchdog.cancel();
       await Promise.allSettled([files.voiceFile.settle(), files.referenceAudioFile.settle()]);
       watchdog.stop();
       await rm(dir, { recursive: true, force: true });
@@ -290,6 +293,8 @@ export class CloneService {
         signal,
       );
     } catch (error) {
+      // Cancelled while the client was still sending: nobody waits for the rest of its files.
+      if (signal.aborted) run.watchdog.cancel();
       throw await this.recordFailure(attemptId, run, error, await requestHash());
     }
     flight.phase = "storing";

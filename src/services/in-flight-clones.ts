@@ -110,4 +110,5 @@ const shuttingDown = () =>
   new GatewayError(
     "SERVICE_UNAVAILABLE",
     "The gateway is shutting down. Faseeh did not get this clone request in full, so nothing was spent; send it again shortly.",
+    { http: { headers: new Map([["connection", "close"]]) } },
   );

@@ -81,6 +81,15 @@ export class UploadWatchdog {
     return this.expired !== undefined;
   }
 
+  /**
+   * Nobody needs the rest of the uploads (the clone was cancelled while the
+   * client was still sending): every wait for the client ends now, and the
+   * connection is closed after the answer instead of being read to its end.
+   */
+  cancel(): void {
+    if (!this.expired) this.fire("was abandoned: the clone was cancelled", "UPLOAD_ABANDONED");
+  }
+
   /** The uploads are over (received, failed or abandoned): nothing more to police. */
   stop(): void {
     this.stopped = true;

@@ -392,8 +392,13 @@ export class FaseehClient {
     return undefined;
   }
 
+  /**
+   * Closes the pool's connections. Called at shutdown once every clone has
+   * finished or been abandoned (shutdown's clone budget), so an upstream call
+   * still open (a hung Faseeh) is cut rather than waited for.
+   */
   async close(): Promise<void> {
-    await this.pool.close();
+    await this.pool.destroy();
   }
 
   /**

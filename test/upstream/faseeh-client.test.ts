@@ -110,7 +110,7 @@ describe("retries that cannot clone twice", () => {
     expect(await attempts()).toEqual([{ status: "UNKNOWN" }]);
   });
 
-  it("retries a refused connection until upstream is listening", async () => {
+  it("retries a refused connection until upstream is listening, sending every byte of both files", async () => {
     const port = await freePort();
     const late = await startTestGateway({
       env: {
@@ -121,12 +121,21 @@ describe("retries that cannot clone twice", () => {
     });
     let lateUpstream: FakeFaseeh | undefined;
     try {
-      const pending = cloneVoice(late);
+      const voiceFile = noisyWav(2 * MiB, 3);
+      const referenceAudioFile = noisyWav(2 * MiB + 1, 4);
+      const pending = cloneVoice(late, {
+        voiceFile: { content: voiceFile, filename: "preview.wav" },
+        referenceAudioFile: { content: referenceAudioFile, filename: "original.wav" },
+      });
       await new Promise((resolve) => setTimeout(resolve, 250));
       lateUpstream = await startFakeFaseeh({ port });
       const response = await pending;
       expect(response.body.errors).toBeUndefined();
       expect(lateUpstream.requests).toHaveLength(1);
+      expect(filesOf(lateUpstream.requests[0]!)).toEqual({
+        voice_file: { size: voiceFile.length, sha256: sha256(voiceFile) },
+        reference_audio_file: { size: referenceAudioFile.length, sha256: sha256(referenceAudioFile) },
+      });
       expect(late.logs.some((line) => line.msg === "retrying upstream call that certainly created nothing")).toBe(true);
     } finally {
       await late.stop();
