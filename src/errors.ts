@@ -16,8 +16,8 @@ export const ERROR_CODES = {
   UNAUTHENTICATED: "No valid client API key: send `Authorization: Bearer <key>`.",
   FORBIDDEN: "The client API key's scope does not allow this operation (cloning needs `write`).",
   UPSTREAM_NOT_CONFIGURED: "FASEEH_API_KEY is not set, so cloning is disabled.",
-  UPSTREAM_BAD_REQUEST: "Faseeh rejected the request (400/404/422); its errorCode and errorMessage are included.",
-  UPSTREAM_UNAUTHORIZED: "Faseeh refused the gateway's API key (401/403).",
+  UPSTREAM_BAD_REQUEST: "Faseeh refused the request (400/404); its errorCode and errorMessage are included.",
+  UPSTREAM_UNAUTHORIZED: "Faseeh refused the gateway's API key (401).",
   INSUFFICIENT_BALANCE: "The Faseeh wallet balance is too low (402).",
   RATE_LIMITED:
     "Faseeh is rate limiting (429), or the gateway's clone queue is full; `retryAfterSeconds` says when to retry, when known.",

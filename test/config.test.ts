@@ -86,6 +86,21 @@ describe("loadConfig defaults", () => {
     });
   });
 
+  it("reads the upload timeouts and the shutdown clone budget, which defaults to UPSTREAM_TIMEOUT_MS", () => {
+    expect(loadConfig({})).toMatchObject({
+      uploads: { idleTimeoutMs: 30_000, deadlineMs: 180_000 },
+      shutdownCloneGraceMs: 60_000,
+    });
+    expect(loadConfig({ UPSTREAM_TIMEOUT_MS: "90000" }).shutdownCloneGraceMs).toBe(90_000);
+    expect(
+      loadConfig({ UPLOAD_IDLE_TIMEOUT_MS: "5000", UPLOAD_DEADLINE_MS: "60000", SHUTDOWN_CLONE_GRACE_MS: "15000" }),
+    ).toMatchObject({ uploads: { idleTimeoutMs: 5_000, deadlineMs: 60_000 }, shutdownCloneGraceMs: 15_000 });
+    expect(loadConfig({ SHUTDOWN_CLONE_GRACE_MS: "" }).shutdownCloneGraceMs).toBe(60_000);
+    expect(() => loadConfig({ SHUTDOWN_CLONE_GRACE_MS: "0", UPLOAD_IDLE_TIMEOUT_MS: "soon" })).toThrow(
+      /SHUTDOWN_CLONE_GRACE_MS[\s\S]*UPLOAD_IDLE_TIMEOUT_MS|UPLOAD_IDLE_TIMEOUT_MS[\s\S]*SHUTDOWN_CLONE_GRACE_MS/,
+    );
+  });
+
   it("accepts PORT=0 (an ephemeral port, used by tests)", () => {
     expect(loadConfig({ PORT: "0" }).port).toBe(0);
   });

@@ -1,7 +1,8 @@
 // The mapping of database failures: what counts as "unreachable" (and so
-// DATABASE_UNAVAILABLE, retried later) versus a real query error.
+// DATABASE_UNAVAILABLE, retried later) versus a real query error; and the
+// README documenting exactly the codes errors.ts defines.
 import { describe, expect, it } from "vitest";
-import { databaseUnavailable, GatewayError, isDatabaseUnavailable, mapDatabaseError } from "../src/errors.js";
+import { databaseUnavailable, ERROR_CODES, GatewayError, isDatabaseUnavailable, mapDatabaseError } from "../src/errors.js";
 
 describe("isDatabaseUnavailable", () => {
   it.each([
@@ -30,5 +31,15 @@ describe("isDatabaseUnavailable", () => {
     expect(() => mapDatabaseError(outage)).toThrow(expect.objectContaining({ code: "DATABASE_UNAVAILABLE" }));
     const bug = new Error('relation "voices" does not exist');
     expect(() => mapDatabaseError(bug)).toThrow(bug);
+  });
+});
+
+describe("the README's error table", () => {
+  it("lists exactly the codes of ERROR_CODES", async () => {
+    const { readFile } = await import("node:fs/promises");
+    const readme = await readFile(new URL("../README.md", import.meta.url), "utf8");
+    const section = readme.slice(readme.indexOf("## Errors"), readme.indexOf("\n## ", readme.indexOf("## Errors") + 1));
+    const listed = [...section.matchAll(/^\| `([A-Z_]+)` \|/gm)].map((match) => match[1]);
+    expect(listed.sort()).toEqual(Object.keys(ERROR_CODES).sort());
   });
 });

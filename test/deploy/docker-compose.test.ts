@@ -97,6 +97,15 @@ function portsOf(service: Service): { published: number; target: number }[] {
   });
 }
 
+/** Compose durations: "80s", "1m30s", "500ms" (docker-compose 1.29 keeps the string; v2 may too). */
+function durationMs(value: string): number {
+  let total = 0;
+  for (const [, amount, unit] of value.matchAll(/(\d+(?:\.\d+)?)(ms|s|m|h)/g)) {
+    total += Number(amount) * { ms: 1, s: 1_000, m: 60_000, h: 3_600_000 }[unit as "ms" | "s" | "m" | "h"];
+  }
+  return total;
+}
+
 function healthcheckCommand(service: Service): string {
   const test = service.healthcheck?.test;
   return Array.isArray(test) ? test.join(" ") : (test ?? "");
@@ -194,6 +203,16 @@ describe("docker-compose.yml", () => {
   it("defaults FASEEH_BASE_URL to the public API, overridable from the environment", () => {
     expect(envOf(withKey.services.gateway!).FASEEH_BASE_URL).toBe("https://api.faseeh.ai/api/v1");
     expect(raw).toContain("${FASEEH_BASE_URL:-https://api.faseeh.ai/api/v1}");
+  });
+
+  it("gives SIGTERM time for the clone budget and the request grace before Docker kills the gateway", () => {
+    const gateway = withKey.services.gateway! as Service & { stop_grace_period?: string };
+    const env = envOf(gateway);
+    const budgetMs = Number(env.SHUTDOWN_CLONE_GRACE_MS ?? env.UPSTREAM_TIMEOUT_MS ?? 60_000);
+    const graceMs = Number(env.SHUTDOWN_GRACE_MS ?? 10_000);
+    expect(budgetMs).toBeGreaterThanOrEqual(Number(env.UPSTREAM_TIMEOUT_MS));
+    const stopGraceMs = durationMs(String(gateway.stop_grace_period ?? "10s"));
+    expect(stopGraceMs).toBeGreaterThan(budgetMs + graceMs);
   });
 
   it("restarts both services unless stopped", () => {
