@@ -1,5 +1,5 @@
 // Clone benchmark (run by hand, loopback only):
-//   node --import tsx bench/clone.ts [--sizes 1,10,100] [--runs 7]
+//   node --import tsx bench/clone.ts [--sizes 1,10,100] [--runs 7] [--cpu-prof DIR]
 //
 // Clones the same two files of 1, 10 and 100 MiB (each) through the gateway
 // (a real `src/main.ts` child process) and directly against the fake upstream
@@ -21,7 +21,12 @@ import { spawnTs } from "../test/support/process.js";
 
 const MiB = 1024 * 1024;
 const { values } = parseArgs({
-  options: { sizes: { type: "string", default: "1,10,100" }, runs: { type: "string", default: "7" } },
+  options: {
+    sizes: { type: "string", default: "1,10,100" },
+    runs: { type: "string", default: "7" },
+    // Writes a V8 CPU profile of the gateway process into this directory (open it in Chrome DevTools).
+    "cpu-prof": { type: "string" },
+  },
 });
 const sizes = values.sizes.split(",").map(Number);
 const runs = Number(values.runs);
@@ -45,7 +50,7 @@ const gateway = spawnTs("src/main.ts", {
   UPLOAD_DIR: path.join(work, "uploads"),
   RECOVERY_DIR: path.join(work, "recovery"),
   UPSTREAM_TIMEOUT_MS: "300000",
-});
+}, [], { nodeArgs: values["cpu-prof"] ? ["--cpu-prof", `--cpu-prof-dir=${path.resolve(values["cpu-prof"])}`] : [] });
 try {
   const listening = await gateway.waitForLog((line) => line.msg === "gateway listening", 60_000, "the gateway to listen");
   const gatewayUrl = `http://127.0.0.1:${String(listening.port)}/graphql`;

@@ -18,7 +18,10 @@ export interface RequestReport {
 export interface GatewayContext {
   readonly requestId: string;
   readonly logger: Logger;
-  /** Aborted when the client disconnects, so upstream work stops with it. */
+  /**
+   * Aborted when the client disconnects. Work may stop with it only while
+   * nothing is spent: a clone whose whole request Faseeh has runs to its end.
+   */
   readonly signal: AbortSignal;
   /** The `Idempotency-Key` request header, if any. */
   readonly idempotencyKey: string | undefined;

@@ -51,6 +51,9 @@ export interface AudioUploadOptions {
 
 type BusboyStream = Readable & { truncated?: boolean };
 
+/** How much of the disk copy may wait in memory before the live stream waits for the disk. */
+const COPY_BUFFER_BYTES = 1024 * 1024;
+
 export class AudioUpload implements AudioSource {
   private stream: BusboyStream | undefined;
   private chunks: AsyncIterator<Buffer> | undefined;
@@ -61,6 +64,8 @@ export class AudioUpload implements AudioSource {
   private ended = false;
   private failure: GatewayError | undefined;
   private head: { filename: string; contentType: string; buffered: Buffer[] } | undefined;
+  private arrived = false;
+  private starting: Promise<FileUpload> | undefined;
   private opening: Promise<void> | undefined;
   /** Whether something read past the sniffed head (a live send, or settle()): the live path is then spent. */
   private liveTaken = false;
@@ -72,6 +77,15 @@ export class AudioUpload implements AudioSource {
     private readonly options: AudioUploadOptions,
   ) {
     this.target = path.join(options.dir, options.field.replace(/\W+/g, "_"));
+    Promise.resolve(upload).then(
+      () => (this.arrived = true),
+      () => (this.arrived = true),
+    );
+  }
+
+  /** Whether the file has begun to arrive (or is known to be missing), without waiting. */
+  get hasArrived(): boolean {
+    return this.arrived;
   }
 
   /**
@@ -128,9 +142,13 @@ export class AudioUpload implements AudioSource {
     return this.settled;
   }
 
-  /** Resolves once the file has started arriving and its first bytes were checked to be audio. */
-  ready(): Promise<void> {
-    this.opening ??= (async () => {
+  /**
+   * Resolves (with this upload) once the file has begun to arrive. Files
+   * arrive in the order of the request body, so the first of two uploads to
+   * start is the first file the client sent.
+   */
+  started(): Promise<this> {
+    this.starting ??= (async () => {
       const { field } = this.options;
       let file: FileUpload;
       try {
@@ -142,10 +160,22 @@ export class AudioUpload implements AudioSource {
       this.stream = file.createReadStream() as BusboyStream;
       this.options.watchdog.streamStarted(this);
       this.chunks = (this.stream as AsyncIterable<Buffer>)[Symbol.asyncIterator]();
-      this.copy = createWriteStream(this.target, { flags: "wx", mode: 0o600 });
+      // A deep buffer so the copy rarely holds up the live stream: with the
+      // default 16 KiB, nearly every chunk waited for its own disk write.
+      this.copy = createWriteStream(this.target, { flags: "wx", mode: 0o600, highWaterMark: COPY_BUFFER_BYTES });
       this.copy.on("error", (error) => {
         this.copyError ??= error;
       });
+      return file;
+    })();
+    return this.starting.then(() => this);
+  }
+
+  /** Resolves once the file has started arriving and its first bytes were checked to be audio. */
+  ready(): Promise<void> {
+    this.opening ??= (async () => {
+      const { field } = this.options;
+      const file = await this.started().then(() => this.starting!);
       const buffered: Buffer[] = [];
       let bytes = 0;
       while (!this.ended && bytes < SNIFF_BYTES) {

@@ -149,7 +149,6 @@ interface CloneRun {
   files: Files;
   /** Client gone or shutdown: honoured only until Faseeh has the whole request. */
   signal: AbortSignal;
-  watchdog: UploadWatchdog;
 }
 
 /** Whose idempotency keys and attempts these are. */
@@ -210,18 +209,25 @@ export class CloneService {
       referenceAudioFile: new AudioUpload(input.referenceAudioFile, { ...uploadOptions, field: "input.referenceAudioFile" }),
     };
     const signal = options.signal ? AbortSignal.any([options.signal, flight.signal]) : flight.signal;
-    const run: CloneRun = { flight, fields, files, signal, watchdog };
+    // Cancelled (client gone, shutdown) while the client may still be sending:
+    // nobody waits for the rest of its files.
+    signal.addEventListener("abort", () => watchdog.cancel(), { once: true });
+    const run: CloneRun = { flight, fields, files, signal };
     try {
       // A key seen before: decide from the stored attempt, with the files
       // received in full first (their contents are part of "the same request").
       const earlier = idempotencyKey ? await this.deps.attempts.findByKey(owner, idempotencyKey) : null;
       if (earlier) return await this.continueEarlier(run, earlier, owner, idempotencyKey!);
       // Otherwise check the first file to arrive before contacting anyone (the
-      // other is checked as it streams; see AudioUpload). The attempt must be
+      // other is checked as it streams, see AudioUpload, unless it is here already). The attempt must be
       // recorded before Faseeh can act: with a key, first (the key decides
       // what happens); without, while the files stream, holding back the end
       // of the upstream request until the record is written.
-      await Promise.race([files.voiceFile.ready(), files.referenceAudioFile.ready()]);
+      const first = await Promise.race([files.voiceFile.started(), files.referenceAudioFile.started()]);
+      await first.ready();
+      // A small body may hold the other file already: check it too while nothing is sent.
+      const second = first === files.voiceFile ? files.referenceAudioFile : files.voiceFile;
+      if (second.hasArrived) await second.ready();
       const attemptId = randomUUID();
       const recording = this.deps.attempts.begin({
         id: attemptId,
@@ -241,9 +247,8 @@ export class CloneService {
       recording.catch(() => undefined); // observed through holdUntil
       return await this.callUpstream(run, attemptId, recording);
     } finally {
-      // Read whatever is left of the uploads (or the request would stall),
-      // unless the clone was cancelled: then nobody waits for the rest.
-      if (signal.aborted) watchdog.cancel();
+      // Read whatever is left of the uploads (or the request would stall;
+      // a cancelled clone's are abandoned at once, see above), then clean up.
       await Promise.allSettled([files.voiceFile.settle(), files.referenceAudioFile.settle()]);
       watchdog.stop();
       await rm(dir, { recursive: true, force: true });
@@ -264,7 +269,7 @@ export class CloneService {
    * arrived in full; it is recorded with the outcome.
    */
   private async callUpstream(run: CloneRun, attemptId: string, holdUntil?: Promise<unknown>): Promise<CloneResult> {
-    const { faseeh, attempts, limiter, logger } = this.deps;
+    const { faseeh, attempts, limiter } = this.deps;
     const { flight, fields, files, signal } = run;
     const requestHash = () => hashRequest(fields, files).catch(() => undefined);
     flight.phase = "sending";
@@ -293,8 +298,6 @@ export class CloneService {
         signal,
       );
     } catch (error) {
-      // Cancelled while the client was still sending: nobody waits for the rest of its files.
-      if (signal.aborted) run.watchdog.cancel();
       throw await this.recordFailure(attemptId, run, error, await requestHash());
     }
     flight.phase = "storing";

@@ -23,9 +23,15 @@ export interface UploadWatchdogOptions {
 /** What a wait is for: the next chunk of a file being read, or the start of a file. */
 export type WaitKind = "chunk" | "start";
 
+interface Wait {
+  kind: WaitKind;
+  field: string;
+  reject(error: GatewayError): void;
+}
+
 export class UploadWatchdog {
   private readonly deadline: number;
-  private readonly waits = new Map<symbol, WaitKind>();
+  private readonly waits = new Set<Wait>();
   /** Uploads whose bytes have begun and not ended. */
   private readonly midStream = new Set<object>();
   private policed = false;
@@ -33,15 +39,9 @@ export class UploadWatchdog {
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
   private expired: GatewayError | undefined;
-  private readonly expiry: Promise<never>;
-  private expire!: (error: GatewayError) => void;
 
   constructor(private readonly options: UploadWatchdogOptions) {
     this.deadline = Date.now() + options.deadlineMs;
-    this.expiry = new Promise<never>((_resolve, reject) => {
-      this.expire = reject;
-    });
-    this.expiry.catch(() => undefined); // observed through guard()
     this.schedule();
   }
 
@@ -60,21 +60,27 @@ export class UploadWatchdog {
     this.refresh();
   }
 
-  /** `work`, unless the uploads stall first; then the stall's error (naming `field`). */
-  async guard<T>(work: Promise<T>, field: string, kind: WaitKind): Promise<T> {
-    if (this.expired) throw this.forField(field);
-    const wait = Symbol(kind);
-    this.waits.set(wait, kind);
-    this.refresh();
-    try {
-      return await Promise.race([work, this.expiry]);
-    } catch (error) {
-      if (this.expired && error === this.expired) throw this.forField(field);
-      throw error;
-    } finally {
-      this.waits.delete(wait);
+  /**
+   * `work`, unless the uploads stall first; then the stall's error (naming
+   * `field`). Called per chunk: each wait is its own small promise, dropped
+   * once settled (racing one long-lived promise would keep every chunk alive
+   * until the request ends).
+   */
+  guard<T>(work: Promise<T>, field: string, kind: WaitKind): Promise<T> {
+    if (this.expired) return Promise.reject(this.forField(field));
+    return new Promise<T>((resolve, reject) => {
+      const wait: Wait = { kind, field, reject };
+      this.waits.add(wait);
       this.refresh();
-    }
+      work.then(
+        (value) => {
+          if (this.settle(wait)) resolve(value);
+        },
+        (error: unknown) => {
+          if (this.settle(wait)) reject(error);
+        },
+      );
+    });
   }
 
   get hasExpired(): boolean {
@@ -97,10 +103,17 @@ export class UploadWatchdog {
     this.timer = undefined;
   }
 
+  /** Ends a wait; false when expiry already ended it. */
+  private settle(wait: Wait): boolean {
+    if (!this.waits.delete(wait)) return false;
+    this.refresh();
+    return true;
+  }
+
   /** Whether the gateway is waiting on the client right now; the idle clock starts when it begins to. */
   private refresh(): void {
     let policed = false;
-    for (const kind of this.waits.values()) {
+    for (const { kind } of this.waits) {
       if (kind === "chunk" || this.midStream.size === 0) {
         policed = true;
         break;
@@ -129,7 +142,9 @@ export class UploadWatchdog {
 
   private fire(what: string, reason: string): void {
     this.expired = new GatewayError("BAD_REQUEST", what, { reason });
-    this.expire(this.expired);
+    const waits = [...this.waits];
+    this.waits.clear();
+    for (const wait of waits) wait.reject(this.forField(wait.field));
   }
 
   private forField(field: string): GatewayError {

@@ -176,6 +176,9 @@ class CallFailure {
 
 const NEVER: RetryAdvice = { kind: "never" };
 
+/** Codes of failures the caller caused (input, upload, disconnect) or shutdown did: not Faseeh's fault. */
+const CALLER_CAUSED = new Set<string>(["BAD_USER_INPUT", "BAD_REQUEST", "SERVICE_UNAVAILABLE"]);
+
 export class FaseehClient {
   private readonly pool: Pool;
   private readonly basePath: string;
@@ -277,7 +280,9 @@ export class FaseehClient {
       text = await readLimited(response.body, MAX_RESPONSE_BYTES);
     } catch (error) {
       const failure = this.transportFailure(error, upload.signal, sent.complete);
-      this.record(started, "error", failure.error.message, failure.error.code === "BAD_USER_INPUT" ? "info" : "warn");
+      // Faseeh's failures are worth a warning; the client's own (a bad or stalled upload, a
+      // disconnect) and shutdown's are not.
+      this.record(started, "error", failure.error.message, CALLER_CAUSED.has(failure.error.code) ? "info" : "warn");
       throw failure;
     } finally {
       signal?.removeEventListener("abort", cancel);

@@ -53,11 +53,13 @@ function baseEnv(): Record<string, string> {
 export interface SpawnOptions {
   /** The process prints a secret on purpose (e.g. `keys create`): leave its output out of the secret scan. */
   printsSecret?: boolean;
+  /** Flags for node itself, e.g. `--cpu-prof` (not allowed in NODE_OPTIONS). */
+  nodeArgs?: string[];
 }
 
 export function spawnTs(script: string, env: Record<string, string>, args: string[] = [], options: SpawnOptions = {}): TsProcess {
   if (env.FASEEH_API_KEY) recordSecret(env.FASEEH_API_KEY);
-  const child = spawn(process.execPath, ["--import", "tsx", script, ...args], {
+  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), "--import", "tsx", script, ...args], {
     cwd: PROJECT_ROOT,
     env: { ...baseEnv(), ...env },
     stdio: ["ignore", "pipe", "pipe"],
