@@ -16,7 +16,7 @@ import cors from "cors";
 import express, { type Request, type Response } from "express";
 import type { Container } from "./container.js";
 import type { GatewayContext, RequestReport } from "./context.js";
-import { errorMessage, GatewayError, isErrorCode } from "./errors.js";
+import { coercionField, errorMessage, GatewayError, isErrorCode } from "./errors.js";
 import { sendGraphQLError } from "./http/graphql-error-response.js";
 import { graphqlUploads } from "./http/graphql-uploads.js";
 import { resolvers } from "./resolvers/index.js";
@@ -43,16 +43,11 @@ export async function createGateway(container: Container): Promise<Gateway> {
   const production = config.env === "production";
 
   // Who may call: decided before serving anything.
-  if (!(await container.apiKeys.hasActiveKeys())) {
-    if (production && !config.auth.allowAnonymous) {
-      throw new UnsafeStartError(
-        "NODE_ENV=production and no client API key exists, so anyone could clone on this gateway's Faseeh key. " +
-          "Create one with `npm run keys -- create --name <tool> --scope write`, or set ALLOW_ANONYMOUS=true on purpose.",
-      );
-    }
-    logger.warn(
-      "no client API key exists: the gateway is OPEN to any caller. Create one with `npm run keys -- create --name <tool>`; " +
-        "from then on every request needs a key (no restart needed).",
+  const openAtBoot = !(await container.apiKeys.hasActiveKeys());
+  if (openAtBoot && production && !config.auth.allowAnonymous) {
+    throw new UnsafeStartError(
+      "NODE_ENV=production and no client API key exists, so anyone could clone on this gateway's Faseeh key. " +
+        "Create one with `npm run keys -- create --name <tool> --scope admin`, or set ALLOW_ANONYMOUS=true on purpose.",
     );
   }
 
@@ -140,6 +135,11 @@ export async function createGateway(container: Container): Promise<Gateway> {
       const original = unwrapResolverError(error);
       if (original instanceof GatewayError) return formatted;
       const code = formatted.extensions?.code;
+      if (code === "BAD_USER_INPUT" && formatted.extensions?.field === undefined) {
+        // Variables that fail to coerce (a null Upload!, a map path to no field) name their path too.
+        const field = coercionField(formatted.message);
+        if (field) return { ...formatted, extensions: { ...formatted.extensions, field } };
+      }
       if (isErrorCode(code) && code !== "INTERNAL_SERVER_ERROR") return formatted;
       // Anything unexpected is logged with the request id by the reporting
       // plugin and masked here, so internals never reach clients.
@@ -201,14 +201,32 @@ export async function createGateway(container: Container): Promise<Gateway> {
   return {
     httpServer,
     app,
-    listen(port, host) {
-      return new Promise((resolve, reject) => {
+    async listen(port, host) {
+      // An open gateway (no client key yet) serves this machine only, unless
+      // told otherwise: anyone on the network could spend the Faseeh wallet.
+      const bind = host ?? config.host ?? (openAtBoot && !config.auth.allowAnonymous ? "127.0.0.1" : undefined);
+      const address = await new Promise<AddressInfo>((resolve, reject) => {
         httpServer.once("error", reject);
-        httpServer.listen(port, host, () => {
+        httpServer.listen(port, bind, () => {
           httpServer.off("error", reject);
           resolve(httpServer.address() as AddressInfo);
         });
       });
+      if (openAtBoot) {
+        const reach =
+          bind === undefined
+            ? "on every interface (ALLOW_ANONYMOUS=true), so anyone who can reach this host"
+            : host === undefined && config.host === undefined
+              ? "on 127.0.0.1 only (set HOST, or ALLOW_ANONYMOUS=true, to serve the network), so anyone on this machine"
+              : `on ${bind} (HOST), so anyone who can reach that address`;
+        logger.warn(
+          { host: bind ?? "all interfaces" },
+          `no client API key exists: the gateway is OPEN to any caller. It listens ${reach} may clone on its Faseeh key. ` +
+            "Create an admin key (mutation createApiKey, or `npm run keys -- create --name <tool> --scope admin`): from then on " +
+            "every request needs a key, without a restart.",
+        );
+      }
+      return address;
     },
     async stop() {
       stopping = true;
@@ -242,7 +260,7 @@ async function contextFor(container: Container, req: Request, res: Response): Pr
     idempotencyKey: req.header("idempotency-key"),
     principal,
     report,
-    services: { catalog: container.catalog, cloning: container.cloning, attempts: container.attempts },
+    services: { catalog: container.catalog, cloning: container.cloning, attempts: container.attempts, apiKeys: container.apiKeys },
   };
 }
 

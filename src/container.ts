@@ -37,12 +37,14 @@ export interface ContainerOptions {
   logger?: Logger;
   /** Run the recovery pass at boot and periodically (default true; the reconcile CLI runs it itself). */
   recovery?: boolean;
+  /** Who opens the database (named to a process refused the embedded one): "gateway" or the command. */
+  role?: string;
 }
 
 /** Opens the database, applies pending migrations, and wires the services. */
 export async function createContainer(config: Config, options: ContainerOptions = {}): Promise<Container> {
   const logger = options.logger ?? createLogger(config);
-  const db = await openDatabase(config, logger);
+  const db = await openDatabase(config, logger, { role: options.role ?? "gateway" });
   try {
     await migrate(db, logger);
   } catch (error) {

@@ -1,7 +1,7 @@
 // What every resolver receives. Built once per request by app.ts; resolvers
 // never mutate it.
 import type { Logger } from "./logger.js";
-import type { Principal } from "./services/api-key-service.js";
+import type { ApiKeyService, Principal } from "./services/api-key-service.js";
 import type { CatalogService } from "./services/catalog-service.js";
 import type { CloneAttemptStore } from "./services/clone-attempt-store.js";
 import type { CloneService } from "./services/clone-service.js";
@@ -32,5 +32,6 @@ export interface GatewayContext {
     readonly catalog: CatalogService;
     readonly cloning: CloneService;
     readonly attempts: CloneAttemptStore;
+    readonly apiKeys: ApiKeyService;
   };
 }

@@ -62,6 +62,20 @@ export class GatewayError extends GraphQLError {
 export const badUserInput = (field: string, message: string): GatewayError =>
   new GatewayError("BAD_USER_INPUT", message, { field });
 
+/**
+ * The variable path a graphql-js coercion error is about, for its `field`
+ * extension: `Variable "$input" got invalid value null at "input.voiceFile"`
+ * gives "input.voiceFile", and `...; Field "x" is not defined by type "T".`
+ * adds ".x". Undefined when the message names no variable.
+ */
+export function coercionField(message: string): string | undefined {
+  const variable = /^Variable "\$([^"]+)"/.exec(message)?.[1];
+  if (!variable) return undefined;
+  const base = / at "([^"]+)"/.exec(message)?.[1] ?? variable;
+  const undefinedField = /Field "([^"]+)" is not defined by type/.exec(message)?.[1];
+  return undefinedField ? `${base}.${undefinedField}` : base;
+}
+
 // ---------------------------------------------------------------------------
 // Upstream (Faseeh) outcomes
 

@@ -3,6 +3,7 @@
 import { createGateway, UnsafeStartError } from "./app.js";
 import { ConfigError, loadConfig } from "./config.js";
 import { createContainer } from "./container.js";
+import { DataDirInUseError } from "./db/data-dir-lock.js";
 import { createLogger } from "./logger.js";
 
 async function main(): Promise<void> {
@@ -22,6 +23,7 @@ async function main(): Promise<void> {
   const container = await createContainer(config, { logger });
   const gateway = await createGateway(container);
   const address = await gateway.listen(config.port, config.host);
+  container.db.announce({ port: address.port });
   const host = address.family === "IPv6" ? `[${address.address}]` : address.address;
   logger.info(
     { port: address.port, database: container.db.kind, url: `http://${host === "[::]" ? "localhost" : host}:${address.port}/graphql` },
@@ -56,7 +58,7 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  if (error instanceof UnsafeStartError) {
+  if (error instanceof UnsafeStartError || error instanceof DataDirInUseError) {
     process.stderr.write(`Refusing to start: ${error.message}\n`);
     process.exit(1);
   }

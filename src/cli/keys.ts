@@ -1,62 +1,91 @@
 // `npm run keys -- <command>`: manages client API keys.
 //   create --name <tool> [--scope read|write|admin]   prints the key once
-//   revoke <id>
+//   revoke <id or prefix>
 //   list
-// With the embedded database, run it while the gateway is stopped (PGlite
-// allows one process at a time); against PostgreSQL, any time: the gateway
-// sees new and revoked keys on the next request.
+// Against PostgreSQL, any time: the gateway sees new and revoked keys on the
+// next request. With the embedded database only while the gateway is stopped
+// (it owns the database while it runs, and this command says so); on a
+// running gateway use the GraphQL mutations createApiKey / revokeApiKey.
 import { parseArgs } from "node:util";
 import { loadConfig } from "../config.js";
 import { openDatabase } from "../db/database.js";
 import { migrate } from "../db/migrator.js";
 import { createLogger } from "../logger.js";
-import { ApiKeyService, SCOPES, type Scope } from "../services/api-key-service.js";
+import { ApiKeyService, type ApiKeyView, SCOPES, type Scope } from "../services/api-key-service.js";
+import { runCli } from "./run-cli.js";
 
 const USAGE = `usage:
   npm run keys -- create --name <tool> [--scope read|write|admin]
-  npm run keys -- revoke <id>
+  npm run keys -- revoke <id or prefix, as list shows it>
   npm run keys -- list`;
-
-const { positionals, values } = parseArgs({
-  allowPositionals: true,
-  options: { name: { type: "string" }, scope: { type: "string", default: "read" } },
-});
-const [command, ...rest] = positionals;
 
 function fail(message: string): never {
   process.stderr.write(`${message}\n${USAGE}\n`);
   process.exit(2);
 }
 
+let parsed;
+try {
+  parsed = parseArgs({ allowPositionals: true, options: { name: { type: "string" }, scope: { type: "string", default: "read" } } });
+} catch (error) {
+  fail((error as Error).message);
+}
+const { positionals, values } = parsed;
+const [command, ...rest] = positionals;
+
 if (command !== "create" && command !== "revoke" && command !== "list") fail(`unknown command: ${command ?? "(none)"}`);
 if (command === "create" && !values.name?.trim()) fail("create needs --name <tool>");
 if (command === "create" && !SCOPES.includes(values.scope as Scope)) fail("--scope must be read, write or admin");
-if (command === "revoke" && rest.length !== 1) fail("revoke needs the key's id");
+if (command === "revoke" && rest.length !== 1) fail("revoke needs the key's id or prefix");
 
-const config = loadConfig();
-const logger = createLogger({ logLevel: "warn" });
-const db = await openDatabase(config, logger);
-try {
-  await migrate(db, logger);
-  const keys = new ApiKeyService(db.prisma, { production: config.env === "production", allowAnonymous: config.auth.allowAnonymous });
-  if (command === "create") {
-    const created = await keys.create({ name: values.name!, scope: values.scope as Scope });
-    process.stdout.write(
-      `Created key ${created.id} for "${created.name}" (scope ${created.scope}).\n` +
-        `Key (shown only now; store it in the tool's secrets):\n${created.key}\n`,
-    );
-  } else if (command === "revoke") {
-    const revoked = await keys.revoke(rest[0]!);
-    process.stdout.write(revoked ? `Revoked ${rest[0]}.\n` : `No active key with id ${rest[0]}.\n`);
-    process.exitCode = revoked ? 0 : 1;
-  } else {
-    for (const key of await keys.list()) {
+const describe = (key: ApiKeyView) =>
+  `${key.id}  ${key.scope.padEnd(5)}  ${key.prefix}…  ${key.name}  created ${key.createdAt.toISOString()}` +
+  `  last used ${key.lastUsedAt?.toISOString() ?? "never"}${key.revokedAt ? `  REVOKED ${key.revokedAt.toISOString()}` : ""}`;
+
+await runCli(async () => {
+  const config = loadConfig();
+  const db = await openDatabase(config, createLogger({ logLevel: "warn" }), { role: "npm run keys" });
+  try {
+    await migrate(db, createLogger({ logLevel: "warn" }));
+    const keys = new ApiKeyService(db.prisma, { production: config.env === "production", allowAnonymous: config.auth.allowAnonymous });
+    if (command === "create") {
+      const created = await keys.create({ name: values.name!, scope: values.scope as Scope });
       process.stdout.write(
-        `${key.id}  ${key.scope.toLowerCase().padEnd(5)}  ${key.prefix}…  ${key.name}  created ${key.createdAt.toISOString()}` +
-          `  last used ${key.lastUsedAt?.toISOString() ?? "never"}${key.revokedAt ? `  REVOKED ${key.revokedAt.toISOString()}` : ""}\n`,
+        `Created key ${created.id} for "${created.name}" (scope ${created.scope}).\n` +
+          `Key (shown only now; store it in the tool's secrets):\n${created.key}\n`,
+      );
+      return 0;
+    }
+    if (command === "revoke") {
+      const result = await keys.revoke(rest[0]!);
+      switch (result.kind) {
+        case "revoked":
+          process.stdout.write(`Revoked ${result.key.id} (${result.key.name}, ${result.key.prefix}…). It is refused from the next request on.\n`);
+          return 0;
+        case "already-revoked":
+          process.stdout.write(`Key ${result.key.id} (${result.key.name}) was already revoked on ${result.key.revokedAt!.toISOString()}.\n`);
+          return 0;
+        case "ambiguous":
+          process.stderr.write(`Several keys start with ${rest[0]}; give the id of the one to revoke:\n${result.keys.map(describe).join("\n")}\n`);
+          return 1;
+        case "none":
+          process.stderr.write(`No key matches ${rest[0]}. \`npm run keys -- list\` shows every key's id and prefix.\n`);
+          return 1;
+        case "not-a-reference":
+          process.stderr.write(`${rest[0]} is neither a key id (a UUID) nor a key prefix (fvg_…, as list shows it).\n`);
+          return 1;
+      }
+    }
+    const all = await keys.list();
+    for (const key of all) process.stdout.write(`${describe(key)}\n`);
+    if (all.every((key) => key.revokedAt)) {
+      process.stdout.write(
+        `${all.length ? "No active key" : "No keys"}: the gateway is open to anyone. ` +
+          "Create one with `npm run keys -- create --name <tool> --scope admin`.\n",
       );
     }
+    return 0;
+  } finally {
+    await db.close();
   }
-} finally {
-  await db.close();
-}
+});

@@ -1,16 +1,19 @@
 // `npm run migrate`: applies pending migrations and exits (the gateway also
 // does this at boot). Prints one JSON line with what it did.
 import { loadConfig } from "../config.js";
-import { createLogger } from "../logger.js";
 import { openDatabase } from "../db/database.js";
 import { migrate } from "../db/migrator.js";
+import { createLogger } from "../logger.js";
+import { runCli } from "./run-cli.js";
 
-const config = loadConfig();
-const logger = createLogger(config);
-const db = await openDatabase(config, logger);
-try {
-  const result = await migrate(db, logger);
-  process.stdout.write(`${JSON.stringify(result)}\n`);
-} finally {
-  await db.close();
-}
+await runCli(async () => {
+  const config = loadConfig();
+  const logger = createLogger(config);
+  const db = await openDatabase(config, logger, { role: "npm run migrate" });
+  try {
+    const result = await migrate(db, logger);
+    process.stdout.write(`${JSON.stringify(result)}\n`);
+  } finally {
+    await db.close();
+  }
+});

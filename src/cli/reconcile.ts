@@ -13,8 +13,8 @@
 import { parseArgs } from "node:util";
 import { loadConfig } from "../config.js";
 import { createContainer } from "../container.js";
-import { GatewayError } from "../errors.js";
 import type { Resolution } from "../services/clone-recovery-service.js";
+import { runCli } from "./run-cli.js";
 
 const USAGE = `usage:
   npm run reconcile
@@ -51,22 +51,18 @@ if (command === "resolve") {
   fail(`unknown command: ${command ?? "(options without resolve)"}`);
 }
 
-const container = await createContainer(loadConfig(), { recovery: false });
-try {
-  if (resolution) {
-    try {
+await runCli(async () => {
+  const container = await createContainer(loadConfig(), { recovery: false, role: "npm run reconcile" });
+  try {
+    if (resolution) {
       const report = await container.recovery.resolve(attemptId!, resolution);
       process.stdout.write(`${JSON.stringify(report)}\n`);
-    } catch (error) {
-      if (!(error instanceof GatewayError)) throw error;
-      process.stderr.write(`${error.message}\n`);
-      process.exitCode = 1;
+      return 0;
     }
-  } else {
     const report = await container.recovery.reconcile();
     process.stdout.write(`${JSON.stringify(report)}\n`);
-    process.exitCode = report.remaining > 0 ? 1 : 0;
+    return report.remaining > 0 ? 1 : 0;
+  } finally {
+    await container.close();
   }
-} finally {
-  await container.close();
-}
+});

@@ -12,6 +12,7 @@ import { PrismaPGlite } from "pglite-prisma-adapter";
 import type { Config } from "../config.js";
 import { PrismaClient } from "../generated/prisma/client.js";
 import type { Logger } from "../logger.js";
+import { DataDirLock } from "./data-dir-lock.js";
 
 /** Raw SQL access for the migrator: statements on one connection, under a session-wide lock. */
 export interface SqlSession {
@@ -29,12 +30,24 @@ export interface Database {
   poolStats(): Record<string, number>;
   /** Cheap round trip used by /readyz. */
   ping(timeoutMs: number): Promise<void>;
+  /** Tells whoever finds the embedded database in use where its owner serves (no-op for PostgreSQL). */
+  announce(details: { port: number }): void;
   close(): Promise<void>;
 }
 
-export async function openDatabase(config: Config, logger: Logger): Promise<Database> {
+export interface OpenOptions {
+  /** Who opens it, named to anyone refused the embedded database meanwhile: "gateway", "npm run keys", ... */
+  role?: string;
+}
+
+/**
+ * Opens the database. The embedded one is taken exclusively (see
+ * data-dir-lock.ts): a second process gets DataDirInUseError before anything
+ * is read or written.
+ */
+export async function openDatabase(config: Config, logger: Logger, options: OpenOptions = {}): Promise<Database> {
   const db = config.database;
-  return db.kind === "postgres" ? openPostgres(db.url, db.poolSize, logger) : openEmbedded(db.dataDir);
+  return db.kind === "postgres" ? openPostgres(db.url, db.poolSize, logger) : openEmbedded(db.dataDir, options.role ?? "gateway");
 }
 
 function openPostgres(url: string, poolSize: number, logger: Logger): Database {
@@ -77,6 +90,7 @@ function openPostgres(url: string, poolSize: number, logger: Logger): Database {
     async ping(timeoutMs) {
       await withTimeout(pool.query("SELECT 1"), timeoutMs, "database ping");
     },
+    announce() {},
     async close() {
       await prisma.$disconnect();
       await pool.end();
@@ -84,10 +98,17 @@ function openPostgres(url: string, poolSize: number, logger: Logger): Database {
   };
 }
 
-async function openEmbedded(dataDir: string): Promise<Database> {
+async function openEmbedded(dataDir: string, role: string): Promise<Database> {
+  const lock = await DataDirLock.acquire(dataDir, role);
   const dir = path.join(dataDir, "pglite");
-  mkdirSync(dir, { recursive: true });
-  const pglite = await PGlite.create(dir);
+  let pglite: PGlite;
+  try {
+    mkdirSync(dir, { recursive: true });
+    pglite = await PGlite.create(dir);
+  } catch (error) {
+    lock.release();
+    throw error;
+  }
   const prisma = new PrismaClient({ adapter: new PrismaPGlite(pglite) });
   const session: SqlSession = {
     async query(sql, params) {
@@ -106,9 +127,16 @@ async function openEmbedded(dataDir: string): Promise<Database> {
     async ping() {
       await pglite.query("SELECT 1");
     },
+    announce(details) {
+      lock.describe(details);
+    },
     async close() {
-      await prisma.$disconnect();
-      await pglite.close();
+      try {
+        await prisma.$disconnect();
+        await pglite.close();
+      } finally {
+        lock.release();
+      }
     },
   };
 }

@@ -20,6 +20,29 @@ export type Scalars = {
   Upload: { input: Promise<import('graphql-upload-minimal').FileUpload>; output: Promise<import('graphql-upload-minimal').FileUpload>; }
 };
 
+/** A client API key, as stored: never the secret itself, only its first characters. */
+export type ApiKey = {
+  __typename?: 'ApiKey';
+  createdAt: Scalars['DateTime']['output'];
+  id: Scalars['ID']['output'];
+  /** Updated at most once a minute. */
+  lastUsedAt?: Maybe<Scalars['DateTime']['output']>;
+  /** The tool that uses it. */
+  name: Scalars['String']['output'];
+  /** The key's first characters, to recognise it (never enough to use it). */
+  prefix: Scalars['String']['output'];
+  revokedAt?: Maybe<Scalars['DateTime']['output']>;
+  scope: ApiKeyScope;
+};
+
+export type ApiKeyScope =
+  /** May do all that, see every caller's clone attempts, and manage client keys. */
+  | 'ADMIN'
+  /** May run queries. */
+  | 'READ'
+  /** May also clone (which spends the Faseeh wallet). */
+  | 'WRITE';
+
 /** One cloneVoice call, recorded before Faseeh is called, so an operator can see what happened to each. */
 export type CloneAttempt = {
   __typename?: 'CloneAttempt';
@@ -103,6 +126,13 @@ export type CloneVoicePayload = {
   voice: Voice;
 };
 
+export type CreatedApiKey = {
+  __typename?: 'CreatedApiKey';
+  apiKey: ApiKey;
+  /** The secret to send as `Authorization: Bearer <key>`. Shown only in this answer: store it now. */
+  key: Scalars['String']['output'];
+};
+
 export type Mutation = {
   __typename?: 'Mutation';
   /**
@@ -113,11 +143,32 @@ export type Mutation = {
    * idempotency key, or look in `cloneAttempts`, to find its voice.
    */
   cloneVoice: CloneVoicePayload;
+  /**
+   * Creates a client key. Needs an `admin` key, or an open gateway (no key yet):
+   * the first key closes the gateway at once, so it must have the ADMIN scope.
+   */
+  createApiKey: CreatedApiKey;
+  /**
+   * Revokes a client key by its id or its prefix; it is refused from the next
+   * request on. Needs an `admin` key.
+   */
+  revokeApiKey: ApiKey;
 };
 
 
 export type MutationCloneVoiceArgs = {
   input: CloneVoiceInput;
+};
+
+
+export type MutationCreateApiKeyArgs = {
+  name: Scalars['String']['input'];
+  scope?: ApiKeyScope;
+};
+
+
+export type MutationRevokeApiKeyArgs = {
+  key: Scalars['String']['input'];
 };
 
 export type PageInfo = {
@@ -130,6 +181,8 @@ export type PageInfo = {
 
 export type Query = {
   __typename?: 'Query';
+  /** Every client key, oldest first. Needs an `admin` key (or an open gateway). */
+  apiKeys: Array<ApiKey>;
   /**
    * The caller's own clone attempts (an `admin` key sees everybody's), newest
    * first, optionally only those with one status. `first` is 1..100.
@@ -301,11 +354,14 @@ export type DirectiveResolverFn<TResult = Record<PropertyKey, never>, TParent = 
 
 /** Mapping between all available schema types and the resolvers types */
 export type ResolversTypes = {
+  ApiKey: ResolverTypeWrapper<ApiKey>;
+  ApiKeyScope: ApiKeyScope;
   Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
   CloneAttempt: ResolverTypeWrapper<CloneAttemptRecord>;
   CloneAttemptStatus: CloneAttemptStatus;
   CloneVoiceInput: CloneVoiceInput;
   CloneVoicePayload: ResolverTypeWrapper<CloneResult>;
+  CreatedApiKey: ResolverTypeWrapper<CreatedApiKey>;
   DateTime: ResolverTypeWrapper<Scalars['DateTime']['output']>;
   Float: ResolverTypeWrapper<Scalars['Float']['output']>;
   ID: ResolverTypeWrapper<Scalars['ID']['output']>;
@@ -323,10 +379,12 @@ export type ResolversTypes = {
 
 /** Mapping between all available schema types and the resolvers parents */
 export type ResolversParentTypes = {
+  ApiKey: ApiKey;
   Boolean: Scalars['Boolean']['output'];
   CloneAttempt: CloneAttemptRecord;
   CloneVoiceInput: CloneVoiceInput;
   CloneVoicePayload: CloneResult;
+  CreatedApiKey: CreatedApiKey;
   DateTime: Scalars['DateTime']['output'];
   Float: Scalars['Float']['output'];
   ID: Scalars['ID']['output'];
@@ -340,6 +398,16 @@ export type ResolversParentTypes = {
   VoiceConnection: VoicePage;
   VoiceEdge: Omit<VoiceEdge, 'node'> & { node: ResolversParentTypes['Voice'] };
   VoiceFilter: VoiceFilter;
+};
+
+export type ApiKeyResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['ApiKey'] = ResolversParentTypes['ApiKey']> = {
+  createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  lastUsedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  prefix?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  revokedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  scope?: Resolver<ResolversTypes['ApiKeyScope'], ParentType, ContextType>;
 };
 
 export type CloneAttemptResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['CloneAttempt'] = ResolversParentTypes['CloneAttempt']> = {
@@ -363,12 +431,19 @@ export type CloneVoicePayloadResolvers<ContextType = GatewayContext, ParentType 
   voice?: Resolver<ResolversTypes['Voice'], ParentType, ContextType>;
 };
 
+export type CreatedApiKeyResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['CreatedApiKey'] = ResolversParentTypes['CreatedApiKey']> = {
+  apiKey?: Resolver<ResolversTypes['ApiKey'], ParentType, ContextType>;
+  key?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+};
+
 export interface DateTimeScalarConfig extends GraphQLScalarTypeConfig<ResolversTypes['DateTime'], any> {
   name: 'DateTime';
 }
 
 export type MutationResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = {
   cloneVoice?: Resolver<ResolversTypes['CloneVoicePayload'], ParentType, ContextType, RequireFields<MutationCloneVoiceArgs, 'input'>>;
+  createApiKey?: Resolver<ResolversTypes['CreatedApiKey'], ParentType, ContextType, RequireFields<MutationCreateApiKeyArgs, 'name' | 'scope'>>;
+  revokeApiKey?: Resolver<ResolversTypes['ApiKey'], ParentType, ContextType, RequireFields<MutationRevokeApiKeyArgs, 'key'>>;
 };
 
 export type PageInfoResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['PageInfo'] = ResolversParentTypes['PageInfo']> = {
@@ -379,6 +454,7 @@ export type PageInfoResolvers<ContextType = GatewayContext, ParentType extends R
 };
 
 export type QueryResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['Query'] = ResolversParentTypes['Query']> = {
+  apiKeys?: Resolver<Array<ResolversTypes['ApiKey']>, ParentType, ContextType>;
   cloneAttempts?: Resolver<Array<ResolversTypes['CloneAttempt']>, ParentType, ContextType, RequireFields<QueryCloneAttemptsArgs, 'first'>>;
   voice?: Resolver<Maybe<ResolversTypes['Voice']>, ParentType, ContextType, Partial<QueryVoiceArgs>>;
   voices?: Resolver<ResolversTypes['VoiceConnection'], ParentType, ContextType, RequireFields<QueryVoicesArgs, 'first'>>;
@@ -418,8 +494,10 @@ export type VoiceEdgeResolvers<ContextType = GatewayContext, ParentType extends 
 };
 
 export type Resolvers<ContextType = GatewayContext> = {
+  ApiKey?: ApiKeyResolvers<ContextType>;
   CloneAttempt?: CloneAttemptResolvers<ContextType>;
   CloneVoicePayload?: CloneVoicePayloadResolvers<ContextType>;
+  CreatedApiKey?: CreatedApiKeyResolvers<ContextType>;
   DateTime?: GraphQLScalarType;
   Mutation?: MutationResolvers<ContextType>;
   PageInfo?: PageInfoResolvers<ContextType>;

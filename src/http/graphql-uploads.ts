@@ -3,12 +3,14 @@
 // - a multipart request without a CSRF preflight header is refused before a
 //   single byte of its body is parsed (Apollo's CSRF prevention would refuse
 //   it anyway, but only after the files were received);
-// - parse failures answer as GraphQL errors with a stable code;
+// - parse failures answer as GraphQL errors with a stable code and a message
+//   naming the mistake (see multipart-parts.ts);
 // - once the response is sent, any file stream a resolver did not read is
 //   drained, because an unread stream stalls the request and its connection.
 import type { NextFunction, Request, RequestHandler, Response } from "express";
 import { processRequest, Upload } from "graphql-upload-minimal";
 import { sendGraphQLError } from "./graphql-error-response.js";
+import { MultipartParts } from "./multipart-parts.js";
 
 export const MULTIPART_PREFLIGHT_HEADERS = ["apollo-require-preflight", "x-apollo-operation-name"] as const;
 
@@ -30,26 +32,41 @@ export function graphqlUploads(options: GraphqlUploadOptions): RequestHandler {
         { closeConnection: true },
       );
     }
+    const boundary = MultipartParts.boundaryOf(req.header("content-type"));
+    const parts = boundary ? new MultipartParts(req, boundary) : undefined;
     try {
       const body = await processRequest(req, res, {
         maxFileSize: options.maxFileBytes,
         maxFiles: options.maxFiles,
         maxFieldSize: 1024 * 1024,
       });
+      parts?.stop();
       res.once("close", () => drainUploads(body));
       req.body = body;
       next();
     } catch (error) {
+      parts?.stop();
       const status = (error as { status?: unknown }).status;
       const httpStatus = typeof status === "number" && status >= 400 && status < 600 ? status : 400;
-      const message = error instanceof Error ? error.message : "Invalid multipart request.";
-      sendGraphQLError(res, httpStatus === 499 ? 400 : httpStatus, httpStatus === 413 ? "PAYLOAD_TOO_LARGE" : "BAD_REQUEST", message, {
-        closeConnection: true,
-      });
+      if (httpStatus === 413) {
+        sendGraphQLError(res, 413, "PAYLOAD_TOO_LARGE", tooLarge(error, options.maxFiles), { closeConnection: true });
+        return;
+      }
+      const said = error instanceof Error ? error.message : "Invalid multipart request.";
+      sendGraphQLError(res, 400, "BAD_REQUEST", parts?.explain() ?? said, { closeConnection: true });
     }
   };
 }
 
+
+/** The library's 413s, in the client's terms. */
+function tooLarge(error: unknown, maxFiles: number): string {
+  const said = error instanceof Error ? error.message : "";
+  if (/max file uploads exceeded/.test(said)) {
+    return `This request carries more file parts than it may: at most ${maxFiles} files (voiceFile and referenceAudioFile).`;
+  }
+  return said || "A part of the request exceeds its size limit.";
+}
 
 /** Reads to the end every file stream that nobody consumed. */
 function drainUploads(value: unknown, seen = new Set<unknown>()): void {

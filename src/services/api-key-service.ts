@@ -4,7 +4,7 @@
 // `admin` keys may do all that and see every caller's clone attempts.
 import { createHash, randomBytes, randomUUID } from "node:crypto";
 import { GatewayError, guardDatabase } from "../errors.js";
-import type { ApiKeyScope, PrismaClient } from "../generated/prisma/client.js";
+import type { ApiKeyScope, Prisma, PrismaClient } from "../generated/prisma/client.js";
 
 export type Scope = "read" | "write" | "admin";
 
@@ -22,6 +22,7 @@ export interface CreatedKey {
   id: string;
   name: string;
   scope: Scope;
+  apiKey: ApiKeyView;
   /** The secret itself: shown to the operator once, never stored. */
   key: string;
 }
@@ -33,10 +34,34 @@ export interface KeyPolicy {
 }
 
 const KEY_PREFIX = "fvg_";
+/** How much of a key is stored in clear to recognise it in lists. */
+const PREFIX_LENGTH = 10;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** A key as lists show it: never the secret. */
+export interface ApiKeyView {
+  id: string;
+  name: string;
+  scope: Scope;
+  prefix: string;
+  createdAt: Date;
+  lastUsedAt: Date | null;
+  revokedAt: Date | null;
+}
+
+export type RevokeResult =
+  | { kind: "revoked"; key: ApiKeyView }
+  | { kind: "already-revoked"; key: ApiKeyView }
+  | { kind: "none" }
+  | { kind: "ambiguous"; keys: ApiKeyView[] }
+  | { kind: "not-a-reference" };
+
+const VIEW = { id: true, name: true, scope: true, prefix: true, createdAt: true, lastUsedAt: true, revokedAt: true } as const;
 const LAST_USED_PRECISION_MS = 60_000;
 
 const toScope = (scope: ApiKeyScope): Scope => scope.toLowerCase() as Scope;
 const fromScope = (scope: Scope): ApiKeyScope => scope.toUpperCase() as ApiKeyScope;
+const toView = (row: Omit<ApiKeyView, "scope"> & { scope: ApiKeyScope }): ApiKeyView => ({ ...row, scope: toScope(row.scope) });
 export const hashKey = (key: string) => createHash("sha256").update(key).digest("hex");
 
 export const unauthenticated = (message: string) =>
@@ -56,23 +81,68 @@ export class ApiKeyService {
     if (!name) throw new GatewayError("BAD_USER_INPUT", "A key needs a name (the tool that uses it).", { field: "name" });
     const key = `${KEY_PREFIX}${randomBytes(32).toString("base64url")}`;
     const id = randomUUID();
-    await this.prisma.apiKey.create({
-      data: { id, name, scope: fromScope(input.scope), keyHash: hashKey(key), prefix: key.slice(0, 10) },
-    });
-    return { id, name, scope: input.scope, key };
+    const row = await guardDatabase(() =>
+      this.prisma.apiKey.create({
+        data: { id, name, scope: fromScope(input.scope), keyHash: hashKey(key), prefix: key.slice(0, PREFIX_LENGTH) },
+        select: VIEW,
+      }),
+    );
+    return { id, name, scope: input.scope, apiKey: toView(row), key };
   }
 
-  /** True when the key existed and was active. */
-  async revoke(id: string): Promise<boolean> {
-    const { count } = await this.prisma.apiKey.updateMany({ where: { id, revokedAt: null }, data: { revokedAt: new Date() } });
-    return count === 1;
+  /**
+   * Revokes the key `reference` names: its id, the prefix that `list` shows
+   * (with or without the trailing "…"), or the key itself. Takes effect on the
+   * next request, in every replica.
+   */
+  async revoke(reference: string): Promise<RevokeResult> {
+    const matches = await this.find(reference);
+    if (matches === "not-a-reference") return { kind: "not-a-reference" };
+    if (matches.length === 0) return { kind: "none" };
+    if (matches.length > 1) return { kind: "ambiguous", keys: matches };
+    const key = matches[0]!;
+    if (key.revokedAt) return { kind: "already-revoked", key };
+    const revokedAt = new Date();
+    const { count } = await guardDatabase(() =>
+      this.prisma.apiKey.updateMany({ where: { id: key.id, revokedAt: null }, data: { revokedAt } }),
+    );
+    return count === 1 ? { kind: "revoked", key: { ...key, revokedAt } } : { kind: "already-revoked", key };
   }
 
-  list() {
-    return this.prisma.apiKey.findMany({
-      orderBy: { createdAt: "asc" },
-      select: { id: true, name: true, scope: true, prefix: true, createdAt: true, lastUsedAt: true, revokedAt: true },
-    });
+  async list(): Promise<ApiKeyView[]> {
+    const rows = await guardDatabase(() => this.prisma.apiKey.findMany({ orderBy: { createdAt: "asc" }, select: VIEW }));
+    return rows.map(toView);
+  }
+
+  /** Key management over GraphQL: `admin` keys, or anyone while the gateway is open (no key yet). */
+  authorizeManagement(principal: Principal): void {
+    if (principal.scope === "admin" || principal.kind === "anonymous") return;
+    throw new GatewayError("FORBIDDEN", "Managing client keys needs an `admin` key.", { http: { status: 403 } });
+  }
+
+  /** `createApiKey`: the secret is in the answer only. The first key of an open gateway must be `admin`. */
+  async createFor(principal: Principal, input: { name: string; scope: Scope }): Promise<CreatedKey> {
+    this.authorizeManagement(principal);
+    if (principal.kind === "anonymous" && input.scope !== "admin") {
+      throw new GatewayError(
+        "BAD_USER_INPUT",
+        "The first client key closes this gateway at once, so it must have the ADMIN scope; otherwise nobody could manage keys " +
+          "afterwards without the command line. Create it with `scope: ADMIN`, then create the others with it.",
+        { field: "scope" },
+      );
+    }
+    return this.create(input);
+  }
+
+  private async find(reference: string): Promise<ApiKeyView[] | "not-a-reference"> {
+    const text = reference.trim().replace(/(…|\.\.\.)$/, "");
+    let where: Prisma.ApiKeyWhereInput;
+    if (UUID.test(text)) where = { id: text.toLowerCase() };
+    else if (text.startsWith(KEY_PREFIX) && text.length > PREFIX_LENGTH) where = { keyHash: hashKey(text) };
+    else if (text.startsWith(KEY_PREFIX) && text.length >= KEY_PREFIX.length + 4) where = { prefix: { startsWith: text } };
+    else return "not-a-reference";
+    const rows = await guardDatabase(() => this.prisma.apiKey.findMany({ where, select: VIEW, orderBy: { createdAt: "asc" } }));
+    return rows.map(toView);
   }
 
   async hasActiveKeys(): Promise<boolean> {

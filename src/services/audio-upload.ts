@@ -155,9 +155,14 @@ export class AudioUpload implements AudioSource {
         file = await this.options.watchdog.guard(Promise.resolve(this.upload), field, "start");
       } catch (error) {
         if (error instanceof GatewayError) throw this.fail(error);
-        throw badUserInput(field, `\`${field}\` is missing from the multipart request (${errorMessage(error)}).`);
+        throw this.fail(uploadFailure(field, error) ?? badUserInput(field, `\`${field}\` is missing from the multipart request (${errorMessage(error)}).`));
       }
-      this.stream = file.createReadStream() as BusboyStream;
+      try {
+        this.stream = file.createReadStream() as BusboyStream;
+      } catch (error) {
+        this.ended = true;
+        throw this.fail(uploadFailure(field, error) ?? interrupted(field, error));
+      }
       this.options.watchdog.streamStarted(this);
       this.chunks = (this.stream as AsyncIterable<Buffer>)[Symbol.asyncIterator]();
       // A deep buffer so the copy rarely holds up the live stream: with the
@@ -222,11 +227,7 @@ export class AudioUpload implements AudioSource {
         this.stream?.destroy();
         throw this.fail(error as GatewayError);
       }
-      throw this.fail(
-        new GatewayError("BAD_REQUEST", `The upload of \`${this.options.field}\` was interrupted (${errorMessage(error)}).`, {
-          field: this.options.field,
-        }),
-      );
+      throw this.fail(uploadFailure(this.options.field, error) ?? interrupted(this.options.field, error));
     }
     if (result.done) {
       this.end();
@@ -267,6 +268,28 @@ export class AudioUpload implements AudioSource {
     this.failure ??= error;
     return this.failure;
   }
+}
+
+const interrupted = (field: string, error: unknown) =>
+  new GatewayError("BAD_REQUEST", `The upload of \`${field}\` was interrupted (${errorMessage(error)}).`, { field });
+
+/**
+ * graphql-upload-minimal's own refusals, which reach a resolver through the
+ * upload (its promise, its stream): too many file parts (413), a file over
+ * the size limit, a client that went away (499).
+ */
+function uploadFailure(field: string, error: unknown): GatewayError | undefined {
+  const { status, message } = error as { status?: unknown; message?: unknown };
+  if (status === 413 && typeof message === "string" && /max file uploads exceeded/.test(message)) {
+    return new GatewayError(
+      "PAYLOAD_TOO_LARGE",
+      "This request carries more file parts than it may: at most 2 files (voiceFile and referenceAudioFile).",
+      { http: { status: 413 } },
+    );
+  }
+  if (status === 413) return undefined; // a file over the size limit: `truncated` tells, with the limit
+  if (status === 499) return new GatewayError("BAD_REQUEST", `The client went away while \`${field}\` was uploading.`, { field });
+  return undefined;
 }
 
 /** Keeps the client's file name for upstream, minus paths and control characters. */

@@ -71,6 +71,17 @@ export const ATTEMPT_TRANSITIONS = {
 
 export type AttemptTransitionName = keyof typeof ATTEMPT_TRANSITIONS;
 
+/** How attempts come to exist. */
+export const ATTEMPT_CREATIONS = {
+  /** Recorded before Faseeh can act on the request (its closing boundary waits for this). */
+  begin: { to: "PENDING", by: "a cloneVoice call whose fields and first file passed validation" },
+  /** A call refused before it had an attempt, kept so that cloneAttempts accounts for every call. */
+  refuse: {
+    to: "FAILED",
+    by: "a cloneVoice call refused before Faseeh was contacted (invalid fields or files, cloning not configured); it holds no idempotency key",
+  },
+} as const satisfies Record<string, Pick<AttemptTransition, "to" | "by">>;
+
 export function canTransition(name: AttemptTransitionName, from: CloneAttemptStatus): boolean {
   return (ATTEMPT_TRANSITIONS[name].from as readonly CloneAttemptStatus[]).includes(from);
 }

@@ -6,7 +6,7 @@ import { type GatewayError, guardDatabase, mapDatabaseError } from "../errors.js
 import { type CloneAttempt, type CloneAttemptStatus, Prisma, type PrismaClient } from "../generated/prisma/client.js";
 import type { UpstreamVoice } from "../upstream/faseeh-client.js";
 import { normaliseVoice, parsePageSize, type VoiceRecord } from "./catalog-service.js";
-import { ATTEMPT_TRANSITIONS, type AttemptTransitionName } from "./clone-attempt-lifecycle.js";
+import { ATTEMPT_CREATIONS, ATTEMPT_TRANSITIONS, type AttemptTransitionName } from "./clone-attempt-lifecycle.js";
 
 export type { CloneAttemptStatus };
 export type CloneAttemptRecord = CloneAttempt;
@@ -96,9 +96,28 @@ export class CloneAttemptStore {
     return this.move(id, "markUnknown", { ...(requestHash && { requestHash }), errorCode: error.code, errorMessage: error.message });
   }
 
-  /** Forgets an attempt that spent nothing because the client's own input was invalid. */
-  async discard(id: string): Promise<void> {
-    await this.prisma.cloneAttempt.deleteMany({ where: { id, status: "PENDING" } });
+  /**
+   * Records a call refused before it had an attempt (invalid input, cloning
+   * not configured) as FAILED, so `cloneAttempts` accounts for every call.
+   * It never holds an idempotency key: the corrected request takes the key.
+   */
+  async recordRefusal(refusal: { id: string; owner: string; name: unknown; model: unknown; error: Pick<GatewayError, "code" | "message"> }): Promise<void> {
+    const text = (value: unknown) => (typeof value === "string" ? value.trim().slice(0, 200) : "");
+    await guardDatabase(() =>
+      this.prisma.cloneAttempt.create({
+        data: {
+          id: refusal.id,
+          owner: refusal.owner,
+          requestHash: "refused",
+          status: ATTEMPT_CREATIONS.refuse.to,
+          name: text(refusal.name),
+          model: text(refusal.model),
+          errorCode: refusal.error.code,
+          errorMessage: refusal.error.message,
+          expiresAt: new Date(),
+        },
+      }),
+    );
   }
 
   /**

@@ -194,11 +194,30 @@ export class CloneService {
     return this.flights.shutdown(budgetMs);
   }
 
+  /**
+   * Every call is accounted for in `cloneAttempts`: one refused before it had
+   * an attempt of its own (invalid fields or files, cloning not configured)
+   * is recorded as FAILED with its code. Client rate-limit refusals are not,
+   * so that a flood of them writes nothing.
+   */
   private async clone(flight: Flight, input: CloneVoiceInput, options: CloneOptions): Promise<CloneResult> {
+    const owner = ownerOf(options.principal);
+    try {
+      return await this.cloneAs(flight, owner, input, options);
+    } catch (error) {
+      if (!flight.hasAttempt && error instanceof GatewayError && RECORDED_REFUSALS.has(error.code)) {
+        await this.deps.attempts
+          .recordRefusal({ id: randomUUID(), owner, name: input.name, model: input.model, error })
+          .catch((dbError: unknown) => this.deps.logger.warn({ err: errorMessage(dbError) }, "could not record a refused clone"));
+      }
+      throw error;
+    }
+  }
+
+  private async cloneAs(flight: Flight, owner: string, input: CloneVoiceInput, options: CloneOptions): Promise<CloneResult> {
     if (!this.deps.faseeh.isConfigured) throw notConfigured();
     const fields = parseCloneFields(input);
     const idempotencyKey = parseIdempotencyKey(input.idempotencyKey, options.idempotencyKeyHeader);
-    const owner = ownerOf(options.principal);
     await this.deps.rateLimits.consume(`clone:${owner}`, this.deps.config.auth.cloneRateLimitPerMinute, 60_000, "clones");
     const { uploads } = this.deps.config;
     const dir = await this.makeRequestDir();
@@ -272,6 +291,7 @@ export class CloneService {
     const { faseeh, attempts, limiter } = this.deps;
     const { flight, fields, files, signal } = run;
     const requestHash = () => hashRequest(fields, files).catch(() => undefined);
+    flight.hasAttempt = true;
     flight.phase = "sending";
     let voice: UpstreamVoice;
     try {
@@ -324,10 +344,6 @@ export class CloneService {
           ? withAttempt(failure, attemptId)
           : withAttempt(upstreamOutcomeUnknown("the gateway failed while waiting for the answer", {}, failure), attemptId);
       record = attempts.markUnknown(attemptId, { error: failure, requestHash });
-    } else if (failure.code === "BAD_USER_INPUT") {
-      // An upload found invalid midway aborted the request: nothing was spent,
-      // so nothing is kept either (and its idempotency key stays free).
-      record = attempts.discard(attemptId);
     } else {
       record = attempts.fail(attemptId, { error: failure, requestHash });
     }
@@ -447,6 +463,9 @@ export class CloneService {
     return mkdtemp(path.join(base, "clone-"));
   }
 }
+
+/** Refusals before an attempt existed that are still recorded as FAILED attempts (see `clone`). */
+const RECORDED_REFUSALS = new Set(["BAD_USER_INPUT", "BAD_REQUEST", "PAYLOAD_TOO_LARGE", "UPSTREAM_NOT_CONFIGURED"]);
 
 const outcomeUnknownAtShutdown = (attemptId: string) =>
   withAttempt(upstreamOutcomeUnknown("the gateway shut down before Faseeh answered"), attemptId);

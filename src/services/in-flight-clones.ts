@@ -22,6 +22,8 @@ export type FlightPhase = "receiving" | "sending" | "awaiting-answer" | "storing
 
 export class Flight {
   phase: FlightPhase = "receiving";
+  /** Whether this clone has an attempt of its own in the ledger (then its outcome is recorded there). */
+  hasAttempt = false;
   /** Run if the process must exit before this clone finishes; set by the clone as it goes. */
   abandon: (() => Promise<void>) | undefined;
   private readonly controller = new AbortController();

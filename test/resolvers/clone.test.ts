@@ -171,7 +171,10 @@ describe("cloneVoice input errors: BAD_USER_INPUT, no upstream call, nothing sto
       // cut before its end, so Faseeh never had a complete request to act on.
       expect(upstream.requests.every((received) => received.aborted)).toBe(true);
       expect(upstream.createdVoices).toHaveLength(0);
-      expect(await small.database!.query("SELECT id FROM clone_attempts")).toHaveLength(0);
+      // Recorded, so cloneAttempts accounts for the call: FAILED with the code the client got.
+      expect(await small.database!.query("SELECT status, error_code FROM clone_attempts")).toEqual([
+        { status: "FAILED", error_code: "BAD_USER_INPUT" },
+      ]);
       expect(await small.database!.query("SELECT * FROM voices")).toHaveLength(0);
     } finally {
       await small.stop();

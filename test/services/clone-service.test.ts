@@ -161,7 +161,10 @@ describe("uploads", () => {
     // never received a complete request.
     expect(upstream.requests.every((received) => received.aborted)).toBe(true);
     expect(upstream.createdVoices).toHaveLength(0);
-    expect(await gateway.database!.query("SELECT id FROM clone_attempts")).toHaveLength(0);
+    // Recorded, so cloneAttempts accounts for the call: FAILED with the code the client got.
+      expect(await gateway.database!.query("SELECT status, error_code FROM clone_attempts")).toEqual([
+        { status: "FAILED", error_code: "BAD_USER_INPUT" },
+      ]);
     expect(await voiceCount()).toBe(0);
     // And the gateway answers the next request normally.
     expect((await cloneVoice(gateway)).body.errors).toBeUndefined();
@@ -190,7 +193,10 @@ describe("uploads", () => {
     expect(response.body.errors?.[0]?.extensions).toMatchObject({ code: "BAD_USER_INPUT", field: "input.referenceAudioFile" });
     expect(upstream.requests.every((received) => received.aborted)).toBe(true);
     expect(upstream.createdVoices).toHaveLength(0);
-    expect(await gateway.database!.query("SELECT id FROM clone_attempts")).toHaveLength(0);
+    // Recorded, so cloneAttempts accounts for the call: FAILED with the code the client got.
+      expect(await gateway.database!.query("SELECT status, error_code FROM clone_attempts")).toEqual([
+        { status: "FAILED", error_code: "BAD_USER_INPUT" },
+      ]);
     expect((await cloneVoice(gateway)).body.errors).toBeUndefined();
   });
 

@@ -1,0 +1,45 @@
+import type { ApiKeyScope, Resolvers } from "../generated/graphql.js";
+import { GatewayError } from "../errors.js";
+import type { ApiKeyView, RevokeResult, Scope } from "../services/api-key-service.js";
+
+const toScope = (scope: ApiKeyScope): Scope => scope.toLowerCase() as Scope;
+const fromScope = (scope: Scope): ApiKeyScope => scope.toUpperCase() as ApiKeyScope;
+const toGraphQL = (key: ApiKeyView) => ({ ...key, scope: fromScope(key.scope) });
+
+export const keysResolvers: Pick<Resolvers, "Query" | "Mutation"> = {
+  Query: {
+    apiKeys: async (_parent, _args, { services, principal }) => {
+      services.apiKeys.authorizeManagement(principal);
+      return (await services.apiKeys.list()).map(toGraphQL);
+    },
+  },
+  Mutation: {
+    createApiKey: async (_parent, { name, scope }, { services, principal }) => {
+      const created = await services.apiKeys.createFor(principal, { name, scope: toScope(scope) });
+      return { apiKey: toGraphQL(created.apiKey), key: created.key };
+    },
+    revokeApiKey: async (_parent, { key }, { services, principal }) => {
+      services.apiKeys.authorizeManagement(principal);
+      return toGraphQL(revoked(await services.apiKeys.revoke(key)));
+    },
+  },
+};
+
+/** The revoked key, or why there is none, as the errors a client can act on. */
+function revoked(result: RevokeResult): ApiKeyView {
+  switch (result.kind) {
+    case "revoked":
+    case "already-revoked":
+      return result.key;
+    case "ambiguous":
+      throw new GatewayError("BAD_USER_INPUT", `Several keys start with this prefix (${result.keys.map((key) => key.id).join(", ")}); give the id.`, {
+        field: "key",
+      });
+    case "none":
+      throw new GatewayError("BAD_USER_INPUT", "No client key matches; `apiKeys` lists every key's id and prefix.", { field: "key" });
+    case "not-a-reference":
+      throw new GatewayError("BAD_USER_INPUT", "`key` must be a key's id (a UUID) or its prefix (fvg_…, as `apiKeys` shows it).", {
+        field: "key",
+      });
+  }
+}
