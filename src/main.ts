@@ -26,7 +26,12 @@ async function main(): Promise<void> {
   container.db.announce({ port: address.port });
   const host = address.family === "IPv6" ? `[${address.address}]` : address.address;
   logger.info(
-    { port: address.port, database: container.db.kind, url: `http://${host === "[::]" ? "localhost" : host}:${address.port}/graphql` },
+    {
+      port: address.port,
+      address: address.address,
+      database: container.db.kind,
+      url: `http://${host === "[::]" || host === "0.0.0.0" ? "localhost" : host}:${address.port}/graphql`,
+    },
     "gateway listening",
   );
   if (!config.upstream.apiKey) {

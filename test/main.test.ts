@@ -1,6 +1,7 @@
 // The real process: `node --import tsx src/main.ts`, as `npm start` and the
 // container run it. Boot-time validation, the embedded-database default,
 // health probes, and graceful shutdown on SIGTERM (in-flight clones finish).
+import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { mkdtemp, readdir, rm } from "node:fs/promises";
 import os from "node:os";
@@ -13,7 +14,7 @@ import { type ClonedVoice, CLONE_VOICE, defaultCloneInput, pacedClone } from "./
 import { createTestDatabase, type TestDatabase } from "./support/database.js";
 import { type FakeFaseeh, startFakeFaseeh } from "./support/fake-faseeh.js";
 import { buildMultipart, type GraphQLResponse } from "./support/gateway.js";
-import { killAllSpawned, type LogLine, spawnTs, type TsProcess } from "./support/process.js";
+import { killAllSpawned, type LogLine, PROJECT_ROOT, spawnTs, type TsProcess } from "./support/process.js";
 import { startTcpProxy, throughProxy } from "./support/tcp-proxy.js";
 import { waitFor } from "./support/wait.js";
 
@@ -478,6 +479,91 @@ describe("SIGTERM keeps voices", () => {
       expect(await db.query("SELECT status, error_code FROM clone_attempts")).toEqual([
         { status: "FAILED", error_code: "SERVICE_UNAVAILABLE" },
       ]);
+    },
+    SLOW_TEST_TIMEOUT_MS,
+  );
+});
+
+describe("an open gateway is not open to the network", () => {
+  const cleanups: Array<() => Promise<unknown>> = [];
+  afterEach(async () => {
+    await killAllSpawned();
+    while (cleanups.length) await cleanups.pop()!().catch(() => undefined);
+  });
+
+  /** This machine's first address that is not loopback, if it has one. */
+  const lanAddress = Object.values(os.networkInterfaces())
+    .flat()
+    .find((entry) => entry && entry.family === "IPv4" && !entry.internal)?.address;
+
+  async function boot(env: Record<string, string>): Promise<{ proc: TsProcess; port: number; address: string }> {
+    const dataDir = await mkdtemp(path.join(os.tmpdir(), "gw-main-bind-"));
+    cleanups.push(() => rm(dataDir, { recursive: true, force: true }));
+    const proc = spawnTs("src/main.ts", { PORT: "0", DATA_DIR: dataDir, ...env });
+    const line = await proc.waitForLog(isMsg("gateway listening"), BOOT_TIMEOUT_MS, '"gateway listening"');
+    return { proc, port: Number(line.port), address: String(line.address) };
+  }
+
+  const reachable = (host: string, port: number) =>
+    request(`http://${host}:${port}/healthz`, { signal: AbortSignal.timeout(3_000) }).then(
+      async (response) => {
+        await response.body.dump();
+        return true;
+      },
+      () => false,
+    );
+
+  it(
+    "listens on 127.0.0.1 only while no client key exists and HOST is not set, and says so",
+    async () => {
+      const { proc, port, address } = await boot({});
+      expect(address).toBe("127.0.0.1");
+      const warning = proc.logs.find((line) => String(line.msg).includes("OPEN to any caller"));
+      expect(warning?.msg).toContain("on 127.0.0.1 only (set HOST, or ALLOW_ANONYMOUS=true, to serve the network)");
+      expect(await reachable("127.0.0.1", port)).toBe(true);
+      if (lanAddress) expect(await reachable(lanAddress, port)).toBe(false);
+    },
+    SLOW_TEST_TIMEOUT_MS,
+  );
+
+  it(
+    "serves the network when ALLOW_ANONYMOUS=true says so on purpose",
+    async () => {
+      const { proc, port, address } = await boot({ ALLOW_ANONYMOUS: "true" });
+      expect(["::", "0.0.0.0"]).toContain(address);
+      expect(proc.logs.find((line) => String(line.msg).includes("OPEN to any caller"))?.msg).toContain("on every interface");
+      if (lanAddress) expect(await reachable(lanAddress, port)).toBe(true);
+    },
+    SLOW_TEST_TIMEOUT_MS,
+  );
+});
+
+describe("`npm start`", () => {
+  it(
+    "runs the server itself: stopping npm stops the gateway",
+    async () => {
+      const dataDir = await mkdtemp(path.join(os.tmpdir(), "gw-main-npm-"));
+      try {
+        const child = spawn("npm", ["start", "--silent"], {
+          cwd: PROJECT_ROOT,
+          env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", PORT: "0", HOST: "127.0.0.1", DATA_DIR: dataDir },
+          stdio: ["ignore", "pipe", "pipe"],
+        });
+        let out = "";
+        child.stdout!.on("data", (chunk: Buffer) => (out += chunk.toString()));
+        child.stderr!.on("data", (chunk: Buffer) => (out += chunk.toString()));
+        const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+        await waitFor(() => out.includes('"msg":"gateway listening"'), BOOT_TIMEOUT_MS, "npm start to listen");
+        const port = Number(/"port":(\d+)/.exec(out)![1]);
+        child.kill("SIGTERM"); // what `kill <npm pid>` does
+        await exited;
+        await waitFor(() => out.includes('"msg":"shutdown complete"'), 20_000, "the gateway to shut down");
+        // The port and the embedded database are free again.
+        await expect(request(`http://127.0.0.1:${port}/healthz`)).rejects.toThrow();
+        await waitFor(() => !existsSync(path.join(dataDir, "gateway.lock")), 10_000, "the lock to be released");
+      } finally {
+        await rm(dataDir, { recursive: true, force: true });
+      }
     },
     SLOW_TEST_TIMEOUT_MS,
   );

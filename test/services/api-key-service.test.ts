@@ -192,3 +192,84 @@ describe("idempotency keys and clone attempts belong to their caller", () => {
     expect(code).toBe(2);
   }, 60_000);
 });
+
+describe("managing keys on a running gateway", () => {
+  const CREATE = `mutation($name: String!, $scope: ApiKeyScope!) {
+    createApiKey(name: $name, scope: $scope) { key apiKey { id name scope prefix revokedAt } }
+  }`;
+  type Created = { createApiKey: { key: string; apiKey: { id: string; name: string; scope: string; prefix: string } } };
+
+  it("closes an open embedded-database gateway with createApiKey, then manages keys with the admin key, no restart", async () => {
+    const gateway = await startTestGateway({ upstream, database: "embedded" });
+    cleanups.push(() => gateway.stop());
+    const create = async (name: string, scope: string, headers: Record<string, string> = {}) => {
+      const response = await gateway.graphql<Created>(CREATE, { name, scope }, headers, { revealsClientKey: true });
+      if (response.body.data) recordSecret(response.body.data.createApiKey.key);
+      return response;
+    };
+
+    // While open, the first key may be created by anyone, and must be an admin key.
+    const notAdmin = await create("catalog-browser", "READ");
+    expect(notAdmin.body.errors?.[0]?.extensions).toMatchObject({ code: "BAD_USER_INPUT", field: "scope" });
+    const first = await create("ops", "ADMIN");
+    expect(first.body.errors).toBeUndefined();
+    const admin = first.body.data!.createApiKey;
+    expect(admin.apiKey).toMatchObject({ name: "ops", scope: "ADMIN", prefix: admin.key.slice(0, 10) });
+
+    // Closed at once.
+    expect((await gateway.graphql(VOICES)).status).toBe(401);
+    const writer = (await create("voice-studio", "WRITE", bearer(admin.key))).body.data!.createApiKey;
+    expect((await cloneVoice(gateway, { headers: bearer(writer.key) })).body.errors).toBeUndefined();
+
+    // Only admin keys manage keys.
+    const forbidden = await gateway.graphql(`{ apiKeys { id } }`, undefined, bearer(writer.key));
+    expect(forbidden.status).toBe(403);
+    expect(forbidden.body.errors?.[0]?.extensions?.code).toBe("FORBIDDEN");
+    const listed = await gateway.graphql<{ apiKeys: Array<{ name: string; scope: string; prefix: string }> }>(
+      `{ apiKeys { name scope prefix revokedAt } }`,
+      undefined,
+      bearer(admin.key),
+    );
+    expect(listed.body.data!.apiKeys).toEqual([
+      { name: "ops", scope: "ADMIN", prefix: admin.key.slice(0, 10), revokedAt: null },
+      { name: "voice-studio", scope: "WRITE", prefix: writer.key.slice(0, 10), revokedAt: null },
+    ]);
+    expect(JSON.stringify(listed.body)).not.toContain(writer.key);
+
+    // Revoked by the prefix the list shows (as printed, with its "…"): refused from the next request on.
+    const REVOKE = `mutation($key: String!) { revokeApiKey(key: $key) { name revokedAt } }`;
+    const revoked = await gateway.graphql<{ revokeApiKey: { name: string; revokedAt: string } }>(
+      REVOKE,
+      { key: `${writer.key.slice(0, 10)}…` },
+      bearer(admin.key),
+    );
+    expect(revoked.body.data!.revokeApiKey).toMatchObject({ name: "voice-studio", revokedAt: expect.any(String) });
+    expect((await gateway.graphql(VOICES, undefined, bearer(writer.key))).status).toBe(401);
+    const unknown = await gateway.graphql(REVOKE, { key: "fvg_nomatch" }, bearer(admin.key));
+    expect(unknown.body.errors?.[0]?.extensions).toMatchObject({ code: "BAD_USER_INPUT", field: "key" });
+  }, 60_000);
+
+  it("revokes from the command line by the prefix `list` prints, and explains what it cannot match", async () => {
+    const db = await createTestDatabase();
+    cleanups.push(() => db.drop());
+    const empty = await keysCli(db, "list");
+    expect(empty.stdout).toContain("No keys: the gateway is open to anyone");
+    const made = await createKey(db, "voice-studio", "write");
+    const listed = await keysCli(db, "list");
+    const prefix = new RegExp(`(fvg_\\S+…)\\s+voice-studio`).exec(listed.stdout)?.[1];
+    expect(prefix).toBe(`${made.key.slice(0, 10)}…`);
+
+    const revoked = await keysCli(db, "revoke", prefix!);
+    expect(revoked.code).toBe(0);
+    expect(revoked.stdout).toContain(`Revoked ${made.id}`);
+    expect((await keysCli(db, "list")).stdout).toContain("No active key: the gateway is open to anyone");
+
+    const run = spawnTs("src/cli/keys.ts", { DATABASE_URL: db.url }, ["revoke", "not-a-key"]);
+    expect((await run.waitForExit(30_000)).code).toBe(1);
+    expect(run.stderr()).toContain("neither a key id (a UUID) nor a key prefix");
+    expect(run.stderr()).not.toMatch(/P2007|\bat \w+ \(/);
+    const none = spawnTs("src/cli/keys.ts", { DATABASE_URL: db.url }, ["revoke", "fvg_zzzzzz"]);
+    expect((await none.waitForExit(30_000)).code).toBe(1);
+    expect(none.stderr()).toContain("No key matches fvg_zzzzzz");
+  }, 60_000);
+});

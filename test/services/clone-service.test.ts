@@ -162,9 +162,9 @@ describe("uploads", () => {
     expect(upstream.requests.every((received) => received.aborted)).toBe(true);
     expect(upstream.createdVoices).toHaveLength(0);
     // Recorded, so cloneAttempts accounts for the call: FAILED with the code the client got.
-      expect(await gateway.database!.query("SELECT status, error_code FROM clone_attempts")).toEqual([
-        { status: "FAILED", error_code: "BAD_USER_INPUT" },
-      ]);
+    expect(await gateway.database!.query("SELECT status, error_code FROM clone_attempts")).toEqual([
+      { status: "FAILED", error_code: "BAD_USER_INPUT" },
+    ]);
     expect(await voiceCount()).toBe(0);
     // And the gateway answers the next request normally.
     expect((await cloneVoice(gateway)).body.errors).toBeUndefined();
@@ -194,9 +194,9 @@ describe("uploads", () => {
     expect(upstream.requests.every((received) => received.aborted)).toBe(true);
     expect(upstream.createdVoices).toHaveLength(0);
     // Recorded, so cloneAttempts accounts for the call: FAILED with the code the client got.
-      expect(await gateway.database!.query("SELECT status, error_code FROM clone_attempts")).toEqual([
-        { status: "FAILED", error_code: "BAD_USER_INPUT" },
-      ]);
+    expect(await gateway.database!.query("SELECT status, error_code FROM clone_attempts")).toEqual([
+      { status: "FAILED", error_code: "BAD_USER_INPUT" },
+    ]);
     expect((await cloneVoice(gateway)).body.errors).toBeUndefined();
   });
 

@@ -50,6 +50,7 @@ export interface TestGateway {
     query: string,
     variables?: Record<string, unknown>,
     headers?: Record<string, string>,
+    options?: SendOptions,
   ): Promise<GraphQLResponse<Data>>;
   /** Sends a multipart request; `files` maps variable paths (e.g. "input.voiceFile") to files. */
   multipart<Data = Record<string, unknown>>(
@@ -59,6 +60,14 @@ export interface TestGateway {
     headers?: Record<string, string>,
   ): Promise<GraphQLResponse<Data>>;
   stop(): Promise<void>;
+}
+
+export interface SendOptions {
+  /**
+   * The answer shows a client key on purpose (createApiKey): the secret scan
+   * gets it with client keys masked, and still checks it for every other secret.
+   */
+  revealsClientKey?: boolean;
 }
 
 export const client = new Agent({ keepAliveTimeout: 1_000, connections: 32 });
@@ -104,10 +113,11 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
   const address = await gateway.listen(0, "127.0.0.1");
   const url = `http://127.0.0.1:${address.port}`;
 
-  const send = async <Data>(body: string | FormData, headers: Record<string, string>): Promise<GraphQLResponse<Data>> => {
+  const send = async <Data>(body: string | FormData, headers: Record<string, string>, options: SendOptions = {}): Promise<GraphQLResponse<Data>> => {
     const response = await request(`${url}/graphql`, { method: "POST", body, headers, dispatcher: client });
     const text = await response.body.text();
-    recordOutput("gateway response", `${JSON.stringify(response.headers)}\n${text}`);
+    const recorded = options.revealsClientKey ? text.replace(/fvg_[\w-]+/g, "fvg_[shown once]") : text;
+    recordOutput("gateway response", `${JSON.stringify(response.headers)}\n${recorded}`);
     return { status: response.statusCode, headers: response.headers, body: JSON.parse(text) as GraphQLResponse<Data>["body"] };
   };
 
@@ -118,8 +128,8 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
     database,
     dataDir,
     logs,
-    graphql: (query, variables, headers = {}) =>
-      send(JSON.stringify({ query, variables }), { "content-type": "application/json", ...headers }),
+    graphql: (query, variables, headers = {}, options) =>
+      send(JSON.stringify({ query, variables }), { "content-type": "application/json", ...headers }, options),
     multipart: (query, variables, files, headers = {}) =>
       send(buildMultipart(query, variables, files), { "apollo-require-preflight": "true", ...headers }),
     async stop() {
