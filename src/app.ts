@@ -2,7 +2,7 @@
 // endpoint, health probes, metrics, upload handling, authentication and the
 // cheap refusals (CORS, body size, operation limits). It never listens;
 // main.ts (or a test) decides where.
-import { randomUUID } from "node:crypto";
+import { randomUUID, timingSafeEqual } from "node:crypto";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { ApolloServer, type ApolloServerPlugin } from "@apollo/server";
@@ -104,7 +104,21 @@ export async function createGateway(container: Container): Promise<Gateway> {
       res.status(503).json({ status: "unavailable", reason: "database unreachable" });
     }
   });
-  app.get("/metrics", async (_req, res) => {
+  // Metrics describe traffic and errors: a scraper with METRICS_TOKEN only.
+  // Without a token they are open outside production, and not served in it.
+  const metricsToken = config.metricsToken ? Buffer.from(`Bearer ${config.metricsToken}`) : undefined;
+  if (production && !metricsToken) logger.info("/metrics is not served: set METRICS_TOKEN to let Prometheus scrape it");
+  app.get("/metrics", async (req, res) => {
+    if (metricsToken) {
+      const given = Buffer.from(req.header("authorization") ?? "");
+      if (given.length !== metricsToken.length || !timingSafeEqual(given, metricsToken)) {
+        res.status(401).set("www-authenticate", "Bearer").json({ error: "/metrics needs `Authorization: Bearer <METRICS_TOKEN>`." });
+        return;
+      }
+    } else if (production) {
+      res.status(404).json({ error: "/metrics is not served: set METRICS_TOKEN on the gateway." });
+      return;
+    }
     res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
   });
 
@@ -135,6 +149,10 @@ export async function createGateway(container: Container): Promise<Gateway> {
       const original = unwrapResolverError(error);
       if (original instanceof GatewayError) return formatted;
       const code = formatted.extensions?.code;
+      if (code === "GRAPHQL_VALIDATION_FAILED" && /introspection/i.test(formatted.message) && !config.introspection) {
+        // Apollo's text tells the server's author to pass an option; an operator sets a variable.
+        return { ...formatted, message: "Introspection is disabled in production. Set GRAPHQL_INTROSPECTION=true on the gateway to allow it." };
+      }
       if (code === "BAD_USER_INPUT" && formatted.extensions?.field === undefined) {
         // Variables that fail to coerce (a null Upload!, a map path to no field) name their path too.
         const field = coercionField(formatted.message);

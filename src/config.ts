@@ -86,6 +86,7 @@ const envSchema = z.object({
   ALLOW_ANONYMOUS: booleanFlag,
   CLONE_RATE_LIMIT_PER_MINUTE: positiveInt(10),
   CORS_ORIGINS: optionalString,
+  METRICS_TOKEN: optionalString.pipe(z.string().min(16, "must be at least 16 characters (e.g. openssl rand -hex 32)").optional()),
   MAX_JSON_BODY_BYTES: positiveInt(1024 * 1024),
   GRAPHQL_MAX_DEPTH: positiveInt(8),
   GRAPHQL_MAX_ALIASES: positiveInt(15),
@@ -131,6 +132,11 @@ export type Config = Readonly<{
   logLevel: z.infer<typeof envSchema>["LOG_LEVEL"];
   introspection: boolean;
   auth: Readonly<{ allowAnonymous: boolean; cloneRateLimitPerMinute: number }>;
+  /**
+   * Bearer token /metrics requires. Unset: /metrics is open outside
+   * production and not served in production.
+   */
+  metricsToken: string | undefined;
   /** Browser origins allowed by CORS; empty: no cross-origin browser access. */
   corsOrigins: readonly string[];
   limits: Readonly<{
@@ -159,7 +165,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     const problems = parsed.error.issues.map((issue) => {
       const name = issue.path.join(".");
       // Echo the offending value only where it cannot be a secret.
-      const secret = /KEY|SECRET|PASSWORD|DATABASE_URL/.test(name);
+      const secret = /KEY|SECRET|PASSWORD|TOKEN|DATABASE_URL/.test(name);
       const value = env[name];
       const shown = secret || value === undefined ? "" : ` (got ${JSON.stringify(value)})`;
       return `${name}: ${issue.message}${shown}`;
@@ -200,6 +206,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     logLevel: e.LOG_LEVEL,
     introspection: e.GRAPHQL_INTROSPECTION || e.NODE_ENV !== "production",
     auth: { allowAnonymous: e.ALLOW_ANONYMOUS, cloneRateLimitPerMinute: e.CLONE_RATE_LIMIT_PER_MINUTE },
+    metricsToken: e.METRICS_TOKEN,
     corsOrigins: (e.CORS_ORIGINS ?? "")
       .split(",")
       .map((origin) => origin.trim().replace(/\/+$/, ""))

@@ -7,7 +7,7 @@ import { wav } from "./support/audio-fixtures.js";
 import { CLONE_VOICE, cloneVoice, defaultCloneInput } from "./support/clone.js";
 import { type FakeFaseeh, startFakeFaseeh } from "./support/fake-faseeh.js";
 import { buildMultipart, client, startTestGateway, type TestGateway } from "./support/gateway.js";
-import { recordOutput } from "./support/suite-record.js";
+import { recordOutput, recordSecret } from "./support/suite-record.js";
 
 let upstream: FakeFaseeh;
 let gateway: TestGateway;
@@ -121,6 +121,10 @@ describe("production hardening", () => {
   it("has no introspection and no field suggestions", async () => {
     const introspection = await production.graphql(`{ __schema { types { name } } }`);
     expect(introspection.body.errors?.[0]?.extensions?.code).toBe("GRAPHQL_VALIDATION_FAILED");
+    // Named in the operator's terms: the variable to set, not a constructor option.
+    expect(introspection.body.errors?.[0]?.message).toBe(
+      "Introspection is disabled in production. Set GRAPHQL_INTROSPECTION=true on the gateway to allow it.",
+    );
     const typo = await production.graphql(`{ voicez { totalCount } }`);
     expect(typo.body.errors?.[0]?.message).not.toMatch(/Did you mean/);
     const typoDev = await gateway.graphql(`{ voicez { totalCount } }`);
@@ -183,5 +187,23 @@ describe("operators", () => {
     ]) {
       expect(metrics.text).toContain(name);
     }
+  });
+
+  it("serves /metrics to the holder of METRICS_TOKEN only, and not at all in production without one", async () => {
+    const token = "metrics-token-0123456789abcdef";
+    recordSecret(token);
+    const guarded = await startTestGateway({ env: { METRICS_TOKEN: token } });
+    try {
+      expect((await raw(`${guarded.url}/metrics`)).status).toBe(401);
+      expect((await raw(`${guarded.url}/metrics`, { headers: { authorization: "Bearer wrong-token-0123456789abcdef" } })).status).toBe(401);
+      const scraped = await raw(`${guarded.url}/metrics`, { headers: { authorization: `Bearer ${token}` } });
+      expect(scraped.status).toBe(200);
+      expect(scraped.text).toContain("process_resident_memory_bytes");
+    } finally {
+      await guarded.stop();
+    }
+    const hidden = await raw(`${production.url}/metrics`);
+    expect(hidden.status).toBe(404);
+    expect(hidden.text).toContain("METRICS_TOKEN");
   });
 });

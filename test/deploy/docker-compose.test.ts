@@ -8,6 +8,7 @@
 // run .ci/install-docker-compose.sh (or `apt-get install docker-compose`).
 import { execFile } from "node:child_process";
 import { readFileSync } from "node:fs";
+import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, it, expect, beforeAll, beforeEach } from "vitest";
 import { parse } from "yaml";
@@ -85,15 +86,15 @@ function envOf(service: Service): Record<string, string> {
   return Object.fromEntries(Object.entries(env).map(([k, v]) => [k, v == null ? "" : String(v)]));
 }
 
-/** Published/target port pairs; v1.29 prints numbers, Compose v2 strings, short syntax "host:container". */
-function portsOf(service: Service): { published: number; target: number }[] {
+/** Host address/published/target of each port; v1.29 prints "ip:host:container" strings, Compose v2 objects. */
+function portsOf(service: Service): { host: string; published: number; target: number }[] {
   return (service.ports ?? []).map((port) => {
     if (typeof port === "string" || typeof port === "number") {
       const parts = String(port).split("/")[0]!.split(":");
-      return { published: Number(parts.at(-2)), target: Number(parts.at(-1)) };
+      return { host: parts.length > 2 ? parts.slice(0, -2).join(":") : "0.0.0.0", published: Number(parts.at(-2)), target: Number(parts.at(-1)) };
     }
-    const p = port as { published?: string | number; target?: string | number };
-    return { published: Number(p.published), target: Number(p.target) };
+    const p = port as { host_ip?: string; published?: string | number; target?: string | number };
+    return { host: p.host_ip ?? "0.0.0.0", published: Number(p.published), target: Number(p.target) };
   });
 }
 
@@ -114,7 +115,7 @@ function healthcheckCommand(service: Service): string {
 describe("docker-compose.yml", () => {
   const raw = readFileSync(composeFile, "utf8");
   let withKey: ComposeConfig;
-  let withoutKey: ComposeConfig;
+  let withoutKey: RunResult;
   // A failure here (e.g. docker-compose missing) is re-thrown by every test, so
   // each one FAILS with the explanation instead of being reported as skipped.
   let setupError: unknown;
@@ -126,7 +127,7 @@ describe("docker-compose.yml", () => {
         composeConfig({ FASEEH_API_KEY: undefined, FASEEH_BASE_URL: undefined }),
       ]);
       withKey = parseConfig(a);
-      withoutKey = parseConfig(b);
+      withoutKey = b;
     } catch (error) {
       setupError = error;
     }
@@ -157,12 +158,20 @@ describe("docker-compose.yml", () => {
     expect(JSON.stringify(pg)).toContain("pgdata:/var/lib/postgresql/data");
   });
 
-  it("builds the gateway from this directory and publishes port 4000", () => {
+  it("builds the gateway from this directory and publishes port 4000 on this host's loopback only, unless told", async () => {
     const gw = withKey.services.gateway!;
     expect(gw.build).toBeDefined();
-    expect(portsOf(gw)).toContainEqual({ published: 4000, target: 4000 });
+    expect(portsOf(gw)).toContainEqual({ host: "127.0.0.1", published: 4000, target: 4000 });
     expect(envOf(gw).PORT).toBe("4000");
+    expect(envOf(gw).HOST).toBe("0.0.0.0");
     expect(envOf(gw).NODE_ENV).toBe("production");
+    const published = parseConfig(await composeConfig({ FASEEH_API_KEY: TEST_API_KEY, GATEWAY_PUBLISH: "0.0.0.0:8080" }));
+    expect(portsOf(published.services.gateway!)).toContainEqual({ host: "0.0.0.0", published: 8080, target: 4000 });
+  });
+
+  it("passes METRICS_TOKEN through, from the environment or .env only", () => {
+    expect(raw).toMatch(/^\s*METRICS_TOKEN:\s*\$\{METRICS_TOKEN:-\}\s*$/m);
+    expect(readFileSync(path.join(root, ".env.example"), "utf8")).toMatch(/^METRICS_TOKEN=$/m);
   });
 
   it("points DATABASE_URL at the postgres service", () => {
@@ -187,16 +196,19 @@ describe("docker-compose.yml", () => {
     expect(command).toContain("/readyz");
   });
 
-  it("takes FASEEH_API_KEY from the environment and never hard-codes it", () => {
+  it("requires FASEEH_API_KEY from the environment or .env, and never hard-codes it", () => {
     expect(envOf(withKey.services.gateway!).FASEEH_API_KEY).toBe(TEST_API_KEY);
-    // Unset on the host -> empty, which the gateway's config treats as "not given".
-    expect(envOf(withoutKey.services.gateway!).FASEEH_API_KEY ?? "").toBe("");
-    expect(raw).toMatch(/^\s*FASEEH_API_KEY:\s*\$\{FASEEH_API_KEY(:?-)?\}\s*$/m);
+    // Unset: compose refuses, naming the variable and the file, instead of
+    // recreating the gateway with cloning disabled.
+    expect(withoutKey.code).not.toBe(0);
+    expect(withoutKey.stderr).toContain("set FASEEH_API_KEY in .env");
+    expect(raw).toMatch(/^\s*FASEEH_API_KEY:\s*\$\{FASEEH_API_KEY:\?[^}]+\}\s*$/m);
+    expect(readFileSync(path.join(root, ".env.example"), "utf8")).toMatch(/^FASEEH_API_KEY=$/m);
     expect(raw).not.toContain(TEST_API_KEY);
     // No other literal credential for the upstream API.
     for (const line of raw.split("\n")) {
       if (/^\s*#/.test(line)) continue;
-      if (/(API_?KEY|TOKEN|SECRET)\s*[:=]/i.test(line)) expect(line).toMatch(/\$\{[A-Z_]+(:?-)?\}\s*$/);
+      if (/(API_?KEY|TOKEN|SECRET)\s*[:=]/i.test(line)) expect(line).toMatch(/\$\{[A-Z_]+(:?-|:\?[^}]*)?\}\s*$/);
     }
   });
 
