@@ -40,7 +40,13 @@ async function main(): Promise<void> {
 
   let stopping = false;
   const shutdown = async (signal: NodeJS.Signals) => {
-    if (stopping) return;
+    // Ctrl-C under `npm start` delivers SIGINT twice (to the terminal's
+    // process group, and again forwarded by npm): a repeat must not kill a
+    // shutdown that is still storing voices. The hard-exit timer bounds it.
+    if (stopping) {
+      logger.info({ signal }, "already shutting down");
+      return;
+    }
     stopping = true;
     logger.info({ signal }, "shutting down: draining in-flight requests");
     // Last resort if draining itself hangs: clones get their budget, requests
@@ -58,8 +64,8 @@ async function main(): Promise<void> {
       process.exit(1);
     }
   };
-  process.once("SIGTERM", shutdown);
-  process.once("SIGINT", shutdown);
+  process.on("SIGTERM", shutdown);
+  process.on("SIGINT", shutdown);
 }
 
 main().catch((error: unknown) => {

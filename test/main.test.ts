@@ -373,8 +373,11 @@ describe("SIGTERM keeps voices", () => {
       expect(upstream.requests[0]!.aborted).toBe(false);
       controller.abort(); // the client leaves...
       await sent;
-      first.child.kill("SIGTERM"); // ...and the gateway is told to stop
+      first.child.kill("SIGTERM"); // ...and the gateway is told to stop,
+      await first.waitForLog(isMsg("shutting down: draining in-flight requests"), 10_000);
+      first.child.kill("SIGINT"); // twice, as Ctrl-C under npm does: the repeat must not cut the shutdown short
       expect(await first.waitForExit(20_000)).toEqual({ code: 0, signal: null });
+      expect(first.logs.find(isMsg("already shutting down"))).toMatchObject({ signal: "SIGINT" });
       expect(upstream.createdVoices).toHaveLength(1);
       expect(first.logs.find(isMsg("shutdown: clones settled"))).toMatchObject({ finished: 1, abandoned: 0, aborted: 0 });
 

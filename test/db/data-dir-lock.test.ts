@@ -129,7 +129,7 @@ describe("processes on one embedded database", () => {
           ]),
         ),
       );
-      expect(outcomes.sort()).toEqual(["listening", "refused"]);
+      expect([...outcomes].sort()).toEqual(["listening", "refused"]);
       const refused = pair[outcomes.indexOf("refused")]!;
       expect(refused.stderr()).toContain("stop it, or use DATABASE_URL");
     },

@@ -96,8 +96,9 @@ export function spawnTs(script: string, env: Record<string, string>, args: strin
   child.stderr?.on("data", (chunk: string) => {
     err += chunk;
   });
+  // 'close', not 'exit': it comes once stdout and stderr are read to their end.
   const exited = new Promise<ExitStatus>((resolve) => {
-    child.once("exit", (code, signal) => {
+    child.once("close", (code, signal) => {
       if (!options.printsSecret) {
         recordOutput(`${script} stdout`, out);
         recordOutput(`${script} stderr`, err);

@@ -1,0 +1,227 @@
+// The README is the front door, so its commands are run as written: every
+// shell block is either marked `<!-- readme-test: name -->` and executed here
+// (through `sh`, with `npm start` really started), or listed below with the
+// test or CI step that exercises it. Only what cannot work on a test machine
+// is substituted: the port (a free one instead of 4000), the Faseeh key and
+// base URL (the fake upstream), the data directory, and names that must be
+// unique (the database, the key prefix to revoke).
+import { type ChildProcess, execFile, spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { existsSync, readFileSync } from "node:fs";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import net from "node:net";
+import os from "node:os";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { wav } from "./support/audio-fixtures.js";
+import { adminUrl } from "./support/database.js";
+import { type FakeFaseeh, startFakeFaseeh } from "./support/fake-faseeh.js";
+import { PROJECT_ROOT } from "./support/process.js";
+import { recordOutput, recordSecret } from "./support/suite-record.js";
+import { waitFor } from "./support/wait.js";
+
+const BOOT_TIMEOUT_MS = 90_000;
+const readme = readFileSync(path.join(PROJECT_ROOT, "README.md"), "utf8");
+
+interface Block {
+  name: string | undefined;
+  commands: string[];
+}
+
+/** Every ```sh block, its commands (continuation lines joined, comments dropped) and its readme-test name. */
+function shellBlocks(text: string): Block[] {
+  const blocks: Block[] = [];
+  const pattern = /(?:<!-- readme-test: ([\w-]+) -->\n)?```sh\n([\s\S]*?)```/g;
+  for (const match of text.matchAll(pattern)) {
+    const commands = match[2]!
+      .replace(/\\\n\s*/g, " ")
+      .split("\n")
+      .map((line) => line.replace(/\s+#\s.*$/, "").trim())
+      .filter(Boolean);
+    blocks.push({ name: match[1], commands });
+  }
+  return blocks;
+}
+
+const blocks = shellBlocks(readme);
+const block = (name: string) => {
+  const found = blocks.find((candidate) => candidate.name === name);
+  if (!found) throw new Error(`README has no block marked readme-test: ${name}`);
+  return found.commands;
+};
+
+/** Commands the README shows that this file does not run, and what exercises them instead. */
+const COVERED_ELSEWHERE: Record<string, string> = {
+  "npm install": ".ci/run installs with `npm ci` from the same lockfile",
+  "npm test": ".ci/run runs it",
+  "npm run reconcile -- resolve <attemptId> --not-created": 'test/services/clone-recovery-service.test.ts, "operators resolve attempts"',
+  "npm run reconcile -- resolve <attemptId> --voice-id <voiceId>": 'test/services/clone-recovery-service.test.ts, "operators resolve attempts"',
+  "docker compose up -d postgres": "test/deploy/docker-compose.test.ts validates the file (no Docker engine on test machines)",
+};
+const isCoveredElsewhere = (command: string) =>
+  command in COVERED_ELSEWHERE || /^(FASEEH_API_KEY=\S+ )?docker compose /.test(command);
+
+describe("the README's shell blocks", () => {
+  it("are each run by this file or named with what exercises them", () => {
+    expect(blocks.length).toBeGreaterThan(5);
+    const unaccounted = blocks
+      .filter((candidate) => candidate.name === undefined)
+      .flatMap((candidate) => candidate.commands)
+      .filter((command) => !isCoveredElsewhere(command));
+    expect(unaccounted).toEqual([]);
+  });
+});
+
+let upstream: FakeFaseeh;
+let work: string;
+const running = new Set<ChildProcess>();
+
+beforeAll(async () => {
+  upstream = await startFakeFaseeh();
+  recordSecret(upstream.apiKey);
+  work = await mkdtemp(path.join(os.tmpdir(), "gw-readme-"));
+  await writeFile(path.join(work, "preview.wav"), wav(64 * 1024));
+  await writeFile(path.join(work, "original.wav"), wav(96 * 1024));
+});
+afterAll(async () => {
+  for (const child of running) if (child.pid) process.kill(-child.pid, "SIGKILL");
+  await upstream?.close();
+  await rm(work, { recursive: true, force: true });
+});
+
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const server = net.createServer().listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** The environment README commands run in: a clean one, plus what the scenario sets. */
+const environment = (extra: Record<string, string>) => ({
+  PATH: process.env.PATH ?? "",
+  HOME: process.env.HOME ?? "",
+  LANG: "C.UTF-8",
+  ...extra,
+});
+
+/** Runs one README command through `sh` in the scratch directory; resolves with its output. */
+function sh(command: string, env: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile("sh", ["-c", command], { cwd: work, env: environment(env), timeout: 60_000 }, (error, stdout, stderr) => {
+      recordOutput("readme command", `${command}\n${stdout}\n${stderr}`.replace(/fvg_[\w-]+/g, "fvg_[shown once]"));
+      resolve({ code: error ? Number((error as { code?: unknown }).code ?? 1) : 0, stdout, stderr });
+    });
+  });
+}
+
+/** Starts a README `npm start` line in the background, as a shell would; resolves once it listens. */
+async function start(command: string, env: Record<string, string>): Promise<{ stop(): Promise<string> }> {
+  const child = spawn("sh", ["-c", command], { cwd: PROJECT_ROOT, env: environment(env), detached: true, stdio: ["ignore", "pipe", "pipe"] });
+  running.add(child);
+  let output = "";
+  child.stdout!.on("data", (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr!.on("data", (chunk: Buffer) => (output += chunk.toString()));
+  // 'close': the output pipes end only when every process writing them (sh, npm, node) has gone.
+  const exited = new Promise<void>((resolve) => child.once("close", () => resolve()));
+  await waitFor(() => output.includes('"msg":"gateway listening"') || child.exitCode !== null, BOOT_TIMEOUT_MS, `"${command}" to listen`);
+  expect(output, output).toContain('"msg":"gateway listening"');
+  return {
+    async stop() {
+      process.kill(-child.pid!, "SIGINT"); // Ctrl-C: the signal goes to the whole foreground group
+      await exited;
+      running.delete(child);
+      recordOutput("readme npm start", output);
+      return output;
+    },
+  };
+}
+
+const json = (stdout: string) => JSON.parse(stdout) as { data?: Record<string, any>; errors?: Array<{ extensions?: { code?: string } }> };
+
+describe("the quick start, on the embedded database", () => {
+  it(
+    "serves, clones on an open gateway, is closed by its first key, manages keys, and stops",
+    async () => {
+      const port = await freePort();
+      const dataDir = path.join(work, "data");
+      const at = (command: string) => command.replaceAll("localhost:4000", `127.0.0.1:${port}`);
+      const base = { PORT: String(port), DATA_DIR: dataDir };
+
+      // `npm start` with no Faseeh key: queries work, cloning says what is missing.
+      const [install, plain] = block("quick-start");
+      expect(install).toBe("npm install");
+      let gateway = await start(plain!, base);
+      const unconfigured = await sh(at(block("quick-start-clone")[0]!), {});
+      expect(json(unconfigured.stdout).errors?.[0]?.extensions?.code).toBe("UPSTREAM_NOT_CONFIGURED");
+      await gateway.stop();
+
+      // With a Faseeh key (the fake's), the clone example works as pasted, with no client key.
+      const withKey = block("quick-start-with-key")[0]!.replace("sk-...", upstream.apiKey);
+      gateway = await start(withKey, { ...base, FASEEH_BASE_URL: upstream.baseUrl });
+      const cloned = await sh(at(block("quick-start-clone")[0]!), {});
+      expect(cloned.code, cloned.stderr).toBe(0);
+      expect(json(cloned.stdout).data?.cloneVoice.voice).toMatchObject({ name: "Layla", languages: ["ar", "en"], dialects: ["najdi"] });
+
+      // The first key, created on the running gateway, closes it.
+      const first = json((await sh(at(block("create-first-key")[0]!), {})).stdout).data?.createApiKey;
+      expect(first?.key).toMatch(/^fvg_/);
+      recordSecret(first.key);
+      const [createTool, listKeys] = block("manage-keys").map(at);
+      const tool = json((await sh(createTool!, { GATEWAY_KEY: first.key })).stdout).data?.createApiKey;
+      recordSecret(tool.key);
+      const listed = json((await sh(listKeys!, { GATEWAY_KEY: first.key })).stdout).data?.apiKeys;
+      expect(listed.map((key: { name: string }) => key.name)).toEqual(["ops", "voice-studio"]);
+      // Now the open example is refused, and the one with a key works.
+      expect(json((await sh(at(block("quick-start-clone")[0]!), {})).stdout).errors?.[0]?.extensions?.code).toBe("UNAUTHENTICATED");
+      const keyed = await sh(at(block("clone-with-key")[0]!), { GATEWAY_KEY: tool.key });
+      expect(json(keyed.stdout).data?.cloneVoice.voice.name).toBe("Layla");
+
+      // While it runs, the command line is refused with the owner named...
+      const busy = await sh(`cd ${PROJECT_ROOT} && ${block("keys-cli").find((command) => command.includes(" list"))!}`, { DATA_DIR: dataDir });
+      expect(busy.code).toBe(1);
+      expect(busy.stderr).toContain("is in use by pid");
+      // ...and Ctrl-C stops it, after which the command line may run.
+      const log = await gateway.stop();
+      expect(log).toContain('"msg":"shutdown complete"');
+      expect(existsSync(path.join(dataDir, "gateway.lock"))).toBe(false);
+
+      let prefix = "";
+      for (const command of block("keys-cli")) {
+        const line = command.includes(" revoke ") ? command.replace(/fvg_\S+/, prefix) : command;
+        const result = await sh(`cd ${PROJECT_ROOT} && ${line}`, { DATA_DIR: dataDir });
+        expect(result.code, `${line}\n${result.stderr}`).toBe(0);
+        for (const key of result.stdout.match(/^fvg_\S+$/gm) ?? []) recordSecret(key);
+        prefix = /(fvg_\S+)…\s+catalog-browser/.exec(result.stdout)?.[1] ?? prefix;
+        if (command.includes(" revoke ")) expect(result.stdout).toContain("Revoked");
+      }
+    },
+    240_000,
+  );
+});
+
+describe("running against a real PostgreSQL", () => {
+  it(
+    "creates the database and serves from it as the README says",
+    async () => {
+      const [create, serve] = block("postgres");
+      const name = `gw_readme_${randomBytes(4).toString("hex")}`;
+      const port = await freePort();
+      const server = new URL(adminUrl());
+      const pgEnv = { PGHOST: server.hostname, PGPORT: server.port || "5432", PGUSER: server.username || "postgres" };
+      expect((await sh(create!.replace("voices", name), pgEnv)).code).toBe(0);
+      try {
+        const gateway = await start(serve!.replace("/voices", `/${name}`).replace("127.0.0.1:5432", `${pgEnv.PGHOST}:${pgEnv.PGPORT}`), {
+          PORT: String(port),
+        });
+        const answer = await sh(`curl -s http://127.0.0.1:${port}/graphql -H 'content-type: application/json' -d '{"query":"{ voices { totalCount } }"}'`, {});
+        expect(json(answer.stdout).data).toEqual({ voices: { totalCount: 0 } });
+        expect(await gateway.stop()).toContain('"database":"postgres"');
+      } finally {
+        await sh(`dropdb --if-exists ${name}`, pgEnv);
+      }
+    },
+    120_000,
+  );
+});
