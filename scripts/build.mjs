@@ -1,0 +1,38 @@
+// `npm run build`: compiles src/ to dist/ for production (`node dist/main.js`,
+// `node dist/cli/<name>.js`), with tsc and tsconfig.build.json.
+//   1. dist/ is removed first, so a file deleted from src cannot linger there.
+//   2. tsc emits the JavaScript, the generated Prisma client included (it must
+//      exist: `npm install` generates it, or `node scripts/prisma-generate.mjs`).
+//   3. Files the server reads at runtime next to its modules are copied as is:
+//      the SDL (src/schema/*.graphql, read by src/schema/index.ts).
+import { spawnSync } from "node:child_process";
+import { cpSync, existsSync, readdirSync, rmSync } from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+
+const root = fileURLToPath(new URL("..", import.meta.url));
+const src = path.join(root, "src");
+const dist = path.join(root, "dist");
+
+if (!existsSync(path.join(src, "generated", "prisma", "client.ts"))) {
+  console.error("src/generated/prisma is missing: run `node scripts/prisma-generate.mjs` (npm install does it) first.");
+  process.exit(1);
+}
+
+rmSync(dist, { recursive: true, force: true });
+
+const tsc = fileURLToPath(import.meta.resolve("typescript/bin/tsc"));
+const result = spawnSync(process.execPath, [tsc, "-p", path.join(root, "tsconfig.build.json")], {
+  cwd: root,
+  stdio: "inherit",
+});
+if (result.status !== 0) process.exit(result.status ?? 1);
+
+let copied = 0;
+for (const entry of readdirSync(src, { recursive: true, withFileTypes: true })) {
+  if (!entry.isFile() || !entry.name.endsWith(".graphql")) continue;
+  const from = path.join(entry.parentPath, entry.name);
+  cpSync(from, path.join(dist, path.relative(src, from)));
+  copied += 1;
+}
+console.log(`Built dist/ (tsc + ${copied} SDL files).`);
