@@ -1,5 +1,7 @@
 // `npm run build`: compiles src/ to dist/ for production (`node dist/main.js`,
 // `node dist/cli/<name>.js`), with tsc and tsconfig.build.json.
+// `--out-dir <dir>` writes there instead of dist/ (the production build test
+// builds into a temporary directory and leaves the checkout's dist/ alone).
 //   1. dist/ is removed first, so a file deleted from src cannot linger there.
 //   2. tsc emits the JavaScript, the generated Prisma client included (it must
 //      exist: `npm install` generates it, or `node scripts/prisma-generate.mjs`).
@@ -10,10 +12,12 @@ import { spawnSync } from "node:child_process";
 import { cpSync, existsSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const src = path.join(root, "src");
-const dist = path.join(root, "dist");
+const { values } = parseArgs({ options: { "out-dir": { type: "string" } } });
+const dist = path.resolve(values["out-dir"] ?? path.join(root, "dist"));
 
 if (!existsSync(path.join(src, "generated", "prisma", "client.ts"))) {
   console.error("src/generated/prisma is missing: run `node scripts/prisma-generate.mjs` (npm install does it) first.");
@@ -23,7 +27,7 @@ if (!existsSync(path.join(src, "generated", "prisma", "client.ts"))) {
 rmSync(dist, { recursive: true, force: true });
 
 const tsc = fileURLToPath(import.meta.resolve("typescript/bin/tsc"));
-const result = spawnSync(process.execPath, [tsc, "-p", path.join(root, "tsconfig.build.json")], {
+const result = spawnSync(process.execPath, [tsc, "-p", path.join(root, "tsconfig.build.json"), "--outDir", dist], {
   cwd: root,
   stdio: "inherit",
 });
@@ -39,7 +43,7 @@ for (const entry of readdirSync(dist, { recursive: true, withFileTypes: true }))
   const match = tsImport.exec(readFileSync(file, "utf8"));
   if (match) {
     console.error(
-      `${path.relative(root, file)} imports "${match[1]}": regenerate the Prisma client with tsconfig.json present ` +
+      `${file} imports "${match[1]}": regenerate the Prisma client with tsconfig.json present ` +
         "(node scripts/prisma-generate.mjs) so its imports end in .js.",
     );
     process.exit(1);
@@ -53,4 +57,5 @@ for (const entry of readdirSync(src, { recursive: true, withFileTypes: true })) 
   cpSync(from, path.join(dist, path.relative(src, from)));
   copied += 1;
 }
-console.log(`Built dist/ (tsc + ${copied} SDL files).`);
+const shown = path.relative(process.cwd(), dist);
+console.log(`Built ${shown.startsWith("..") ? dist : shown}/ (tsc + ${copied} SDL files).`);
