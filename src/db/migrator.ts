@@ -17,6 +17,10 @@ import { errorMessage } from "../errors.js";
 import type { Logger } from "../logger.js";
 import type { Database, SqlSession } from "./database.js";
 
+// Relative to the package root, not to src/: this module is <root>/src/db/migrator.ts
+// in a checkout and <root>/dist/db/migrator.js once built (tsconfig.build.json
+// keeps src's layout under dist), so both resolve to <root>/prisma/migrations,
+// which the image copies next to dist (/app/prisma/migrations).
 export const DEFAULT_MIGRATIONS_DIR = fileURLToPath(new URL("../../prisma/migrations", import.meta.url));
 
 /** Arbitrary constant shared by every replica (and by any tool that wants to wait for migrations). */

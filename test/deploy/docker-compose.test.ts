@@ -241,10 +241,67 @@ describe("Dockerfile", () => {
     .split(/\r?\n/)
     .map((line) => line.trim())
     .filter((line) => line !== "" && !line.startsWith("#"));
-  const lastStage = instructions.slice(instructions.findLastIndex((line) => /^FROM\s/i.test(line)));
+  // Stages, each starting with its FROM line.
+  const stages: string[][] = [];
+  for (const line of instructions) {
+    if (/^FROM\s/i.test(line)) stages.push([line]);
+    else stages.at(-1)?.push(line);
+  }
+  const stageName = (stage: string[]) => /\sAS\s+(\S+)\s*$/i.exec(stage[0]!)?.[1];
+  const lastStage = stages.at(-1) ?? [];
+  const buildStages = stages.slice(0, -1);
+  const indexOf = (stage: string[], pattern: RegExp) => stage.findIndex((line) => pattern.test(line));
 
   it("builds on node:20-bookworm-slim", () => {
-    expect(instructions.filter((l) => /^FROM\s/i.test(l)).every((l) => /^FROM\s+node:20-bookworm-slim\b/i.test(l))).toBe(true);
+    expect(stages.length).toBeGreaterThan(0);
+    expect(stages.every((stage) => /^FROM\s+node:20-bookworm-slim\b/i.test(stage[0]!))).toBe(true);
+  });
+
+  it("is multi-stage: a build stage compiles, the runtime stage takes only dist/ from it", () => {
+    expect(stages.length).toBeGreaterThanOrEqual(2);
+    const names = buildStages.map(stageName);
+    const copiesFrom = lastStage
+      .map((line) => /^COPY\s+--from=(\S+)\s+(.*)$/i.exec(line))
+      .filter((match) => match !== null);
+    expect(copiesFrom.length).toBeGreaterThan(0);
+    for (const [, from, rest] of copiesFrom) {
+      expect(names).toContain(from);
+      // Only the compiled output: never node_modules (dev dependencies) or the sources.
+      expect(rest).toMatch(/^\S*\/dist\/?\s+\S+$/);
+    }
+  });
+
+  it("compiles in the build stage: npm ci, then prisma generate (with tsconfig.json), then the sources and npm run build", () => {
+    const build = buildStages.find((stage) => indexOf(stage, /^RUN\s.*npm run build\b/) !== -1);
+    expect(build, "no build stage runs `npm run build`").toBeDefined();
+    const npmCi = indexOf(build!, /^RUN\s.*npm ci\b/);
+    const generate = indexOf(build!, /^RUN\s.*prisma-generate\.mjs/);
+    const tsconfig = indexOf(build!, /^COPY\s+(\S+\s+)*tsconfig\.json\s/);
+    const copySrc = indexOf(build!, /^COPY\s+(\S+\s+)*src\s/);
+    const runBuild = indexOf(build!, /^RUN\s.*npm run build\b/);
+    expect(npmCi).toBeGreaterThan(-1);
+    expect(build![npmCi]).not.toMatch(/--omit=dev|--production/);
+    // prisma generate picks the client's import suffixes (.js) from tsconfig.json.
+    expect(tsconfig).toBeGreaterThan(-1);
+    expect(generate).toBeGreaterThanOrEqual(npmCi);
+    expect(generate).toBeGreaterThan(tsconfig);
+    // Sources come after the install, so editing them does not invalidate the npm ci layer.
+    expect(copySrc).toBeGreaterThan(npmCi);
+    expect(runBuild).toBeGreaterThan(copySrc);
+  });
+
+  it("installs production dependencies only in the runtime stage, without install scripts", () => {
+    const installs = lastStage.filter((line) => /^RUN\s.*npm ci\b/.test(line));
+    expect(installs).toHaveLength(1);
+    expect(installs[0]).toMatch(/\s--omit=dev\b/);
+    expect(installs[0]).toMatch(/\s--ignore-scripts\b/);
+    // No sources, toolchain or TypeScript loader in the runtime stage.
+    expect(lastStage.filter((line) => /^COPY\s+(\S+\s+)*(\.\/)?src\/?\s/.test(line))).toEqual([]);
+    expect(lastStage.join("\n")).not.toMatch(/\btsx\b|prisma-generate|npm run build|\.ts["\s]/);
+  });
+
+  it("copies the SQL migrations the gateway applies at boot", () => {
+    expect(lastStage).toContainEqual(expect.stringMatching(/^COPY\s+prisma\/migrations\/?\s+(\.\/)?prisma\/migrations\/?$/));
   });
 
   it("exposes port 4000", () => {
@@ -264,18 +321,15 @@ describe("Dockerfile", () => {
     expect(users.at(-1)).not.toMatch(/^USER\s+(root|0)(:|\s|$)/i);
   });
 
-  it("starts node directly (signals reach the server) with production settings", () => {
+  it("starts the compiled server with node directly (signals reach it), production settings, all interfaces", () => {
     expect(lastStage).toContainEqual(expect.stringMatching(/^ENV\s.*NODE_ENV=production/));
     expect(lastStage).toContainEqual(expect.stringMatching(/^ENV\s.*PORT=4000/));
+    // The gateway binds 127.0.0.1 by default while no client key exists; in a
+    // container it must listen on every interface, set explicitly.
+    expect(lastStage).toContainEqual(expect.stringMatching(/^ENV\s(.*\s)?HOST=0\.0\.0\.0(\s|$)/));
     const cmd = lastStage.filter((l) => /^CMD\s/i.test(l)).at(-1);
-    expect(cmd).toBe('CMD ["node", "--import", "tsx", "src/main.ts"]');
-  });
-
-  it("installs with npm ci before copying the sources", () => {
-    const npmCi = instructions.findIndex((l) => /^RUN\s.*npm ci\b/.test(l));
-    const copySrc = instructions.findIndex((l) => /^COPY\s+(\S+\s+)*src\s/.test(l));
-    expect(npmCi).toBeGreaterThan(-1);
-    expect(copySrc).toBeGreaterThan(npmCi);
+    expect(cmd).toBe('CMD ["node", "dist/main.js"]');
+    expect(lastStage.some((l) => /^ENTRYPOINT\s/i.test(l))).toBe(false);
   });
 });
 
@@ -284,7 +338,7 @@ describe(".dockerignore", () => {
     const entries = readFileSync(fileURLToPath(new URL("../../.dockerignore", import.meta.url)), "utf8")
       .split(/\r?\n/)
       .map((line) => line.trim().replace(/\/$/, ""));
-    for (const entry of ["node_modules", ".data", ".git", "coverage", "src/generated/prisma"]) {
+    for (const entry of ["node_modules", "dist", ".data", ".git", "coverage", "src/generated/prisma"]) {
       expect(entries).toContain(entry);
     }
   });
