@@ -47,7 +47,8 @@ export async function createGateway(container: Container): Promise<Gateway> {
   if (openAtBoot && production && !config.auth.allowAnonymous) {
     throw new UnsafeStartError(
       "NODE_ENV=production and no client API key exists, so anyone could clone on this gateway's Faseeh key. " +
-        "Create one with `npm run keys -- create --name <tool> --scope admin`, or set ALLOW_ANONYMOUS=true on purpose.",
+        "Create one with `npm run keys -- create --name <tool> --scope admin` (in the container image: " +
+        "`node dist/cli/keys.js create --name <tool> --scope admin`), or set ALLOW_ANONYMOUS=true on purpose.",
     );
   }
 
