@@ -3,36 +3,60 @@
 // are mapped onto them. The README's error table mirrors ERROR_CODES.
 import { GraphQLError } from "graphql";
 
+/**
+ * Every code, what it means, and the HTTP status of a response that ends in
+ * it. `status` applies when the error stops the request before its operation
+ * runs (a bad key, a malformed body, an invalid document). Once the operation
+ * has run, a field error answers 200 with `data` saying how far it got (the
+ * GraphQL-over-HTTP convention, which Apollo Client and urql expect), except
+ * for the codes marked `always`, which are about the request itself.
+ * `httpStatusOf` is the only reader of these statuses.
+ */
 export const ERROR_CODES = {
   // Our own validation of arguments, uploads and cursors (also used by
   // Apollo for variables that fail to coerce).
-  BAD_USER_INPUT: "The request's arguments are invalid; `extensions.field` names the offending one.",
-  // HTTP-level problems: malformed multipart bodies, missing CSRF preflight header.
-  BAD_REQUEST: "The HTTP request itself is malformed (multipart body, CSRF preflight header).",
-  PAYLOAD_TOO_LARGE: "The request body exceeds a size limit.",
-  GRAPHQL_PARSE_FAILED: "The GraphQL document does not parse.",
-  GRAPHQL_VALIDATION_FAILED: "The GraphQL document does not match the schema.",
-  OPERATION_RESOLUTION_FAILURE: "The request names an operation the document does not contain.",
-  UNAUTHENTICATED: "No valid client API key: send `Authorization: Bearer <key>`.",
-  FORBIDDEN: "The client API key's scope does not allow this operation (cloning needs `write`).",
-  UPSTREAM_NOT_CONFIGURED: "FASEEH_API_KEY is not set, so cloning is disabled.",
-  UPSTREAM_BAD_REQUEST: "Faseeh refused the request (400/404); its errorCode and errorMessage are included.",
-  UPSTREAM_UNAUTHORIZED: "Faseeh refused the gateway's API key (401).",
-  INSUFFICIENT_BALANCE: "The Faseeh wallet balance is too low (402).",
-  RATE_LIMITED:
-    "Faseeh is rate limiting (429), or the gateway's clone queue is full; `retryAfterSeconds` says when to retry, when known.",
-  UPSTREAM_UNAVAILABLE:
-    "Faseeh could not be reached or failed before it had the whole request: it certainly created nothing; retrying is safe.",
-  UPSTREAM_OUTCOME_UNKNOWN:
-    "Faseeh had the whole request but gave no definitive answer (5xx, non-JSON, reset, timeout): a voice may exist. Not retried; see `attemptId`.",
-  DATABASE_UNAVAILABLE: "The catalog database cannot be reached; retry later.",
-  IDEMPOTENCY_KEY_REUSED: "The idempotency key was already used for a different request (other fields or files).",
-  IDEMPOTENCY_IN_PROGRESS: "A request with the same idempotency key is still running; retry shortly.",
-  VOICE_NOT_YET_STORED:
-    "Faseeh created the voice (see `voiceId`) but the catalog could not store it yet; it will appear once the database recovers.",
-  SERVICE_UNAVAILABLE: "The gateway is shutting down; retry against another replica or shortly.",
-  INTERNAL_SERVER_ERROR: "An unexpected failure; details are logged, never returned.",
-} as const;
+  BAD_USER_INPUT: { status: 400, description: "The request's arguments are invalid; `extensions.field` names the offending one." },
+  // HTTP-level problems: malformed multipart bodies, missing CSRF preflight header, stalled uploads.
+  BAD_REQUEST: { status: 400, description: "The HTTP request itself is malformed (multipart body, CSRF preflight header), or its upload stalled." },
+  PAYLOAD_TOO_LARGE: { status: 413, always: true, description: "The request body exceeds a size limit (bytes, fields or file parts)." },
+  GRAPHQL_PARSE_FAILED: { status: 400, description: "The GraphQL document does not parse." },
+  GRAPHQL_VALIDATION_FAILED: { status: 400, description: "The GraphQL document does not match the schema, or exceeds an operation limit." },
+  OPERATION_RESOLUTION_FAILURE: { status: 400, description: "The request names an operation the document does not contain." },
+  UNAUTHENTICATED: { status: 401, always: true, description: "No valid client API key: send `Authorization: Bearer <key>`." },
+  FORBIDDEN: {
+    status: 403,
+    always: true,
+    description: "The client API key's scope does not allow this operation (cloning needs `write`, managing keys `admin`).",
+  },
+  UPSTREAM_NOT_CONFIGURED: { status: 503, description: "FASEEH_API_KEY is not set, so cloning is disabled." },
+  UPSTREAM_BAD_REQUEST: { status: 502, description: "Faseeh refused the request (400/404); its errorCode and errorMessage are included." },
+  UPSTREAM_UNAUTHORIZED: { status: 502, description: "Faseeh refused the gateway's API key (401)." },
+  INSUFFICIENT_BALANCE: { status: 502, description: "The Faseeh wallet balance is too low (402)." },
+  RATE_LIMITED: {
+    status: 429,
+    description:
+      "Faseeh is rate limiting (429), or the gateway's clone queue is full, or the client key's rate limit is reached; `retryAfterSeconds` says when to retry, when known.",
+  },
+  UPSTREAM_UNAVAILABLE: {
+    status: 502,
+    description: "Faseeh could not be reached or failed before it had the whole request: it certainly created nothing; retrying is safe.",
+  },
+  UPSTREAM_OUTCOME_UNKNOWN: {
+    status: 502,
+    description:
+      "Faseeh had the whole request but gave no definitive answer (5xx, non-JSON, reset, timeout): a voice may exist. Not retried; see `attemptId`.",
+  },
+  DATABASE_UNAVAILABLE: { status: 503, description: "The catalog database cannot be reached; retry later." },
+  IDEMPOTENCY_KEY_REUSED: { status: 409, description: "The idempotency key was already used for a different request (other fields or files)." },
+  IDEMPOTENCY_IN_PROGRESS: { status: 409, description: "A request with the same idempotency key is still running; retry shortly." },
+  VOICE_NOT_YET_STORED: {
+    status: 503,
+    description:
+      "Faseeh created the voice (see `voiceId`) but the catalog could not store it yet; it will appear once the database recovers.",
+  },
+  SERVICE_UNAVAILABLE: { status: 503, description: "The gateway is shutting down; retry against another replica or shortly." },
+  INTERNAL_SERVER_ERROR: { status: 500, description: "An unexpected failure; details are logged, never returned." },
+} as const satisfies Record<string, { status: number; always?: true; description: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
 
@@ -40,6 +64,19 @@ export const isErrorCode = (value: unknown): value is ErrorCode =>
   typeof value === "string" && Object.hasOwn(ERROR_CODES, value);
 
 type Extensions = Record<string, unknown>;
+
+/**
+ * The HTTP status of a response whose first error has this code: the code's
+ * status if the operation never ran (`executed: false`), else 200 unless the
+ * code is about the request itself (see ERROR_CODES).
+ */
+export function httpStatusOf(code: unknown, { executed }: { executed: boolean }): number {
+  const entry: { status: number; always?: true } = isErrorCode(code) ? ERROR_CODES[code] : ERROR_CODES.INTERNAL_SERVER_ERROR;
+  return !executed || entry.always ? entry.status : 200;
+}
+
+/** What a client sees instead of an unexpected error: nothing internal, only the id of the log line that holds it. */
+export const maskedMessage = (requestId: string): string => `Internal server error (request id ${requestId}).`;
 
 /** A GraphQL error whose code is one of ours; the only kind resolvers throw. */
 export class GatewayError extends GraphQLError {

@@ -1,18 +1,13 @@
 // Answers a request the GraphQL layer never saw (refused before parsing, or
 // failed in a body parser) in GraphQL's response shape, so every client gets
-// `errors[].extensions.code` whatever refused it.
+// `errors[].extensions.code` whatever refused it. Its HTTP status is the
+// code's own (errors.ts), since no operation ran.
 import type { Response } from "express";
-import type { ErrorCode } from "../errors.js";
+import { type ErrorCode, httpStatusOf } from "../errors.js";
 
-export function sendGraphQLError(
-  res: Response,
-  status: number,
-  code: ErrorCode,
-  message: string,
-  { closeConnection = false } = {},
-): void {
+export function sendGraphQLError(res: Response, code: ErrorCode, message: string, { closeConnection = false } = {}): void {
   if (res.headersSent) return;
   // When the body may be unread, the connection must not be reused mid-body.
   if (closeConnection) res.setHeader("Connection", "close");
-  res.status(status).json({ errors: [{ message, extensions: { code } }] });
+  res.status(httpStatusOf(code, { executed: false })).json({ errors: [{ message, extensions: { code } }] });
 }

@@ -25,7 +25,6 @@ export function graphqlUploads(options: GraphqlUploadOptions): RequestHandler {
     if (!MULTIPART_PREFLIGHT_HEADERS.some((name) => req.header(name)?.trim())) {
       return sendGraphQLError(
         res,
-        400,
         "BAD_REQUEST",
         "This multipart request was blocked as a potential cross-site request forgery (CSRF). " +
           "Add the header `Apollo-Require-Preflight: true` (or a non-empty `x-apollo-operation-name`).",
@@ -46,14 +45,12 @@ export function graphqlUploads(options: GraphqlUploadOptions): RequestHandler {
       next();
     } catch (error) {
       parts?.stop();
-      const status = (error as { status?: unknown }).status;
-      const httpStatus = typeof status === "number" && status >= 400 && status < 600 ? status : 400;
-      if (httpStatus === 413) {
-        sendGraphQLError(res, 413, "PAYLOAD_TOO_LARGE", tooLarge(error, options.maxFiles), { closeConnection: true });
+      if ((error as { status?: unknown }).status === 413) {
+        sendGraphQLError(res, "PAYLOAD_TOO_LARGE", tooLarge(error, options.maxFiles), { closeConnection: true });
         return;
       }
       const said = error instanceof Error ? error.message : "Invalid multipart request.";
-      sendGraphQLError(res, 400, "BAD_REQUEST", parts?.explain() ?? said, { closeConnection: true });
+      sendGraphQLError(res, "BAD_REQUEST", parts?.explain() ?? said, { closeConnection: true });
     }
   };
 }

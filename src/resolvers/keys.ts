@@ -8,20 +8,15 @@ const toGraphQL = (key: ApiKeyView) => ({ ...key, scope: fromScope(key.scope) })
 
 export const keysResolvers: Pick<Resolvers, "Query" | "Mutation"> = {
   Query: {
-    apiKeys: async (_parent, _args, { services, principal }) => {
-      services.apiKeys.authorizeManagement(principal);
-      return (await services.apiKeys.list()).map(toGraphQL);
-    },
+    // Scope checked before execution (graphql/plugins/authorization.ts).
+    apiKeys: async (_parent, _args, { services }) => (await services.apiKeys.list()).map(toGraphQL),
   },
   Mutation: {
     createApiKey: async (_parent, { name, scope }, { services, principal }) => {
       const created = await services.apiKeys.createFor(principal, { name, scope: toScope(scope) });
       return { apiKey: toGraphQL(created.apiKey), key: created.key };
     },
-    revokeApiKey: async (_parent, { key }, { services, principal }) => {
-      services.apiKeys.authorizeManagement(principal);
-      return toGraphQL(revoked(await services.apiKeys.revoke(key)));
-    },
+    revokeApiKey: async (_parent, { key }, { services }) => toGraphQL(revoked(await services.apiKeys.revoke(key))),
   },
 };
 

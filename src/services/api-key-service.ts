@@ -65,7 +65,19 @@ const toView = (row: Omit<ApiKeyView, "scope"> & { scope: ApiKeyScope }): ApiKey
 export const hashKey = (key: string) => createHash("sha256").update(key).digest("hex");
 
 export const unauthenticated = (message: string) =>
-  new GatewayError("UNAUTHENTICATED", message, { http: { status: 401, headers: new Map([["www-authenticate", "Bearer"]]) } });
+  new GatewayError("UNAUTHENTICATED", message, { http: { headers: new Map([["www-authenticate", "Bearer"]]) } });
+
+/** How the gateway may start, decided from the keys that exist at boot (see `ApiKeyService.bootPolicy`). */
+export interface BootPolicy {
+  /** No active key: anyone who can reach the gateway may call it. */
+  open: boolean;
+  /** Why it must not start at all (production, open, not on purpose). */
+  refusal: string | undefined;
+  /** Where to listen when nobody said: an open gateway serves this machine only. */
+  host(configured: string | undefined): string | undefined;
+  /** The boot warning of an open gateway, once it listens on `bound` (undefined: every interface). */
+  openWarning(bound: string | undefined, chosenBy: "policy" | "HOST" | "ALLOW_ANONYMOUS"): string;
+}
 
 export class ApiKeyService {
   /** Throttles last-used writes: one per key per minute is plenty to tell stale keys. */
@@ -117,7 +129,7 @@ export class ApiKeyService {
   /** Key management over GraphQL: `admin` keys, or anyone while the gateway is open (no key yet). */
   authorizeManagement(principal: Principal): void {
     if (principal.scope === "admin" || principal.kind === "anonymous") return;
-    throw new GatewayError("FORBIDDEN", "Managing client keys needs an `admin` key.", { http: { status: 403 } });
+    throw new GatewayError("FORBIDDEN", "Managing client keys needs an `admin` key.");
   }
 
   /** `createApiKey`: the secret is in the answer only. The first key of an open gateway must be `admin`. */
@@ -147,6 +159,40 @@ export class ApiKeyService {
 
   async hasActiveKeys(): Promise<boolean> {
     return (await this.prisma.apiKey.count({ where: { revokedAt: null }, take: 1 })) > 0;
+  }
+
+  /**
+   * The open/closed policy at boot: whether the gateway may start, and where
+   * it may listen while it is open. Per request, `authenticate` applies the
+   * same policy (an open gateway closes with its first key, no restart).
+   */
+  async bootPolicy(): Promise<BootPolicy> {
+    const open = !(await this.hasActiveKeys());
+    const { production, allowAnonymous } = this.policy;
+    return {
+      open,
+      refusal:
+        open && production && !allowAnonymous
+          ? "NODE_ENV=production and no client API key exists, so anyone could clone on this gateway's Faseeh key. " +
+            "Create one with `npm run keys -- create --name <tool> --scope admin` (in the container image: " +
+            "`node dist/cli/keys.js create --name <tool> --scope admin`), or set ALLOW_ANONYMOUS=true on purpose."
+          : undefined,
+      // Anyone on the network could spend the Faseeh wallet: loopback only, unless told otherwise.
+      host: (configured) => configured ?? (open && !allowAnonymous ? "127.0.0.1" : undefined),
+      openWarning(bound, chosenBy) {
+        const reach =
+          bound === undefined
+            ? `on every interface (${chosenBy}), so anyone who can reach this host`
+            : chosenBy === "policy"
+              ? `on ${bound} only (set HOST, or ALLOW_ANONYMOUS=true, to serve the network), so anyone on this machine`
+              : `on ${bound} (${chosenBy}), so anyone who can reach that address`;
+        return (
+          `no client API key exists: the gateway is OPEN to any caller. It listens ${reach} may clone on its Faseeh key. ` +
+          "Create an admin key (mutation createApiKey, or `npm run keys -- create --name <tool> --scope admin`): from then on " +
+          "every request needs a key, without a restart."
+        );
+      },
+    };
   }
 
   /** Whether callers without a key are let in: only while no key exists, and in production only on purpose. */

@@ -284,7 +284,6 @@ function uploadFailure(field: string, error: unknown): GatewayError | undefined 
     return new GatewayError(
       "PAYLOAD_TOO_LARGE",
       "This request carries more file parts than it may: at most 2 files (voiceFile and referenceAudioFile).",
-      { http: { status: 413 } },
     );
   }
   if (status === 413) return undefined; // a file over the size limit: `truncated` tells, with the limit

@@ -1,0 +1,67 @@
+// The Apollo server: schema, operation limits, error formatting and the
+// plugins, each in its own file. Started here; routed by http/graphql-route.ts.
+import http from "node:http";
+import { ApolloServer, type ApolloServerPlugin } from "@apollo/server";
+import { ApolloServerPluginDrainHttpServer } from "@apollo/server/plugin/drainHttpServer";
+import { ApolloServerPluginLandingPageDisabled } from "@apollo/server/plugin/disabled";
+import { ApolloServerPluginLandingPageLocalDefault } from "@apollo/server/plugin/landingPage/default";
+import { ApolloArmor } from "@escape.tech/graphql-armor";
+import type { Container } from "../container.js";
+import type { GatewayContext } from "../context.js";
+import { resolvers } from "../resolvers/index.js";
+import { typeDefs } from "../schema/index.js";
+import { formatErrorFor } from "./format-error.js";
+import { ApolloPluginAuthorization } from "./plugins/authorization.js";
+import { ApolloPluginHttpStatus } from "./plugins/http-status.js";
+import { ApolloPluginRequestReport } from "./plugins/request-report.js";
+
+export async function startApolloServer(container: Container, httpServer: http.Server): Promise<ApolloServer<GatewayContext>> {
+  const { config, metrics } = container;
+  const production = config.env === "production";
+
+  // Operation limits, checked before execution; defaults sit far above what
+  // real client queries (and Sandbox's introspection) need.
+  const armor = new ApolloArmor({
+    maxDepth: { n: config.limits.depth, ignoreIntrospection: true },
+    maxAliases: { n: config.limits.aliases },
+    maxTokens: { n: config.limits.tokens },
+    maxDirectives: { n: config.limits.directives },
+    costLimit: { maxCost: config.limits.cost, ignoreIntrospection: true },
+    // "Did you mean ...?" hints map the schema for an attacker; off in production.
+    blockFieldSuggestion: { enabled: production },
+  }).protect();
+
+  const apollo = new ApolloServer<GatewayContext>({
+    typeDefs,
+    resolvers,
+    introspection: config.introspection,
+    csrfPrevention: true,
+    allowBatchedHttpRequests: false,
+    // main.ts owns the signals: Apollo's own handlers would re-raise SIGTERM
+    // and kill the process before the database is closed.
+    stopOnTerminationSignals: false,
+    includeStacktraceInErrorResponses: false,
+    validationRules: armor.validationRules,
+    formatError: formatErrorFor({ introspection: config.introspection }),
+    plugins: [
+      // graphql-armor ships CommonJS typings of the same Apollo Server interfaces.
+      ...(armor.plugins as unknown as ApolloServerPlugin<GatewayContext>[]),
+      ApolloServerPluginDrainHttpServer({ httpServer, stopGracePeriodMillis: config.shutdownGraceMs }),
+      // Sandbox needs introspection: off in production unless GRAPHQL_INTROSPECTION=true.
+      !config.introspection
+        ? ApolloServerPluginLandingPageDisabled()
+        : ApolloServerPluginLandingPageLocalDefault({
+            footer: false,
+            includeCookies: false,
+            // Multipart requests need this header (CSRF prevention); Sandbox
+            // users would otherwise have to discover it themselves.
+            embed: { initialState: { sharedHeaders: { "Apollo-Require-Preflight": "true" } } },
+          }),
+      ApolloPluginAuthorization(),
+      ApolloPluginRequestReport({ metrics }),
+      ApolloPluginHttpStatus(),
+    ],
+  });
+  await apollo.start();
+  return apollo;
+}

@@ -1,0 +1,53 @@
+// The per-request GraphQL context: who calls (the client key), the request's
+// logger and report, the abort signal of a client that goes away, and the
+// services resolvers may use.
+import type { Request, Response } from "express";
+import type { Container } from "../container.js";
+import type { GatewayContext, RequestReport } from "../context.js";
+import { GatewayError, httpStatusOf, maskedMessage } from "../errors.js";
+import type { Logger } from "../logger.js";
+
+export async function contextFor(container: Container, req: Request, res: Response): Promise<GatewayContext> {
+  const report = res.locals.report as RequestReport;
+  const controller = new AbortController();
+  // 'close' before the response finished means the client went away.
+  res.once("close", () => {
+    if (!res.writableFinished) controller.abort(new Error("client disconnected"));
+  });
+  // Throws UNAUTHENTICATED for a missing or bad key when one is needed.
+  const principal = await container.apiKeys.authenticate(req.header("authorization")).catch((error: unknown) => {
+    throw contextFailure(container, report, error);
+  });
+  report.clientName = principal.kind === "key" ? principal.name : "anonymous";
+  return {
+    requestId: report.requestId,
+    logger: (req as Request & { log: Logger }).log,
+    signal: controller.signal,
+    idempotencyKey: req.header("idempotency-key"),
+    principal,
+    report,
+    services: { catalog: container.catalog, cloning: container.cloning, attempts: container.attempts, apiKeys: container.apiKeys },
+  };
+}
+
+/**
+ * An error while building the context never reaches Apollo's plugins, so it
+ * is counted, logged and given its HTTP status here (the code's own, since
+ * no operation ran): 401 for a bad key, 503 while the database is out of
+ * reach, and a masked 500 (with the request id, and the real error in the
+ * log) for anything else.
+ */
+function contextFailure(container: Container, report: RequestReport, error: unknown): GatewayError {
+  let failure: GatewayError;
+  if (error instanceof GatewayError) {
+    failure = error;
+  } else {
+    container.logger.error({ err: error, requestId: report.requestId }, "unexpected error");
+    failure = new GatewayError("INTERNAL_SERVER_ERROR", maskedMessage(report.requestId), { requestId: report.requestId });
+  }
+  const http = (failure.extensions.http ?? {}) as { status?: number; headers?: Map<string, string> };
+  failure.extensions.http = { ...http, status: httpStatusOf(failure.code, { executed: false }) };
+  report.errorCodes.push(failure.code);
+  container.metrics.errors.inc({ code: failure.code });
+  return failure;
+}

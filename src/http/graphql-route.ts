@@ -1,0 +1,36 @@
+// POST /graphql (and Sandbox on GET outside production): CORS for the
+// allowed browser origins, the shutdown gate, JSON and multipart bodies, then
+// Apollo with the per-request context.
+import { type ApolloServer } from "@apollo/server";
+import { expressMiddleware } from "@as-integrations/express5";
+import cors from "cors";
+import express, { type Express } from "express";
+import type { Container } from "../container.js";
+import type { GatewayContext } from "../context.js";
+import { contextFor } from "./graphql-context.js";
+import { sendGraphQLError } from "./graphql-error-response.js";
+import { graphqlUploads } from "./graphql-uploads.js";
+import type { ServingState } from "./serving-state.js";
+
+export function installGraphQLRoute(app: Express, container: Container, apollo: ApolloServer<GatewayContext>, state: ServingState): void {
+  const { config } = container;
+  app.use(
+    "/graphql",
+    cors({
+      origin: config.corsOrigins.length ? [...config.corsOrigins] : false,
+      allowedHeaders: ["content-type", "authorization", "apollo-require-preflight", "x-apollo-operation-name", "idempotency-key", "x-request-id"],
+      exposedHeaders: ["x-request-id"],
+      maxAge: 600,
+    }),
+    (_req, res, next) => {
+      if (state.stopping) {
+        sendGraphQLError(res, "SERVICE_UNAVAILABLE", "The gateway is shutting down.", { closeConnection: true });
+        return;
+      }
+      next();
+    },
+    express.json({ limit: config.limits.jsonBodyBytes }),
+    graphqlUploads({ maxFileBytes: config.uploads.maxBytes, maxFiles: 2 }),
+    expressMiddleware(apollo, { context: async ({ req, res }) => contextFor(container, req, res) }),
+  );
+}
