@@ -6,31 +6,19 @@ import { z } from "zod";
 
 const MiB = 1024 * 1024;
 
-/** Empty strings count as unset: `FOO=` in a .env file or compose means "not given". */
-const optionalString = z
-  .string()
-  .trim()
-  .transform((value) => (value === "" ? undefined : value))
-  .optional();
+// Empty and blank values never reach these schemas: `loadConfig` drops them
+// first, so `FOO=` in a .env file or compose means "not given" everywhere.
+const optionalString = z.string().trim().optional();
 
-const positiveInt = (fallback: number) =>
-  z
-    .string()
-    .trim()
-    .optional()
-    .transform((value) => (value === undefined || value === "" ? String(fallback) : value))
-    .pipe(z.coerce.number<string>({ error: "must be a number" }).int("must be a whole number").positive("must be greater than 0"));
+const wholePositive = z.coerce.number<string>({ error: "must be a number" }).int("must be a whole number").positive("must be greater than 0");
+
+const positiveInt = (fallback: number) => z.string().trim().default(String(fallback)).pipe(wholePositive);
 
 /** A positive whole number whose default depends on another variable (resolved after parsing). */
-const optionalPositiveInt = z
-  .string()
-  .trim()
-  .optional()
-  .transform((value) => (value === "" ? undefined : value))
-  .pipe(z.coerce.number<string>({ error: "must be a number" }).int("must be a whole number").positive("must be greater than 0").optional());
+const optionalPositiveInt = z.string().trim().pipe(wholePositive).optional();
 
 const booleanFlag = z
-  .enum(["true", "false", "1", "0", ""])
+  .enum(["true", "false", "1", "0"])
   .optional()
   .transform((value) => value === "true" || value === "1");
 
@@ -55,13 +43,8 @@ const envSchema = z.object({
   DATABASE_URL: z
     .string()
     .trim()
-    .optional()
-    .transform((value) => (value === "" ? undefined : value))
-    .pipe(
-      z
-        .url({ protocol: /^postgres(ql)?$/, error: "must be a postgres:// or postgresql:// URL" })
-        .optional(),
-    ),
+    .pipe(z.url({ protocol: /^postgres(ql)?$/, error: "must be a postgres:// or postgresql:// URL" }))
+    .optional(),
   DATA_DIR: z.string().trim().min(1).default("./.data"),
   DATABASE_POOL_SIZE: positiveInt(10),
   FASEEH_API_KEY: optionalString,
@@ -86,7 +69,7 @@ const envSchema = z.object({
   ALLOW_ANONYMOUS: booleanFlag,
   CLONE_RATE_LIMIT_PER_MINUTE: positiveInt(10),
   CORS_ORIGINS: optionalString,
-  METRICS_TOKEN: optionalString.pipe(z.string().min(16, "must be at least 16 characters (e.g. openssl rand -hex 32)").optional()),
+  METRICS_TOKEN: z.string().trim().min(16, "must be at least 16 characters (e.g. openssl rand -hex 32)").optional(),
   MAX_JSON_BODY_BYTES: positiveInt(1024 * 1024),
   GRAPHQL_MAX_DEPTH: positiveInt(8),
   GRAPHQL_MAX_ALIASES: positiveInt(15),

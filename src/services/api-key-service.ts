@@ -158,7 +158,7 @@ export class ApiKeyService {
   }
 
   async hasActiveKeys(): Promise<boolean> {
-    return (await this.prisma.apiKey.count({ where: { revokedAt: null }, take: 1 })) > 0;
+    return (await guardDatabase(() => this.prisma.apiKey.count({ where: { revokedAt: null }, take: 1 }))) > 0;
   }
 
   /**
@@ -207,7 +207,7 @@ export class ApiKeyService {
    */
   async authenticate(authorization: string | undefined): Promise<Principal> {
     if (!authorization) {
-      if (await guardDatabase(() => this.isOpen())) return { kind: "anonymous", scope: "write" };
+      if (await this.isOpen()) return { kind: "anonymous", scope: "write" };
       throw unauthenticated("This gateway needs a client API key: send `Authorization: Bearer <key>`.");
     }
     const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization);

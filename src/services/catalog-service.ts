@@ -93,6 +93,17 @@ export function normaliseVoice(voice: NewVoice): NewVoice {
   };
 }
 
+/**
+ * The one way a voice enters the catalog: normalised, and idempotent (storing
+ * the same upstream record twice, as a retried insert or a re-imported
+ * journal entry does, returns the stored row). A Prisma operation, so callers
+ * can run it inside their own transaction.
+ */
+export function voiceUpsert(prisma: PrismaClient, voice: NewVoice) {
+  const data = normaliseVoice(voice);
+  return prisma.voice.upsert({ where: { id: data.id }, create: data, update: {} });
+}
+
 export class CatalogService {
   constructor(private readonly prisma: PrismaClient) {}
 
@@ -143,14 +154,7 @@ export class CatalogService {
     return guardDatabase(() => this.prisma.voice.count({ where: this.whereFor(filter) }));
   }
 
-  /**
-   * Stores a voice upstream created. Saving the same upstream record twice
-   * (a retried insert whose first attempt did land) returns the stored row.
-   */
-  async saveVoice(voice: NewVoice): Promise<VoiceRecord> {
-    const data = normaliseVoice(voice);
-    return guardDatabase(() => this.prisma.voice.upsert({ where: { id: data.id }, create: data, update: {} }));
-  }
+
 
   private whereFor(filter: VoiceFilter | null | undefined): Prisma.VoiceWhereInput {
     if (!filter) return {};

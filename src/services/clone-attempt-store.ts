@@ -2,10 +2,12 @@
 // accountable (and idempotent when it carries a key). Status changes go
 // through `move`, which applies ATTEMPT_TRANSITIONS (clone-attempt-lifecycle.ts)
 // as one conditional UPDATE, so only the moves that table allows can happen.
+// Every query runs under guardDatabase: an unreachable database is
+// DATABASE_UNAVAILABLE, whichever method met it.
 import { type GatewayError, guardDatabase, mapDatabaseError } from "../errors.js";
 import { type CloneAttempt, type CloneAttemptStatus, Prisma, type PrismaClient } from "../generated/prisma/client.js";
 import type { UpstreamVoice } from "../upstream/faseeh-client.js";
-import { normaliseVoice, parsePageSize, type VoiceRecord } from "./catalog-service.js";
+import { parsePageSize, type VoiceRecord, voiceUpsert } from "./catalog-service.js";
 import { ATTEMPT_CREATIONS, ATTEMPT_TRANSITIONS, type AttemptTransitionName } from "./clone-attempt-lifecycle.js";
 
 export type { CloneAttemptStatus };
@@ -126,11 +128,10 @@ export class CloneAttemptStore {
    * keeps a different request from replaying this attempt's key.
    */
   async recordVoice(attemptId: string, voice: UpstreamVoice, model: string, requestHash?: string): Promise<VoiceRecord> {
-    const data = normaliseVoice({ ...voice, model });
     const { from, to } = ATTEMPT_TRANSITIONS.recordVoice;
     const [stored] = await guardDatabase(() =>
       this.prisma.$transaction([
-        this.prisma.voice.upsert({ where: { id: data.id }, create: data, update: {} }),
+        voiceUpsert(this.prisma, { ...voice, model }),
         this.prisma.cloneAttempt.updateMany({
           where: { id: attemptId, status: { in: [...from] } },
           data: {
@@ -191,23 +192,27 @@ export class CloneAttemptStore {
   /** Attempts left PENDING by a process that died mid-call: their outcome is unknown. */
   async markStalePendingUnknown(olderThan: Date): Promise<number> {
     const { from, to } = ATTEMPT_TRANSITIONS.markUnknown;
-    const { count } = await this.prisma.cloneAttempt.updateMany({
-      where: { status: { in: [...from] }, updatedAt: { lt: olderThan } },
-      data: {
-        status: to,
-        errorCode: "UPSTREAM_OUTCOME_UNKNOWN",
-        errorMessage: "The gateway stopped while this clone was in flight; Faseeh may or may not have created the voice.",
-      },
-    });
+    const { count } = await guardDatabase(() =>
+      this.prisma.cloneAttempt.updateMany({
+        where: { status: { in: [...from] }, updatedAt: { lt: olderThan } },
+        data: {
+          status: to,
+          errorCode: "UPSTREAM_OUTCOME_UNKNOWN",
+          errorMessage: "The gateway stopped while this clone was in flight; Faseeh may or may not have created the voice.",
+        },
+      }),
+    );
     return count;
   }
 
   /** Frees idempotency keys past their retention; the attempts stay as history. */
   async expireKeys(now = new Date()): Promise<number> {
-    const { count } = await this.prisma.cloneAttempt.updateMany({
-      where: { idempotencyKey: { not: null }, expiresAt: { lt: now } },
-      data: { idempotencyKey: null },
-    });
+    const { count } = await guardDatabase(() =>
+      this.prisma.cloneAttempt.updateMany({
+        where: { idempotencyKey: { not: null }, expiresAt: { lt: now } },
+        data: { idempotencyKey: null },
+      }),
+    );
     return count;
   }
 }

@@ -2,7 +2,7 @@
 // database: filters, newest-first keyset paging, totalCount, and errors.
 import { randomUUID } from "node:crypto";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
-import type { NewVoice, VoiceRecord } from "../../src/services/catalog-service.js";
+import { type NewVoice, type VoiceRecord, voiceUpsert } from "../../src/services/catalog-service.js";
 import { VOICE_FIELDS, type ClonedVoice } from "../support/clone.js";
 import { startTestGateway, type GraphQLResponse, type TestGateway } from "../support/gateway.js";
 
@@ -241,9 +241,9 @@ describe("voices filters", () => {
   });
 });
 
-describe("saveVoice normalisation meets case-insensitive filters", () => {
+describe("voiceUpsert normalisation meets case-insensitive filters", () => {
   it("stores codes lower-cased and de-duplicated, and finds them whatever the filter's case", async () => {
-    const saved = await gateway.container.catalog.saveVoice(
+    const saved = await voiceUpsert(gateway.container.db.prisma, 
       voiceData({ name: "Layla", gender: "Female", age: " Middle ", languages: ["AR", "En", "ar "], dialects: ["Najdi", "NAJDI"] }),
     );
     expect(saved).toMatchObject({ gender: "female", age: "middle", languages: ["ar", "en"], dialects: ["najdi"] });
@@ -472,7 +472,7 @@ describe("voices totalCount", () => {
 
 describe("voice", () => {
   it("finds a voice by id and by voiceId, with every field", async () => {
-    const record = await gateway.container.catalog.saveVoice(
+    const record = await voiceUpsert(gateway.container.db.prisma, 
       voiceData({ description: "Warm", gender: "female", age: "middle", languages: ["ar"], dialects: ["najdi"], avatarUrl: "https://example.com/a.png", stability: 0.75 }),
     );
     await insertVoice(at(0));
