@@ -11,7 +11,7 @@ import { loadConfig } from "../config.js";
 import { openDatabase } from "../db/database.js";
 import { migrate } from "../db/migrator.js";
 import { createLogger } from "../logger.js";
-import { ApiKeyService, type ApiKeyView, SCOPES, type Scope } from "../services/api-key-service.js";
+import { ApiKeyService, type ApiKeyView, SCOPES } from "../services/api-key-service.js";
 import { runCli } from "./run-cli.js";
 
 const USAGE = `usage:
@@ -34,9 +34,12 @@ const { positionals, values } = parsed;
 const [command, ...rest] = positionals;
 
 if (command !== "create" && command !== "revoke" && command !== "list") fail(`unknown command: ${command ?? "(none)"}`);
-if (command === "create" && !values.name?.trim()) fail("create needs --name <tool>");
-if (command === "create" && !SCOPES.includes(values.scope as Scope)) fail("--scope must be read, write or admin");
-if (command === "revoke" && rest.length !== 1) fail("revoke needs the key's id or prefix");
+const name = values.name?.trim() ?? "";
+if (command === "create" && !name) fail("create needs --name <tool>");
+const scope = SCOPES.find((known) => known === values.scope);
+if (command === "create" && !scope) fail("--scope must be read, write or admin");
+const [reference] = rest;
+if (command === "revoke" && (rest.length !== 1 || !reference)) fail("revoke needs the key's id or prefix");
 
 const describe = (key: ApiKeyView) =>
   `${key.id}  ${key.scope.padEnd(5)}  ${key.prefix}…  ${key.name}  created ${key.createdAt.toISOString()}` +
@@ -49,7 +52,7 @@ await runCli(async () => {
     await migrate(db, createLogger({ logLevel: "warn" }));
     const keys = new ApiKeyService(db.prisma, { production: config.env === "production", allowAnonymous: config.auth.allowAnonymous });
     if (command === "create") {
-      const created = await keys.create({ name: values.name!, scope: values.scope as Scope });
+      const created = await keys.create({ name, scope: scope ?? "read" });
       process.stdout.write(
         `Created key ${created.id} for "${created.name}" (scope ${created.scope}).\n` +
           `Key (shown only now; store it in the tool's secrets):\n${created.key}\n`,
@@ -57,22 +60,22 @@ await runCli(async () => {
       return 0;
     }
     if (command === "revoke") {
-      const result = await keys.revoke(rest[0]!);
+      const result = await keys.revoke(reference ?? "");
       switch (result.kind) {
         case "revoked":
           process.stdout.write(`Revoked ${result.key.id} (${result.key.name}, ${result.key.prefix}…). It is refused from the next request on.\n`);
           return 0;
         case "already-revoked":
-          process.stdout.write(`Key ${result.key.id} (${result.key.name}) was already revoked on ${result.key.revokedAt!.toISOString()}.\n`);
+          process.stdout.write(`Key ${result.key.id} (${result.key.name}) was already revoked on ${result.key.revokedAt?.toISOString() ?? "?"}.\n`);
           return 0;
         case "ambiguous":
-          process.stderr.write(`Several keys start with ${rest[0]}; give the id of the one to revoke:\n${result.keys.map(describe).join("\n")}\n`);
+          process.stderr.write(`Several keys start with ${reference}; give the id of the one to revoke:\n${result.keys.map(describe).join("\n")}\n`);
           return 1;
         case "none":
-          process.stderr.write(`No key matches ${rest[0]}. \`npm run keys -- list\` shows every key's id and prefix.\n`);
+          process.stderr.write(`No key matches ${reference}. \`npm run keys -- list\` shows every key's id and prefix.\n`);
           return 1;
         case "not-a-reference":
-          process.stderr.write(`${rest[0]} is neither a key id (a UUID) nor a key prefix (fvg_…, as list shows it).\n`);
+          process.stderr.write(`${reference} is neither a key id (a UUID) nor a key prefix (fvg_…, as list shows it).\n`);
           return 1;
       }
     }

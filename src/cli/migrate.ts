@@ -13,6 +13,7 @@ await runCli(async () => {
   try {
     const result = await migrate(db, logger);
     process.stdout.write(`${JSON.stringify(result)}\n`);
+    return 0;
   } finally {
     await db.close();
   }

@@ -40,13 +40,13 @@ try {
 const { positionals, values } = parsed;
 const [command, attemptId, ...extra] = positionals;
 
-let resolution: Resolution | undefined;
+let resolution: { attemptId: string; verdict: Resolution } | undefined;
 if (command === "resolve") {
   if (!attemptId || extra.length > 0) fail("resolve needs exactly one attempt id");
   if (!UUID.test(attemptId)) fail(`not an attempt id: ${attemptId} (attempt ids are UUIDs; see the cloneAttempts query)`);
   const voiceId = values["voice-id"]?.trim();
   if (values["not-created"] === Boolean(voiceId)) fail("resolve needs either --not-created or --voice-id <voiceId>");
-  resolution = voiceId ? { voiceId } : { notCreated: true };
+  resolution = { attemptId, verdict: voiceId ? { voiceId } : { notCreated: true } };
 } else if (command !== undefined || values["not-created"] || values["voice-id"] !== undefined) {
   fail(`unknown command: ${command ?? "(options without resolve)"}`);
 }
@@ -55,7 +55,7 @@ await runCli(async () => {
   const container = await createContainer(loadConfig(), { recovery: false, role: "npm run reconcile" });
   try {
     if (resolution) {
-      const report = await container.recovery.resolve(attemptId!, resolution);
+      const report = await container.recovery.resolve(resolution.attemptId, resolution.verdict);
       process.stdout.write(`${JSON.stringify(report)}\n`);
       return 0;
     }

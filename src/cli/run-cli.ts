@@ -5,7 +5,8 @@ import { ConfigError } from "../config.js";
 import { DataDirInUseError } from "../db/data-dir-lock.js";
 import { GatewayError } from "../errors.js";
 
-export async function runCli(main: () => Promise<number | void>): Promise<void> {
+/** Runs a command's body; its answer is the exit status (0 when it returns none). */
+export async function runCli(main: () => Promise<number | undefined>): Promise<void> {
   try {
     process.exitCode = (await main()) ?? 0;
   } catch (error) {

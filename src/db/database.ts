@@ -71,8 +71,8 @@ function openPostgres(url: string, poolSize: number, logger: Logger): Database {
       let broken: Error | undefined;
       try {
         return await work({
-          async query(sql, params) {
-            return (await client.query(sql, params)).rows;
+          async query<Row extends Record<string, unknown>>(sql: string, params?: unknown[]) {
+            return (await client.query<Row>(sql, params)).rows;
           },
           async exec(sql) {
             await client.query(sql);

@@ -21,15 +21,15 @@ export interface GraphqlUploadOptions {
 
 export function graphqlUploads(options: GraphqlUploadOptions): RequestHandler {
   return async (req: Request, res: Response, next: NextFunction) => {
-    if (!req.is("multipart/form-data")) return next();
+    if (!req.is("multipart/form-data")) { next(); return; }
     if (!MULTIPART_PREFLIGHT_HEADERS.some((name) => req.header(name)?.trim())) {
-      return sendGraphQLError(
+      sendGraphQLError(
         res,
         "BAD_REQUEST",
         "This multipart request was blocked as a potential cross-site request forgery (CSRF). " +
           "Add the header `Apollo-Require-Preflight: true` (or a non-empty `x-apollo-operation-name`).",
         { closeConnection: true },
-      );
+      ); return;
     }
     const boundary = MultipartParts.boundaryOf(req.header("content-type"));
     const parts = boundary ? new MultipartParts(req, boundary) : undefined;

@@ -25,6 +25,7 @@ export function installRequestLog(app: Express, { logger, metrics }: { logger: L
         const incoming = req.headers["x-request-id"];
         const requestId = typeof incoming === "string" && REQUEST_ID.test(incoming) ? incoming : randomUUID();
         res.setHeader("x-request-id", requestId);
+        (res as Response).locals.report = { requestId, errorCodes: [] } satisfies RequestReport;
         return requestId;
       },
       customLogLevel: () => "info",
@@ -34,14 +35,15 @@ export function installRequestLog(app: Express, { logger, metrics }: { logger: L
       customErrorObject: (req, res, _error, base: { durationMs: number }) => requestLine(req as Request, res as Response, base.durationMs),
     }),
   );
+  // The request duration metric (pino-http writes the log line).
   app.use((req, res, next) => {
-    const report: RequestReport = { requestId: String(req.id), errorCodes: [] };
-    res.locals.report = report;
     const started = performance.now();
     res.once("close", () => {
-      const route = req.route?.path ?? (req.originalUrl.startsWith("/graphql") ? "/graphql" : "other");
+      // Express types `req.route` as any: read its path defensively.
+      const routePath = (req.route as { path?: unknown } | undefined)?.path;
+      const route = typeof routePath === "string" ? routePath : req.originalUrl.startsWith("/graphql") ? "/graphql" : "other";
       metrics.httpRequestDuration.observe(
-        { method: req.method, route: String(route), status: String(res.statusCode) },
+        { method: req.method, route, status: String(res.statusCode) },
         (performance.now() - started) / 1000,
       );
     });

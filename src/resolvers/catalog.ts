@@ -21,8 +21,12 @@ export const catalogResolvers: Pick<Resolvers, "Query" | "VoiceConnection" | "Vo
     // Resolved only when selected, so plain paging never pays for a COUNT.
     totalCount: (page) => page.countTotal(),
   },
+  // The columns are nullable in SQL (first migration) though Prisma types them as lists: a row
+  // written by other means (a bulk copy) may hold NULL, which the schema's [String!]! cannot.
   Voice: {
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- NULL in SQL, see above
     languages: (voice) => voice.languages ?? [],
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- NULL in SQL, see above
     dialects: (voice) => voice.dialects ?? [],
   },
 };

@@ -110,9 +110,9 @@ export class ApiKeyService {
   async revoke(reference: string): Promise<RevokeResult> {
     const matches = await this.find(reference);
     if (matches === "not-a-reference") return { kind: "not-a-reference" };
-    if (matches.length === 0) return { kind: "none" };
-    if (matches.length > 1) return { kind: "ambiguous", keys: matches };
-    const key = matches[0]!;
+    const [key, ...others] = matches;
+    if (!key) return { kind: "none" };
+    if (others.length > 0) return { kind: "ambiguous", keys: matches };
     if (key.revokedAt) return { kind: "already-revoked", key };
     const revokedAt = new Date();
     const { count } = await guardDatabase(() =>
@@ -210,9 +210,9 @@ export class ApiKeyService {
       if (await this.isOpen()) return { kind: "anonymous", scope: "write" };
       throw unauthenticated("This gateway needs a client API key: send `Authorization: Bearer <key>`.");
     }
-    const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization);
-    if (!match) throw unauthenticated("The Authorization header must be `Bearer <key>`.");
-    const found = await guardDatabase(() => this.prisma.apiKey.findUnique({ where: { keyHash: hashKey(match[1]!) } }));
+    const key = /^Bearer\s+(\S+)\s*$/i.exec(authorization)?.[1];
+    if (!key) throw unauthenticated("The Authorization header must be `Bearer <key>`.");
+    const found = await guardDatabase(() => this.prisma.apiKey.findUnique({ where: { keyHash: hashKey(key) } }));
     if (!found || found.revokedAt) throw unauthenticated("The client API key is unknown or revoked.");
     this.touch(found.id);
     return { kind: "key", id: found.id, name: found.name, scope: toScope(found.scope) };

@@ -51,22 +51,33 @@ export interface AudioUploadOptions {
 
 type BusboyStream = Readable & { truncated?: boolean };
 
+/** The file as it arrives: the client's stream, read by iteration, and its copy on disk. */
+interface Receiving {
+  stream: BusboyStream;
+  chunks: AsyncIterator<Buffer>;
+  copy: WriteStream;
+}
+
+/** What the first bytes told: the name and type to send, and the bytes read to tell it. */
+interface Head {
+  filename: string;
+  contentType: string;
+  buffered: Buffer[];
+}
+
 /** How much of the disk copy may wait in memory before the live stream waits for the disk. */
 const COPY_BUFFER_BYTES = 1024 * 1024;
 
 export class AudioUpload implements AudioSource {
-  private stream: BusboyStream | undefined;
-  private chunks: AsyncIterator<Buffer> | undefined;
-  private copy: WriteStream | undefined;
+  private receiving: Receiving | undefined;
   private copyError: Error | undefined;
   private readonly hash: Hash = createHash("sha256");
   private size = 0;
   private ended = false;
   private failure: GatewayError | undefined;
-  private head: { filename: string; contentType: string; buffered: Buffer[] } | undefined;
   private arrived = false;
   private starting: Promise<FileUpload> | undefined;
-  private opening: Promise<void> | undefined;
+  private opening: Promise<Head> | undefined;
   /** Whether something read past the sniffed head (a live send, or settle()): the live path is then spent. */
   private liveTaken = false;
   private settled: Promise<SpooledFile> | undefined;
@@ -101,8 +112,7 @@ export class AudioUpload implements AudioSource {
       return { filename: file.filename, contentType: file.contentType, body: createReadStream(file.path, { highWaterMark: 256 * 1024 }) };
     }
     this.liveTaken = true;
-    await this.ready();
-    const head = this.head!;
+    const head = await this.sniff();
     return { filename: head.filename, contentType: head.contentType, body: this.live(head.buffered) };
   }
 
@@ -119,25 +129,20 @@ export class AudioUpload implements AudioSource {
   settle(): Promise<SpooledFile> {
     this.liveTaken = true;
     this.settled ??= (async () => {
+      let head: Head;
       try {
-        await this.ready();
+        head = await this.sniff();
         while (!this.ended) await this.next();
       } catch (error) {
         // Whatever went wrong, the client's request body must still be read to
         // its end (once failed, nothing more is kept), or the request stalls.
-        while (this.chunks && !this.ended) await this.next().catch(() => undefined);
+        while (this.receiving && !this.ended) await this.next().catch(() => undefined);
         throw error;
       } finally {
         await this.closeCopy();
       }
       if (this.failure) throw this.failure;
-      return {
-        path: this.target,
-        filename: this.head!.filename,
-        contentType: this.head!.contentType,
-        size: this.size,
-        sha256: this.hash.digest("hex"),
-      };
+      return { path: this.target, filename: head.filename, contentType: head.contentType, size: this.size, sha256: this.hash.digest("hex") };
     })();
     return this.settled;
   }
@@ -148,6 +153,11 @@ export class AudioUpload implements AudioSource {
    * start is the first file the client sent.
    */
   started(): Promise<this> {
+    return this.start().then(() => this);
+  }
+
+  /** The upload, once its file has begun to arrive and its stream and disk copy are set up. */
+  private start(): Promise<FileUpload> {
     this.starting ??= (async () => {
       const { field } = this.options;
       let file: FileUpload;
@@ -157,30 +167,36 @@ export class AudioUpload implements AudioSource {
         if (error instanceof GatewayError) throw this.fail(error);
         throw this.fail(uploadFailure(field, error) ?? badUserInput(field, `\`${field}\` is missing from the multipart request (${errorMessage(error)}).`));
       }
+      let stream: BusboyStream;
       try {
-        this.stream = file.createReadStream() as BusboyStream;
+        stream = file.createReadStream();
       } catch (error) {
         this.ended = true;
         throw this.fail(uploadFailure(field, error) ?? interrupted(field, error));
       }
       this.options.watchdog.streamStarted(this);
-      this.chunks = (this.stream as AsyncIterable<Buffer>)[Symbol.asyncIterator]();
       // A deep buffer so the copy rarely holds up the live stream: with the
       // default 16 KiB, nearly every chunk waited for its own disk write.
-      this.copy = createWriteStream(this.target, { flags: "wx", mode: 0o600, highWaterMark: COPY_BUFFER_BYTES });
-      this.copy.on("error", (error) => {
+      const copy = createWriteStream(this.target, { flags: "wx", mode: 0o600, highWaterMark: COPY_BUFFER_BYTES });
+      copy.on("error", (error) => {
         this.copyError ??= error;
       });
+      this.receiving = { stream, chunks: (stream as AsyncIterable<Buffer>)[Symbol.asyncIterator](), copy };
       return file;
     })();
-    return this.starting.then(() => this);
+    return this.starting;
   }
 
   /** Resolves once the file has started arriving and its first bytes were checked to be audio. */
-  ready(): Promise<void> {
+  async ready(): Promise<void> {
+    await this.sniff();
+  }
+
+  /** The file's head: its first bytes, checked to be audio, and the name and type to send it with. */
+  private sniff(): Promise<Head> {
     this.opening ??= (async () => {
       const { field } = this.options;
-      const file = await this.started().then(() => this.starting!);
+      const file = await this.start();
       const buffered: Buffer[] = [];
       let bytes = 0;
       while (!this.ended && bytes < SNIFF_BYTES) {
@@ -198,8 +214,8 @@ export class AudioUpload implements AudioSource {
           badUserInput(field, `\`${field}\` is not a supported audio file (expected ${ACCEPTED_AUDIO_FORMATS}; judged by its content).`),
         );
       }
-      const fallback = `${field.split(".").pop()}.${audio.extension}`;
-      this.head = { filename: safeFilename(file.filename, fallback), contentType: audio.contentType, buffered };
+      const fallback = `${field.split(".").pop() ?? "file"}.${audio.extension}`;
+      return { filename: safeFilename(file.filename, fallback), contentType: audio.contentType, buffered };
     })();
     return this.opening;
   }
@@ -217,31 +233,33 @@ export class AudioUpload implements AudioSource {
 
   /** Reads one chunk from the client: counts, hashes and copies it while the file is acceptable. */
   private async next(): Promise<Buffer | undefined> {
+    const receiving = this.receiving;
+    if (!receiving) throw new Error(`${this.options.field}: read before the file started`);
     let result: IteratorResult<Buffer>;
     try {
-      result = await this.options.watchdog.guard(this.chunks!.next(), this.options.field, "chunk");
+      result = await this.options.watchdog.guard(receiving.chunks.next(), this.options.field, "chunk");
     } catch (error) {
       this.end();
-      if (this.options.watchdog.hasExpired) {
+      if (this.options.watchdog.hasExpired && error instanceof GatewayError) {
         // The client stopped sending: stop waiting for it (its connection is closed after the answer).
-        this.stream?.destroy();
-        throw this.fail(error as GatewayError);
+        receiving.stream.destroy();
+        throw this.fail(error);
       }
       throw this.fail(uploadFailure(this.options.field, error) ?? interrupted(this.options.field, error));
     }
     if (result.done) {
       this.end();
-      if (this.stream?.truncated) this.tooLarge();
+      if (receiving.stream.truncated) this.tooLarge();
       return undefined;
     }
     const chunk = result.value;
     this.options.watchdog.touch();
     this.size += chunk.length;
-    if (this.size > this.options.maxBytes || this.stream?.truncated) this.tooLarge();
+    if (this.size > this.options.maxBytes || receiving.stream.truncated) this.tooLarge();
     if (this.failure) return undefined; // drain without keeping
     this.hash.update(chunk);
     // The disk copy must not slow the live stream: wait only on backpressure.
-    if (!this.copyError && !this.copy!.write(chunk)) await once(this.copy!, "drain").catch(() => undefined);
+    if (!this.copyError && !receiving.copy.write(chunk)) await once(receiving.copy, "drain").catch(() => undefined);
     return chunk;
   }
 
@@ -251,7 +269,7 @@ export class AudioUpload implements AudioSource {
   }
 
   private async closeCopy(): Promise<void> {
-    const copy = this.copy;
+    const copy = this.receiving?.copy;
     if (!copy || copy.closed) return;
     await new Promise<void>((resolve) => {
       copy.once("close", resolve);

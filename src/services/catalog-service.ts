@@ -108,13 +108,16 @@ export class CatalogService {
   constructor(private readonly prisma: PrismaClient) {}
 
   async getVoice(by: { id?: string | null; voiceId?: string | null }): Promise<VoiceRecord | null> {
-    const hasId = by.id !== undefined && by.id !== null;
-    const hasVoiceId = by.voiceId !== undefined && by.voiceId !== null;
-    if (hasId === hasVoiceId) {
-      throw badUserInput(hasId ? "id" : "voiceId", "Pass exactly one of `id` or `voiceId`.");
+    const id = by.id ?? undefined;
+    const voiceId = by.voiceId ?? undefined;
+    if (id !== undefined && voiceId === undefined) {
+      if (!z.uuid().safeParse(id).success) return null; // no such record can exist
+      return guardDatabase(() => this.prisma.voice.findUnique({ where: { id } }));
     }
-    if (hasId && !z.uuid().safeParse(by.id).success) return null; // no such record can exist
-    return guardDatabase(() => this.prisma.voice.findUnique({ where: hasId ? { id: by.id! } : { voiceId: by.voiceId! } }));
+    if (voiceId !== undefined && id === undefined) {
+      return guardDatabase(() => this.prisma.voice.findUnique({ where: { voiceId } }));
+    }
+    throw badUserInput(id !== undefined ? "id" : "voiceId", "Pass exactly one of `id` or `voiceId`.");
   }
 
   async listVoices(args: ListVoicesArgs): Promise<VoicePage> {

@@ -138,7 +138,7 @@ export class CloneAttemptStore {
             status: to,
             ...(requestHash && { requestHash }),
             voiceId: voice.voiceId,
-            upstreamVoice: voice as unknown as Prisma.InputJsonValue,
+            upstreamVoice: voice,
             errorCode: null,
             errorMessage: null,
           },

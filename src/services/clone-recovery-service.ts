@@ -129,7 +129,7 @@ export class CloneRecoveryService {
     if (!this.faseeh.isConfigured) return { resolvedStored, awaitingRecord: waiting.length };
     for (const attempt of waiting) {
       try {
-        if (await this.storeResolved(attempt)) resolvedStored.push(attempt.voiceId!);
+        if (attempt.voiceId && (await this.storeResolved(attempt))) resolvedStored.push(attempt.voiceId);
       } catch (error) {
         this.logger.warn({ err: errorMessage(error) }, "could not read Faseeh's voice list for voices resolved by an operator");
         break; // the list is down: try again next pass
@@ -165,7 +165,7 @@ function notResolvable(attempt: CloneAttemptRecord): GatewayError {
  */
 function voiceFromListing(listed: ListedVoice, attempt: CloneAttemptRecord): UpstreamVoice {
   const request = (attempt.request ?? {}) as Partial<Record<string, unknown>>;
-  const text = (key: string) => (typeof request[key] === "string" ? (request[key] as string) : null);
+  const text = (key: string) => (typeof request[key] === "string" ? (request[key]) : null);
   const list = (key: string) => (Array.isArray(request[key]) ? (request[key] as string[]) : []);
   return {
     id: listed.id ?? uuidFromVoiceId(listed.voice_id),
@@ -185,8 +185,8 @@ function voiceFromListing(listed: ListedVoice, attempt: CloneAttemptRecord): Ups
 
 function uuidFromVoiceId(voiceId: string): string {
   const bytes = createHash("sha1").update(`faseeh-voice:${voiceId}`).digest().subarray(0, 16);
-  bytes[6] = (bytes[6]! & 0x0f) | 0x50; // version 5
-  bytes[8] = (bytes[8]! & 0x3f) | 0x80; // RFC 4122 variant
+  bytes.writeUInt8((bytes.readUInt8(6) & 0x0f) | 0x50, 6); // version 5
+  bytes.writeUInt8((bytes.readUInt8(8) & 0x3f) | 0x80, 8); // RFC 4122 variant
   const hex = bytes.toString("hex");
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }

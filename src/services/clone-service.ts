@@ -65,7 +65,7 @@ const codeList = (pattern: RegExp, example: string) =>
 
 const cloneFieldsSchema = z.object({
   text: z.string().trim().min(1, "must not be blank").max(5000, "must be at most 5000 characters"),
-  stability: z.number().finite().min(0, "must be between 0 and 1").max(1, "must be between 0 and 1"),
+  stability: z.number().min(0, "must be between 0 and 1").max(1, "must be between 0 and 1"),
   name: z.string().trim().min(1, "must not be blank").max(100, "must be at most 100 characters"),
   model: z.string().trim().min(1, "must not be blank").max(100, "must be at most 100 characters"),
   description: optionalText(1000),
@@ -85,9 +85,9 @@ export function parseCloneFields(input: CloneVoiceInput): CloneFields {
   const { voiceFile: _voice, referenceAudioFile: _reference, idempotencyKey: _key, ...fields } = input;
   const parsed = cloneFieldsSchema.safeParse(fields);
   if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    const field = `input.${issue.path.filter((part) => typeof part === "string").join(".")}`;
-    throw badUserInput(field, `\`${field}\` ${issue.message}.`);
+    const [issue] = parsed.error.issues;
+    const field = `input.${(issue?.path ?? []).filter((part) => typeof part === "string").join(".")}`;
+    throw badUserInput(field, `\`${field}\` ${issue?.message ?? "is invalid"}.`);
   }
   return parsed.data;
 }
@@ -220,8 +220,10 @@ export class CloneService {
     try {
       // A key seen before: decide from the stored attempt, with the files
       // received in full first (their contents are part of "the same request").
-      const earlier = idempotencyKey ? await this.deps.attempts.findByKey(owner, idempotencyKey) : null;
-      if (earlier) return await this.continueEarlier(run, earlier, owner, idempotencyKey!);
+      if (idempotencyKey) {
+        const earlier = await this.deps.attempts.findByKey(owner, idempotencyKey);
+        if (earlier) return await this.continueEarlier(run, earlier, owner, idempotencyKey);
+      }
       // Otherwise check the first file to arrive before contacting anyone (the
       // other is checked as it streams, see AudioUpload, unless it is here already). The attempt must be
       // recorded before Faseeh can act: with a key, first (the key decides

@@ -64,7 +64,9 @@ export class ConcurrencyLimiter {
           ),
         this.queueTimeoutMs,
       );
-      const onAbort = () => leave(leftTheQueue(signal!));
+      const onAbort = () => {
+        if (signal) leave(leftTheQueue(signal));
+      };
       signal?.addEventListener("abort", onAbort, { once: true });
       this.queue.push(waiter);
     });

@@ -15,12 +15,13 @@ export class RateLimitService {
     const [, rows] = await guardDatabase(() =>
       this.prisma.$transaction([
         this.prisma.$executeRaw`SET LOCAL synchronous_commit = off`,
-        this.prisma.$queryRaw<Array<{ count: number }>>`
+        this.prisma.$queryRaw<Array<{ count: number | bigint }>>`
           INSERT INTO rate_limit_windows (bucket, window_start, count) VALUES (${bucket}, ${windowStart}, 1)
           ON CONFLICT (bucket, window_start) DO UPDATE SET count = rate_limit_windows.count + 1
           RETURNING count`,
       ]),
     );
+    // A count comes back as bigint or number depending on the driver adapter.
     const count = Number(rows[0]?.count ?? 1);
     // Old windows are useless; sweeping now and then, off the request's path, keeps the table tiny.
     if (Math.random() < 0.02) {

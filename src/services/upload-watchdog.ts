@@ -77,7 +77,7 @@ export class UploadWatchdog {
           if (this.settle(wait)) resolve(value);
         },
         (error: unknown) => {
-          if (this.settle(wait)) reject(error);
+          if (this.settle(wait)) reject(error instanceof Error ? error : new Error(String(error)));
         },
       );
     });
@@ -148,10 +148,11 @@ export class UploadWatchdog {
   }
 
   private forField(field: string): GatewayError {
-    const { reason } = this.expired!.extensions;
+    const expired = this.expired ?? new GatewayError("BAD_REQUEST", "stopped", { reason: "UPLOAD_ABANDONED" });
+    const { reason } = expired.extensions;
     return new GatewayError(
       "BAD_REQUEST",
-      `The upload of \`${field}\` ${this.expired!.message}. Nothing complete was sent to Faseeh, so nothing was spent; send the request again.`,
+      `The upload of \`${field}\` ${expired.message}. Nothing complete was sent to Faseeh, so nothing was spent; send the request again.`,
       // The client stopped sending: close its connection after answering, rather than wait for the rest of its body.
       { field, reason, http: { headers: new Map([["connection", "close"]]) } },
     );

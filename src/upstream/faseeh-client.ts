@@ -167,11 +167,14 @@ const MAX_LIST_BYTES = 16 * 1024 * 1024;
 /** Whether, and when, a failed call may be sent again. */
 type RetryAdvice = { kind: "never" } | { kind: "backoff" } | { kind: "after"; seconds: number };
 
-class CallFailure {
+/** One failed call and whether to try again; caught by the retry loop, which rethrows `error`. */
+class CallFailure extends Error {
   constructor(
     readonly error: GatewayError,
     readonly retry: RetryAdvice,
-  ) {}
+  ) {
+    super(error.message);
+  }
 }
 
 const NEVER: RetryAdvice = { kind: "never" };
@@ -234,8 +237,8 @@ export class FaseehClient {
           { upstream: "faseeh", op: "cloneVoice", attempt, retryInMs: delayMs, code: caught.error.code },
           "retrying upstream call that certainly created nothing",
         );
-        await sleep(delayMs, undefined, { signal }).catch(() => {
-          throw abortedBeforeSending(signal!);
+        await sleep(delayMs, undefined, { signal }).catch((error: unknown) => {
+          throw signal ? abortedBeforeSending(signal) : error;
         });
       }
     }
@@ -360,7 +363,7 @@ export class FaseehClient {
       const body = errorBodySchema.safeParse(parseJson(text));
       throw upstreamStatusError(status, body.success ? { errorCode: body.data.errorCode, errorMessage: this.redact(body.data.errorMessage) } : {});
     }
-    const json = parseJson(text) as unknown;
+    const json = parseJson(text);
     const list = Array.isArray(json)
       ? json
       : [(json as { voices?: unknown } | null)?.voices, (json as { data?: unknown } | null)?.data].find(Array.isArray);

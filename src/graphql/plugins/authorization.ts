@@ -2,7 +2,7 @@
 // `read` keys may query; mutations (cloning spends the wallet) need `write`
 // or `admin`; the key-management fields need `admin` (or an open gateway).
 import type { ApolloServerPlugin } from "@apollo/server";
-import { Kind, type OperationDefinitionNode } from "graphql";
+import { Kind, type OperationDefinitionNode, OperationTypeNode } from "graphql";
 import type { GatewayContext } from "../../context.js";
 import { GatewayError } from "../../errors.js";
 import { canWrite } from "../../services/api-key-service.js";
@@ -16,7 +16,7 @@ export function ApolloPluginAuthorization(): ApolloServerPlugin<GatewayContext> 
       return {
         async didResolveOperation({ operation, contextValue }) {
           const { principal } = contextValue;
-          if (operation?.operation === "mutation" && !canWrite(principal.scope)) {
+          if (operation?.operation === OperationTypeNode.MUTATION && !canWrite(principal.scope)) {
             throw new GatewayError("FORBIDDEN", "This client API key has the `read` scope; cloning needs a `write` key.");
           }
           if (operation && selectsKeyManagement(operation)) contextValue.services.apiKeys.authorizeManagement(principal);

@@ -12,10 +12,10 @@ export function ApolloPluginHttpStatus(): ApolloServerPlugin<GatewayContext> {
       return {
         async willSendResponse({ response }) {
           if (response.body.kind !== "single") return;
-          const { errors } = response.body.singleResult;
-          if (!errors?.length) return;
+          const [first] = response.body.singleResult.errors ?? [];
+          if (!first) return;
           const executed = "data" in response.body.singleResult;
-          response.http.status = httpStatusOf(errors[0]!.extensions?.code, { executed });
+          response.http.status = httpStatusOf(first.extensions?.code, { executed });
         },
       };
     },

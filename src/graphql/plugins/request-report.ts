@@ -25,7 +25,7 @@ export function ApolloPluginRequestReport({ metrics }: RequestReportOptions): Ap
             const original = unwrapResolverError(error);
             if (original instanceof GatewayError) {
               contextValue.logger.info({ code: original.code, path: error.path }, original.message);
-            } else if (!isErrorCode(error.extensions?.code) || error.extensions.code === "INTERNAL_SERVER_ERROR") {
+            } else if (!isErrorCode(error.extensions.code) || error.extensions.code === "INTERNAL_SERVER_ERROR") {
               contextValue.logger.error({ err: original, path: error.path }, "unexpected error");
             }
           }
@@ -38,7 +38,7 @@ export function ApolloPluginRequestReport({ metrics }: RequestReportOptions): Ap
                 error.extensions.requestId = report.requestId;
                 (error as { message: string }).message = maskedMessage(report.requestId);
               }
-              const code = String(error.extensions?.code ?? "INTERNAL_SERVER_ERROR");
+              const code = isErrorCode(error.extensions?.code) ? error.extensions.code : "INTERNAL_SERVER_ERROR";
               report.errorCodes.push(code);
               metrics.errors.inc({ code });
             }

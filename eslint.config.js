@@ -1,0 +1,53 @@
+// ESLint (flat config): typescript-eslint's strict, type-checked rules for all
+// TypeScript, the Vitest plugin's recommended rules for tests, and
+// eslint-config-prettier so formatting is Prettier's business alone.
+// A rule switched off or relaxed here carries its reason on the same line.
+import js from "@eslint/js";
+import vitest from "@vitest/eslint-plugin";
+import prettier from "eslint-config-prettier";
+import { defineConfig } from "eslint/config";
+import globals from "globals";
+import tseslint from "typescript-eslint";
+
+export default defineConfig(
+  { ignores: ["dist/", "node_modules/", "coverage/", ".data/", "src/generated/", "test/generated/"] },
+  js.configs.recommended,
+  tseslint.configs.strictTypeChecked,
+  {
+    languageOptions: {
+      globals: globals.node,
+      parserOptions: { projectService: { allowDefaultProject: ["*.js", "scripts/*.mjs"] }, tsconfigRootDir: import.meta.dirname },
+    },
+    rules: {
+      // Numbers and booleans print unambiguously in messages; objects, unknowns and nullish values still may not.
+      "@typescript-eslint/restrict-template-expressions": ["error", { allowNumber: true, allowBoolean: true }],
+      // `(req, res) => res.end()` style callbacks are idiomatic; void-returning statements elsewhere stay flagged.
+      "@typescript-eslint/no-confusing-void-expression": ["error", { ignoreArrowShorthand: true }],
+      // Destructuring a field away to keep the rest is how an object is narrowed ("omit"); resolver
+      // arguments are positional, so an unused leading one is named `_parent`.
+      "@typescript-eslint/no-unused-vars": ["error", { ignoreRestSiblings: true, argsIgnorePattern: "^_" }],
+    },
+  },
+  {
+    files: ["**/*.js", "**/*.mjs"],
+    // Plain JavaScript (this file, the scripts) has no types to check; the untyped rules still apply.
+    extends: [tseslint.configs.disableTypeChecked],
+  },
+  {
+    files: ["src/graphql/plugins/*.ts"],
+    rules: {
+      // Apollo's plugin hooks must return promises, and its documentation writes them as `async` methods.
+      "@typescript-eslint/require-await": "off",
+    },
+  },
+  {
+    files: ["test/**/*.ts", "bench/**/*.ts"],
+    plugins: { vitest },
+    rules: {
+      ...vitest.configs.recommended.rules,
+      // In a test, `value!` on a missing value fails the test right there, which is the point; in src it stays banned.
+      "@typescript-eslint/no-non-null-assertion": "off",
+    },
+  },
+  prettier,
+);
