@@ -1,0 +1,67 @@
+// The one place that sets up what gateway tests share, as vitest fixtures:
+//
+//   import { test, expect } from "../support/fixtures.js";
+//   test.override("gatewayOptions", { env: { UPSTREAM_MAX_CONCURRENCY: "2" } }); // optional, per file
+//   test("clones", async ({ gateway, upstream }) => { ... });
+//
+// `upstream` (the fake Faseeh) and `gateway` (the real app on a socket, its
+// own fresh database) are file-scoped: started once per test file, stopped
+// after it. Before every test that uses them, the `freshState` auto fixture
+// resets the fake's records and empties every table of the schema, so no test
+// sees another's rows and no file keeps its own TRUNCATE list.
+import { mkdtemp, rm } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { test as base } from "vitest";
+import { type FakeFaseeh, startFakeFaseeh } from "./fake-faseeh.js";
+import { startTestGateway, type TestGateway, type TestGatewayOptions } from "./gateway.js";
+
+export { describe, expect, vi } from "vitest";
+
+/** How a file's gateway is started: `startTestGateway`'s options, with the upstream opt-out. */
+export interface GatewayFixtureOptions extends Omit<TestGatewayOptions, "upstream"> {
+  /** false: the gateway runs without a Faseeh key or URL (UPSTREAM_NOT_CONFIGURED). Default true. */
+  withUpstream?: boolean;
+}
+
+export const test = base
+  .extend("gatewayOptions", { scope: "file" }, {} as GatewayFixtureOptions)
+  .extend("upstream", { scope: "file" }, async (_context, { onCleanup }): Promise<FakeFaseeh> => {
+    const upstream = await startFakeFaseeh();
+    onCleanup(() => upstream.close());
+    return upstream;
+  })
+  // The gateway's own spool directory, so a test can check that nothing is left in it.
+  .extend("uploadDir", { scope: "file" }, async (_context, { onCleanup }): Promise<string> => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), "gw-uploads-"));
+    onCleanup(() => rm(dir, { recursive: true, force: true }));
+    return dir;
+  })
+  .extend("gateway", { scope: "file" }, async ({ gatewayOptions, upstream, uploadDir }, { onCleanup }): Promise<TestGateway> => {
+    const { withUpstream = true, env, ...options } = gatewayOptions;
+    const gateway = await startTestGateway({
+      ...options,
+      env: { UPLOAD_DIR: uploadDir, ...env },
+      ...(withUpstream && { upstream }),
+    });
+    onCleanup(() => gateway.stop());
+    return gateway;
+  })
+  .extend("freshState", { auto: true }, async ({ gateway, upstream }): Promise<void> => {
+    upstream.reset();
+    await emptyAllTables(gateway);
+  });
+
+/**
+ * Every table the migrations created, except the migration ledger, read from
+ * the database itself: a table added by a later migration is emptied too.
+ */
+export async function emptyAllTables(gateway: TestGateway): Promise<void> {
+  const prisma = gateway.container.db.prisma;
+  const tables = await prisma.$queryRawUnsafe<Array<{ name: string }>>(
+    `SELECT quote_ident(tablename) AS name FROM pg_tables
+      WHERE schemaname = current_schema() AND tablename <> '_prisma_migrations'`,
+  );
+  if (tables.length === 0) return;
+  await prisma.$executeRawUnsafe(`TRUNCATE ${tables.map((table) => table.name).join(", ")} RESTART IDENTITY CASCADE`);
+}
