@@ -34,23 +34,32 @@ const runs = Number(values.runs);
 const dispatcher = new Agent({ connections: 4 });
 const fake = spawnTs("bench/fake-upstream-process.ts", {});
 const fakeReady = await fake.waitForLog((line) => line.msg === "fake upstream listening", 30_000, "the fake upstream");
-const upstream = { baseUrl: String(fakeReady.baseUrl), apiKey: String(fakeReady.apiKey), cloneUrl: `${String(fakeReady.baseUrl)}/voices/clone` };
+const upstream = {
+  baseUrl: String(fakeReady.baseUrl),
+  apiKey: String(fakeReady.apiKey),
+  cloneUrl: `${String(fakeReady.baseUrl)}/voices/clone`,
+};
 const database = await createTestDatabase();
 const work = await mkdtemp(path.join(os.tmpdir(), "bench-clone-"));
-const gateway = spawnTs("src/main.ts", {
-  PORT: "0",
-  NODE_ENV: "production",
-  ALLOW_ANONYMOUS: "true",
-  CLONE_RATE_LIMIT_PER_MINUTE: "1000000",
-  LOG_LEVEL: "info",
-  DATABASE_URL: database.url,
-  FASEEH_API_KEY: upstream.apiKey,
-  FASEEH_BASE_URL: upstream.baseUrl,
-  MAX_UPLOAD_BYTES: String(Math.max(...sizes) * MiB + MiB),
-  UPLOAD_DIR: path.join(work, "uploads"),
-  RECOVERY_DIR: path.join(work, "recovery"),
-  UPSTREAM_TIMEOUT_MS: "300000",
-}, [], { nodeArgs: values["cpu-prof"] ? ["--cpu-prof", `--cpu-prof-dir=${path.resolve(values["cpu-prof"])}`] : [] });
+const gateway = spawnTs(
+  "src/main.ts",
+  {
+    PORT: "0",
+    NODE_ENV: "production",
+    ALLOW_ANONYMOUS: "true",
+    CLONE_RATE_LIMIT_PER_MINUTE: "1000000",
+    LOG_LEVEL: "info",
+    DATABASE_URL: database.url,
+    FASEEH_API_KEY: upstream.apiKey,
+    FASEEH_BASE_URL: upstream.baseUrl,
+    MAX_UPLOAD_BYTES: String(Math.max(...sizes) * MiB + MiB),
+    UPLOAD_DIR: path.join(work, "uploads"),
+    RECOVERY_DIR: path.join(work, "recovery"),
+    UPSTREAM_TIMEOUT_MS: "300000",
+  },
+  [],
+  { nodeArgs: values["cpu-prof"] ? ["--cpu-prof", `--cpu-prof-dir=${path.resolve(values["cpu-prof"])}`] : [] },
+);
 try {
   const listening = await gateway.waitForLog((line) => line.msg === "gateway listening", 60_000, "the gateway to listen");
   const gatewayUrl = `http://127.0.0.1:${String(listening.port)}/graphql`;
@@ -72,18 +81,34 @@ try {
       form.append("voice_file", voice, "voice.wav");
       form.append("reference_audio_file", reference, "reference.wav");
       for (const [key, value] of Object.entries(defaultCloneInput())) form.append(key, String(value));
-      const response = await request(upstream.cloneUrl, { method: "POST", body: form, headers: { "x-api-key": upstream.apiKey }, dispatcher });
+      const response = await request(upstream.cloneUrl, {
+        method: "POST",
+        body: form,
+        headers: { "x-api-key": upstream.apiKey },
+        dispatcher,
+      });
       await response.body.json();
       if (response.statusCode !== 200) throw new Error(`direct clone answered ${response.statusCode}`);
     };
     const viaGateway = async () => {
       const { voice, reference } = await files();
       const form = new FormData();
-      form.append("operations", JSON.stringify({ query: CLONE_VOICE, variables: { input: { ...defaultCloneInput(), voiceFile: null, referenceAudioFile: null } } }));
+      form.append(
+        "operations",
+        JSON.stringify({
+          query: CLONE_VOICE,
+          variables: { input: { ...defaultCloneInput(), voiceFile: null, referenceAudioFile: null } },
+        }),
+      );
       form.append("map", JSON.stringify({ 0: ["variables.input.voiceFile"], 1: ["variables.input.referenceAudioFile"] }));
       form.append("0", voice, "voice.wav");
       form.append("1", reference, "reference.wav");
-      const response = await request(gatewayUrl, { method: "POST", body: form, headers: { "apollo-require-preflight": "true" }, dispatcher });
+      const response = await request(gatewayUrl, {
+        method: "POST",
+        body: form,
+        headers: { "apollo-require-preflight": "true" },
+        dispatcher,
+      });
       const body = (await response.body.json()) as { errors?: unknown[] };
       if (body.errors) throw new Error(`gateway clone failed: ${JSON.stringify(body.errors)}`);
     };
@@ -115,7 +140,9 @@ try {
   }
 
   console.log(`Runs per size: ${runs} (median). Node ${process.version}, ${os.cpus().length} cores.\n`);
-  console.log("| files | direct ms | gateway ms | ratio gateway/direct | gateway peak RSS growth MiB | gateway CPU ms per clone |");
+  console.log(
+    "| files | direct ms | gateway ms | ratio gateway/direct | gateway peak RSS growth MiB | gateway CPU ms per clone |",
+  );
   console.log("|---|---|---|---|---|---|");
   for (const row of rows) console.log(row);
 } finally {

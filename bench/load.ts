@@ -66,7 +66,14 @@ interface KindStats {
   errors: Map<string, number>;
   latencies: number[];
 }
-const newStats = (): KindStats => ({ requests: 0, http5xx: 0, http5xxOutage: 0, statuses: new Map(), errors: new Map(), latencies: [] });
+const newStats = (): KindStats => ({
+  requests: 0,
+  http5xx: 0,
+  http5xxOutage: 0,
+  statuses: new Map(),
+  errors: new Map(),
+  latencies: [],
+});
 let recording = false;
 const stats = { query: newStats(), clone: newStats() };
 const clonedVoiceIds: string[] = []; // answered with a voice
@@ -108,7 +115,10 @@ async function freePort(): Promise<number> {
   });
 }
 
-async function startOwnCluster(): Promise<{ url: string; query: (sql: string, params?: unknown[]) => Promise<Record<string, unknown>[]> }> {
+async function startOwnCluster(): Promise<{
+  url: string;
+  query: (sql: string, params?: unknown[]) => Promise<Record<string, unknown>[]>;
+}> {
   const dataDir = path.join(work, "pgdata");
   await mkdir(dataDir, { mode: 0o700 });
   const { stdout } = await run("id", ["-u", "postgres"]);
@@ -116,7 +126,9 @@ async function startOwnCluster(): Promise<{ url: string; query: (sql: string, pa
   await chown(work, Number(stdout.trim()), Number(gid.trim())); // postgres must traverse it
   await chown(dataDir, Number(stdout.trim()), Number(gid.trim()));
   await run("chmod", ["0755", work]);
-  await run("runuser", ["-u", "postgres", "--", `${PG_BIN}/initdb`, "-D", dataDir, "-A", "trust", "-U", "postgres"], { timeout: 120_000 });
+  await run("runuser", ["-u", "postgres", "--", `${PG_BIN}/initdb`, "-D", dataDir, "-A", "trust", "-U", "postgres"], {
+    timeout: 120_000,
+  });
   const port = await freePort();
   const log = path.join(work, "pg.log");
   await run("touch", [log]);
@@ -132,7 +144,7 @@ async function startOwnCluster(): Promise<{ url: string; query: (sql: string, pa
   const pool = new pg.Pool({ connectionString: url, max: 2 });
   pool.on("error", () => undefined);
   cleanups.push(() => pool.end());
-  return { url, query: async (sql, params) => (await pool.query(sql, params)).rows };
+  return { url, query: async (sql, params) => (await pool.query<Record<string, unknown>>(sql, params)).rows };
 }
 
 async function rssMiB(pid: number): Promise<number> {
@@ -196,7 +208,16 @@ try {
     await database.query(
       `INSERT INTO voices (id, voice_id, name, gender, age, languages, dialects, type, stability, model, created_at)
        VALUES ($1, $2, $3, $4, $5, $6, $7, 'cloned', 0.5, 'faseeh-v1', now() - ($8 || ' seconds')::interval)`,
-      [randomUUID(), `seed_${i}`, `Seed ${i}`, genders[i % 3], i % 2 ? "middle" : "young", languages[i % 4], dialects[i % 5], String(i)],
+      [
+        randomUUID(),
+        `seed_${i}`,
+        `Seed ${i}`,
+        genders[i % 3],
+        i % 2 ? "middle" : "young",
+        languages[i % 4],
+        dialects[i % 5],
+        String(i),
+      ],
     );
   }
 
@@ -207,8 +228,22 @@ try {
     query Voices($filter: VoiceFilter, $first: Int, $after: String, $withCount: Boolean!) {
       voices(filter: $filter, first: $first, after: $after) {
         totalCount @include(if: $withCount)
-        edges { cursor node { id voiceId name languages dialects gender createdAt } }
-        pageInfo { hasNextPage endCursor }
+        edges {
+          cursor
+          node {
+            id
+            voiceId
+            name
+            languages
+            dialects
+            gender
+            createdAt
+          }
+        }
+        pageInfo {
+          hasNextPage
+          endCursor
+        }
       }
     }
   `;
@@ -222,18 +257,32 @@ try {
   ];
 
   interface GraphQLBody {
-    data?: { voices?: { pageInfo: { hasNextPage: boolean; endCursor: string | null } } } | null;
+    data?: {
+      voices?: { pageInfo: { hasNextPage: boolean; endCursor: string | null } };
+      cloneVoice?: { voice?: { voiceId: string } };
+    } | null;
     errors?: { message?: string; extensions?: { code?: string; voiceId?: string } }[];
   }
   const internalErrors: { requestId: string; status: number; kind: string; message: string; at: number }[] = [];
 
-  async function timedPost(kind: "query" | "clone", body: string | FormData, headers: Record<string, string>): Promise<GraphQLBody | undefined> {
+  async function timedPost(
+    kind: "query" | "clone",
+    body: string | FormData,
+    headers: Record<string, string>,
+  ): Promise<GraphQLBody | undefined> {
     const started = performance.now();
-    let status = 0;
+    let status: number;
     let parsed: GraphQLBody | undefined;
     let requestId = "";
     try {
-      const response = await request(graphqlUrl, { method: "POST", body, headers, dispatcher, headersTimeout: 120_000, bodyTimeout: 120_000 });
+      const response = await request(graphqlUrl, {
+        method: "POST",
+        body,
+        headers,
+        dispatcher,
+        headersTimeout: 120_000,
+        bodyTimeout: 120_000,
+      });
       status = response.statusCode;
       requestId = String(response.headers["x-request-id"] ?? "");
       const text = await response.body.text();
@@ -257,7 +306,8 @@ try {
       }
       for (const error of parsed?.errors ?? []) bump(s.errors, error.extensions?.code ?? "NO_CODE");
       for (const error of parsed?.errors ?? []) {
-        if (error.extensions?.code === "INTERNAL_SERVER_ERROR") internalErrors.push({ requestId, status, kind, message: String(error.message), at: performance.now() - loadStarted });
+        if (error.extensions?.code === "INTERNAL_SERVER_ERROR")
+          internalErrors.push({ requestId, status, kind, message: String(error.message), at: performance.now() - loadStarted });
       }
       if (!parsed && status !== -1) bump(s.errors, `UNPARSEABLE_${status}`);
     }
@@ -304,14 +354,13 @@ try {
       form.append("map", JSON.stringify({ 0: ["variables.input.voiceFile"], 1: ["variables.input.referenceAudioFile"] }));
       form.append("0", new Blob([voiceWav], { type: "audio/wav" }), "preview.wav");
       form.append("1", new Blob([referenceWav], { type: "audio/wav" }), "original.wav");
-      const body = (await timedPost("clone", form, { "apollo-require-preflight": "true" })) as
-        | (GraphQLBody & { data?: { cloneVoice?: { voice?: { voiceId: string } } } | null })
-        | undefined;
+      const body = await timedPost("clone", form, { "apollo-require-preflight": "true" });
       if (!recording) continue;
       const voiceId = body?.data?.cloneVoice?.voice?.voiceId;
       if (voiceId) clonedVoiceIds.push(voiceId);
       for (const error of body?.errors ?? []) {
-        if (error.extensions?.code === "VOICE_NOT_YET_STORED" && error.extensions.voiceId) notYetStoredVoiceIds.push(error.extensions.voiceId);
+        if (error.extensions?.code === "VOICE_NOT_YET_STORED" && error.extensions.voiceId)
+          notYetStoredVoiceIds.push(error.extensions.voiceId);
       }
       // A failing database answers fast: do not spin.
       if (body?.errors) await new Promise((resolve) => setTimeout(resolve, 100));
@@ -337,7 +386,7 @@ try {
   const pollReadyz = async () => {
     while (performance.now() < stopAt + 15_000) {
       const started = performance.now();
-      let status = -1;
+      let status: number;
       try {
         const response = await request(`${base}/readyz`, { dispatcher, headersTimeout: 5_000, bodyTimeout: 5_000 });
         status = response.statusCode;
@@ -346,7 +395,8 @@ try {
         status = -1;
       }
       readyz.push({ at: started - loadStarted, status });
-      if (outage && outage.upAt && outage.readyAgainAt === undefined && status === 200) outage.readyAgainAt = started - loadStarted;
+      if (outage && outage.upAt && outage.readyAgainAt === undefined && status === 200)
+        outage.readyAgainAt = started - loadStarted;
       if (outage?.readyAgainAt && performance.now() > stopAt) break;
       await new Promise((resolve) => setTimeout(resolve, Math.max(0, 200 - (performance.now() - started))));
     }
@@ -361,10 +411,21 @@ try {
     await new Promise((resolve) => setTimeout(resolve, OUTAGE_MS));
     console.error("starting PostgreSQL again ...");
     outage.upAt = performance.now() - loadStarted;
-    await pgCtl("-D", cluster.dataDir, "-o", `-p ${cluster.port} -k /tmp -c listen_addresses=127.0.0.1`, "-l", cluster.log, "start", "-w");
+    await pgCtl(
+      "-D",
+      cluster.dataDir,
+      "-o",
+      `-p ${cluster.port} -k /tmp -c listen_addresses=127.0.0.1`,
+      "-l",
+      cluster.log,
+      "start",
+      "-w",
+    );
   };
 
-  console.error(`load ${seconds} s: ${queryLoops} query loops, ${cloneLoops} clone loops${fault ? ", with a database crash" : ""} ...`);
+  console.error(
+    `load ${seconds} s: ${queryLoops} query loops, ${cloneLoops} clone loops${fault ? ", with a database crash" : ""} ...`,
+  );
   recording = true;
   const gatewayPidBefore = gateway.pid;
   stopAt = performance.now() + seconds * 1000;
@@ -404,7 +465,9 @@ try {
   const duplicated = [...stored].filter(([, n]) => n !== 1);
   const duplicateAnswers = clonedVoiceIds.length - new Set(clonedVoiceIds).size;
   const totalVoices = Number((await database.query("SELECT count(*)::int AS n FROM voices"))[0]?.n);
-  const attempts = await database.query("SELECT status::text AS status, count(*)::int AS n FROM clone_attempts GROUP BY status ORDER BY status");
+  const attempts = await database.query(
+    "SELECT status::text AS status, count(*)::int AS n FROM clone_attempts GROUP BY status ORDER BY status",
+  );
   const rssIdle = await rssMiB(gateway.pid); // after the checks above, a few seconds idle
   const leftUploads = await listFiles(uploadDir);
   const leftJournal = await listFiles(recoveryDir);
@@ -475,11 +538,17 @@ try {
     String(gqlErrors),
   ]);
   targets.push([
-    fault ? "no voice lost: every voice / VOICE_NOT_YET_STORED voiceId in the catalog exactly once" : "each successful clone stored exactly once",
+    fault
+      ? "no voice lost: every voice / VOICE_NOT_YET_STORED voiceId in the catalog exactly once"
+      : "each successful clone stored exactly once",
     expected.length > 0 && missing.length === 0 && duplicated.length === 0 && duplicateAnswers === 0,
     `${expected.length} expected, ${missing.length} missing, ${duplicated.length} stored more than once, ${duplicateAnswers} voiceIds returned twice`,
   ]);
-  targets.push(["RSS end within 50 MiB of after-warm-up", rssEnd - rssAfterWarmup <= 50, `${(rssEnd - rssAfterWarmup).toFixed(1)} MiB`]);
+  targets.push([
+    "RSS end within 50 MiB of after-warm-up",
+    rssEnd - rssAfterWarmup <= 50,
+    `${(rssEnd - rssAfterWarmup).toFixed(1)} MiB`,
+  ]);
   targets.push(["no files left in UPLOAD_DIR", leftUploads.length === 0, `${leftUploads.length} files`]);
   if (fault) {
     targets.push(["no journal entries left in RECOVERY_DIR", leftJournal.length === 0, `${leftJournal.length} files`]);
@@ -492,7 +561,9 @@ try {
     targets.push([
       "/readyz 200 again without restarting the gateway",
       outage?.readyAgainAt !== undefined && gatewayAlive,
-      outage?.readyAgainAt !== undefined ? `after ${((outage.readyAgainAt - outage.upAt) / 1000).toFixed(1)} s, same pid ${gateway.pid}` : "never",
+      outage?.readyAgainAt !== undefined
+        ? `after ${((outage.readyAgainAt - outage.upAt) / 1000).toFixed(1)} s, same pid ${gateway.pid}`
+        : "never",
     ]);
   }
   out("| target | result | observed |");
@@ -513,7 +584,11 @@ try {
     console.error(`first INTERNAL_SERVER_ERROR: ${JSON.stringify(internalErrors[0])}`);
     for (const line of requestLines.slice(0, 2)) console.error(JSON.stringify(line).slice(0, 1000));
     const causes = new Map<string, number>();
-    for (const line of related) bump(causes, `${String(line.msg)}: ${String(line.err && typeof line.err === "object" ? (line.err as { message?: unknown }).message : line.err).slice(0, 200)}`);
+    for (const line of related)
+      bump(
+        causes,
+        `${String(line.msg)}: ${String(line.err && typeof line.err === "object" ? (line.err as { message?: unknown }).message : line.err).slice(0, 200)}`,
+      );
     const byKind = new Map<string, number>();
     for (const e of internalErrors) bump(byKind, `${e.kind} HTTP ${e.status}`);
     const times = internalErrors.map((e) => e.at / 1000);
@@ -526,7 +601,9 @@ try {
     for (const line of related.slice(0, 3)) console.error(JSON.stringify(line).slice(0, 2000));
   }
   if (serious.length) {
-    out(`\nGateway log lines at level error or above: ${serious.length} (${[...new Set(serious.map((line) => String(line.msg)))].join("; ")}).`);
+    out(
+      `\nGateway log lines at level error or above: ${serious.length} (${[...new Set(serious.map((line) => String(line.msg)))].join("; ")}).`,
+    );
     console.log(lines.at(-1));
     console.error(`\n${serious.length} gateway log lines at level error or above; first 5:`);
     for (const line of serious.slice(0, 5)) console.error(JSON.stringify(line).slice(0, 800));

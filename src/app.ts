@@ -59,7 +59,8 @@ export async function createGateway(container: Container): Promise<Gateway> {
         });
       });
       if (policy.open) {
-        const chosenBy = host !== undefined || config.host !== undefined ? "HOST" : bind === undefined ? "ALLOW_ANONYMOUS" : "policy";
+        const chosenBy =
+          host !== undefined || config.host !== undefined ? "HOST" : bind === undefined ? "ALLOW_ANONYMOUS" : "policy";
         logger.warn({ host: bind ?? "all interfaces" }, policy.openWarning(bind, chosenBy));
       }
       return address;

@@ -10,7 +10,10 @@ const MiB = 1024 * 1024;
 // first, so `FOO=` in a .env file or compose means "not given" everywhere.
 const optionalString = z.string().trim().optional();
 
-const wholePositive = z.coerce.number<string>({ error: "must be a number" }).int("must be a whole number").positive("must be greater than 0");
+const wholePositive = z.coerce
+  .number<string>({ error: "must be a number" })
+  .int("must be a whole number")
+  .positive("must be greater than 0");
 
 const positiveInt = (fallback: number) => z.string().trim().default(String(fallback)).pipe(wholePositive);
 
@@ -82,10 +85,7 @@ export type Config = Readonly<{
   env: "development" | "production" | "test";
   host: string | undefined;
   port: number;
-  database: Readonly<
-    | { kind: "postgres"; url: string; poolSize: number }
-    | { kind: "embedded"; dataDir: string }
-  >;
+  database: Readonly<{ kind: "postgres"; url: string; poolSize: number } | { kind: "embedded"; dataDir: string }>;
   upstream: Readonly<{
     apiKey: string | undefined;
     baseUrl: string;

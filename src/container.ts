@@ -63,7 +63,18 @@ export async function createContainer(config: Config, options: ContainerOptions 
   const journal = new VoiceJournal(config.recovery.dir, logger);
   const recovery = new CloneRecoveryService(journal, attempts, faseeh, config, logger);
   const limiter = new ConcurrencyLimiter(config.upstream.maxConcurrency, config.upstream.queueTimeoutMs);
-  const cloning = new CloneService({ faseeh, catalog, attempts, journal, recovery, limiter, rateLimits, metrics, config, logger });
+  const cloning = new CloneService({
+    faseeh,
+    catalog,
+    attempts,
+    journal,
+    recovery,
+    limiter,
+    rateLimits,
+    metrics,
+    config,
+    logger,
+  });
   registerGauge(metrics, "gateway_database_pool_connections", "Database connections by state.", () => db.poolStats());
   registerGauge(metrics, "gateway_clone_queue", "Clone calls running against Faseeh and waiting for a slot.", () => ({
     running: limiter.running,

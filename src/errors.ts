@@ -15,12 +15,25 @@ import { GraphQLError } from "graphql";
 export const ERROR_CODES = {
   // Our own validation of arguments, uploads and cursors (also used by
   // Apollo for variables that fail to coerce).
-  BAD_USER_INPUT: { status: 400, description: "The request's arguments are invalid; `extensions.field` names the offending one." },
+  BAD_USER_INPUT: {
+    status: 400,
+    description: "The request's arguments are invalid; `extensions.field` names the offending one.",
+  },
   // HTTP-level problems: malformed multipart bodies, missing CSRF preflight header, stalled uploads.
-  BAD_REQUEST: { status: 400, description: "The HTTP request itself is malformed (multipart body, CSRF preflight header), or its upload stalled." },
-  PAYLOAD_TOO_LARGE: { status: 413, always: true, description: "The request body exceeds a size limit (bytes, fields or file parts)." },
+  BAD_REQUEST: {
+    status: 400,
+    description: "The HTTP request itself is malformed (multipart body, CSRF preflight header), or its upload stalled.",
+  },
+  PAYLOAD_TOO_LARGE: {
+    status: 413,
+    always: true,
+    description: "The request body exceeds a size limit (bytes, fields or file parts).",
+  },
   GRAPHQL_PARSE_FAILED: { status: 400, description: "The GraphQL document does not parse." },
-  GRAPHQL_VALIDATION_FAILED: { status: 400, description: "The GraphQL document does not match the schema, or exceeds an operation limit." },
+  GRAPHQL_VALIDATION_FAILED: {
+    status: 400,
+    description: "The GraphQL document does not match the schema, or exceeds an operation limit.",
+  },
   OPERATION_RESOLUTION_FAILURE: { status: 400, description: "The request names an operation the document does not contain." },
   UNAUTHENTICATED: { status: 401, always: true, description: "No valid client API key: send `Authorization: Bearer <key>`." },
   FORBIDDEN: {
@@ -29,7 +42,10 @@ export const ERROR_CODES = {
     description: "The client API key's scope does not allow this operation (cloning needs `write`, managing keys `admin`).",
   },
   UPSTREAM_NOT_CONFIGURED: { status: 503, description: "FASEEH_API_KEY is not set, so cloning is disabled." },
-  UPSTREAM_BAD_REQUEST: { status: 502, description: "Faseeh refused the request (400/404); its errorCode and errorMessage are included." },
+  UPSTREAM_BAD_REQUEST: {
+    status: 502,
+    description: "Faseeh refused the request (400/404); its errorCode and errorMessage are included.",
+  },
   UPSTREAM_UNAUTHORIZED: { status: 502, description: "Faseeh refused the gateway's API key (401)." },
   INSUFFICIENT_BALANCE: { status: 502, description: "The Faseeh wallet balance is too low (402)." },
   RATE_LIMITED: {
@@ -39,7 +55,8 @@ export const ERROR_CODES = {
   },
   UPSTREAM_UNAVAILABLE: {
     status: 502,
-    description: "Faseeh could not be reached or failed before it had the whole request: it certainly created nothing; retrying is safe.",
+    description:
+      "Faseeh could not be reached or failed before it had the whole request: it certainly created nothing; retrying is safe.",
   },
   UPSTREAM_OUTCOME_UNKNOWN: {
     status: 502,
@@ -47,8 +64,14 @@ export const ERROR_CODES = {
       "Faseeh had the whole request but gave no definitive answer (5xx, non-JSON, reset, timeout): a voice may exist. Not retried; see `attemptId`.",
   },
   DATABASE_UNAVAILABLE: { status: 503, description: "The catalog database cannot be reached; retry later." },
-  IDEMPOTENCY_KEY_REUSED: { status: 409, description: "The idempotency key was already used for a different request (other fields or files)." },
-  IDEMPOTENCY_IN_PROGRESS: { status: 409, description: "A request with the same idempotency key is still running; retry shortly." },
+  IDEMPOTENCY_KEY_REUSED: {
+    status: 409,
+    description: "The idempotency key was already used for a different request (other fields or files).",
+  },
+  IDEMPOTENCY_IN_PROGRESS: {
+    status: 409,
+    description: "A request with the same idempotency key is still running; retry shortly.",
+  },
   VOICE_NOT_YET_STORED: {
     status: 503,
     description:
@@ -60,8 +83,7 @@ export const ERROR_CODES = {
 
 export type ErrorCode = keyof typeof ERROR_CODES;
 
-export const isErrorCode = (value: unknown): value is ErrorCode =>
-  typeof value === "string" && Object.hasOwn(ERROR_CODES, value);
+export const isErrorCode = (value: unknown): value is ErrorCode => typeof value === "string" && Object.hasOwn(ERROR_CODES, value);
 
 type Extensions = Record<string, unknown>;
 
@@ -119,11 +141,7 @@ export function coercionField(message: string): string | undefined {
 export type UpstreamErrorBody = { errorCode?: string | undefined; errorMessage?: string | undefined };
 
 /** Maps an upstream non-2xx answer onto our codes, keeping upstream's own code and message. */
-export function upstreamStatusError(
-  status: number,
-  body: UpstreamErrorBody,
-  retryAfterSeconds?: number,
-): GatewayError {
+export function upstreamStatusError(status: number, body: UpstreamErrorBody, retryAfterSeconds?: number): GatewayError {
   const details: Extensions = {
     upstreamStatus: status,
     ...(retryAfterSeconds !== undefined && { retryAfterSeconds }),
@@ -198,7 +216,13 @@ const CONNECTION_FAILURE =
   /ECONNREFUSED|ECONNRESET|ETIMEDOUT|ENOTFOUND|EPIPE|Connection terminated|Can't reach database|connection (?:is )?closed|terminating connection|the database system is (?:starting up|shutting down|in recovery mode|not (?:yet )?accepting connections)|Client has encountered a connection error|timeout exceeded when trying to connect|Connection ended|server closed the connection|socket hang up/i;
 
 /** Driver-adapter error kinds (Prisma 7) that mean the server is out of reach. */
-const UNREACHABLE_KINDS = new Set(["ConnectionClosed", "DatabaseNotReachable", "SocketTimeout", "TooManyConnections", "TlsConnectionError"]);
+const UNREACHABLE_KINDS = new Set([
+  "ConnectionClosed",
+  "DatabaseNotReachable",
+  "SocketTimeout",
+  "TooManyConnections",
+  "TlsConnectionError",
+]);
 
 /** Our own mapped code, Prisma codes and PostgreSQL SQLSTATEs (admin shutdown, cannot connect now, connection exceptions, too many connections). */
 const UNREACHABLE_CODES = /^(DATABASE_UNAVAILABLE|P1001|P1002|P1008|P1017|P2024|57P01|57P02|57P03|08\d{3}|53300)$/;
@@ -214,7 +238,10 @@ export function isDatabaseUnavailable(error: unknown): boolean {
   const visit = (value: unknown, depth: number): boolean => {
     if (!value || typeof value !== "object" || depth > 6 || seen.has(value)) return false;
     seen.add(value);
-    const { code, originalCode, kind, message, name, cause, meta, driverAdapterError, originalError } = value as Record<string, unknown>;
+    const { code, originalCode, kind, message, name, cause, meta, driverAdapterError, originalError } = value as Record<
+      string,
+      unknown
+    >;
     if (typeof code === "string" && UNREACHABLE_CODES.test(code)) return true;
     if (typeof originalCode === "string" && UNREACHABLE_CODES.test(originalCode)) return true;
     if (typeof kind === "string" && UNREACHABLE_KINDS.has(kind)) return true;

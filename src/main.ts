@@ -51,10 +51,13 @@ async function main(): Promise<void> {
     logger.info({ signal }, "shutting down: draining in-flight requests");
     // Last resort if draining itself hangs: clones get their budget, requests
     // their grace period (the drain plugin cuts connections at its end).
-    setTimeout(() => {
-      logger.error("shutdown took too long; exiting");
-      process.exit(1);
-    }, config.shutdownCloneGraceMs + config.shutdownGraceMs + 5_000).unref();
+    setTimeout(
+      () => {
+        logger.error("shutdown took too long; exiting");
+        process.exit(1);
+      },
+      config.shutdownCloneGraceMs + config.shutdownGraceMs + 5_000,
+    ).unref();
     try {
       await gateway.stop();
       logger.info("shutdown complete");

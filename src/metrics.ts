@@ -32,7 +32,7 @@ export function createMetrics() {
     }),
     upstreamDuration: new client.Histogram({
       name: "gateway_upstream_request_duration_seconds",
-      help: "Calls to Faseeh by operation and status (\"error\" when no HTTP answer came).",
+      help: 'Calls to Faseeh by operation and status ("error" when no HTTP answer came).',
       labelNames: ["operation", "status"] as const,
       buckets: seconds,
       registers: [registry],

@@ -26,7 +26,10 @@ function fail(message: string): never {
 
 let parsed;
 try {
-  parsed = parseArgs({ allowPositionals: true, options: { name: { type: "string" }, scope: { type: "string", default: "read" } } });
+  parsed = parseArgs({
+    allowPositionals: true,
+    options: { name: { type: "string" }, scope: { type: "string", default: "read" } },
+  });
 } catch (error) {
   fail((error as Error).message);
 }
@@ -50,7 +53,10 @@ await runCli(async () => {
   const db = await openDatabase(config, createLogger({ logLevel: "warn" }), { role: "npm run keys" });
   try {
     await migrate(db, createLogger({ logLevel: "warn" }));
-    const keys = new ApiKeyService(db.prisma, { production: config.env === "production", allowAnonymous: config.auth.allowAnonymous });
+    const keys = new ApiKeyService(db.prisma, {
+      production: config.env === "production",
+      allowAnonymous: config.auth.allowAnonymous,
+    });
     if (command === "create") {
       const created = await keys.create({ name, scope: scope ?? "read" });
       process.stdout.write(
@@ -63,13 +69,19 @@ await runCli(async () => {
       const result = await keys.revoke(reference ?? "");
       switch (result.kind) {
         case "revoked":
-          process.stdout.write(`Revoked ${result.key.id} (${result.key.name}, ${result.key.prefix}…). It is refused from the next request on.\n`);
+          process.stdout.write(
+            `Revoked ${result.key.id} (${result.key.name}, ${result.key.prefix}…). It is refused from the next request on.\n`,
+          );
           return 0;
         case "already-revoked":
-          process.stdout.write(`Key ${result.key.id} (${result.key.name}) was already revoked on ${result.key.revokedAt?.toISOString() ?? "?"}.\n`);
+          process.stdout.write(
+            `Key ${result.key.id} (${result.key.name}) was already revoked on ${result.key.revokedAt?.toISOString() ?? "?"}.\n`,
+          );
           return 0;
         case "ambiguous":
-          process.stderr.write(`Several keys start with ${reference}; give the id of the one to revoke:\n${result.keys.map(describe).join("\n")}\n`);
+          process.stderr.write(
+            `Several keys start with ${reference}; give the id of the one to revoke:\n${result.keys.map(describe).join("\n")}\n`,
+          );
           return 1;
         case "none":
           process.stderr.write(`No key matches ${reference}. \`npm run keys -- list\` shows every key's id and prefix.\n`);

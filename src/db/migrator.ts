@@ -55,7 +55,10 @@ export class MigrationError extends Error {
 
 export async function readMigrations(dir = DEFAULT_MIGRATIONS_DIR): Promise<MigrationFile[]> {
   const entries = await readdir(dir, { withFileTypes: true });
-  const names = entries.filter((entry) => entry.isDirectory()).map((entry) => entry.name).sort();
+  const names = entries
+    .filter((entry) => entry.isDirectory())
+    .map((entry) => entry.name)
+    .sort();
   return Promise.all(
     names.map(async (name) => {
       const sql = await readFile(path.join(dir, name, "migration.sql"), "utf8");
@@ -71,11 +74,7 @@ type LedgerRow = {
   rolled_back_at: Date | null;
 };
 
-export async function migrate(
-  db: Database,
-  logger: Logger,
-  migrations?: MigrationFile[],
-): Promise<MigrationResult> {
+export async function migrate(db: Database, logger: Logger, migrations?: MigrationFile[]): Promise<MigrationResult> {
   const files = migrations ?? (await readMigrations());
   return db.withSession(async (session) => {
     await session.query("SELECT pg_advisory_lock($1)", [MIGRATION_LOCK_KEY]);
@@ -128,10 +127,7 @@ async function applyPending(session: SqlSession, files: MigrationFile[], logger:
       await session.query(`UPDATE "_prisma_migrations" SET logs = $2 WHERE id = $1`, [id, message]);
       throw new MigrationError(`Migration "${file.name}" failed: ${message}`);
     }
-    await session.query(
-      `UPDATE "_prisma_migrations" SET finished_at = now(), applied_steps_count = 1 WHERE id = $1`,
-      [id],
-    );
+    await session.query(`UPDATE "_prisma_migrations" SET finished_at = now(), applied_steps_count = 1 WHERE id = $1`, [id]);
     logger.info({ migration: file.name }, "migration applied");
     result.applied.push(file.name);
   }

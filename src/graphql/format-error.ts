@@ -12,7 +12,10 @@ export function formatErrorFor({ introspection }: { introspection: boolean }) {
     const code = formatted.extensions?.code;
     if (code === "GRAPHQL_VALIDATION_FAILED" && /introspection/i.test(formatted.message) && !introspection) {
       // Apollo's text tells the server's author to pass an option; an operator sets a variable.
-      return { ...formatted, message: "Introspection is disabled in production. Set GRAPHQL_INTROSPECTION=true on the gateway to allow it." };
+      return {
+        ...formatted,
+        message: "Introspection is disabled in production. Set GRAPHQL_INTROSPECTION=true on the gateway to allow it.",
+      };
     }
     if (code === "BAD_USER_INPUT" && formatted.extensions?.field === undefined) {
       // Variables that fail to coerce (a null Upload!, a map path to no field) name their path too.

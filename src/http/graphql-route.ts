@@ -12,13 +12,25 @@ import { sendGraphQLError } from "./graphql-error-response.js";
 import { graphqlUploads } from "./graphql-uploads.js";
 import type { ServingState } from "./serving-state.js";
 
-export function installGraphQLRoute(app: Express, container: Container, apollo: ApolloServer<GatewayContext>, state: ServingState): void {
+export function installGraphQLRoute(
+  app: Express,
+  container: Container,
+  apollo: ApolloServer<GatewayContext>,
+  state: ServingState,
+): void {
   const { config } = container;
   app.use(
     "/graphql",
     cors({
       origin: config.corsOrigins.length ? [...config.corsOrigins] : false,
-      allowedHeaders: ["content-type", "authorization", "apollo-require-preflight", "x-apollo-operation-name", "idempotency-key", "x-request-id"],
+      allowedHeaders: [
+        "content-type",
+        "authorization",
+        "apollo-require-preflight",
+        "x-apollo-operation-name",
+        "idempotency-key",
+        "x-request-id",
+      ],
       exposedHeaders: ["x-request-id"],
       maxAge: 600,
     }),

@@ -21,7 +21,10 @@ export interface GraphqlUploadOptions {
 
 export function graphqlUploads(options: GraphqlUploadOptions): RequestHandler {
   return async (req: Request, res: Response, next: NextFunction) => {
-    if (!req.is("multipart/form-data")) { next(); return; }
+    if (!req.is("multipart/form-data")) {
+      next();
+      return;
+    }
     if (!MULTIPART_PREFLIGHT_HEADERS.some((name) => req.header(name)?.trim())) {
       sendGraphQLError(
         res,
@@ -29,7 +32,8 @@ export function graphqlUploads(options: GraphqlUploadOptions): RequestHandler {
         "This multipart request was blocked as a potential cross-site request forgery (CSRF). " +
           "Add the header `Apollo-Require-Preflight: true` (or a non-empty `x-apollo-operation-name`).",
         { closeConnection: true },
-      ); return;
+      );
+      return;
     }
     const boundary = MultipartParts.boundaryOf(req.header("content-type"));
     const parts = boundary ? new MultipartParts(req, boundary) : undefined;
@@ -54,7 +58,6 @@ export function graphqlUploads(options: GraphqlUploadOptions): RequestHandler {
     }
   };
 }
-
 
 /** The library's 413s, in the client's terms. */
 function tooLarge(error: unknown, maxFiles: number): string {

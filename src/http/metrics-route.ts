@@ -5,7 +5,10 @@ import { timingSafeEqual } from "node:crypto";
 import type { Express } from "express";
 import type { Container } from "../container.js";
 
-export function installMetricsRoute(app: Express, { config, metrics, logger }: Pick<Container, "config" | "metrics" | "logger">): void {
+export function installMetricsRoute(
+  app: Express,
+  { config, metrics, logger }: Pick<Container, "config" | "metrics" | "logger">,
+): void {
   const production = config.env === "production";
   const expected = config.metricsToken ? Buffer.from(`Bearer ${config.metricsToken}`) : undefined;
   if (production && !expected) logger.info("/metrics is not served: set METRICS_TOKEN to let Prometheus scrape it");
@@ -13,7 +16,10 @@ export function installMetricsRoute(app: Express, { config, metrics, logger }: P
     if (expected) {
       const given = Buffer.from(req.header("authorization") ?? "");
       if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
-        res.status(401).set("www-authenticate", "Bearer").json({ error: "/metrics needs `Authorization: Bearer <METRICS_TOKEN>`." });
+        res
+          .status(401)
+          .set("www-authenticate", "Bearer")
+          .json({ error: "/metrics needs `Authorization: Bearer <METRICS_TOKEN>`." });
         return;
       }
     } else if (production) {

@@ -9,7 +9,6 @@ export const cloneResolvers: Pick<Resolvers, "Mutation" | "Query" | "CloneAttemp
     cloneAttempts: (_parent, args, { services, principal }) => services.cloning.listAttempts(args, principal),
   },
   CloneAttempt: {
-    voice: (attempt, _args, { services }) =>
-      attempt.voiceId ? services.catalog.getVoice({ voiceId: attempt.voiceId }) : null,
+    voice: (attempt, _args, { services }) => (attempt.voiceId ? services.catalog.getVoice({ voiceId: attempt.voiceId }) : null),
   },
 };

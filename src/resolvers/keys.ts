@@ -27,14 +27,24 @@ function revoked(result: RevokeResult): ApiKeyView {
     case "already-revoked":
       return result.key;
     case "ambiguous":
-      throw new GatewayError("BAD_USER_INPUT", `Several keys start with this prefix (${result.keys.map((key) => key.id).join(", ")}); give the id.`, {
-        field: "key",
-      });
+      throw new GatewayError(
+        "BAD_USER_INPUT",
+        `Several keys start with this prefix (${result.keys.map((key) => key.id).join(", ")}); give the id.`,
+        {
+          field: "key",
+        },
+      );
     case "none":
-      throw new GatewayError("BAD_USER_INPUT", "No client key matches; `apiKeys` lists every key's id and prefix.", { field: "key" });
-    case "not-a-reference":
-      throw new GatewayError("BAD_USER_INPUT", "`key` must be a key's id (a UUID) or its prefix (fvg_…, as `apiKeys` shows it).", {
+      throw new GatewayError("BAD_USER_INPUT", "No client key matches; `apiKeys` lists every key's id and prefix.", {
         field: "key",
       });
+    case "not-a-reference":
+      throw new GatewayError(
+        "BAD_USER_INPUT",
+        "`key` must be a key's id (a UUID) or its prefix (fvg_…, as `apiKeys` shows it).",
+        {
+          field: "key",
+        },
+      );
   }
 }

@@ -107,9 +107,16 @@ export class AudioUpload implements AudioSource {
     if (this.liveTaken) {
       const file = await this.settle();
       if (this.copyError) {
-        throw new GatewayError("INTERNAL_SERVER_ERROR", `The copy of \`${this.options.field}\` could not be kept (${this.copyError.message}).`);
+        throw new GatewayError(
+          "INTERNAL_SERVER_ERROR",
+          `The copy of \`${this.options.field}\` could not be kept (${this.copyError.message}).`,
+        );
       }
-      return { filename: file.filename, contentType: file.contentType, body: createReadStream(file.path, { highWaterMark: 256 * 1024 }) };
+      return {
+        filename: file.filename,
+        contentType: file.contentType,
+        body: createReadStream(file.path, { highWaterMark: 256 * 1024 }),
+      };
     }
     this.liveTaken = true;
     const head = await this.sniff();
@@ -142,7 +149,13 @@ export class AudioUpload implements AudioSource {
         await this.closeCopy();
       }
       if (this.failure) throw this.failure;
-      return { path: this.target, filename: head.filename, contentType: head.contentType, size: this.size, sha256: this.hash.digest("hex") };
+      return {
+        path: this.target,
+        filename: head.filename,
+        contentType: head.contentType,
+        size: this.size,
+        sha256: this.hash.digest("hex"),
+      };
     })();
     return this.settled;
   }
@@ -165,7 +178,10 @@ export class AudioUpload implements AudioSource {
         file = await this.options.watchdog.guard(Promise.resolve(this.upload), field, "start");
       } catch (error) {
         if (error instanceof GatewayError) throw this.fail(error);
-        throw this.fail(uploadFailure(field, error) ?? badUserInput(field, `\`${field}\` is missing from the multipart request (${errorMessage(error)}).`));
+        throw this.fail(
+          uploadFailure(field, error) ??
+            badUserInput(field, `\`${field}\` is missing from the multipart request (${errorMessage(error)}).`),
+        );
       }
       let stream: BusboyStream;
       try {
@@ -211,7 +227,10 @@ export class AudioUpload implements AudioSource {
       const audio = await detectAudioType(Buffer.concat(buffered).subarray(0, SNIFF_BYTES));
       if (!audio) {
         throw this.fail(
-          badUserInput(field, `\`${field}\` is not a supported audio file (expected ${ACCEPTED_AUDIO_FORMATS}; judged by its content).`),
+          badUserInput(
+            field,
+            `\`${field}\` is not a supported audio file (expected ${ACCEPTED_AUDIO_FORMATS}; judged by its content).`,
+          ),
         );
       }
       const fallback = `${field.split(".").pop() ?? "file"}.${audio.extension}`;
@@ -312,8 +331,11 @@ function uploadFailure(field: string, error: unknown): GatewayError | undefined 
 /** Keeps the client's file name for upstream, minus paths and control characters. */
 export function safeFilename(name: string | undefined, fallback: string): string {
   const base = (name ?? "").split(/[\\/]/).pop() ?? "";
-  // eslint-disable-next-line no-control-regex
-  const cleaned = base.replace(/[\u0000-\u001f\u007f"]/g, "").trim().slice(0, 200);
+  const cleaned = base
+    // eslint-disable-next-line no-control-regex -- removing control characters is this regex's whole purpose
+    .replace(/[\u0000-\u001f\u007f"]/g, "")
+    .trim()
+    .slice(0, 200);
   return cleaned || fallback;
 }
 

@@ -129,10 +129,7 @@ export class CatalogService {
           AND: [
             where,
             {
-              OR: [
-                { createdAt: { lt: after.createdAt } },
-                { createdAt: after.createdAt, id: { lt: after.id } },
-              ],
+              OR: [{ createdAt: { lt: after.createdAt } }, { createdAt: after.createdAt, id: { lt: after.id } }],
             },
           ],
         }
@@ -156,8 +153,6 @@ export class CatalogService {
   async countVoices(filter?: VoiceFilter | null): Promise<number> {
     return guardDatabase(() => this.prisma.voice.count({ where: this.whereFor(filter) }));
   }
-
-
 
   private whereFor(filter: VoiceFilter | null | undefined): Prisma.VoiceWhereInput {
     if (!filter) return {};

@@ -75,7 +75,11 @@ export class CloneAttemptStore {
    * it right now. False when it did not (someone else moved it first, or
    * the move is not allowed from where it is).
    */
-  private async move(id: string, name: AttemptTransitionName, data: Prisma.CloneAttemptUpdateManyMutationInput = {}): Promise<boolean> {
+  private async move(
+    id: string,
+    name: AttemptTransitionName,
+    data: Prisma.CloneAttemptUpdateManyMutationInput = {},
+  ): Promise<boolean> {
     const { from, to } = ATTEMPT_TRANSITIONS[name];
     const { count } = await guardDatabase(() =>
       this.prisma.cloneAttempt.updateMany({ where: { id, status: { in: [...from] } }, data: { ...data, status: to } }),
@@ -95,7 +99,11 @@ export class CloneAttemptStore {
 
   /** Faseeh had the whole request; whether it created the voice is unknown. */
   markUnknown(id: string, { error, requestHash }: Outcome): Promise<boolean> {
-    return this.move(id, "markUnknown", { ...(requestHash && { requestHash }), errorCode: error.code, errorMessage: error.message });
+    return this.move(id, "markUnknown", {
+      ...(requestHash && { requestHash }),
+      errorCode: error.code,
+      errorMessage: error.message,
+    });
   }
 
   /**
@@ -103,7 +111,13 @@ export class CloneAttemptStore {
    * not configured) as FAILED, so `cloneAttempts` accounts for every call.
    * It never holds an idempotency key: the corrected request takes the key.
    */
-  async recordRefusal(refusal: { id: string; owner: string; name: unknown; model: unknown; error: Pick<GatewayError, "code" | "message"> }): Promise<void> {
+  async recordRefusal(refusal: {
+    id: string;
+    owner: string;
+    name: unknown;
+    model: unknown;
+    error: Pick<GatewayError, "code" | "message">;
+  }): Promise<void> {
     const text = (value: unknown) => (typeof value === "string" ? value.trim().slice(0, 200) : "");
     await guardDatabase(() =>
       this.prisma.cloneAttempt.create({
@@ -170,7 +184,12 @@ export class CloneAttemptStore {
   async awaitingVoiceRecord(): Promise<CloneAttempt[]> {
     return guardDatabase(() =>
       this.prisma.cloneAttempt.findMany({
-        where: { status: "SUCCEEDED", resolvedAt: { not: null }, voiceId: { not: null }, upstreamVoice: { equals: Prisma.DbNull } },
+        where: {
+          status: "SUCCEEDED",
+          resolvedAt: { not: null },
+          voiceId: { not: null },
+          upstreamVoice: { equals: Prisma.DbNull },
+        },
         orderBy: { createdAt: "asc" },
         take: 100,
       }),
@@ -178,7 +197,11 @@ export class CloneAttemptStore {
   }
 
   /** `owner` undefined: everybody's (admin keys and operators). */
-  async list(args: { owner: string | undefined; status?: CloneAttemptStatus | null; first?: number | null }): Promise<CloneAttempt[]> {
+  async list(args: {
+    owner: string | undefined;
+    status?: CloneAttemptStatus | null;
+    first?: number | null;
+  }): Promise<CloneAttempt[]> {
     const first = parsePageSize(args.first);
     return guardDatabase(() =>
       this.prisma.cloneAttempt.findMany({

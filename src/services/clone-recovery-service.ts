@@ -90,7 +90,10 @@ export class CloneRecoveryService {
     if (!(await this.attempts.resolveCreated(attemptId, resolution.voiceId))) throw notResolvable(attempt);
     this.logger.info({ attemptId, voiceId: resolution.voiceId }, "clone attempt resolved by an operator: created");
     const stored = await this.storeResolved({ ...attempt, voiceId: resolution.voiceId }).catch((error: unknown) => {
-      this.logger.warn({ attemptId, err: errorMessage(error) }, "could not read Faseeh's voice list; the voice is stored on a later pass");
+      this.logger.warn(
+        { attemptId, err: errorMessage(error) },
+        "could not read Faseeh's voice list; the voice is stored on a later pass",
+      );
       return false;
     });
     return { attemptId, status: "SUCCEEDED", voiceId: resolution.voiceId, stored };
@@ -104,7 +107,10 @@ export class CloneRecoveryService {
         await this.attempts.recordVoice(entry.attemptId, entry.voice, entry.model, entry.requestHash);
         await this.journal.remove(entry.attemptId);
         imported.push(entry.voice.voiceId);
-        this.logger.info({ voiceId: entry.voice.voiceId, attemptId: entry.attemptId }, "recovered a cloned voice into the catalog");
+        this.logger.info(
+          { voiceId: entry.voice.voiceId, attemptId: entry.attemptId },
+          "recovered a cloned voice into the catalog",
+        );
       } catch (error) {
         if (isDatabaseUnavailable(error)) break; // try again next pass
         this.logger.error({ voiceId: entry.voice.voiceId, err: errorMessage(error) }, "could not import a recovered voice");
@@ -113,11 +119,19 @@ export class CloneRecoveryService {
     // An attempt still pending long after any call could have finished was
     // abandoned by a process that died.
     const upstream = this.config.upstream;
-    const longestCallMs = upstream.queueTimeoutMs + upstream.maxAttempts * (upstream.timeoutMs + upstream.retryMaxWaitMs) + 60_000;
+    const longestCallMs =
+      upstream.queueTimeoutMs + upstream.maxAttempts * (upstream.timeoutMs + upstream.retryMaxWaitMs) + 60_000;
     const markedUnknown = await this.attempts.markStalePendingUnknown(new Date(Date.now() - longestCallMs));
     const keysExpired = await this.attempts.expireKeys();
     const { resolvedStored, awaitingRecord } = await this.storeResolvedVoices();
-    const report = { imported, remaining: entries.length - imported.length, markedUnknown, keysExpired, resolvedStored, awaitingRecord };
+    const report = {
+      imported,
+      remaining: entries.length - imported.length,
+      markedUnknown,
+      keysExpired,
+      resolvedStored,
+      awaitingRecord,
+    };
     if (imported.length || report.remaining || markedUnknown || resolvedStored.length) this.logger.info(report, "recovery pass");
     return report;
   }
@@ -165,7 +179,7 @@ function notResolvable(attempt: CloneAttemptRecord): GatewayError {
  */
 function voiceFromListing(listed: ListedVoice, attempt: CloneAttemptRecord): UpstreamVoice {
   const request = (attempt.request ?? {}) as Partial<Record<string, unknown>>;
-  const text = (key: string) => (typeof request[key] === "string" ? (request[key]) : null);
+  const text = (key: string) => (typeof request[key] === "string" ? request[key] : null);
   const list = (key: string) => (Array.isArray(request[key]) ? (request[key] as string[]) : []);
   return {
     id: listed.id ?? uuidFromVoiceId(listed.voice_id),

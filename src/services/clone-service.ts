@@ -12,12 +12,7 @@ import type { CloneVoiceInput } from "../generated/graphql.js";
 import { setTimeout as sleep } from "node:timers/promises";
 import { badUserInput, errorMessage, GatewayError, upstreamOutcomeUnknown, withAttempt } from "../errors.js";
 import type { Logger } from "../logger.js";
-import {
-  type CloneVoiceRequest,
-  type FaseehClient,
-  notConfigured,
-  type UpstreamVoice,
-} from "../upstream/faseeh-client.js";
+import { type CloneVoiceRequest, type FaseehClient, notConfigured, type UpstreamVoice } from "../upstream/faseeh-client.js";
 import { type CatalogService, normaliseCodes, type VoiceRecord } from "./catalog-service.js";
 import {
   ANONYMOUS_OWNER,
@@ -52,7 +47,7 @@ const plainWord = z
   .string()
   .trim()
   .toLowerCase()
-  .regex(/^[a-z][a-z -]{0,31}$/, "must be a short plain word, e.g. \"female\" or \"middle\"")
+  .regex(/^[a-z][a-z -]{0,31}$/, 'must be a short plain word, e.g. "female" or "middle"')
   .nullish()
   .transform((value) => (value ? value : undefined));
 
@@ -71,8 +66,8 @@ const cloneFieldsSchema = z.object({
   description: optionalText(1000),
   gender: plainWord,
   age: plainWord,
-  languages: codeList(/^[a-z]{2,3}(-[a-z0-9]+)*$/, "\"ar\" or \"ar-sa\""),
-  dialects: codeList(/^[a-z][a-z_-]*$/, "\"najdi\" or \"gulf_saudi\""),
+  languages: codeList(/^[a-z]{2,3}(-[a-z0-9]+)*$/, '"ar" or "ar-sa"'),
+  dialects: codeList(/^[a-z][a-z_-]*$/, '"najdi" or "gulf_saudi"'),
   avatarUrl: z
     .url({ protocol: /^https?$/, error: "must be an absolute http(s) URL" })
     .max(2048)
@@ -137,8 +132,7 @@ interface CloneRun {
 }
 
 /** Whose idempotency keys and attempts these are. */
-export const ownerOf = (principal: Principal | undefined): string =>
-  principal?.kind === "key" ? principal.id : ANONYMOUS_OWNER;
+export const ownerOf = (principal: Principal | undefined): string => (principal?.kind === "key" ? principal.id : ANONYMOUS_OWNER);
 
 export class CloneService {
   private readonly flights: InFlightClones;
@@ -262,7 +256,12 @@ export class CloneService {
   }
 
   /** With the files received in full: the earlier attempt's result, or a retake of it. */
-  private async continueEarlier(run: CloneRun, earlier: CloneAttemptRecord, owner: string, idempotencyKey: string): Promise<CloneResult> {
+  private async continueEarlier(
+    run: CloneRun,
+    earlier: CloneAttemptRecord,
+    owner: string,
+    idempotencyKey: string,
+  ): Promise<CloneResult> {
     const requestHash = await hashRequest(run.fields, run.files);
     const decided = await this.resume(earlier, owner, idempotencyKey, requestHash, run.signal);
     if ("voice" in decided) return decided;
@@ -313,7 +312,12 @@ export class CloneService {
   }
 
   /** Records what a failed call means for its attempt, and returns the error for the client. */
-  private async recordFailure(attemptId: string, run: CloneRun, error: unknown, requestHash: string | undefined): Promise<GatewayError> {
+  private async recordFailure(
+    attemptId: string,
+    run: CloneRun,
+    error: unknown,
+    requestHash: string | undefined,
+  ): Promise<GatewayError> {
     const { attempts, logger } = this.deps;
     let failure: GatewayError;
     if (!(error instanceof GatewayError)) {
@@ -355,7 +359,8 @@ export class CloneService {
     const { attempts, config, catalog } = this.deps;
     const deadline = Date.now() + config.upstream.queueTimeoutMs + config.upstream.timeoutMs;
     for (let attempt: CloneAttemptRecord | null = found; ; attempt = await attempts.findByKey(owner, idempotencyKey)) {
-      if (!attempt) throw new GatewayError("IDEMPOTENCY_IN_PROGRESS", "The earlier request with this key was just cleaned up; retry.");
+      if (!attempt)
+        throw new GatewayError("IDEMPOTENCY_IN_PROGRESS", "The earlier request with this key was just cleaned up; retry.");
       // A hash is only known once the earlier request's files arrived in full.
       if (attempt.requestHash !== UNKNOWN_HASH && attempt.requestHash !== requestHash) {
         throw new GatewayError(
@@ -399,7 +404,13 @@ export class CloneService {
    * the catalog. It is journaled to disk first, then stored (retried); if the
    * database stays down, the recovery service imports it later.
    */
-  private async store(flight: Flight, attemptId: string, voice: UpstreamVoice, model: string, requestHash?: string): Promise<VoiceRecord> {
+  private async store(
+    flight: Flight,
+    attemptId: string,
+    voice: UpstreamVoice,
+    model: string,
+    requestHash?: string,
+  ): Promise<VoiceRecord> {
     const { journal, attempts, recovery, logger } = this.deps;
     // Journal and first insert run side by side. The journal survives a crash
     // of this process at once; it is fsync'd too before the client is told
@@ -432,14 +443,17 @@ export class CloneService {
       // re-imported harmlessly, the insert is an upsert).
       void journaling.then((journaled) =>
         journaled
-          ? journal.remove(attemptId).catch((error: unknown) =>
-              logger.warn({ attemptId, err: errorMessage(error) }, "could not remove a journal entry"),
-            )
+          ? journal
+              .remove(attemptId)
+              .catch((error: unknown) => logger.warn({ attemptId, err: errorMessage(error) }, "could not remove a journal entry"))
           : undefined,
       );
       return stored;
     }
-    logger.error({ attemptId, voice: { ...voice, model }, err: errorMessage(lastError) }, "cloned voice journaled; catalog insert deferred");
+    logger.error(
+      { attemptId, voice: { ...voice, model }, err: errorMessage(lastError) },
+      "cloned voice journaled; catalog insert deferred",
+    );
     recovery.nudge();
     throw notYetStored(voice.voiceId, voice.id, lastError);
   }
@@ -470,7 +484,6 @@ function notYetStored(voiceId: string, id: string | undefined, cause?: unknown):
 /** Placeholder until a streamed request's files have arrived in full. */
 const UNKNOWN_HASH = "pending";
 
-
 function parseIdempotencyKey(fromInput: string | null | undefined, fromHeader: string | undefined): string | undefined {
   const input = fromInput ?? undefined;
   const header = fromHeader?.trim() || undefined;
@@ -499,4 +512,3 @@ async function hashRequest(fields: CloneFields, files: Files): Promise<string> {
   });
   return createHash("sha256").update(canonical).digest("hex");
 }
-

@@ -74,11 +74,14 @@ export class ConcurrencyLimiter {
 
   private release(): void {
     const next = this.queue.shift();
-    if (next) next.grant(); // the slot passes straight to the next waiter
+    if (next)
+      next.grant(); // the slot passes straight to the next waiter
     else this.active--;
   }
 }
 
 /** Why a queued clone stopped waiting: the abort's own reason when it is ours (shutdown), else the client left. */
 const leftTheQueue = (signal: AbortSignal): GatewayError =>
-  signal.reason instanceof GatewayError ? signal.reason : new GatewayError("BAD_REQUEST", "The client went away while its clone was queued.");
+  signal.reason instanceof GatewayError
+    ? signal.reason
+    : new GatewayError("BAD_REQUEST", "The client went away while its clone was queued.");

@@ -91,7 +91,10 @@ export class InFlightClones {
       this.logger.info({ clones: total, aborted, budgetMs }, "shutdown: waiting for clones Faseeh already has");
     }
     const budget = new AbortController();
-    await Promise.race([Promise.all(this.flights.values()), sleep(budgetMs, undefined, { signal: budget.signal }).catch(() => undefined)]);
+    await Promise.race([
+      Promise.all(this.flights.values()),
+      sleep(budgetMs, undefined, { signal: budget.signal }).catch(() => undefined),
+    ]);
     budget.abort();
     const left = [...this.flights.keys()];
     for (const flight of left) {
@@ -102,7 +105,10 @@ export class InFlightClones {
       }
     }
     if (left.length > 0) {
-      this.logger.warn({ abandoned: left.length, phases: left.map((flight) => flight.phase) }, "shutdown: clone budget spent; unfinished clones secured");
+      this.logger.warn(
+        { abandoned: left.length, phases: left.map((flight) => flight.phase) },
+        "shutdown: clone budget spent; unfinished clones secured",
+      );
     }
     return { aborted, finished: total - left.length, abandoned: left.length };
   }

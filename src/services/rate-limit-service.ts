@@ -25,7 +25,9 @@ export class RateLimitService {
     const count = Number(rows[0]?.count ?? 1);
     // Old windows are useless; sweeping now and then, off the request's path, keeps the table tiny.
     if (Math.random() < 0.02) {
-      this.prisma.rateLimitWindow.deleteMany({ where: { windowStart: { lt: new Date(now - 10 * windowMs) } } }).catch(() => undefined);
+      this.prisma.rateLimitWindow
+        .deleteMany({ where: { windowStart: { lt: new Date(now - 10 * windowMs) } } })
+        .catch(() => undefined);
     }
     if (count > limit) {
       const retryAfterSeconds = Math.max(1, Math.ceil((windowStart.getTime() + windowMs - now) / 1000));

@@ -88,7 +88,10 @@ export const upstreamVoiceSchema = z.object({
 
 export type UpstreamVoice = z.infer<typeof upstreamVoiceSchema>;
 
-const nullableString = z.string().nullish().transform((value) => value ?? null);
+const nullableString = z
+  .string()
+  .nullish()
+  .transform((value) => value ?? null);
 const stringList = z
   .array(z.string())
   .nullish()
@@ -110,22 +113,20 @@ export const cloneResponseSchema = z
     avatar_url: nullableString,
     stability: z.number(),
   })
-  .transform(
-    (body): UpstreamVoice => ({
-      id: body.id,
-      voiceId: body.voice_id,
-      name: body.name,
-      description: body.description,
-      gender: body.gender,
-      age: body.age,
-      languages: body.languages,
-      dialects: body.dialect,
-      type: body.type,
-      sampleUrl: body.sample_url,
-      avatarUrl: body.avatar_url,
-      stability: body.stability,
-    }),
-  );
+  .transform((body): UpstreamVoice => ({
+    id: body.id,
+    voiceId: body.voice_id,
+    name: body.name,
+    description: body.description,
+    gender: body.gender,
+    age: body.age,
+    languages: body.languages,
+    dialects: body.dialect,
+    type: body.type,
+    sampleUrl: body.sample_url,
+    avatarUrl: body.avatar_url,
+    stability: body.stability,
+  }));
 
 /** Faseeh's documented error body. Only this shape, with a documented status, proves a refusal. */
 const errorBodySchema = z.object({
@@ -304,7 +305,10 @@ export class FaseehClient {
           "upstream answer does not match the contract",
         );
         // Faseeh said 200: a voice may well exist even though we cannot read it.
-        throw new CallFailure(upstreamOutcomeUnknown(`HTTP ${status} whose body does not match the voice-clone contract`, { upstreamStatus: status }), NEVER);
+        throw new CallFailure(
+          upstreamOutcomeUnknown(`HTTP ${status} whose body does not match the voice-clone contract`, { upstreamStatus: status }),
+          NEVER,
+        );
       }
       return parsed.data;
     }
@@ -361,7 +365,10 @@ export class FaseehClient {
     this.record(started, status, undefined, "info", "listVoices");
     if (status < 200 || status >= 300) {
       const body = errorBodySchema.safeParse(parseJson(text));
-      throw upstreamStatusError(status, body.success ? { errorCode: body.data.errorCode, errorMessage: this.redact(body.data.errorMessage) } : {});
+      throw upstreamStatusError(
+        status,
+        body.success ? { errorCode: body.data.errorCode, errorMessage: this.redact(body.data.errorMessage) } : {},
+      );
     }
     const json = parseJson(text);
     const list = Array.isArray(json)
@@ -422,7 +429,10 @@ export class FaseehClient {
     if (upload.aborted) return new CallFailure(abortedBeforeSending(upload), NEVER);
     if (error instanceof FileIntegrityError) {
       this.logger.error({ upstream: "faseeh", err: error.message }, "file integrity check failed; upstream request aborted");
-      return new CallFailure(withUpstreamOutcome(new GatewayError("INTERNAL_SERVER_ERROR", error.message, {}, error), "rejected"), NEVER);
+      return new CallFailure(
+        withUpstreamOutcome(new GatewayError("INTERNAL_SERVER_ERROR", error.message, {}, error), "rejected"),
+        NEVER,
+      );
     }
     return new CallFailure(withUpstreamOutcome(this.describeTransportFailure(error), "rejected"), { kind: "backoff" });
   }
@@ -470,7 +480,10 @@ function abortedBeforeSending(signal: AbortSignal): GatewayError {
   const error =
     reason instanceof GatewayError
       ? reason
-      : new GatewayError("BAD_REQUEST", "The client went away before Faseeh had the whole request; nothing was sent to completion.");
+      : new GatewayError(
+          "BAD_REQUEST",
+          "The client went away before Faseeh had the whole request; nothing was sent to completion.",
+        );
   return withUpstreamOutcome(error, "rejected");
 }
 

@@ -27,5 +27,7 @@ export function ApolloPluginAuthorization(): ApolloServerPlugin<GatewayContext> 
 }
 
 function selectsKeyManagement(operation: OperationDefinitionNode): boolean {
-  return operation.selectionSet.selections.some((selection) => selection.kind === Kind.FIELD && KEY_MANAGEMENT_FIELDS.has(selection.name.value));
+  return operation.selectionSet.selections.some(
+    (selection) => selection.kind === Kind.FIELD && KEY_MANAGEMENT_FIELDS.has(selection.name.value),
+  );
 }
