@@ -1,8 +1,8 @@
 // The one place that sets up what gateway tests share, as vitest fixtures:
 //
 //   import { test, expect } from "../support/fixtures.js";
-//   test.override("gatewayOptions", { env: { UPSTREAM_MAX_CONCURRENCY: "2" } }); // optional, per file
-//   test("clones", async ({ gateway, upstream }) => { ... });
+//   per file, optional:  test.override("gatewayOptions", { env: { UPSTREAM_MAX_CONCURRENCY: "2" } });
+//   per test:            test("clones", async ({ gateway, upstream }) => { ... });
 //
 // `upstream` (the fake Faseeh) and `gateway` (the real app on a socket, its
 // own fresh database) are file-scoped: started once per test file, stopped
@@ -26,13 +26,17 @@ export interface GatewayFixtureOptions extends Omit<TestGatewayOptions, "upstrea
 
 export const test = base
   .extend("gatewayOptions", { scope: "file" }, {} as GatewayFixtureOptions)
-  .extend("upstream", { scope: "file" }, async (_context, { onCleanup }): Promise<FakeFaseeh> => {
+  // Vitest reads a fixture's dependencies from its first parameter, which must be a destructuring
+  // (an identifier is refused with FixtureParseError); these two depend on nothing.
+  // eslint-disable-next-line no-empty-pattern -- see above: `{}` is the only way to say "no dependencies"
+  .extend("upstream", { scope: "file" }, async ({}, { onCleanup }): Promise<FakeFaseeh> => {
     const upstream = await startFakeFaseeh();
     onCleanup(() => upstream.close());
     return upstream;
   })
   // The gateway's own spool directory, so a test can check that nothing is left in it.
-  .extend("uploadDir", { scope: "file" }, async (_context, { onCleanup }): Promise<string> => {
+  // eslint-disable-next-line no-empty-pattern -- no dependencies, as above
+  .extend("uploadDir", { scope: "file" }, async ({}, { onCleanup }): Promise<string> => {
     const dir = await mkdtemp(path.join(os.tmpdir(), "gw-uploads-"));
     onCleanup(() => rm(dir, { recursive: true, force: true }));
     return dir;
