@@ -10,7 +10,8 @@ import { Readable } from "node:stream";
 import { Agent, type FormData, request } from "undici";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { MiB, noisyWav, wav } from "./support/audio-fixtures.js";
-import { type ClonedVoice, CLONE_VOICE, defaultCloneInput, pacedClone } from "./support/clone.js";
+import type { CloneVoiceMutation } from "./generated/operations.js";
+import { CLONE_VOICE, defaultCloneInput, pacedClone } from "./support/clone.js";
 import { createTestDatabase, type TestDatabase } from "./support/database.js";
 import { type FakeFaseeh, startFakeFaseeh } from "./support/fake-faseeh.js";
 import { buildMultipart, type GraphQLResponse } from "./support/gateway.js";
@@ -267,7 +268,7 @@ describe("SIGTERM while a clone is in flight (PostgreSQL, fake upstream)", () =>
 
         const response = await inFlight;
         expect(response.status).toBe(200);
-        const body = response.body as GraphQLResponse<{ cloneVoice: { voice: ClonedVoice } }>["body"];
+        const body = response.body as GraphQLResponse<CloneVoiceMutation>["body"];
         expect(body.errors).toBeUndefined();
         const voice = body.data!.cloneVoice.voice;
         expect(upstream.createdVoices).toHaveLength(1);

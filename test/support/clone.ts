@@ -1,19 +1,11 @@
 // The cloneVoice operation as clients send it, with sensible default input.
 import { print } from "graphql";
-import { CloneVoiceDocument, type CloneVoiceMutation, type VoiceFieldsFragment } from "../generated/operations.js";
+import { CloneVoiceDocument, type CloneVoiceMutation } from "../generated/operations.js";
 import { wav } from "./audio-fixtures.js";
 import type { GraphQLResponse, TestGateway, UploadFile } from "./gateway.js";
 
 /** The CloneVoice operation's text (test/support/operations.graphql), for requests written by hand. */
 export const CLONE_VOICE = print(CloneVoiceDocument);
-
-/** A voice as the API answers it (the VoiceFields fragment). */
-export type ClonedVoice = VoiceFieldsFragment;
-
-/** VoiceFields' selection, for ad-hoc queries written as strings. */
-export const VOICE_FIELDS = `
-  id voiceId name description gender age languages dialects type sampleUrl avatarUrl stability model createdAt
-`;
 
 export const defaultCloneInput = (): Record<string, unknown> => ({
   text: "مرحبا بكم في فصيح",
