@@ -5,6 +5,7 @@ import { readdir, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { Readable } from "node:stream";
 import { request } from "undici";
+import { VoiceWithAttemptsDocument } from "../generated/operations.js";
 import { MiB, mp3, noisyWav, sha256, wav } from "../support/audio-fixtures.js";
 import { CLONE_VOICE, cloneVoice, defaultCloneInput, pacedClone } from "../support/clone.js";
 import { type FakeFaseeh, filesOf } from "../support/fake-faseeh.js";
@@ -386,10 +387,7 @@ describe("once Faseeh has the whole request, the gateway sees it through", () =>
     expect(replay.body.data?.cloneVoice).toMatchObject({ replayed: true, voice: { voiceId: created.voice_id } });
     expect(upstream.requests).toHaveLength(1);
     // So do voice(voiceId:) and cloneAttempts.
-    const found = await gateway.graphql<{
-      voice: { id: string } | null;
-      cloneAttempts: Array<{ status: string; voiceId: string }>;
-    }>(`query($v: String) { voice(voiceId: $v) { id } cloneAttempts { status voiceId } }`, { v: created.voice_id });
+    const found = await gateway.graphql(VoiceWithAttemptsDocument, { voiceId: created.voice_id });
     expect(found.body.data).toEqual({
       voice: { id: created.id },
       cloneAttempts: [{ status: "SUCCEEDED", voiceId: created.voice_id }],
