@@ -15,9 +15,10 @@
 //
 // `upstream` (the fake Faseeh) and `gateway` (the real app on a socket, its
 // own fresh database) are file-scoped: started once per test file, stopped
-// after it. Before every test that uses them, the `freshState` auto fixture
-// resets the fake's records and empties every table of the schema, so no test
-// sees another's rows and no file keeps its own TRUNCATE list.
+// after it. Before every test of a file that uses this `test` (whether or not
+// the test names them), the `freshState` auto fixture resets the fake's
+// records and empties every table of the schema, so no test sees another's
+// rows and no file keeps its own TRUNCATE list.
 import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
