@@ -1,4 +1,5 @@
-// Resolver types generated from the SDL (npm run generate); CI checks they are fresh.
+// Resolver types generated from the SDL, and typed documents for the
+// operations the tests send (npm run generate); CI checks they are fresh.
 import type { CodegenConfig } from "@graphql-codegen/cli";
 
 const config: CodegenConfig = {
@@ -18,6 +19,20 @@ const config: CodegenConfig = {
         scalars: { DateTime: "Date", Upload: "Promise<import('graphql-upload-minimal').FileUpload>" },
         enumsAsTypes: true,
         avoidOptionals: false,
+        strictScalars: true,
+      },
+    },
+    // The tests' operations as typed documents: a client's view of the schema,
+    // so DateTime arrives as an ISO string and an Upload is only a placeholder
+    // (the multipart request's map puts the file there).
+    "test/generated/operations.ts": {
+      documents: "test/support/operations.graphql",
+      plugins: ["typescript-operations", "typed-document-node"],
+      config: {
+        useTypeImports: true,
+        scalars: { DateTime: "string", Upload: "unknown" },
+        enumType: "string-literal",
+        skipTypename: true,
         strictScalars: true,
       },
     },

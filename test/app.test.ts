@@ -2,27 +2,22 @@
 // body and operation limits, production hardening, masked errors that carry a
 // request id, request ids, the landing page, and /metrics.
 import { request } from "undici";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { wav } from "./support/audio-fixtures.js";
 import { CLONE_VOICE, cloneVoice, defaultCloneInput } from "./support/clone.js";
-import { type FakeFaseeh, startFakeFaseeh } from "./support/fake-faseeh.js";
-import { buildMultipart, client, startTestGateway, type TestGateway } from "./support/gateway.js";
+import { describe, expect, test as gatewayTest } from "./support/fixtures.js";
+import { buildMultipart, client, type GraphQLResponse, startTestGateway, type TestGateway } from "./support/gateway.js";
 import { recordOutput, recordSecret } from "./support/suite-record.js";
 
-let upstream: FakeFaseeh;
-let gateway: TestGateway;
-let production: TestGateway;
+// A second gateway for the whole file, in production mode, sharing the fake upstream.
+const test = gatewayTest.extend("production", { scope: "file" }, async ({ upstream }, { onCleanup }): Promise<TestGateway> => {
+  const production = await startTestGateway({ upstream, env: { NODE_ENV: "production", ALLOW_ANONYMOUS: "true" } });
+  onCleanup(() => production.stop());
+  return production;
+});
+test.override("gatewayOptions", { env: { CORS_ORIGINS: "https://studio.example.com, https://tools.example.com/" } });
 
-beforeAll(async () => {
-  upstream = await startFakeFaseeh();
-  gateway = await startTestGateway({ upstream, env: { CORS_ORIGINS: "https://studio.example.com, https://tools.example.com/" } });
-  production = await startTestGateway({ upstream, env: { NODE_ENV: "production", ALLOW_ANONYMOUS: "true" } });
-});
-afterAll(async () => {
-  await gateway?.stop();
-  await production?.stop();
-  await upstream?.close();
-});
+/** The first GraphQL error of a raw response's text. */
+const firstErrorOf = (text: string) => (JSON.parse(text) as GraphQLResponse["body"]).errors![0]!;
 
 async function raw(url: string, init: Parameters<typeof request>[1] = {}) {
   const response = await request(url, { dispatcher: client, ...init });
@@ -32,36 +27,46 @@ async function raw(url: string, init: Parameters<typeof request>[1] = {}) {
 }
 
 describe("CSRF prevention", () => {
-  it("refuses a multipart request without the preflight header, before reading its files", async () => {
-    const body = buildMultipart(CLONE_VOICE, { input: defaultCloneInput() }, {
-      "input.voiceFile": { content: wav(), filename: "a.wav" },
-      "input.referenceAudioFile": { content: wav(), filename: "b.wav" },
-    });
+  test("refuses a multipart request without the preflight header, before reading its files", async ({ gateway, upstream }) => {
+    const body = buildMultipart(
+      CLONE_VOICE,
+      { input: defaultCloneInput() },
+      {
+        "input.voiceFile": { content: wav(), filename: "a.wav" },
+        "input.referenceAudioFile": { content: wav(), filename: "b.wav" },
+      },
+    );
     const response = await raw(`${gateway.url}/graphql`, { method: "POST", body });
     expect(response.status).toBe(400);
-    expect(JSON.parse(response.text).errors[0]).toMatchObject({ extensions: { code: "BAD_REQUEST" } });
+    expect(firstErrorOf(response.text)).toMatchObject({ extensions: { code: "BAD_REQUEST" } });
     expect(response.text).toContain("Apollo-Require-Preflight");
     expect(upstream.requests).toHaveLength(0);
   });
 });
 
 describe("CORS", () => {
-  it("allows the configured origins only", async () => {
+  test("allows the configured origins only", async ({ gateway }) => {
     const preflight = (origin: string) =>
       raw(`${gateway.url}/graphql`, {
         method: "OPTIONS",
-        headers: { origin, "access-control-request-method": "POST", "access-control-request-headers": "content-type,authorization" },
+        headers: {
+          origin,
+          "access-control-request-method": "POST",
+          "access-control-request-headers": "content-type,authorization",
+        },
       });
     const allowed = await preflight("https://studio.example.com");
     expect(allowed.headers["access-control-allow-origin"]).toBe("https://studio.example.com");
     expect(String(allowed.headers["access-control-allow-headers"])).toContain("authorization");
-    expect((await preflight("https://tools.example.com")).headers["access-control-allow-origin"]).toBe("https://tools.example.com");
+    expect((await preflight("https://tools.example.com")).headers["access-control-allow-origin"]).toBe(
+      "https://tools.example.com",
+    );
     expect((await preflight("https://evil.example.net")).headers["access-control-allow-origin"]).toBeUndefined();
   });
 });
 
 describe("limits before execution", () => {
-  it("lets the real client queries through", async () => {
+  test("lets the real client queries through", async ({ gateway }) => {
     const response = await gateway.graphql(`query Catalog($after: String) {
       voices(first: 100, after: $after, filter: { language: "ar" }) {
         totalCount edges { cursor node { id voiceId name languages dialects gender age createdAt } }
@@ -72,13 +77,19 @@ describe("limits before execution", () => {
     expect(response.body.errors).toBeUndefined();
   });
 
-  it.each([
+  test.for([
     ["too many aliases", `{ ${Array.from({ length: 20 }, (_, index) => `a${index}: voices { totalCount }`).join(" ")} }`],
     ["too deep", ""],
-    ["too many directives", `{ voices @skip(if: false) @skip(if: false) @skip(if: false) @skip(if: false) @skip(if: false) @skip(if: false) @skip(if: false) @skip(if: false) @skip(if: false) @skip(if: false) @skip(if: false) { totalCount } }`],
+    [
+      "too many directives",
+      `{ voices @skip(if: false) @skip(if: false) @skip(if: false) @skip(if: false) @skip(if: false) @skip(if: false) @skip(if: false) @skip(if: false) @skip(if: false) @skip(if: false) @skip(if: false) { totalCount } }`,
+    ],
     ["too many tokens", `{ ${Array.from({ length: 2100 }, () => "__typename").join(" ")} }`],
-  ])("refuses an operation with %s", async (name, query) => {
-    if (name === "too deep") return expect((await deep()).body.errors?.[0]?.extensions?.code).toBe("GRAPHQL_VALIDATION_FAILED");
+  ] as const)("refuses an operation with %s", async ([name, query], { gateway }) => {
+    if (name === "too deep") {
+      expect((await deep()).body.errors?.[0]?.extensions?.code).toBe("GRAPHQL_VALIDATION_FAILED");
+      return;
+    }
     const response = await gateway.graphql(query);
     expect(response.body.errors?.[0]?.extensions?.code).toMatch(/GRAPHQL_VALIDATION_FAILED|GRAPHQL_PARSE_FAILED/);
     expect(response.body.data).toBeUndefined();
@@ -94,31 +105,39 @@ describe("limits before execution", () => {
     }
   }
 
-  it("refuses a JSON body over the limit with PAYLOAD_TOO_LARGE", async () => {
+  test("refuses a JSON body over the limit with PAYLOAD_TOO_LARGE", async ({ gateway }) => {
     const response = await raw(`${gateway.url}/graphql`, {
       method: "POST",
       headers: { "content-type": "application/json" },
       body: JSON.stringify({ query: "{ __typename }", variables: { padding: "x".repeat(1_100_000) } }),
     });
     expect(response.status).toBe(413);
-    expect(JSON.parse(response.text).errors[0].extensions.code).toBe("PAYLOAD_TOO_LARGE");
+    expect(firstErrorOf(response.text).extensions?.code).toBe("PAYLOAD_TOO_LARGE");
   });
 
-  it("refuses more than two files in one request", async () => {
-    const body = buildMultipart(CLONE_VOICE, { input: defaultCloneInput(), extra: null }, {
-      "input.voiceFile": { content: wav(), filename: "a.wav" },
-      "input.referenceAudioFile": { content: wav(), filename: "b.wav" },
-      extra: { content: wav(), filename: "c.wav" },
+  test("refuses more than two files in one request", async ({ gateway, upstream }) => {
+    const body = buildMultipart(
+      CLONE_VOICE,
+      { input: defaultCloneInput(), extra: null },
+      {
+        "input.voiceFile": { content: wav(), filename: "a.wav" },
+        "input.referenceAudioFile": { content: wav(), filename: "b.wav" },
+        extra: { content: wav(), filename: "c.wav" },
+      },
+    );
+    const response = await raw(`${gateway.url}/graphql`, {
+      method: "POST",
+      body,
+      headers: { "apollo-require-preflight": "true" },
     });
-    const response = await raw(`${gateway.url}/graphql`, { method: "POST", body, headers: { "apollo-require-preflight": "true" } });
     expect(response.status).toBe(413);
-    expect(JSON.parse(response.text).errors[0].extensions.code).toBe("PAYLOAD_TOO_LARGE");
+    expect(firstErrorOf(response.text).extensions?.code).toBe("PAYLOAD_TOO_LARGE");
     expect(upstream.requests).toHaveLength(0);
   });
 });
 
 describe("production hardening", () => {
-  it("has no introspection and no field suggestions", async () => {
+  test("has no introspection and no field suggestions", async ({ gateway, production }) => {
     const introspection = await production.graphql(`{ __schema { types { name } } }`);
     expect(introspection.body.errors?.[0]?.extensions?.code).toBe("GRAPHQL_VALIDATION_FAILED");
     // Named in the operator's terms: the variable to set, not a constructor option.
@@ -131,7 +150,9 @@ describe("production hardening", () => {
     expect(typoDev.body.errors?.[0]?.message).toMatch(/Did you mean "voice/);
   });
 
-  it("masks unexpected errors, with a request id that is also in the log line holding the real error", async () => {
+  test("masks unexpected errors, with a request id that is also in the log line holding the real error", async ({
+    production,
+  }) => {
     await production.database!.query("ALTER TABLE voices RENAME TO voices_moved");
     try {
       const response = await production.graphql(`{ voices { totalCount } }`, {}, { "x-request-id": "support-ticket-42" });
@@ -146,7 +167,7 @@ describe("production hardening", () => {
     }
   });
 
-  it("shows Sandbox outside production only", async () => {
+  test("shows Sandbox outside production only", async ({ gateway, production }) => {
     const html = { accept: "text/html" };
     expect((await raw(`${gateway.url}/graphql`, { headers: html })).text).toContain("embeddable-sandbox");
     const prod = await raw(`${production.url}/graphql`, { headers: html });
@@ -156,7 +177,7 @@ describe("production hardening", () => {
 });
 
 describe("operators", () => {
-  it("keeps an incoming x-request-id and logs one line per request with operation, client and outcome", async () => {
+  test("keeps an incoming x-request-id and logs one line per request with operation, client and outcome", async ({ gateway }) => {
     const response = await gateway.graphql(`query CountVoices { voices { totalCount } }`, {}, { "x-request-id": "trace-abc.1" });
     expect(response.headers["x-request-id"]).toBe("trace-abc.1");
     const lines = gateway.logs.filter((line) => line.requestId === "trace-abc.1" && line.msg === "request");
@@ -167,7 +188,7 @@ describe("operators", () => {
     expect(generated.headers["x-request-id"]).toMatch(/^[0-9a-f-]{36}$/);
   });
 
-  it("serves Prometheus metrics", async () => {
+  test("serves Prometheus metrics", async ({ gateway, upstream }) => {
     await cloneVoice(gateway);
     upstream.enqueue({ kind: "error", status: 402 });
     await cloneVoice(gateway);
@@ -189,13 +210,17 @@ describe("operators", () => {
     }
   });
 
-  it("serves /metrics to the holder of METRICS_TOKEN only, and not at all in production without one", async () => {
+  test("serves /metrics to the holder of METRICS_TOKEN only, and not at all in production without one", async ({
+    production,
+  }) => {
     const token = "metrics-token-0123456789abcdef";
     recordSecret(token);
     const guarded = await startTestGateway({ env: { METRICS_TOKEN: token } });
     try {
       expect((await raw(`${guarded.url}/metrics`)).status).toBe(401);
-      expect((await raw(`${guarded.url}/metrics`, { headers: { authorization: "Bearer wrong-token-0123456789abcdef" } })).status).toBe(401);
+      expect(
+        (await raw(`${guarded.url}/metrics`, { headers: { authorization: "Bearer wrong-token-0123456789abcdef" } })).status,
+      ).toBe(401);
       const scraped = await raw(`${guarded.url}/metrics`, { headers: { authorization: `Bearer ${token}` } });
       expect(scraped.status).toBe(200);
       expect(scraped.text).toContain("process_resident_memory_bytes");

@@ -10,7 +10,8 @@ import { Readable } from "node:stream";
 import { Agent, type FormData, request } from "undici";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { MiB, noisyWav, wav } from "./support/audio-fixtures.js";
-import { type ClonedVoice, CLONE_VOICE, defaultCloneInput, pacedClone } from "./support/clone.js";
+import type { CloneVoiceMutation } from "./generated/operations.js";
+import { CLONE_VOICE, defaultCloneInput, pacedClone } from "./support/clone.js";
 import { createTestDatabase, type TestDatabase } from "./support/database.js";
 import { type FakeFaseeh, startFakeFaseeh } from "./support/fake-faseeh.js";
 import { buildMultipart, type GraphQLResponse } from "./support/gateway.js";
@@ -29,17 +30,30 @@ interface Response {
   body: unknown;
 }
 
-async function send(agent: Agent, url: string, init: { method?: "GET" | "POST"; body?: string | FormData; headers?: Record<string, string> } = {}): Promise<Response> {
-  const response = await request(url, { method: init.method ?? "GET", body: init.body, headers: init.headers, dispatcher: agent });
+async function send(
+  agent: Agent,
+  url: string,
+  init: { method?: "GET" | "POST"; body?: string | FormData; headers?: Record<string, string> } = {},
+): Promise<Response> {
+  const response = await request(url, {
+    method: init.method ?? "GET",
+    body: init.body,
+    headers: init.headers,
+    dispatcher: agent,
+  });
   const text = await response.body.text();
   return { status: response.statusCode, body: text ? (JSON.parse(text) as unknown) : undefined };
 }
 
 function cloneRequestBody(): FormData {
-  return buildMultipart(CLONE_VOICE, { input: defaultCloneInput() }, {
-    "input.voiceFile": { content: wav(), filename: "preview.wav" },
-    "input.referenceAudioFile": { content: wav(32 * 1024), filename: "original.wav" },
-  });
+  return buildMultipart(
+    CLONE_VOICE,
+    { input: defaultCloneInput() },
+    {
+      "input.voiceFile": { content: wav(), filename: "preview.wav" },
+      "input.referenceAudioFile": { content: wav(32 * 1024), filename: "original.wav" },
+    },
+  );
 }
 
 /** Waits for the "gateway listening" line and returns the base URL. */
@@ -64,43 +78,47 @@ describe("bad environment at boot", () => {
     await Promise.all(tmp.map((dir) => rm(dir, { recursive: true, force: true })));
   });
 
-  it("exits with code 1 quickly, naming every bad variable on stderr, without starting anything", async () => {
-    const root = await mkdtemp(path.join(os.tmpdir(), "gw-main-badenv-"));
-    tmp.push(root);
-    const dataDir = path.join(root, "data");
-    const secretKey = "fk_live_do-not-print-me-91b2";
-    const secretDatabaseUrl = "mysql://admin:db-pass-do-not-print@db.internal:3306/catalog";
+  it(
+    "exits with code 1 quickly, naming every bad variable on stderr, without starting anything",
+    async () => {
+      const root = await mkdtemp(path.join(os.tmpdir(), "gw-main-badenv-"));
+      tmp.push(root);
+      const dataDir = path.join(root, "data");
+      const secretKey = "fk_live_do-not-print-me-91b2";
+      const secretDatabaseUrl = "mysql://admin:db-pass-do-not-print@db.internal:3306/catalog";
 
-    const started = Date.now();
-    const proc = spawnTs("src/main.ts", {
-      PORT: "abc",
-      FASEEH_BASE_URL: "not-a-url",
-      DATABASE_URL: secretDatabaseUrl,
-      MAX_UPLOAD_BYTES: "0",
-      UPSTREAM_TIMEOUT_MS: "1.5",
-      FASEEH_API_KEY: secretKey,
-      DATA_DIR: dataDir,
-    });
-    const status = await proc.waitForExit(20_000);
-    const elapsed = Date.now() - started;
+      const started = Date.now();
+      const proc = spawnTs("src/main.ts", {
+        PORT: "abc",
+        FASEEH_BASE_URL: "not-a-url",
+        DATABASE_URL: secretDatabaseUrl,
+        MAX_UPLOAD_BYTES: "0",
+        UPSTREAM_TIMEOUT_MS: "1.5",
+        FASEEH_API_KEY: secretKey,
+        DATA_DIR: dataDir,
+      });
+      const status = await proc.waitForExit(20_000);
+      const elapsed = Date.now() - started;
 
-    expect(status).toEqual({ code: 1, signal: null });
-    expect(elapsed).toBeLessThan(15_000);
-    const stderr = proc.stderr();
-    for (const name of ["PORT", "FASEEH_BASE_URL", "DATABASE_URL", "MAX_UPLOAD_BYTES", "UPSTREAM_TIMEOUT_MS"]) {
-      expect(stderr).toMatch(new RegExp(`^\\s*- ${name}: `, "m"));
-    }
-    expect(stderr).toContain("Invalid configuration");
-    // Secrets never reach the logs, even when invalid (or merely present).
-    expect(stderr).not.toContain(secretKey);
-    expect(stderr).not.toContain("db-pass-do-not-print");
-    expect(stderr).not.toContain("db.internal");
-    expect(proc.stdout()).not.toContain(secretKey);
-    // Nothing was started: no listener, no log lines, no database files.
-    expect(proc.logs.filter(isMsg("gateway listening"))).toEqual([]);
-    expect(proc.stdout()).toBe("");
-    expect(existsSync(dataDir)).toBe(false);
-  }, SLOW_TEST_TIMEOUT_MS);
+      expect(status).toEqual({ code: 1, signal: null });
+      expect(elapsed).toBeLessThan(15_000);
+      const stderr = proc.stderr();
+      for (const name of ["PORT", "FASEEH_BASE_URL", "DATABASE_URL", "MAX_UPLOAD_BYTES", "UPSTREAM_TIMEOUT_MS"]) {
+        expect(stderr).toMatch(new RegExp(`^\\s*- ${name}: `, "m"));
+      }
+      expect(stderr).toContain("Invalid configuration");
+      // Secrets never reach the logs, even when invalid (or merely present).
+      expect(stderr).not.toContain(secretKey);
+      expect(stderr).not.toContain("db-pass-do-not-print");
+      expect(stderr).not.toContain("db.internal");
+      expect(proc.stdout()).not.toContain(secretKey);
+      // Nothing was started: no listener, no log lines, no database files.
+      expect(proc.logs.filter(isMsg("gateway listening"))).toEqual([]);
+      expect(proc.stdout()).toBe("");
+      expect(existsSync(dataDir)).toBe(false);
+    },
+    SLOW_TEST_TIMEOUT_MS,
+  );
 });
 
 describe("no DATABASE_URL: embedded database, no FASEEH_API_KEY (npm start defaults)", () => {
@@ -119,6 +137,7 @@ describe("no DATABASE_URL: embedded database, no FASEEH_API_KEY (npm start defau
   // One process serves every test of this block (in order; the last one
   // stops it), so it is killed here rather than after each test.
   afterAll(async () => {
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- unset when beforeAll failed before starting it
     await proc?.kill();
     await agent.close();
     if (dataDir) await rm(dataDir, { recursive: true, force: true });
@@ -127,7 +146,11 @@ describe("no DATABASE_URL: embedded database, no FASEEH_API_KEY (npm start defau
   it("logs one JSON line 'gateway listening' with the port and the embedded database", async () => {
     const listening = proc.logs.filter(isMsg("gateway listening"));
     expect(listening).toHaveLength(1);
-    expect(listening[0]).toMatchObject({ level: 30, database: "embedded", url: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+\/graphql$/) });
+    expect(listening[0]).toMatchObject({
+      level: 30,
+      database: "embedded",
+      url: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+\/graphql$/) as unknown,
+    });
     expect(listening[0]!.url).toBe(`${url}/graphql`);
     // Written right after the listening line.
     const warning = await proc.waitForLog(
@@ -182,7 +205,10 @@ describe("no DATABASE_URL: embedded database, no FASEEH_API_KEY (npm start defau
     const status = await proc.waitForExit(15_000);
     const elapsed = Date.now() - started;
 
-    expect(proc.logs).toContainEqual(expect.objectContaining({ signal: "SIGTERM", msg: "shutting down: draining in-flight requests" }));
+    expect(proc.logs).toContainEqual(
+      expect.objectContaining({ signal: "SIGTERM", msg: "shutting down: draining in-flight requests" }),
+    );
+    // eslint-disable-next-line vitest/valid-expect -- vitest's expect(value, message): the message shows what went wrong
     expect(status, proc.stdout() + proc.stderr()).toEqual({ code: 0, signal: null });
     expect(proc.logs.filter(isMsg("shutdown complete"))).toHaveLength(1);
     // An idle keep-alive connection (ours) does not hold the shutdown up.
@@ -206,6 +232,7 @@ describe("SIGTERM while a clone is in flight (PostgreSQL, fake upstream)", () =>
   });
   afterAll(async () => {
     await killAllSpawned();
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- unset when beforeAll failed before starting it
     await upstream?.close();
     await Promise.all(databases.map((db) => db.drop()));
   });
@@ -267,13 +294,18 @@ describe("SIGTERM while a clone is in flight (PostgreSQL, fake upstream)", () =>
 
         const response = await inFlight;
         expect(response.status).toBe(200);
-        const body = response.body as GraphQLResponse<{ cloneVoice: { voice: ClonedVoice } }>["body"];
+        const body = response.body as GraphQLResponse<CloneVoiceMutation>["body"];
         expect(body.errors).toBeUndefined();
         const voice = body.data!.cloneVoice.voice;
         expect(upstream.createdVoices).toHaveLength(1);
-        expect(voice).toMatchObject({ id: upstream.createdVoices[0]!.id, voiceId: upstream.createdVoices[0]!.voice_id, name: "Layla" });
+        expect(voice).toMatchObject({
+          id: upstream.createdVoices[0]!.id,
+          voiceId: upstream.createdVoices[0]!.voice_id,
+          name: "Layla",
+        });
 
         const status = await proc.waitForExit(15_000);
+        // eslint-disable-next-line vitest/valid-expect -- vitest's expect(value, message): the message shows what went wrong
         expect(status, proc.stdout() + proc.stderr()).toEqual({ code: 0, signal: null });
         // The drain ended when the clone did.
         expect(Date.now() - signalledAt).toBeLessThan(10_000);
@@ -304,6 +336,7 @@ describe("SIGTERM keeps voices", () => {
     while (cleanups.length) await cleanups.pop()!().catch(() => undefined);
   });
   afterAll(async () => {
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- unset when beforeAll failed before starting it
     await upstream?.close();
   });
 
@@ -332,7 +365,12 @@ describe("SIGTERM keeps voices", () => {
   }
 
   /** Sends a clone of big files at the pace `pace` sets; settles however the exchange ends. */
-  function sendClone(url: string, signal: AbortSignal, input: Record<string, unknown> = {}, pace?: (sent: number) => Promise<void>) {
+  function sendClone(
+    url: string,
+    signal: AbortSignal,
+    input: Record<string, unknown> = {},
+    pace?: (sent: number) => Promise<void>,
+  ) {
     const paced = pacedClone({
       input,
       voiceFile: { content: noisyWav(2 * MiB, 51), filename: "preview.wav" },
@@ -413,7 +451,11 @@ describe("SIGTERM keeps voices", () => {
         "SELECT status, error_code, error_message FROM clone_attempts",
       );
       expect(rows).toEqual([
-        expect.objectContaining({ status: "UNKNOWN", error_code: "UPSTREAM_OUTCOME_UNKNOWN", error_message: expect.stringMatching(/shut down before Faseeh answered/) }),
+        expect.objectContaining({
+          status: "UNKNOWN",
+          error_code: "UPSTREAM_OUTCOME_UNKNOWN",
+          error_message: expect.stringMatching(/shut down before Faseeh answered/) as unknown,
+        }),
       ]);
 
       const second = startGateway({ DATABASE_URL: db.url });
@@ -447,7 +489,9 @@ describe("SIGTERM keeps voices", () => {
       await sent;
       expect(upstream.createdVoices).toHaveLength(1);
       const created = upstream.createdVoices[0]!;
-      expect(first.logs.find(isMsg("shutdown: clone budget spent; unfinished clones secured"))).toMatchObject({ phases: ["storing"] });
+      expect(first.logs.find(isMsg("shutdown: clone budget spent; unfinished clones secured"))).toMatchObject({
+        phases: ["storing"],
+      });
       expect((await readdir(recoveryDir)).filter((name) => name.endsWith(".json"))).toHaveLength(1);
 
       proxy.restore();
@@ -476,6 +520,7 @@ describe("SIGTERM keeps voices", () => {
       expect(Date.now() - signalledAt).toBeLessThan(5_000);
       // The client is told why, and that nothing was spent.
       const answer = await sent;
+      // eslint-disable-next-line vitest/valid-expect -- vitest's expect(value, message): the message shows what went wrong
       expect("body" in answer && answer.body.errors?.[0]?.extensions?.code, JSON.stringify(answer)).toBe("SERVICE_UNAVAILABLE");
       expect(upstream.requests.every((received) => received.aborted)).toBe(true);
       expect(upstream.createdVoices).toHaveLength(0);
@@ -524,7 +569,9 @@ describe("an open gateway is not open to the network", () => {
       const warning = proc.logs.find((line) => String(line.msg).includes("OPEN to any caller"));
       expect(warning?.msg).toContain("on 127.0.0.1 only (set HOST, or ALLOW_ANONYMOUS=true, to serve the network)");
       expect(await reachable("127.0.0.1", port)).toBe(true);
-      if (lanAddress) expect(await reachable(lanAddress, port)).toBe(false);
+      // Without a LAN address there is nothing more to check.
+      const fromLan = lanAddress ? await reachable(lanAddress, port) : false;
+      expect(fromLan).toBe(false);
     },
     SLOW_TEST_TIMEOUT_MS,
   );
@@ -535,7 +582,9 @@ describe("an open gateway is not open to the network", () => {
       const { proc, port, address } = await boot({ ALLOW_ANONYMOUS: "true" });
       expect(["::", "0.0.0.0"]).toContain(address);
       expect(proc.logs.find((line) => String(line.msg).includes("OPEN to any caller"))?.msg).toContain("on every interface");
-      if (lanAddress) expect(await reachable(lanAddress, port)).toBe(true);
+      // Without a LAN address there is nothing more to check.
+      const fromLan = lanAddress ? await reachable(lanAddress, port) : true;
+      expect(fromLan).toBe(true);
     },
     SLOW_TEST_TIMEOUT_MS,
   );
@@ -553,8 +602,8 @@ describe("`npm start`", () => {
           stdio: ["ignore", "pipe", "pipe"],
         });
         let out = "";
-        child.stdout!.on("data", (chunk: Buffer) => (out += chunk.toString()));
-        child.stderr!.on("data", (chunk: Buffer) => (out += chunk.toString()));
+        child.stdout.on("data", (chunk: Buffer) => (out += chunk.toString()));
+        child.stderr.on("data", (chunk: Buffer) => (out += chunk.toString()));
         const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
         await waitFor(() => out.includes('"msg":"gateway listening"'), BOOT_TIMEOUT_MS, "npm start to listen");
         const port = Number(/"port":(\d+)/.exec(out)![1]);
@@ -573,18 +622,22 @@ describe("`npm start`", () => {
 });
 
 describe("NODE_ENV=production without any client key", () => {
-  it("refuses to start open, saying how to fix it", async () => {
-    const db = await createTestDatabase();
-    try {
-      const proc = spawnTs("src/main.ts", { NODE_ENV: "production", PORT: "0", HOST: "127.0.0.1", DATABASE_URL: db.url });
-      const status = await proc.waitForExit(BOOT_TIMEOUT_MS);
-      expect(status.code).toBe(1);
-      expect(proc.stderr()).toContain("Refusing to start");
-      expect(proc.stderr()).toContain("npm run keys -- create");
-      expect(proc.stderr()).toContain("ALLOW_ANONYMOUS=true");
-      expect(proc.logs.find(isMsg("gateway listening"))).toBeUndefined();
-    } finally {
-      await db.drop();
-    }
-  }, SLOW_TEST_TIMEOUT_MS);
+  it(
+    "refuses to start open, saying how to fix it",
+    async () => {
+      const db = await createTestDatabase();
+      try {
+        const proc = spawnTs("src/main.ts", { NODE_ENV: "production", PORT: "0", HOST: "127.0.0.1", DATABASE_URL: db.url });
+        const status = await proc.waitForExit(BOOT_TIMEOUT_MS);
+        expect(status.code).toBe(1);
+        expect(proc.stderr()).toContain("Refusing to start");
+        expect(proc.stderr()).toContain("npm run keys -- create");
+        expect(proc.stderr()).toContain("ALLOW_ANONYMOUS=true");
+        expect(proc.logs.find(isMsg("gateway listening"))).toBeUndefined();
+      } finally {
+        await db.drop();
+      }
+    },
+    SLOW_TEST_TIMEOUT_MS,
+  );
 });

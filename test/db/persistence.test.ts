@@ -9,18 +9,21 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { NewVoice, VoiceRecord } from "../../src/services/catalog-service.js";
-import { type ClonedVoice, cloneVoice, VOICE_FIELDS } from "../support/clone.js";
+import {
+  type VoiceFieldsFragment,
+  VoiceDocument,
+  VoicesWithCountDocument,
+  type VoicesWithCountQuery,
+  type VoicesWithCountQueryVariables,
+} from "../generated/operations.js";
+import { cloneVoice } from "../support/clone.js";
 import { createTestDatabase, type TestDatabase } from "../support/database.js";
 import { type FakeFaseeh, startFakeFaseeh } from "../support/fake-faseeh.js";
 import { startTestGateway, type TestGateway } from "../support/gateway.js";
 
 const MIGRATIONS_DIR = fileURLToPath(new URL("../../prisma/migrations", import.meta.url));
 
-interface Connection {
-  edges: Array<{ cursor: string; node: ClonedVoice }>;
-  pageInfo: { hasNextPage: boolean; hasPreviousPage: boolean; startCursor: string | null; endCursor: string | null };
-  totalCount: number;
-}
+type Connection = VoicesWithCountQuery["voices"];
 
 interface LedgerRow extends Record<string, unknown> {
   id: string;
@@ -31,20 +34,10 @@ interface LedgerRow extends Record<string, unknown> {
   applied_steps_count: number;
 }
 
-const VOICES = /* GraphQL */ `
-  query Voices($filter: VoiceFilter, $first: Int, $after: String) {
-    voices(filter: $filter, first: $first, after: $after) {
-      edges { cursor node { ${VOICE_FIELDS} } }
-      pageInfo { hasNextPage hasPreviousPage startCursor endCursor }
-      totalCount
-    }
-  }
-`;
-
 const FILTER = { language: "AR", gender: "Female" };
 
-async function voices(gateway: TestGateway, variables: Record<string, unknown>): Promise<Connection> {
-  const response = await gateway.graphql<{ voices: Connection }>(VOICES, variables);
+async function voices(gateway: TestGateway, variables: VoicesWithCountQueryVariables): Promise<Connection> {
+  const response = await gateway.graphql(VoicesWithCountDocument, variables);
   expect(response.body.errors).toBeUndefined();
   return response.body.data!.voices;
 }
@@ -64,7 +57,8 @@ async function pagesOf(gateway: TestGateway): Promise<Connection[]> {
 const idsOf = (pages: Connection[]): string[] => pages.flatMap((page) => page.edges.map((edge) => edge.node.id));
 
 /** Every row as Prisma reads it, createdAt included to the millisecond. */
-const rowsOf = (gateway: TestGateway): Promise<VoiceRecord[]> => gateway.container.db.prisma.voice.findMany({ orderBy: { id: "asc" } });
+const rowsOf = (gateway: TestGateway): Promise<VoiceRecord[]> =>
+  gateway.container.db.prisma.voice.findMany({ orderBy: { id: "asc" } });
 
 /** Read through the gateway's own connection, so it works for PGlite as well as PostgreSQL. */
 const ledgerOf = (gateway: TestGateway): Promise<LedgerRow[]> =>
@@ -77,16 +71,22 @@ const ledgerOf = (gateway: TestGateway): Promise<LedgerRow[]> =>
 
 async function migrationFiles(): Promise<Array<{ name: string; checksum: string }>> {
   const entries = await readdir(MIGRATIONS_DIR, { withFileTypes: true });
-  const names = entries.filter((entry) => entry.isDirectory()).map((entry) => entry.name).sort();
+  const names = entries
+    .filter((entry) => entry.isDirectory())
+    .map((entry) => entry.name)
+    .sort();
   return Promise.all(
     names.map(async (name) => ({
       name,
-      checksum: createHash("sha256").update(await readFile(path.join(MIGRATIONS_DIR, name, "migration.sql"))).digest("hex"),
+      checksum: createHash("sha256")
+        .update(await readFile(path.join(MIGRATIONS_DIR, name, "migration.sql")))
+        .digest("hex"),
     })),
   );
 }
 
-const migrationsApplied = (gateway: TestGateway): unknown[] => gateway.logs.filter((line) => line.msg === "migration applied").map((line) => line.migration);
+const migrationsApplied = (gateway: TestGateway): unknown[] =>
+  gateway.logs.filter((line) => line.msg === "migration applied").map((line) => line.migration);
 
 function seedVoice(overrides: Partial<NewVoice> & Pick<NewVoice, "id" | "name">): NewVoice {
   return {
@@ -129,13 +129,14 @@ describe.each(["postgres", "embedded"] as const)("restart keeps the data (%s)", 
   });
   afterAll(async () => {
     for (const gateway of gateways) await gateway.stop();
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- unset when beforeAll failed before starting it
     await upstream?.close();
     await testDatabase?.drop();
     if (dataDir) await rm(dataDir, { recursive: true, force: true });
   });
 
   // What the first boot served, compared field for field after the restart.
-  let cloned: ClonedVoice;
+  let cloned: VoiceFieldsFragment;
   let firstPages: Connection[];
   let firstRows: VoiceRecord[];
   let firstLedger: LedgerRow[];
@@ -148,11 +149,23 @@ describe.each(["postgres", "embedded"] as const)("restart keeps the data (%s)", 
     expect(migrationsApplied(gateway)).toEqual(migrations.map((migration) => migration.name));
 
     const response = await cloneVoice(gateway, {
-      input: { name: "Layla", gender: "Female", age: "Middle", languages: ["AR", "en"], dialects: ["Najdi"], description: "Warm" },
+      input: {
+        name: "Layla",
+        gender: "Female",
+        age: "Middle",
+        languages: ["AR", "en"],
+        dialects: ["Najdi"],
+        description: "Warm",
+      },
     });
     expect(response.body.errors).toBeUndefined();
     cloned = response.body.data!.cloneVoice.voice;
-    expect(cloned).toMatchObject({ id: upstream.createdVoices[0]!.id, gender: "female", languages: ["ar", "en"], dialects: ["najdi"] });
+    expect(cloned).toMatchObject({
+      id: upstream.createdVoices[0]!.id,
+      gender: "female",
+      languages: ["ar", "en"],
+      dialects: ["najdi"],
+    });
 
     // Older voices with chosen times: two share a createdAt, two miss the filter.
     const prisma = gateway.container.db.prisma;
@@ -160,9 +173,18 @@ describe.each(["postgres", "embedded"] as const)("restart keeps the data (%s)", 
     const seeded = [
       { ...seedVoice({ id: "3b2f1c7e-0000-4000-8000-000000000001", name: "Nour" }), createdAt: tie },
       { ...seedVoice({ id: "c7a1d2e3-0000-4000-8000-000000000002", name: "Huda", dialects: ["najdi"] }), createdAt: tie },
-      { ...seedVoice({ id: "5d6e7f80-0000-4000-8000-000000000003", name: "Rana", avatarUrl: "https://example.com/r.png" }), createdAt: new Date("2026-01-01T00:00:00.123Z") },
-      { ...seedVoice({ id: "9e8d7c6b-0000-4000-8000-000000000004", name: "Omar", gender: "male" }), createdAt: new Date("2026-01-03T00:00:00.000Z") },
-      { ...seedVoice({ id: "0a1b2c3d-0000-4000-8000-000000000005", name: "Sam", languages: ["en"] }), createdAt: new Date("2026-01-04T00:00:00.000Z") },
+      {
+        ...seedVoice({ id: "5d6e7f80-0000-4000-8000-000000000003", name: "Rana", avatarUrl: "https://example.com/r.png" }),
+        createdAt: new Date("2026-01-01T00:00:00.123Z"),
+      },
+      {
+        ...seedVoice({ id: "9e8d7c6b-0000-4000-8000-000000000004", name: "Omar", gender: "male" }),
+        createdAt: new Date("2026-01-03T00:00:00.000Z"),
+      },
+      {
+        ...seedVoice({ id: "0a1b2c3d-0000-4000-8000-000000000005", name: "Sam", languages: ["en"] }),
+        createdAt: new Date("2026-01-04T00:00:00.000Z"),
+      },
     ];
     for (const voice of seeded) await prisma.voice.create({ data: voice });
     expectedIds = [cloned.id, seeded[1]!.id, seeded[0]!.id, seeded[2]!.id];
@@ -216,11 +238,9 @@ describe.each(["postgres", "embedded"] as const)("restart keeps the data (%s)", 
       expect(next.pageInfo.hasPreviousPage).toBe(true);
     }
 
-    const byId = await gateway.graphql<{ voice: ClonedVoice | null }>(`query($id: ID) { voice(id: $id) { ${VOICE_FIELDS} } }`, { id: cloned.id });
+    const byId = await gateway.graphql(VoiceDocument, { id: cloned.id });
     expect(byId.body).toEqual({ data: { voice: cloned } });
-    const byVoiceId = await gateway.graphql<{ voice: ClonedVoice | null }>(`query($v: String) { voice(voiceId: $v) { ${VOICE_FIELDS} } }`, {
-      v: cloned.voiceId,
-    });
+    const byVoiceId = await gateway.graphql(VoiceDocument, { voiceId: cloned.voiceId });
     expect(byVoiceId.body).toEqual({ data: { voice: cloned } });
 
     // The restarted gateway writes too; a newer voice does not move the old cursors' pages.

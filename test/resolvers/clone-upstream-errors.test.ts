@@ -1,36 +1,15 @@
 // Every upstream outcome, driven over real HTTP through the gateway: the
 // client gets a typed error that says whether a voice may exist, nothing is
 // stored, the attempt records the outcome, and the gateway keeps serving.
-import { mkdtemp, readdir } from "node:fs/promises";
-import os from "node:os";
-import path from "node:path";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { readdir } from "node:fs/promises";
 import { cloneVoice } from "../support/clone.js";
-import { type FakeBehaviour, type FakeFaseeh, startFakeFaseeh } from "../support/fake-faseeh.js";
-import { startTestGateway, type TestGateway } from "../support/gateway.js";
+import { type FakeBehaviour, startFakeFaseeh } from "../support/fake-faseeh.js";
+import { describe, expect, test } from "../support/fixtures.js";
+import { startTestGateway } from "../support/gateway.js";
 import { waitFor } from "../support/wait.js";
 
-let upstream: FakeFaseeh;
-let gateway: TestGateway;
-let uploadDir: string;
-
-beforeAll(async () => {
-  upstream = await startFakeFaseeh();
-  uploadDir = await mkdtemp(path.join(os.tmpdir(), "gw-uploads-"));
-  // Retry-After values above 1 s are handed to the client rather than waited out.
-  gateway = await startTestGateway({
-    upstream,
-    env: { UPSTREAM_TIMEOUT_MS: "800", UPLOAD_DIR: uploadDir, UPSTREAM_RETRY_MAX_WAIT_MS: "1000" },
-  });
-});
-afterAll(async () => {
-  await gateway?.stop();
-  await upstream?.close();
-});
-beforeEach(async () => {
-  upstream.reset();
-  await gateway.database!.query("TRUNCATE voices, clone_attempts");
-});
+// Retry-After values above 1 s are handed to the client rather than waited out.
+test.override("gatewayOptions", { env: { UPSTREAM_TIMEOUT_MS: "800", UPSTREAM_RETRY_MAX_WAIT_MS: "1000" } });
 
 type Case = {
   name: string;
@@ -89,7 +68,13 @@ const cases: Case[] = [
   },
   { name: "429 without Retry-After", behaviour: refused(429), code: "RATE_LIMITED", status: "FAILED" },
   // Anything else after the whole request: the voice may exist.
-  { name: "403 (not a documented refusal)", behaviour: refused(403), code: "UPSTREAM_OUTCOME_UNKNOWN", status: "UNKNOWN", extensions: { upstreamStatus: 403 } },
+  {
+    name: "403 (not a documented refusal)",
+    behaviour: refused(403),
+    code: "UPSTREAM_OUTCOME_UNKNOWN",
+    status: "UNKNOWN",
+    extensions: { upstreamStatus: 403 },
+  },
   {
     name: "422 (not a documented refusal)",
     behaviour: refused(422, { errorCode: "42201", errorMessage: "Unprocessable audio" }),
@@ -105,7 +90,13 @@ const cases: Case[] = [
     extensions: { upstreamStatus: 500 },
     message: /Internal error/,
   },
-  { name: "503", behaviour: refused(503), code: "UPSTREAM_OUTCOME_UNKNOWN", status: "UNKNOWN", extensions: { upstreamStatus: 503 } },
+  {
+    name: "503",
+    behaviour: refused(503),
+    code: "UPSTREAM_OUTCOME_UNKNOWN",
+    status: "UNKNOWN",
+    extensions: { upstreamStatus: 503 },
+  },
   {
     name: "503 with Retry-After: 0 (never retried after the whole request)",
     behaviour: refused(503, { headers: { "retry-after": "0" } }),
@@ -138,7 +129,13 @@ const cases: Case[] = [
     code: "UPSTREAM_OUTCOME_UNKNOWN",
     status: "UNKNOWN",
   },
-  { name: "garbage 200 body", behaviour: { kind: "garbage" }, code: "UPSTREAM_OUTCOME_UNKNOWN", status: "UNKNOWN", message: /contract/ },
+  {
+    name: "garbage 200 body",
+    behaviour: { kind: "garbage" },
+    code: "UPSTREAM_OUTCOME_UNKNOWN",
+    status: "UNKNOWN",
+    message: /contract/,
+  },
   {
     name: "200 missing voice_id",
     behaviour: { kind: "success", omit: ["voice_id"] },
@@ -152,7 +149,13 @@ const cases: Case[] = [
     code: "UPSTREAM_OUTCOME_UNKNOWN",
     status: "UNKNOWN",
   },
-  { name: "a reset connection", behaviour: { kind: "reset" }, code: "UPSTREAM_OUTCOME_UNKNOWN", status: "UNKNOWN", message: /connection/ },
+  {
+    name: "a reset connection",
+    behaviour: { kind: "reset" },
+    code: "UPSTREAM_OUTCOME_UNKNOWN",
+    status: "UNKNOWN",
+    message: /connection/,
+  },
   {
     name: "an answer slower than the timeout",
     behaviour: { kind: "delay", ms: 2_000, then: { kind: "success" } },
@@ -164,44 +167,47 @@ const cases: Case[] = [
 ];
 
 describe("upstream failures map to typed errors and store nothing", () => {
-  it.each(cases)("$name -> $code ($status)", async ({ behaviour, code, status, extensions, message }) => {
-    upstream.enqueue(behaviour);
-    const response = await cloneVoice(gateway);
-    expect(response.status).toBe(200);
-    expect(response.body.data).toBeNull();
-    const error = response.body.errors?.[0];
-    expect(error?.extensions?.code).toBe(code);
-    if (extensions) expect(error?.extensions).toMatchObject(extensions);
-    if (message) expect(error?.message).toMatch(message);
-    // The API key never reaches a client.
-    expect(JSON.stringify(response.body)).not.toContain(upstream.apiKey);
+  test.for(cases)(
+    "$name -> $code ($status)",
+    async ({ behaviour, code, status, extensions, message }, { gateway, upstream, uploadDir }) => {
+      upstream.enqueue(behaviour);
+      const response = await cloneVoice(gateway);
+      expect(response.status).toBe(200);
+      expect(response.body.data).toBeNull();
+      const error = response.body.errors?.[0];
+      expect(error?.extensions?.code).toBe(code);
+      if (extensions) expect(error?.extensions).toMatchObject(extensions);
+      if (message) expect(error?.message).toMatch(message);
+      // The API key never reaches a client.
+      expect(JSON.stringify(response.body)).not.toContain(upstream.apiKey);
 
-    // Faseeh got the whole request exactly once: nothing was retried.
-    expect(upstream.requests.map((received) => received.aborted)).toEqual([false]);
-    expect(await gateway.database!.query("SELECT id FROM voices")).toHaveLength(0);
-    const attempts = await gateway.database!.query<{ id: string; status: string; error_code: string }>(
-      "SELECT id, status, error_code FROM clone_attempts",
-    );
-    expect(attempts).toEqual([expect.objectContaining({ status, error_code: code })]);
-    if (status === "UNKNOWN") {
-      // The client is told which attempt to ask about, and not to clone again.
-      expect(error?.extensions?.attemptId).toBe(attempts[0]!.id);
-      expect(error?.message).toMatch(/may or may not exist/);
-      expect(error?.message).toContain(attempts[0]!.id);
-    } else {
-      expect(error?.extensions?.attemptId).toBeUndefined();
-    }
-    expect(await readdir(uploadDir)).toEqual([]);
-    // No upstream request is left open behind the answer (a hang is cut at the timeout).
-    await waitFor(() => upstream.inFlight === 0);
+      // Faseeh got the whole request exactly once: nothing was retried.
+      expect(upstream.requests.map((received) => received.aborted)).toEqual([false]);
+      expect(await gateway.database!.query("SELECT id FROM voices")).toHaveLength(0);
+      const attempts = await gateway.database!.query<{ id: string; status: string; error_code: string }>(
+        "SELECT id, status, error_code FROM clone_attempts",
+      );
+      expect(attempts).toEqual([expect.objectContaining({ status, error_code: code })]);
+      if (status === "UNKNOWN") {
+        // The client is told which attempt to ask about, and not to clone again.
+        expect(error?.extensions?.attemptId).toBe(attempts[0]!.id);
+        expect(error?.message).toMatch(/may or may not exist/);
+        expect(error?.message).toContain(attempts[0]!.id);
+      } else {
+        expect(error?.extensions?.attemptId).toBeUndefined();
+      }
+      expect(await readdir(uploadDir)).toEqual([]);
+      // No upstream request is left open behind the answer (a hang is cut at the timeout).
+      await waitFor(() => upstream.inFlight === 0);
 
-    // The gateway keeps serving, and the next clone works.
-    upstream.reset();
-    const next = await cloneVoice(gateway);
-    expect(next.body.errors).toBeUndefined();
-  });
+      // The gateway keeps serving, and the next clone works.
+      upstream.reset();
+      const next = await cloneVoice(gateway);
+      expect(next.body.errors).toBeUndefined();
+    },
+  );
 
-  it("redacts the API key if upstream echoes it in an error message", async () => {
+  test("redacts the API key if upstream echoes it in an error message", async ({ gateway, upstream }) => {
     upstream.enqueue({ kind: "error", status: 400, errorMessage: `key ${upstream.apiKey} is not allowed to use this model` });
     const response = await cloneVoice(gateway);
     expect(response.body.errors?.[0]?.extensions?.code).toBe("UPSTREAM_BAD_REQUEST");
@@ -209,7 +215,7 @@ describe("upstream failures map to typed errors and store nothing", () => {
     expect(JSON.stringify(response.body)).not.toContain(upstream.apiKey);
   });
 
-  it("answers UPSTREAM_UNAVAILABLE when upstream is not listening", async () => {
+  test("answers UPSTREAM_UNAVAILABLE when upstream is not listening", async () => {
     const gone = await startFakeFaseeh();
     const baseUrl = gone.baseUrl;
     await gone.close();
@@ -224,7 +230,7 @@ describe("upstream failures map to typed errors and store nothing", () => {
     }
   });
 
-  it("answers UPSTREAM_NOT_CONFIGURED without an API key, and calls nobody", async () => {
+  test("answers UPSTREAM_NOT_CONFIGURED without an API key, and calls nobody", async ({ upstream }) => {
     const unconfigured = await startTestGateway({ env: { FASEEH_BASE_URL: upstream.baseUrl } });
     try {
       const response = await cloneVoice(unconfigured);

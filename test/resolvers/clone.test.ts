@@ -1,34 +1,19 @@
 // cloneVoice over real HTTP: multipart in, multipart out to a real fake
 // upstream, a real PostgreSQL database behind.
 import { createHash } from "node:crypto";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { VoiceDocument } from "../generated/operations.js";
 import { mp3, textFile, wav } from "../support/audio-fixtures.js";
 import { cloneVoice } from "../support/clone.js";
-import { type FakeFaseeh, startFakeFaseeh } from "../support/fake-faseeh.js";
+import { describe, expect, test } from "../support/fixtures.js";
 import { startTestGateway, type TestGateway } from "../support/gateway.js";
 
 const sha256 = (buffer: Buffer) => createHash("sha256").update(buffer).digest("hex");
 
-let upstream: FakeFaseeh;
-let gateway: TestGateway;
-
-const storedVoices = () => gateway.database!.query<{ id: string; voice_id: string }>("SELECT * FROM voices ORDER BY created_at");
-
-beforeAll(async () => {
-  upstream = await startFakeFaseeh();
-  gateway = await startTestGateway({ upstream });
-});
-afterAll(async () => {
-  await gateway?.stop();
-  await upstream?.close();
-});
-beforeEach(async () => {
-  upstream.reset();
-  await gateway.database!.query("TRUNCATE voices");
-});
+const storedVoices = (gateway: TestGateway) =>
+  gateway.database!.query<{ id: string; voice_id: string }>("SELECT * FROM voices ORDER BY created_at");
 
 describe("cloneVoice round trip", () => {
-  it("sends exactly the contract's parts upstream and stores the returned voice", async () => {
+  test("sends exactly the contract's parts upstream and stores the returned voice", async ({ gateway, upstream }) => {
     const voiceFile = wav(20_000);
     const referenceAudioFile = mp3();
     const response = await cloneVoice(gateway, {
@@ -93,7 +78,7 @@ describe("cloneVoice round trip", () => {
     });
     expect(new Date(voice.createdAt).toISOString()).toBe(voice.createdAt);
 
-    const rows = await storedVoices();
+    const rows = await storedVoices(gateway);
     expect(rows).toHaveLength(1);
     expect(rows[0]).toMatchObject({
       id: created.id,
@@ -104,28 +89,30 @@ describe("cloneVoice round trip", () => {
     });
   });
 
-  it("sends only the required fields when the optional ones are absent", async () => {
+  test("sends only the required fields when the optional ones are absent", async ({ gateway, upstream }) => {
     const response = await cloneVoice(gateway);
     expect(response.body.errors).toBeUndefined();
     expect(Object.keys(upstream.requests[0]!.fields).sort()).toEqual(["model", "name", "stability", "text"]);
     expect(response.body.data!.cloneVoice.voice).toMatchObject({ languages: [], dialects: [], gender: null, avatarUrl: null });
   });
 
-  it("stores empty lists when upstream omits languages and dialect", async () => {
+  test("stores empty lists when upstream omits languages and dialect", async ({ gateway, upstream }) => {
     upstream.enqueue({ kind: "success", omit: ["languages", "dialect"] });
     const response = await cloneVoice(gateway, { input: { languages: ["ar"], dialects: ["najdi"] } });
     expect(response.body.errors).toBeUndefined();
     expect(response.body.data!.cloneVoice.voice).toMatchObject({ languages: [], dialects: [] });
-    const rows = await gateway.database!.query<{ languages: string[]; dialects: string[] }>("SELECT languages, dialects FROM voices");
+    const rows = await gateway.database!.query<{ languages: string[]; dialects: string[] }>(
+      "SELECT languages, dialects FROM voices",
+    );
     expect(rows).toEqual([{ languages: [], dialects: [] }]);
   });
 
-  it("can be queried back by id and by voiceId", async () => {
+  test("can be queried back by id and by voiceId", async ({ gateway }) => {
     const voice = (await cloneVoice(gateway)).body.data!.cloneVoice.voice;
-    const byId = await gateway.graphql<{ voice: { voiceId: string } }>(`query($id: ID) { voice(id: $id) { voiceId } }`, { id: voice.id });
-    const byVoiceId = await gateway.graphql<{ voice: { id: string } }>(`query($v: String) { voice(voiceId: $v) { id } }`, { v: voice.voiceId });
-    expect(byId.body.data!.voice.voiceId).toBe(voice.voiceId);
-    expect(byVoiceId.body.data!.voice.id).toBe(voice.id);
+    const byId = await gateway.graphql(VoiceDocument, { id: voice.id });
+    const byVoiceId = await gateway.graphql(VoiceDocument, { voiceId: voice.voiceId });
+    expect(byId.body.data!.voice!.voiceId).toBe(voice.voiceId);
+    expect(byVoiceId.body.data!.voice!.id).toBe(voice.id);
   });
 });
 
@@ -142,12 +129,20 @@ describe("cloneVoice input errors: BAD_USER_INPUT, no upstream call, nothing sto
     ["relative avatar URL", { input: { avatarUrl: "/avatar.png" } }, "input.avatarUrl"],
     ["non-http avatar URL", { input: { avatarUrl: "ftp://example.com/a.png" } }, "input.avatarUrl"],
     ["gender that is not a plain word", { input: { gender: "<script>" } }, "input.gender"],
-    ["a text file renamed .wav", { voiceFile: { content: textFile(), filename: "notes.wav", type: "audio/wav" } }, "input.voiceFile"],
-    ["an empty reference file", { referenceAudioFile: { content: Buffer.alloc(0), filename: "empty.wav" } }, "input.referenceAudioFile"],
+    [
+      "a text file renamed .wav",
+      { voiceFile: { content: textFile(), filename: "notes.wav", type: "audio/wav" } },
+      "input.voiceFile",
+    ],
+    [
+      "an empty reference file",
+      { referenceAudioFile: { content: Buffer.alloc(0), filename: "empty.wav" } },
+      "input.referenceAudioFile",
+    ],
     ["a missing reference file", { referenceAudioFile: null }, "input.referenceAudioFile"],
   ];
 
-  it.each(cases)("rejects %s", async (_name, options, field) => {
+  test.for(cases)("rejects %s", async ([, options, field], { gateway, upstream }) => {
     const response = await cloneVoice(gateway, options);
     const error = response.body.errors?.[0];
     expect(error?.extensions?.code).toBe("BAD_USER_INPUT");
@@ -156,12 +151,12 @@ describe("cloneVoice input errors: BAD_USER_INPUT, no upstream call, nothing sto
     }
     expect(error?.message).toContain(field.split(".").pop()!);
     expect(upstream.requests).toHaveLength(0);
-    expect(await storedVoices()).toHaveLength(0);
+    expect(await storedVoices(gateway)).toHaveLength(0);
     // The server still answers the next request on the same keep-alive pool.
     expect((await gateway.graphql(`{ voices { totalCount } }`)).body.data).toEqual({ voices: { totalCount: 0 } });
   });
 
-  it("rejects a file over MAX_UPLOAD_BYTES without creating a voice upstream", async () => {
+  test("rejects a file over MAX_UPLOAD_BYTES without creating a voice upstream", async ({ upstream }) => {
     const small = await startTestGateway({ upstream, env: { MAX_UPLOAD_BYTES: String(64 * 1024) } });
     try {
       const response = await cloneVoice(small, { voiceFile: { content: wav(200 * 1024), filename: "big.wav" } });

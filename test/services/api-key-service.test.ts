@@ -1,57 +1,37 @@
 // Who may call, over real HTTP: open while no key exists, closed (without a
-// restart) from the first key on, scopes, revocation, production's refusal
-// to start open, and the per-key clone rate limit shared by replicas.
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+// restart) from the first key on, scopes, revocation, and production's
+// refusal to start open. (The per-key clone rate limit has its own file:
+// test/resolvers/clone-rate-limit.test.ts.)
 import { createGateway, UnsafeStartError } from "../../src/app.js";
 import { loadConfig } from "../../src/config.js";
 import { createContainer } from "../../src/container.js";
 import { createLogger } from "../../src/logger.js";
 import { hashKey } from "../../src/services/api-key-service.js";
+import {
+  ApiKeysDocument,
+  type ApiKeyScope,
+  CloneAttemptNamesDocument,
+  CreateApiKeyDocument,
+  RevokeApiKeyDocument,
+} from "../generated/operations.js";
+import { bearer, createKey, keysCli } from "../support/api-keys.js";
 import { cloneVoice } from "../support/clone.js";
-import { createTestDatabase, type TestDatabase } from "../support/database.js";
-import { type FakeFaseeh, startFakeFaseeh } from "../support/fake-faseeh.js";
-import { startTestGateway, type TestGateway } from "../support/gateway.js";
+import { createTestDatabase } from "../support/database.js";
+import { describe, expect, test } from "../support/fixtures.js";
+import { startTestGateway } from "../support/gateway.js";
 import { spawnTs } from "../support/process.js";
 import { recordSecret } from "../support/suite-record.js";
 
-let upstream: FakeFaseeh;
 const cleanups: Array<() => Promise<unknown>> = [];
 
-beforeAll(async () => {
-  upstream = await startFakeFaseeh();
-});
-afterEach(async () => {
-  upstream.reset();
+test.afterEach(async () => {
   while (cleanups.length) await cleanups.pop()!();
 });
-afterAll(async () => {
-  await upstream?.close();
-});
 
-async function keysCli(db: TestDatabase, ...args: string[]): Promise<{ code: number | null; stdout: string }> {
-  // `create` prints the new key: the one output where it belongs.
-  const run = spawnTs("src/cli/keys.ts", { DATABASE_URL: db.url }, args, { printsSecret: args[0] === "create" });
-  const exit = await run.waitForExit(30_000);
-  return { code: exit.code, stdout: run.stdout() };
-}
-
-async function createKey(db: TestDatabase, name: string, scope: "read" | "write" | "admin"): Promise<{ id: string; key: string }> {
-  const { code, stdout } = await keysCli(db, "create", "--name", name, "--scope", scope);
-  expect(code).toBe(0);
-  const key = /^(fvg_\S+)$/m.exec(stdout)?.[1];
-  const id = /Created key (\S+)/.exec(stdout)?.[1];
-  expect(key).toBeDefined();
-  recordSecret(key!);
-  return { id: id!, key: key! };
-}
-
-const bearer = (key: string) => ({ authorization: `Bearer ${key}` });
 const VOICES = `{ voices { totalCount } }`;
 
 describe("client API keys", () => {
-  it("is open while no key exists, and needs a key from the first one on, without a restart", async () => {
-    const gateway = await startTestGateway({ upstream });
-    cleanups.push(() => gateway.stop());
+  test("is open while no key exists, and needs a key from the first one on, without a restart", async ({ gateway, upstream }) => {
     expect(gateway.logs.some((line) => String(line.msg).includes("OPEN to any caller"))).toBe(true);
     expect((await gateway.graphql(VOICES)).body.data).toEqual({ voices: { totalCount: 0 } });
     expect((await cloneVoice(gateway)).body.errors).toBeUndefined();
@@ -76,7 +56,9 @@ describe("client API keys", () => {
 
     const allowed = await cloneVoice(gateway, { headers: bearer(writer.key) });
     expect(allowed.body.errors).toBeUndefined();
-    expect(gateway.logs.some((line) => line.msg === "request" && line.client === "voice-studio" && line.operation === "CloneVoice")).toBe(true);
+    expect(
+      gateway.logs.some((line) => line.msg === "request" && line.client === "voice-studio" && line.operation === "CloneVoice"),
+    ).toBe(true);
 
     // Only hashes are stored, with a last-used time.
     const rows = await gateway.database!.query<{ key_hash: string; prefix: string; last_used_at: Date | null }>(
@@ -95,12 +77,15 @@ describe("client API keys", () => {
     expect(listed.stdout).not.toContain(writer.key);
   });
 
-  it("refuses to start open in production unless ALLOW_ANONYMOUS=true", async () => {
+  test("refuses to start open in production unless ALLOW_ANONYMOUS=true", async () => {
     const db = await createTestDatabase();
     cleanups.push(() => db.drop());
     const logger = createLogger({ logLevel: "silent" });
     const boot = async (env: Record<string, string>) => {
-      const container = await createContainer(loadConfig({ DATABASE_URL: db.url, NODE_ENV: "production", RECOVERY_DIR: `/tmp/gw-rec-${db.name}`, ...env }), { logger });
+      const container = await createContainer(
+        loadConfig({ DATABASE_URL: db.url, NODE_ENV: "production", RECOVERY_DIR: `/tmp/gw-rec-${db.name}`, ...env }),
+        { logger },
+      );
       try {
         const gateway = await createGateway(container);
         await gateway.stop();
@@ -118,58 +103,41 @@ describe("client API keys", () => {
   });
 });
 
-describe("per-key clone rate limit", () => {
-  it("answers RATE_LIMITED with retryAfterSeconds past the limit, counted across replicas", async () => {
-    const db = await createTestDatabase();
-    cleanups.push(() => db.drop());
-    const env = { CLONE_RATE_LIMIT_PER_MINUTE: "2" };
-    const replicaA = await startTestGateway({ upstream, testDatabase: db, env });
-    const replicaB = await startTestGateway({ upstream, testDatabase: db, env });
-    cleanups.push(() => replicaA.stop(), () => replicaB.stop());
-    const first = await createKey(db, "tool-one", "write");
-    const second = await createKey(db, "tool-two", "write");
-
-    expect((await cloneVoice(replicaA, { headers: bearer(first.key) })).body.errors).toBeUndefined();
-    expect((await cloneVoice(replicaB, { headers: bearer(first.key) })).body.errors).toBeUndefined();
-    const limited = await cloneVoice(replicaA, { headers: bearer(first.key) });
-    const error = limited.body.errors?.[0];
-    expect(error?.extensions).toMatchObject({ code: "RATE_LIMITED", reason: "CLIENT_RATE_LIMIT" });
-    expect(error?.extensions?.retryAfterSeconds).toBeGreaterThanOrEqual(1);
-    expect(error?.extensions?.retryAfterSeconds).toBeLessThanOrEqual(60);
-    expect(upstream.requests).toHaveLength(2);
-
-    // Another key has its own budget; queries are not limited.
-    expect((await cloneVoice(replicaB, { headers: bearer(second.key) })).body.errors).toBeUndefined();
-    expect((await replicaA.graphql(VOICES, {}, bearer(first.key))).body.data).toEqual({ voices: { totalCount: 3 } });
-  });
-});
-
 describe("idempotency keys and clone attempts belong to their caller", () => {
-  it("scopes keys per client key, lists a caller's own attempts, and shows an admin key everybody's", async () => {
-    const gateway = await startTestGateway({ upstream });
-    cleanups.push(() => gateway.stop());
+  test("scopes keys per client key, lists a caller's own attempts, and shows an admin key everybody's", async ({
+    gateway,
+    upstream,
+  }) => {
     const studio = await createKey(gateway.database!, "voice-studio", "write");
     const dubbing = await createKey(gateway.database!, "dubbing-tool", "write");
     const reader = await createKey(gateway.database!, "catalog-browser", "read");
     const admin = await createKey(gateway.database!, "ops", "admin");
 
     // The same idempotency key from two tools: two requests, two voices; neither blocks the other.
-    const fromStudio = await cloneVoice(gateway, { input: { idempotencyKey: "order-7", name: "Studio" }, headers: bearer(studio.key) });
-    const fromDubbing = await cloneVoice(gateway, { input: { idempotencyKey: "order-7", name: "Dubbing" }, headers: bearer(dubbing.key) });
+    const fromStudio = await cloneVoice(gateway, {
+      input: { idempotencyKey: "order-7", name: "Studio" },
+      headers: bearer(studio.key),
+    });
+    const fromDubbing = await cloneVoice(gateway, {
+      input: { idempotencyKey: "order-7", name: "Dubbing" },
+      headers: bearer(dubbing.key),
+    });
     expect(fromStudio.body.errors).toBeUndefined();
     expect(fromDubbing.body.errors).toBeUndefined();
     expect(fromDubbing.body.data!.cloneVoice.voice.id).not.toBe(fromStudio.body.data!.cloneVoice.voice.id);
     // Each replays its own.
-    const replay = await cloneVoice(gateway, { input: { idempotencyKey: "order-7", name: "Studio" }, headers: bearer(studio.key) });
-    expect(replay.body.data!.cloneVoice).toMatchObject({ replayed: true, voice: { id: fromStudio.body.data!.cloneVoice.voice.id } });
+    const replay = await cloneVoice(gateway, {
+      input: { idempotencyKey: "order-7", name: "Studio" },
+      headers: bearer(studio.key),
+    });
+    expect(replay.body.data!.cloneVoice).toMatchObject({
+      replayed: true,
+      voice: { id: fromStudio.body.data!.cloneVoice.voice.id },
+    });
     expect(upstream.requests).toHaveLength(2);
 
     const attemptsOf = async (key: string) => {
-      const response = await gateway.graphql<{ cloneAttempts: Array<{ name: string; idempotencyKey: string }> }>(
-        `{ cloneAttempts { name idempotencyKey } }`,
-        undefined,
-        bearer(key),
-      );
+      const response = await gateway.graphql(CloneAttemptNamesDocument, undefined, bearer(key));
       expect(response.body.errors).toBeUndefined();
       return response.body.data!.cloneAttempts.map((attempt) => attempt.name).sort();
     };
@@ -185,7 +153,7 @@ describe("idempotency keys and clone attempts belong to their caller", () => {
     expect(listed.stdout).toMatch(/admin\s+fvg_/);
   }, 60_000);
 
-  it("refuses an unknown scope in the keys command", async () => {
+  test("refuses an unknown scope in the keys command", async () => {
     const db = await createTestDatabase();
     cleanups.push(() => db.drop());
     const { code } = await keysCli(db, "create", "--name", "x", "--scope", "root");
@@ -194,16 +162,13 @@ describe("idempotency keys and clone attempts belong to their caller", () => {
 });
 
 describe("managing keys on a running gateway", () => {
-  const CREATE = `mutation($name: String!, $scope: ApiKeyScope!) {
-    createApiKey(name: $name, scope: $scope) { key apiKey { id name scope prefix revokedAt } }
-  }`;
-  type Created = { createApiKey: { key: string; apiKey: { id: string; name: string; scope: string; prefix: string } } };
-
-  it("closes an open embedded-database gateway with createApiKey, then manages keys with the admin key, no restart", async () => {
+  test("closes an open embedded-database gateway with createApiKey, then manages keys with the admin key, no restart", async ({
+    upstream,
+  }) => {
     const gateway = await startTestGateway({ upstream, database: "embedded" });
     cleanups.push(() => gateway.stop());
-    const create = async (name: string, scope: string, headers: Record<string, string> = {}) => {
-      const response = await gateway.graphql<Created>(CREATE, { name, scope }, headers, { revealsClientKey: true });
+    const create = async (name: string, scope: ApiKeyScope, headers: Record<string, string> = {}) => {
+      const response = await gateway.graphql(CreateApiKeyDocument, { name, scope }, headers, { revealsClientKey: true });
       if (response.body.data) recordSecret(response.body.data.createApiKey.key);
       return response;
     };
@@ -225,11 +190,7 @@ describe("managing keys on a running gateway", () => {
     const forbidden = await gateway.graphql(`{ apiKeys { id } }`, undefined, bearer(writer.key));
     expect(forbidden.status).toBe(403);
     expect(forbidden.body.errors?.[0]?.extensions?.code).toBe("FORBIDDEN");
-    const listed = await gateway.graphql<{ apiKeys: Array<{ name: string; scope: string; prefix: string }> }>(
-      `{ apiKeys { name scope prefix revokedAt } }`,
-      undefined,
-      bearer(admin.key),
-    );
+    const listed = await gateway.graphql(ApiKeysDocument, undefined, bearer(admin.key));
     expect(listed.body.data!.apiKeys).toEqual([
       { name: "ops", scope: "ADMIN", prefix: admin.key.slice(0, 10), revokedAt: null },
       { name: "voice-studio", scope: "WRITE", prefix: writer.key.slice(0, 10), revokedAt: null },
@@ -237,19 +198,14 @@ describe("managing keys on a running gateway", () => {
     expect(JSON.stringify(listed.body)).not.toContain(writer.key);
 
     // Revoked by the prefix the list shows (as printed, with its "…"): refused from the next request on.
-    const REVOKE = `mutation($key: String!) { revokeApiKey(key: $key) { name revokedAt } }`;
-    const revoked = await gateway.graphql<{ revokeApiKey: { name: string; revokedAt: string } }>(
-      REVOKE,
-      { key: `${writer.key.slice(0, 10)}…` },
-      bearer(admin.key),
-    );
-    expect(revoked.body.data!.revokeApiKey).toMatchObject({ name: "voice-studio", revokedAt: expect.any(String) });
+    const revoked = await gateway.graphql(RevokeApiKeyDocument, { key: `${writer.key.slice(0, 10)}…` }, bearer(admin.key));
+    expect(revoked.body.data!.revokeApiKey).toMatchObject({ name: "voice-studio", revokedAt: expect.any(String) as unknown });
     expect((await gateway.graphql(VOICES, undefined, bearer(writer.key))).status).toBe(401);
-    const unknown = await gateway.graphql(REVOKE, { key: "fvg_nomatch" }, bearer(admin.key));
+    const unknown = await gateway.graphql(RevokeApiKeyDocument, { key: "fvg_nomatch" }, bearer(admin.key));
     expect(unknown.body.errors?.[0]?.extensions).toMatchObject({ code: "BAD_USER_INPUT", field: "key" });
   }, 60_000);
 
-  it("revokes from the command line by the prefix `list` prints, and explains what it cannot match", async () => {
+  test("revokes from the command line by the prefix `list` prints, and explains what it cannot match", async () => {
     const db = await createTestDatabase();
     cleanups.push(() => db.drop());
     const empty = await keysCli(db, "list");

@@ -7,6 +7,7 @@ import os from "node:os";
 import path from "node:path";
 import { request } from "undici";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { CloneAttemptsByStatusDocument, VoiceDocument } from "../generated/operations.js";
 import { cloneVoice } from "../support/clone.js";
 import { createTestDatabase, type TestDatabase } from "../support/database.js";
 import { type FakeBehaviour, type FakeFaseeh, startFakeFaseeh } from "../support/fake-faseeh.js";
@@ -26,6 +27,7 @@ afterEach(async () => {
   while (cleanups.length) await cleanups.pop()!();
 });
 afterAll(async () => {
+  // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- unset when beforeAll failed before starting it
   await upstream?.close();
 });
 
@@ -40,7 +42,6 @@ async function tempDir(prefix: string): Promise<string> {
   cleanups.push(() => rm(dir, { recursive: true, force: true }));
   return dir;
 }
-
 
 function journalEntry(voiceId: string, attemptId = randomUUID()) {
   return {
@@ -103,13 +104,13 @@ describe("the database fails between Faseeh's answer and the insert", () => {
     // Give the recovery loop a few more passes: still exactly one.
     await new Promise((resolve) => setTimeout(resolve, 600));
     expect(await db.query("SELECT voice_id FROM voices")).toEqual([{ voice_id: created.voice_id }]);
-    expect(await db.query("SELECT status, voice_id FROM clone_attempts")).toEqual([{ status: "SUCCEEDED", voice_id: created.voice_id }]);
+    expect(await db.query("SELECT status, voice_id FROM clone_attempts")).toEqual([
+      { status: "SUCCEEDED", voice_id: created.voice_id },
+    ]);
     expect(await readdir(recoveryDir)).toEqual([]);
     expect(upstream.requests).toHaveLength(1);
 
-    const listed = await gateway.graphql<{ voice: { voiceId: string } | null }>(`query($v: String) { voice(voiceId: $v) { voiceId } }`, {
-      v: created.voice_id,
-    });
+    const listed = await gateway.graphql(VoiceDocument, { voiceId: created.voice_id });
     expect(listed.body.data?.voice?.voiceId).toBe(created.voice_id);
     expect((await request(`${gateway.url}/readyz`, { dispatcher: client })).statusCode).toBe(200);
   });
@@ -159,7 +160,7 @@ describe("replay semantics survive recovery", () => {
     proxy.restore();
     await waitFor(async () => (await db.query("SELECT id FROM voices")).length === 1);
     const [attempt] = await db.query<{ request_hash: string; status: string }>("SELECT request_hash, status FROM clone_attempts");
-    expect(attempt).toMatchObject({ status: "SUCCEEDED", request_hash: expect.stringMatching(/^[0-9a-f]{64}$/) });
+    expect(attempt).toMatchObject({ status: "SUCCEEDED", request_hash: expect.stringMatching(/^[0-9a-f]{64}$/) as unknown });
 
     const different = await cloneVoice(gateway, { input: { idempotencyKey: "journaled", name: "Someone else" } });
     expect(different.body.errors?.[0]?.extensions?.code).toBe("IDEMPOTENCY_KEY_REUSED");
@@ -191,7 +192,12 @@ describe("operators resolve attempts whose outcome is unknown", () => {
   function resolveCli(gateway: TestGateway, ...args: string[]) {
     const run = spawnTs(
       "src/cli/reconcile.ts",
-      { DATABASE_URL: gateway.database!.url, FASEEH_BASE_URL: upstream.baseUrl, FASEEH_API_KEY: upstream.apiKey, LOG_LEVEL: "silent" },
+      {
+        DATABASE_URL: gateway.database!.url,
+        FASEEH_BASE_URL: upstream.baseUrl,
+        FASEEH_API_KEY: upstream.apiKey,
+        LOG_LEVEL: "silent",
+      },
       ["resolve", ...args],
     );
     return run.waitForExit(30_000).then((exit) => ({ code: exit.code, stdout: run.stdout(), stderr: run.stderr() }));
@@ -207,6 +213,7 @@ describe("operators resolve attempts whose outcome is unknown", () => {
     const gateway = await startGateway();
     const attemptId = await unknownAttempt(gateway, "unsure-1", { kind: "error", status: 500 });
     const resolved = await resolveCli(gateway, attemptId, "--not-created");
+    // eslint-disable-next-line vitest/valid-expect -- vitest's expect(value, message): the message shows what went wrong
     expect(resolved.code, resolved.stderr).toBe(0);
     expect(JSON.parse(resolved.stdout)).toEqual({ attemptId, status: "FAILED" });
 
@@ -214,8 +221,10 @@ describe("operators resolve attempts whose outcome is unknown", () => {
     expect(retried.body.errors).toBeUndefined();
     expect(retried.body.data!.cloneVoice).toMatchObject({ attemptId, replayed: false });
     expect(upstream.requests.filter((received) => !received.aborted)).toHaveLength(2);
-    const [row] = await gateway.database!.query<{ status: string; resolved_at: Date | null }>("SELECT status, resolved_at FROM clone_attempts");
-    expect(row).toMatchObject({ status: "SUCCEEDED", resolved_at: expect.any(Date) });
+    const [row] = await gateway.database!.query<{ status: string; resolved_at: Date | null }>(
+      "SELECT status, resolved_at FROM clone_attempts",
+    );
+    expect(row).toMatchObject({ status: "SUCCEEDED", resolved_at: expect.any(Date) as unknown });
   }, 60_000);
 
   it("--voice-id: the voice Faseeh created is stored from its voice list, and the key replays it", async () => {
@@ -227,11 +236,15 @@ describe("operators resolve attempts whose outcome is unknown", () => {
     });
     const created = upstream.createdVoices[0]!;
     const resolved = await resolveCli(gateway, attemptId, "--voice-id", String(created.voice_id));
+    // eslint-disable-next-line vitest/valid-expect -- vitest's expect(value, message): the message shows what went wrong
     expect(resolved.code, resolved.stderr).toBe(0);
     expect(JSON.parse(resolved.stdout)).toEqual({ attemptId, status: "SUCCEEDED", voiceId: created.voice_id, stored: true });
 
     const replay = await cloneVoice(gateway, { input: { idempotencyKey: "unsure-2" } });
-    expect(replay.body.data?.cloneVoice).toMatchObject({ replayed: true, voice: { id: created.id, voiceId: created.voice_id, name: "Layla" } });
+    expect(replay.body.data?.cloneVoice).toMatchObject({
+      replayed: true,
+      voice: { id: created.id, voiceId: created.voice_id, name: "Layla" },
+    });
     expect(upstream.requests).toHaveLength(1);
   }, 60_000);
 
@@ -241,6 +254,7 @@ describe("operators resolve attempts whose outcome is unknown", () => {
     const created = upstream.createdVoices[0]!;
     upstream.setVoiceList({ kind: "error", status: 404, errorMessage: "Not found" });
     const resolved = await resolveCli(gateway, attemptId, "--voice-id", String(created.voice_id));
+    // eslint-disable-next-line vitest/valid-expect -- vitest's expect(value, message): the message shows what went wrong
     expect(resolved.code, resolved.stderr).toBe(0);
     expect(JSON.parse(resolved.stdout)).toMatchObject({ status: "SUCCEEDED", stored: false });
     // Known to exist, not yet in the catalog: the client is told not to clone again.
@@ -297,10 +311,9 @@ describe("voices left in the journal", () => {
     const report = JSON.parse(run.stdout().trim().split("\n").at(-1)!) as { imported: string[]; remaining: number };
     expect(report.imported.sort()).toEqual(["voice_cli_1", "voice_cli_2"]);
     expect(report.remaining).toBe(0);
-    expect((await db.query<{ voice_id: string }>("SELECT voice_id FROM voices ORDER BY voice_id")).map((row) => row.voice_id)).toEqual([
-      "voice_cli_1",
-      "voice_cli_2",
-    ]);
+    expect(
+      (await db.query<{ voice_id: string }>("SELECT voice_id FROM voices ORDER BY voice_id")).map((row) => row.voice_id),
+    ).toEqual(["voice_cli_1", "voice_cli_2"]);
     // The unreadable entry is kept aside for a human, not deleted.
     expect(await readdir(recoveryDir)).toEqual(["broken.json.corrupt"]);
   });
@@ -335,17 +348,13 @@ describe("attempt bookkeeping", () => {
     upstream.enqueue({ kind: "reset" });
     await cloneVoice(gateway, { input: { name: "Unsure" } });
 
-    const query = `query($status: CloneAttemptStatus) {
-      cloneAttempts(status: $status) { id status name model voiceId errorCode errorMessage voice { voiceId } createdAt updatedAt }
-    }`;
-    type Attempt = { status: string; name: string; voiceId: string | null; errorCode: string | null; voice: { voiceId: string } | null };
-    const all = await gateway.graphql<{ cloneAttempts: Attempt[] }>(query);
+    const all = await gateway.graphql(CloneAttemptsByStatusDocument);
     expect(all.body.data!.cloneAttempts.map((attempt) => [attempt.name, attempt.status, attempt.errorCode])).toEqual([
       ["Unsure", "UNKNOWN", "UPSTREAM_OUTCOME_UNKNOWN"],
       ["Broke", "FAILED", "INSUFFICIENT_BALANCE"],
       ["Good", "SUCCEEDED", null],
     ]);
-    const succeeded = await gateway.graphql<{ cloneAttempts: Attempt[] }>(query, { status: "SUCCEEDED" });
+    const succeeded = await gateway.graphql(CloneAttemptsByStatusDocument, { status: "SUCCEEDED" });
     expect(succeeded.body.data!.cloneAttempts).toEqual([
       expect.objectContaining({
         name: "Good",
@@ -367,6 +376,7 @@ describe("journal failures", () => {
     const gateway = await startTestGateway({ upstream, env: { RECOVERY_DIR: path.join(blocker, "journal") } });
     cleanups.push(() => gateway.stop());
     const response = await cloneVoice(gateway);
+    // eslint-disable-next-line vitest/valid-expect -- vitest's expect(value, message): the message shows what went wrong
     expect(response.body.errors, JSON.stringify(response.body.errors)).toBeUndefined();
     expect(await gateway.database!.query("SELECT id FROM voices")).toHaveLength(1);
     expect(gateway.logs.some((line) => line.msg === "could not journal a cloned voice")).toBe(true);

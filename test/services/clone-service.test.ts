@@ -1,48 +1,30 @@
 // The careful path from upload to catalog, over real HTTP: idempotency,
 // the concurrency cap, oversized and fake audio, whole files on every send,
 // clients that disconnect.
-import { mkdtemp, readdir, readFile, writeFile } from "node:fs/promises";
-import os from "node:os";
+import { readdir, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { Readable } from "node:stream";
 import { request } from "undici";
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { VoiceWithAttemptsDocument } from "../generated/operations.js";
 import { MiB, mp3, noisyWav, sha256, wav } from "../support/audio-fixtures.js";
 import { CLONE_VOICE, cloneVoice, defaultCloneInput, pacedClone } from "../support/clone.js";
-import { type FakeFaseeh, filesOf, startFakeFaseeh } from "../support/fake-faseeh.js";
+import { type FakeFaseeh, filesOf } from "../support/fake-faseeh.js";
+import { describe, expect, test } from "../support/fixtures.js";
 import { client, startTestGateway, type TestGateway } from "../support/gateway.js";
 import { waitFor } from "../support/wait.js";
 
-let upstream: FakeFaseeh;
-let gateway: TestGateway;
-let uploadDir: string;
+test.override("gatewayOptions", { env: { UPSTREAM_MAX_CONCURRENCY: "2", UPSTREAM_QUEUE_TIMEOUT_MS: "5000" } });
 
-const voiceCount = async () => (await gateway.database!.query("SELECT id FROM voices")).length;
+const voiceCount = async (gateway: TestGateway) => (await gateway.database!.query("SELECT id FROM voices")).length;
 
-beforeAll(async () => {
-  upstream = await startFakeFaseeh();
-  uploadDir = await mkdtemp(path.join(os.tmpdir(), "gw-uploads-"));
-  gateway = await startTestGateway({
-    upstream,
-    env: { UPLOAD_DIR: uploadDir, UPSTREAM_MAX_CONCURRENCY: "2", UPSTREAM_QUEUE_TIMEOUT_MS: "5000" },
-  });
-});
-afterAll(async () => {
-  await gateway?.stop();
-  await upstream?.close();
-});
-beforeEach(async () => {
-  upstream.reset();
-  await gateway.database!.query("TRUNCATE voices, clone_attempts");
-});
-afterEach(async () => {
+test.afterEach(async ({ uploadDir }) => {
   // No request leaves a spooled upload behind, whatever happened. (A clone
   // removes its files just after recording its outcome, so allow it a moment.)
   await waitFor(async () => (await readdir(uploadDir)).length === 0, 5_000, "the upload dir to be empty");
 });
 
 describe("idempotency keys", () => {
-  it("returns the same voice for a repeated request without calling upstream again", async () => {
+  test("returns the same voice for a repeated request without calling upstream again", async ({ gateway, upstream }) => {
     const first = await cloneVoice(gateway, { input: { idempotencyKey: "order-1" } });
     const second = await cloneVoice(gateway, { input: { idempotencyKey: "order-1" } });
     expect(first.body.errors).toBeUndefined();
@@ -51,30 +33,39 @@ describe("idempotency keys", () => {
     expect(second.body.data).toMatchObject({ cloneVoice: { replayed: true } });
     expect(first.body.data).toMatchObject({ cloneVoice: { replayed: false } });
     expect(upstream.requests).toHaveLength(1);
-    expect(await voiceCount()).toBe(1);
+    expect(await voiceCount(gateway)).toBe(1);
   });
 
-  it("accepts the key as an Idempotency-Key header", async () => {
+  test("accepts the key as an Idempotency-Key header", async ({ gateway, upstream }) => {
     await cloneVoice(gateway, { headers: { "idempotency-key": "hdr-1" } });
     const again = await cloneVoice(gateway, { headers: { "idempotency-key": "hdr-1" } });
     expect(again.body.data).toMatchObject({ cloneVoice: { replayed: true } });
     expect(upstream.requests).toHaveLength(1);
   });
 
-  it("ignores file names but not file contents or fields", async () => {
+  test("ignores file names but not file contents or fields", async ({ gateway, upstream }) => {
     await cloneVoice(gateway, { input: { idempotencyKey: "k-2" }, voiceFile: { content: wav(), filename: "a.wav" } });
-    const renamed = await cloneVoice(gateway, { input: { idempotencyKey: "k-2" }, voiceFile: { content: wav(), filename: "b.wav" } });
+    const renamed = await cloneVoice(gateway, {
+      input: { idempotencyKey: "k-2" },
+      voiceFile: { content: wav(), filename: "b.wav" },
+    });
     expect(renamed.body.data).toMatchObject({ cloneVoice: { replayed: true } });
 
-    const otherFile = await cloneVoice(gateway, { input: { idempotencyKey: "k-2" }, voiceFile: { content: mp3(), filename: "a.mp3" } });
-    expect(otherFile.body.errors?.[0]?.extensions).toMatchObject({ code: "IDEMPOTENCY_KEY_REUSED", field: "input.idempotencyKey" });
+    const otherFile = await cloneVoice(gateway, {
+      input: { idempotencyKey: "k-2" },
+      voiceFile: { content: mp3(), filename: "a.mp3" },
+    });
+    expect(otherFile.body.errors?.[0]?.extensions).toMatchObject({
+      code: "IDEMPOTENCY_KEY_REUSED",
+      field: "input.idempotencyKey",
+    });
     const otherName = await cloneVoice(gateway, { input: { idempotencyKey: "k-2", name: "Other" } });
     expect(otherName.body.errors?.[0]?.extensions?.code).toBe("IDEMPOTENCY_KEY_REUSED");
     expect(upstream.requests).toHaveLength(1);
-    expect(await voiceCount()).toBe(1);
+    expect(await voiceCount(gateway)).toBe(1);
   });
 
-  it("makes one upstream call for two identical requests sent at once", async () => {
+  test("makes one upstream call for two identical requests sent at once", async ({ gateway, upstream }) => {
     upstream.enqueue({ kind: "delay", ms: 600, then: { kind: "success" } });
     const [a, b] = await Promise.all([
       cloneVoice(gateway, { input: { idempotencyKey: "same-time" } }),
@@ -85,10 +76,10 @@ describe("idempotency keys", () => {
     expect(a.body.data!.cloneVoice.voice.id).toBe(b.body.data!.cloneVoice.voice.id);
     expect([a, b].map((response) => response.body.data!.cloneVoice.replayed).sort()).toEqual([false, true]);
     expect(upstream.requests).toHaveLength(1);
-    expect(await voiceCount()).toBe(1);
+    expect(await voiceCount(gateway)).toBe(1);
   });
 
-  it("lets a request whose upstream call failed be retried with the same key", async () => {
+  test("lets a request whose upstream call failed be retried with the same key", async ({ gateway, upstream }) => {
     upstream.enqueue({ kind: "error", status: 402, errorMessage: "Insufficient wallet balance" });
     const failed = await cloneVoice(gateway, { input: { idempotencyKey: "retry-me" } });
     expect(failed.body.errors?.[0]?.extensions?.code).toBe("INSUFFICIENT_BALANCE");
@@ -99,7 +90,7 @@ describe("idempotency keys", () => {
     expect(rows).toEqual([{ status: "SUCCEEDED" }]);
   });
 
-  it("does not repeat a request whose outcome is unknown, and names the attempt each time", async () => {
+  test("does not repeat a request whose outcome is unknown, and names the attempt each time", async ({ gateway, upstream }) => {
     upstream.enqueue({ kind: "reset" });
     const first = await cloneVoice(gateway, { input: { idempotencyKey: "unsure" } });
     expect(first.body.errors?.[0]?.extensions?.code).toBe("UPSTREAM_OUTCOME_UNKNOWN");
@@ -111,7 +102,7 @@ describe("idempotency keys", () => {
     expect(upstream.requests).toHaveLength(1);
   });
 
-  it("rejects a key in the input that differs from the header, and malformed keys", async () => {
+  test("rejects a key in the input that differs from the header, and malformed keys", async ({ gateway, upstream }) => {
     const differ = await cloneVoice(gateway, { input: { idempotencyKey: "a" }, headers: { "idempotency-key": "b" } });
     expect(differ.body.errors?.[0]?.extensions).toMatchObject({ code: "BAD_USER_INPUT", field: "input.idempotencyKey" });
     const blank = await cloneVoice(gateway, { input: { idempotencyKey: "has space" } });
@@ -121,16 +112,16 @@ describe("idempotency keys", () => {
 });
 
 describe("concurrency cap", () => {
-  it("never runs more than UPSTREAM_MAX_CONCURRENCY clones upstream at once", async () => {
+  test("never runs more than UPSTREAM_MAX_CONCURRENCY clones upstream at once", async ({ gateway, upstream }) => {
     upstream.setDefault({ kind: "delay", ms: 300, then: { kind: "success" } });
     const responses = await Promise.all(Array.from({ length: 6 }, () => cloneVoice(gateway)));
     expect(responses.every((response) => response.body.errors === undefined)).toBe(true);
     expect(upstream.requests).toHaveLength(6);
     expect(upstream.peakInFlight).toBe(2);
-    expect(await voiceCount()).toBe(6);
+    expect(await voiceCount(gateway)).toBe(6);
   });
 
-  it("answers RATE_LIMITED when the queue wait runs out, having spent nothing", async () => {
+  test("answers RATE_LIMITED when the queue wait runs out, having spent nothing", async ({ upstream, uploadDir }) => {
     const tight = await startTestGateway({
       upstream,
       env: { UPLOAD_DIR: uploadDir, UPSTREAM_MAX_CONCURRENCY: "1", UPSTREAM_QUEUE_TIMEOUT_MS: "200" },
@@ -153,7 +144,7 @@ describe("concurrency cap", () => {
 });
 
 describe("uploads", () => {
-  it("rejects a 50 MiB file under the 20 MiB limit without creating a voice upstream", async () => {
+  test("rejects a 50 MiB file under the 20 MiB limit without creating a voice upstream", async ({ gateway, upstream }) => {
     const big = wav(50 * 1024 * 1024);
     const response = await cloneVoice(gateway, { voiceFile: { content: big, filename: "long.wav" } });
     expect(response.body.errors?.[0]?.extensions).toMatchObject({ code: "BAD_USER_INPUT", field: "input.voiceFile" });
@@ -166,12 +157,12 @@ describe("uploads", () => {
     expect(await gateway.database!.query("SELECT status, error_code FROM clone_attempts")).toEqual([
       { status: "FAILED", error_code: "BAD_USER_INPUT" },
     ]);
-    expect(await voiceCount()).toBe(0);
+    expect(await voiceCount(gateway)).toBe(0);
     // And the gateway answers the next request normally.
     expect((await cloneVoice(gateway)).body.errors).toBeUndefined();
   });
 
-  it("accepts each supported audio format, judged by content", async () => {
+  test("accepts each supported audio format, judged by content", async ({ gateway, upstream }) => {
     const { flac, m4a, oggOpus, webm } = await import("../support/audio-fixtures.js");
     const formats = [
       [mp3(), "audio/mpeg"],
@@ -182,15 +173,22 @@ describe("uploads", () => {
     ] as const;
     for (const [content, type] of formats) {
       upstream.reset();
-      const response = await cloneVoice(gateway, { voiceFile: { content, filename: "sample.bin", type: "application/octet-stream" } });
+      const response = await cloneVoice(gateway, {
+        voiceFile: { content, filename: "sample.bin", type: "application/octet-stream" },
+      });
       expect(response.body.errors).toBeUndefined();
-      expect(upstream.requests[0]!.files.find((file) => file.field === "voice_file")).toMatchObject({ filename: "sample.bin", mimeType: type });
+      expect(upstream.requests[0]!.files.find((file) => file.field === "voice_file")).toMatchObject({
+        filename: "sample.bin",
+        mimeType: type,
+      });
     }
   });
 
-  it("rejects a second file that is not audio, mid-stream, without creating a voice", async () => {
+  test("rejects a second file that is not audio, mid-stream, without creating a voice", async ({ gateway, upstream }) => {
     const { textFile } = await import("../support/audio-fixtures.js");
-    const response = await cloneVoice(gateway, { referenceAudioFile: { content: textFile(), filename: "notes.wav", type: "audio/wav" } });
+    const response = await cloneVoice(gateway, {
+      referenceAudioFile: { content: textFile(), filename: "notes.wav", type: "audio/wav" },
+    });
     expect(response.body.errors?.[0]?.extensions).toMatchObject({ code: "BAD_USER_INPUT", field: "input.referenceAudioFile" });
     expect(upstream.requests.every((received) => received.aborted)).toBe(true);
     expect(upstream.createdVoices).toHaveLength(0);
@@ -201,15 +199,19 @@ describe("uploads", () => {
     expect((await cloneVoice(gateway)).body.errors).toBeUndefined();
   });
 
-  it("streams both files intact when the client sends the reference first", async () => {
+  test("streams both files intact when the client sends the reference first", async ({ gateway, upstream }) => {
     const { buildMultipart } = await import("../support/gateway.js");
     const { createHash } = await import("node:crypto");
     const reference = wav(3 * 1024 * 1024);
     const voice = mp3();
-    const body = buildMultipart(CLONE_VOICE, { input: defaultCloneInput() }, {
-      "input.referenceAudioFile": { content: reference, filename: "ref.wav" },
-      "input.voiceFile": { content: voice, filename: "voice.mp3" },
-    });
+    const body = buildMultipart(
+      CLONE_VOICE,
+      { input: defaultCloneInput() },
+      {
+        "input.referenceAudioFile": { content: reference, filename: "ref.wav" },
+        "input.voiceFile": { content: voice, filename: "voice.mp3" },
+      },
+    );
     const response = await request(`${gateway.url}/graphql`, {
       method: "POST",
       body,
@@ -219,21 +221,26 @@ describe("uploads", () => {
     const payload = (await response.body.json()) as { errors?: unknown };
     expect(payload.errors).toBeUndefined();
     const sha = (buffer: Buffer) => createHash("sha256").update(buffer).digest("hex");
-    const files = Object.fromEntries(upstream.requests[0]!.files.map((file) => [file.field, [file.filename, file.size, file.sha256]]));
+    const files = Object.fromEntries(
+      upstream.requests[0]!.files.map((file) => [file.field, [file.filename, file.size, file.sha256]]),
+    );
     expect(files).toEqual({
       reference_audio_file: ["ref.wav", reference.length, sha(reference)],
       voice_file: ["voice.mp3", voice.length, sha(voice)],
     });
   });
 
-  it("names the file sensibly when the client gave no usable name", async () => {
+  test("names the file sensibly when the client gave no usable name", async ({ gateway, upstream }) => {
     await cloneVoice(gateway, { voiceFile: { content: wav(), filename: "../../etc/passwd" } });
     expect(upstream.requests[0]!.files.find((file) => file.field === "voice_file")?.filename).toBe("passwd");
   });
 
-  it("answers, without hanging, a request that lacks a file its map announced", async () => {
+  test("answers, without hanging, a request that lacks a file its map announced", async ({ gateway, upstream }) => {
     const boundary = "----cut";
-    const operations = JSON.stringify({ query: CLONE_VOICE, variables: { input: { ...defaultCloneInput(), voiceFile: null, referenceAudioFile: null } } });
+    const operations = JSON.stringify({
+      query: CLONE_VOICE,
+      variables: { input: { ...defaultCloneInput(), voiceFile: null, referenceAudioFile: null } },
+    });
     const head = [
       `--${boundary}\r\nContent-Disposition: form-data; name="operations"\r\n\r\n${operations}\r\n`,
       `--${boundary}\r\nContent-Disposition: form-data; name="map"\r\n\r\n{"0":["variables.input.voiceFile"],"1":["variables.input.referenceAudioFile"]}\r\n`,
@@ -262,59 +269,64 @@ describe("every byte, every time", () => {
     voice_file: { size: voiceFile.content.length, sha256: sha256(voiceFile.content) },
     reference_audio_file: { size: referenceAudioFile.content.length, sha256: sha256(referenceAudioFile.content) },
   };
-  const clone = (input: Record<string, unknown> = {}) => cloneVoice(gateway, { input, voiceFile, referenceAudioFile });
-  const complete = () => upstream.requests.filter((received) => !received.aborted);
+  const clone = (gateway: TestGateway, input: Record<string, unknown> = {}) =>
+    cloneVoice(gateway, { input, voiceFile, referenceAudioFile });
+  const complete = (upstream: FakeFaseeh) => upstream.requests.filter((received) => !received.aborted);
 
-  it("sends both files whole on the first send", async () => {
-    const response = await clone();
+  test("sends both files whole on the first send", async ({ gateway, upstream }) => {
+    const response = await clone(gateway);
     expect(response.body.errors).toBeUndefined();
-    expect(complete().map(filesOf)).toEqual([sent]);
+    expect(complete(upstream).map(filesOf)).toEqual([sent]);
   });
 
-  it("sends both files whole again on a same-key retry after Faseeh refused the first", async () => {
+  test("sends both files whole again on a same-key retry after Faseeh refused the first", async ({ gateway, upstream }) => {
     upstream.enqueue({ kind: "error", status: 402, errorMessage: "Insufficient wallet balance" });
-    const refused = await clone({ idempotencyKey: "whole-retry" });
+    const refused = await clone(gateway, { idempotencyKey: "whole-retry" });
     expect(refused.body.errors?.[0]?.extensions?.code).toBe("INSUFFICIENT_BALANCE");
-    const retried = await clone({ idempotencyKey: "whole-retry" });
+    const retried = await clone(gateway, { idempotencyKey: "whole-retry" });
     expect(retried.body.errors).toBeUndefined();
     expect(retried.body.data!.cloneVoice.replayed).toBe(false);
-    expect(complete().map(filesOf)).toEqual([sent, sent]);
+    expect(complete(upstream).map(filesOf)).toEqual([sent, sent]);
     expect(upstream.createdVoices).toHaveLength(1);
   });
 
-  it.each([
+  test.for([
     ["a 400", { kind: "error", status: 400, errorMessage: "Reference audio too short" }],
     ["a 429 without Retry-After", { kind: "error", status: 429 }],
-  ] as const)("sends both files whole on a same-key retry after %s", async (_name, behaviour) => {
+  ] as const)("sends both files whole on a same-key retry after %s", async ([, behaviour], { gateway, upstream }) => {
     upstream.enqueue(behaviour);
-    await clone({ idempotencyKey: `after-${behaviour.status}` });
-    const retried = await clone({ idempotencyKey: `after-${behaviour.status}` });
+    await clone(gateway, { idempotencyKey: `after-${behaviour.status}` });
+    const retried = await clone(gateway, { idempotencyKey: `after-${behaviour.status}` });
     expect(retried.body.errors).toBeUndefined();
-    expect(complete().map(filesOf)).toEqual([sent, sent]);
+    expect(complete(upstream).map(filesOf)).toEqual([sent, sent]);
   });
 
-  it("sends both files whole on the automatic retry of a 429 with a short Retry-After", async () => {
+  test("sends both files whole on the automatic retry of a 429 with a short Retry-After", async ({ gateway, upstream }) => {
     upstream.enqueue({ kind: "error", status: 429, headers: { "retry-after": "0" } });
-    const response = await clone();
+    const response = await clone(gateway);
     expect(response.body.errors).toBeUndefined();
-    expect(complete().map(filesOf)).toEqual([sent, sent]);
+    expect(complete(upstream).map(filesOf)).toEqual([sent, sent]);
   });
 
-  it("sends both files whole when a concurrent duplicate takes over after the first failed", async () => {
+  test("sends both files whole when a concurrent duplicate takes over after the first failed", async ({ gateway, upstream }) => {
     upstream.enqueue({ kind: "delay", ms: 400, then: { kind: "error", status: 402 } });
     const [first, second] = await Promise.all([
-      clone({ idempotencyKey: "racing" }),
-      new Promise((resolve) => setTimeout(resolve, 100)).then(() => clone({ idempotencyKey: "racing" })),
+      clone(gateway, { idempotencyKey: "racing" }),
+      new Promise((resolve) => setTimeout(resolve, 100)).then(() => clone(gateway, { idempotencyKey: "racing" })),
     ]);
     expect(first.body.errors?.[0]?.extensions?.code).toBe("INSUFFICIENT_BALANCE");
     expect(second.body.errors).toBeUndefined();
-    expect(complete().map(filesOf)).toEqual([sent, sent]);
-    expect(await voiceCount()).toBe(1);
+    expect(complete(upstream).map(filesOf)).toEqual([sent, sent]);
+    expect(await voiceCount(gateway)).toBe(1);
   });
 
-  it("aborts a retry whose copy on disk no longer matches what the client sent, before Faseeh could act", async () => {
+  test("aborts a retry whose copy on disk no longer matches what the client sent, before Faseeh could act", async ({
+    gateway,
+    upstream,
+    uploadDir,
+  }) => {
     upstream.enqueue({ kind: "error", status: 429, headers: { "retry-after": "1" } });
-    const pending = clone();
+    const pending = clone(gateway);
     // During the Retry-After wait, damage the kept copy (same size, one byte changed).
     await waitFor(() => upstream.requests.length === 1);
     const [requestDir] = await readdir(uploadDir);
@@ -334,7 +346,12 @@ describe("every byte, every time", () => {
 });
 
 describe("once Faseeh has the whole request, the gateway sees it through", () => {
-  const send = (paced: ReturnType<typeof pacedClone>, signal: AbortSignal, pace?: (sent: number) => Promise<void>) =>
+  const send = (
+    gateway: TestGateway,
+    paced: ReturnType<typeof pacedClone>,
+    signal: AbortSignal,
+    pace?: (sent: number) => Promise<void>,
+  ) =>
     request(`${gateway.url}/graphql`, {
       method: "POST",
       body: Readable.from(paced.body(pace)),
@@ -343,19 +360,22 @@ describe("once Faseeh has the whole request, the gateway sees it through", () =>
       dispatcher: client,
     }).catch((error: unknown) => error);
 
-  it("stores the voice of a client that left after sending everything, for it to find by key, voiceId or attempts", async () => {
+  test("stores the voice of a client that left after sending everything, for it to find by key, voiceId or attempts", async ({
+    gateway,
+    upstream,
+  }) => {
     upstream.enqueue({ kind: "delay", ms: 2_500, then: { kind: "success" } });
     const voiceFile = { content: noisyWav(2 * MiB, 21), filename: "a.wav" };
     const referenceAudioFile = { content: noisyWav(MiB, 22), filename: "b.wav" };
     const paced = pacedClone({ input: { idempotencyKey: "left-early" }, voiceFile, referenceAudioFile });
     const controller = new AbortController();
-    const pending = send(paced, controller.signal);
+    const pending = send(gateway, paced, controller.signal);
     // Faseeh has the whole request (and is working on it): the client leaves.
     await waitFor(() => upstream.requests.length === 1);
     expect(upstream.requests[0]!.aborted).toBe(false);
     controller.abort();
     await pending;
-    await waitFor(async () => (await voiceCount()) === 1, 10_000, "the voice to be stored");
+    await waitFor(async () => (await voiceCount(gateway)) === 1, 10_000, "the voice to be stored");
     const created = upstream.createdVoices[0]!;
     expect(filesOf(upstream.requests[0]!)).toEqual({
       voice_file: { size: voiceFile.content.length, sha256: sha256(voiceFile.content) },
@@ -367,20 +387,20 @@ describe("once Faseeh has the whole request, the gateway sees it through", () =>
     expect(replay.body.data?.cloneVoice).toMatchObject({ replayed: true, voice: { voiceId: created.voice_id } });
     expect(upstream.requests).toHaveLength(1);
     // So do voice(voiceId:) and cloneAttempts.
-    const found = await gateway.graphql<{ voice: { id: string } | null; cloneAttempts: Array<{ status: string; voiceId: string }> }>(
-      `query($v: String) { voice(voiceId: $v) { id } cloneAttempts { status voiceId } }`,
-      { v: created.voice_id },
-    );
-    expect(found.body.data).toEqual({ voice: { id: created.id }, cloneAttempts: [{ status: "SUCCEEDED", voiceId: created.voice_id }] });
+    const found = await gateway.graphql(VoiceWithAttemptsDocument, { voiceId: created.voice_id });
+    expect(found.body.data).toEqual({
+      voice: { id: created.id },
+      cloneAttempts: [{ status: "SUCCEEDED", voiceId: created.voice_id }],
+    });
   });
 
-  it("aborts cleanly when the client leaves mid-upload: nothing complete reaches Faseeh", async () => {
+  test("aborts cleanly when the client leaves mid-upload: nothing complete reaches Faseeh", async ({ gateway, upstream }) => {
     const paced = pacedClone({
       voiceFile: { content: noisyWav(3 * MiB, 31), filename: "a.wav" },
       referenceAudioFile: { content: noisyWav(MiB, 32), filename: "b.wav" },
     });
     const controller = new AbortController();
-    const pending = send(paced, controller.signal, async (sentBytes) => {
+    const pending = send(gateway, paced, controller.signal, async (sentBytes) => {
       if (sentBytes > MiB) {
         controller.abort();
         await new Promise(() => undefined); // never sends another byte
@@ -395,6 +415,6 @@ describe("once Faseeh has the whole request, the gateway sees it through", () =>
     expect(upstream.requests.length).toBeGreaterThan(0);
     expect(upstream.requests.every((received) => received.aborted)).toBe(true);
     expect(upstream.createdVoices).toHaveLength(0);
-    expect(await voiceCount()).toBe(0);
+    expect(await voiceCount(gateway)).toBe(0);
   });
 });

@@ -3,36 +3,20 @@
 // frees its concurrency slot for everybody else.
 import { Readable } from "node:stream";
 import { request } from "undici";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { MiB, noisyWav } from "../support/audio-fixtures.js";
 import { cloneVoice, pacedClone } from "../support/clone.js";
-import { type FakeFaseeh, startFakeFaseeh } from "../support/fake-faseeh.js";
-import { client, startTestGateway, type TestGateway } from "../support/gateway.js";
+import { describe, expect, test } from "../support/fixtures.js";
+import { client, type TestGateway } from "../support/gateway.js";
 import { waitFor } from "../support/wait.js";
 
-let upstream: FakeFaseeh;
-let gateway: TestGateway;
-
-beforeAll(async () => {
-  upstream = await startFakeFaseeh();
-  gateway = await startTestGateway({
-    upstream,
-    env: {
-      UPLOAD_IDLE_TIMEOUT_MS: "600",
-      UPLOAD_DEADLINE_MS: "2000",
-      // One slot: a stalled upload holding it would stop all cloning.
-      UPSTREAM_MAX_CONCURRENCY: "1",
-      UPSTREAM_QUEUE_TIMEOUT_MS: "10000",
-    },
-  });
-});
-afterAll(async () => {
-  await gateway?.stop();
-  await upstream?.close();
-});
-beforeEach(async () => {
-  upstream.reset();
-  await gateway.database!.query("TRUNCATE voices, clone_attempts");
+test.override("gatewayOptions", {
+  env: {
+    UPLOAD_IDLE_TIMEOUT_MS: "600",
+    UPLOAD_DEADLINE_MS: "2000",
+    // One slot: a stalled upload holding it would stop all cloning.
+    UPSTREAM_MAX_CONCURRENCY: "1",
+    UPSTREAM_QUEUE_TIMEOUT_MS: "10000",
+  },
 });
 
 const never = () => new Promise<void>(() => undefined);
@@ -45,7 +29,7 @@ interface Answer {
 }
 
 /** Sends a paced clone; resolves with the GraphQL answer, or the error if the connection died first. */
-async function sendPaced(pace: (sentBytes: number) => Promise<void>): Promise<Answer> {
+async function sendPaced(gateway: TestGateway, pace: (sentBytes: number) => Promise<void>): Promise<Answer> {
   const paced = pacedClone({
     voiceFile: { content: noisyWav(3 * MiB, 41), filename: "slow.wav" },
     referenceAudioFile: { content: noisyWav(MiB, 42), filename: "ref.wav" },
@@ -66,8 +50,11 @@ async function sendPaced(pace: (sentBytes: number) => Promise<void>): Promise<An
 }
 
 describe("a stalled upload", () => {
-  it("fails with UPLOAD_STALLED after UPLOAD_IDLE_TIMEOUT_MS, frees its slot, and never completes a request upstream", async () => {
-    const stalled = sendPaced(async (sentBytes) => {
+  test("fails with UPLOAD_STALLED after UPLOAD_IDLE_TIMEOUT_MS, frees its slot, and never completes a request upstream", async ({
+    gateway,
+    upstream,
+  }) => {
+    const stalled = sendPaced(gateway, async (sentBytes) => {
       if (sentBytes > MiB) await never();
     });
     // The stalled clone holds the only slot, with a half-sent request upstream.
@@ -98,11 +85,14 @@ describe("a stalled upload", () => {
     ]);
   });
 
-  it("fails with UPLOAD_TOO_SLOW when the upload trickles past UPLOAD_DEADLINE_MS", async () => {
+  test("fails with UPLOAD_TOO_SLOW when the upload trickles past UPLOAD_DEADLINE_MS", async ({ gateway, upstream }) => {
     // A 64 KiB piece every 200 ms is never idle for 600 ms, but 4 MiB would take 13 s.
-    const answer = await sendPaced(() => new Promise((resolve) => setTimeout(resolve, 200)));
+    const answer = await sendPaced(gateway, () => new Promise((resolve) => setTimeout(resolve, 200)));
     expect(answer.elapsed).toBeLessThan(6_000);
-    expect(answer.body?.errors?.[0]?.extensions, String(answer.error)).toMatchObject({ code: "BAD_REQUEST", reason: "UPLOAD_TOO_SLOW" });
+    expect(answer.body?.errors?.[0]?.extensions, String(answer.error)).toMatchObject({
+      code: "BAD_REQUEST",
+      reason: "UPLOAD_TOO_SLOW",
+    });
     await waitFor(() => upstream.inFlight === 0);
     expect(upstream.requests.every((received) => received.aborted)).toBe(true);
     expect(upstream.createdVoices).toHaveLength(0);
@@ -110,7 +100,10 @@ describe("a stalled upload", () => {
 });
 
 describe("time the gateway itself spends", () => {
-  it("never counts as idle: a clone queued behind a slow one for longer than the idle timeout still succeeds", async () => {
+  test("never counts as idle: a clone queued behind a slow one for longer than the idle timeout still succeeds", async ({
+    gateway,
+    upstream,
+  }) => {
     upstream.enqueue({ kind: "delay", ms: 1_500, then: { kind: "success" } });
     const slow = cloneVoice(gateway);
     await waitFor(() => upstream.inFlight === 1);

@@ -1,33 +1,11 @@
 // The cloneVoice operation as clients send it, with sensible default input.
+import { print } from "graphql";
+import { CloneVoiceDocument, type CloneVoiceMutation } from "../generated/operations.js";
 import { wav } from "./audio-fixtures.js";
 import type { GraphQLResponse, TestGateway, UploadFile } from "./gateway.js";
 
-export const VOICE_FIELDS = `
-  id voiceId name description gender age languages dialects type sampleUrl avatarUrl stability model createdAt
-`;
-
-export const CLONE_VOICE = /* GraphQL */ `
-  mutation CloneVoice($input: CloneVoiceInput!) {
-    cloneVoice(input: $input) { attemptId replayed voice { ${VOICE_FIELDS} } }
-  }
-`;
-
-export interface ClonedVoice {
-  id: string;
-  voiceId: string;
-  name: string;
-  description: string | null;
-  gender: string | null;
-  age: string | null;
-  languages: string[];
-  dialects: string[];
-  type: string | null;
-  sampleUrl: string | null;
-  avatarUrl: string | null;
-  stability: number;
-  model: string;
-  createdAt: string;
-}
+/** The CloneVoice operation's text (test/support/operations.graphql), for requests written by hand. */
+export const CLONE_VOICE = print(CloneVoiceDocument);
 
 export const defaultCloneInput = (): Record<string, unknown> => ({
   text: "مرحبا بكم في فصيح",
@@ -43,17 +21,14 @@ export interface CloneOptions {
   headers?: Record<string, string>;
 }
 
-export function cloneVoice(
-  gateway: TestGateway,
-  options: CloneOptions = {},
-): Promise<GraphQLResponse<{ cloneVoice: { attemptId: string; replayed: boolean; voice: ClonedVoice } }>> {
+export function cloneVoice(gateway: TestGateway, options: CloneOptions = {}): Promise<GraphQLResponse<CloneVoiceMutation>> {
   const files: Record<string, UploadFile> = {};
   const voiceFile = options.voiceFile === undefined ? { content: wav(), filename: "preview.wav" } : options.voiceFile;
   const referenceAudioFile =
     options.referenceAudioFile === undefined ? { content: wav(32 * 1024), filename: "original.wav" } : options.referenceAudioFile;
   if (voiceFile) files["input.voiceFile"] = voiceFile;
   if (referenceAudioFile) files["input.referenceAudioFile"] = referenceAudioFile;
-  return gateway.multipart(CLONE_VOICE, { input: { ...defaultCloneInput(), ...options.input } }, files, options.headers);
+  return gateway.multipart(CloneVoiceDocument, { input: { ...defaultCloneInput(), ...options.input } }, files, options.headers);
 }
 
 /**

@@ -1,14 +1,24 @@
-// The one place that sets up what gateway tests share, as vitest fixtures:
+// The one place that sets up what gateway tests share, as vitest fixtures.
+// A test file imports `test` (and `describe`, `expect`) from here, may set its
+// gateway's options once with
+// `test.override("gatewayOptions", { env: { UPSTREAM_MAX_CONCURRENCY: "2" } })`,
+// and names the fixtures it uses: `test("clones", async ({ gateway, upstream }) => ...)`.
 //
-//   import { test, expect } from "../support/fixtures.js";
-//   per file, optional:  test.override("gatewayOptions", { env: { UPSTREAM_MAX_CONCURRENCY: "2" } });
-//   per test:            test("clones", async ({ gateway, upstream }) => { ... });
+// `test.override` of a file-scoped fixture works at the module's top level
+// only (vitest 4.1 replaces the file's registrations there); inside a
+// `describe` it throws "cannot be defined with a file scope ... inside the
+// describe block", because a file-scoped value cannot differ per suite. A
+// file that needs a second, differently configured gateway starts it inside
+// the test with `startTestGateway`, or extends this `test` with a file-scoped
+// fixture of its own. `test.each` does not pass the test context: use
+// `test.for(cases)(name, (item, { gateway }) => ...)` instead.
 //
 // `upstream` (the fake Faseeh) and `gateway` (the real app on a socket, its
 // own fresh database) are file-scoped: started once per test file, stopped
-// after it. Before every test that uses them, the `freshState` auto fixture
-// resets the fake's records and empties every table of the schema, so no test
-// sees another's rows and no file keeps its own TRUNCATE list.
+// after it. Before every test of a file that uses this `test` (whether or not
+// the test names them), the `freshState` auto fixture resets the fake's
+// records and empties every table of the schema, so no test sees another's
+// rows and no file keeps its own TRUNCATE list.
 import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
@@ -26,16 +36,15 @@ export interface GatewayFixtureOptions extends Omit<TestGatewayOptions, "upstrea
 
 export const test = base
   .extend("gatewayOptions", { scope: "file" }, {} as GatewayFixtureOptions)
-  // Vitest reads a fixture's dependencies from its first parameter, which must be a destructuring
-  // (an identifier is refused with FixtureParseError); these two depend on nothing.
-  // eslint-disable-next-line no-empty-pattern -- see above: `{}` is the only way to say "no dependencies"
+  // Vitest reads a fixture's dependencies from its first parameter, which must be a destructuring pattern.
+  // eslint-disable-next-line no-empty-pattern -- no dependencies: an empty pattern is how vitest spells that
   .extend("upstream", { scope: "file" }, async ({}, { onCleanup }): Promise<FakeFaseeh> => {
     const upstream = await startFakeFaseeh();
     onCleanup(() => upstream.close());
     return upstream;
   })
   // The gateway's own spool directory, so a test can check that nothing is left in it.
-  // eslint-disable-next-line no-empty-pattern -- no dependencies, as above
+  // eslint-disable-next-line no-empty-pattern -- no dependencies: an empty pattern is how vitest spells that
   .extend("uploadDir", { scope: "file" }, async ({}, { onCleanup }): Promise<string> => {
     const dir = await mkdtemp(path.join(os.tmpdir(), "gw-uploads-"));
     onCleanup(() => rm(dir, { recursive: true, force: true }));

@@ -1,10 +1,14 @@
 // Starts the real gateway in-process (same container, same Express app, a
 // real socket on an ephemeral port) against a throwaway database and the fake
 // upstream, and offers a GraphQL client that speaks over HTTP, including the
-// multipart request spec for uploads.
+// multipart request spec for uploads. An operation is a string, or a typed
+// document generated from test/support/operations.graphql, whose response
+// (and variables) type the answer.
 import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
+import type { TypedDocumentNode } from "@graphql-typed-document-node/core";
+import { print } from "graphql";
 import { Agent, FormData, request } from "undici";
 import { createGateway, type Gateway } from "../../src/app.js";
 import { loadConfig } from "../../src/config.js";
@@ -46,21 +50,31 @@ export interface TestGateway {
   readonly dataDir: string | undefined;
   /** Every log line the gateway wrote, parsed. */
   readonly logs: Array<Record<string, unknown>>;
-  graphql<Data = Record<string, unknown>>(
-    query: string,
-    variables?: Record<string, unknown>,
+  graphql<Data = Record<string, unknown>, Variables extends Record<string, unknown> = Record<string, unknown>>(
+    query: Operation<Data, Variables>,
+    variables?: Variables,
     headers?: Record<string, string>,
     options?: SendOptions,
   ): Promise<GraphQLResponse<Data>>;
-  /** Sends a multipart request; `files` maps variable paths (e.g. "input.voiceFile") to files. */
+  /**
+   * Sends a multipart request; `files` maps variable paths (e.g. "input.voiceFile") to files.
+   * `variables` are untyped here: the files are put in place by the map, not by the caller.
+   */
   multipart<Data = Record<string, unknown>>(
-    query: string,
+    query: Operation<Data, never>,
     variables: Record<string, unknown>,
     files: Record<string, UploadFile>,
     headers?: Record<string, string>,
   ): Promise<GraphQLResponse<Data>>;
   stop(): Promise<void>;
 }
+
+/** An operation as sent: its text, or a typed document (printed before sending). */
+export type Operation<Data = Record<string, unknown>, Variables = Record<string, unknown>> =
+  string | TypedDocumentNode<Data, Variables>;
+
+/** The operation's text, as it goes over the wire. */
+export const operationText = (query: Operation<unknown, never>): string => (typeof query === "string" ? query : print(query));
 
 export interface SendOptions {
   /**
@@ -113,7 +127,11 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
   const address = await gateway.listen(0, "127.0.0.1");
   const url = `http://127.0.0.1:${address.port}`;
 
-  const send = async <Data>(body: string | FormData, headers: Record<string, string>, options: SendOptions = {}): Promise<GraphQLResponse<Data>> => {
+  const send = async <Data>(
+    body: string | FormData,
+    headers: Record<string, string>,
+    options: SendOptions = {},
+  ): Promise<GraphQLResponse<Data>> => {
     const response = await request(`${url}/graphql`, { method: "POST", body, headers, dispatcher: client });
     const text = await response.body.text();
     const recorded = options.revealsClientKey ? text.replace(/fvg_[\w-]+/g, "fvg_[shown once]") : text;
@@ -129,7 +147,11 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
     dataDir,
     logs,
     graphql: (query, variables, headers = {}, options) =>
-      send(JSON.stringify({ query, variables }), { "content-type": "application/json", ...headers }, options),
+      send(
+        JSON.stringify({ query: operationText(query), variables }),
+        { "content-type": "application/json", ...headers },
+        options,
+      ),
     multipart: (query, variables, files, headers = {}) =>
       send(buildMultipart(query, variables, files), { "apollo-require-preflight": "true", ...headers }),
     async stop() {
@@ -145,7 +167,7 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
 
 /** The GraphQL multipart request spec: operations, map, then the files in map order. */
 export function buildMultipart(
-  query: string,
+  query: Operation<unknown, never>,
   variables: Record<string, unknown>,
   files: Record<string, UploadFile>,
 ): FormData {
@@ -157,7 +179,7 @@ export function buildMultipart(
     map[String(index)] = [`variables.${variablePath}`];
     setPath(withNulls, variablePath.split("."), null);
   });
-  form.append("operations", JSON.stringify({ query, variables: withNulls }));
+  form.append("operations", JSON.stringify({ query: operationText(query), variables: withNulls }));
   form.append("map", JSON.stringify(map));
   entries.forEach(([, file], index) => {
     form.append(String(index), new Blob([file.content], { type: file.type ?? "application/octet-stream" }), file.filename);
