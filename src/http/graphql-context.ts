@@ -19,14 +19,23 @@ export async function contextFor(container: Container, req: Request, res: Respon
     throw contextFailure(container, report, error);
   });
   report.clientName = principal.kind === "key" ? principal.name : "anonymous";
+  let logger: Logger | undefined;
   return {
     requestId: report.requestId,
-    logger: (req as Request & { log: Logger }).log,
+    // Made on first use: most reads never log, and a pino child per request costs measurable CPU.
+    get logger() {
+      return (logger ??= container.logger.child({ requestId: report.requestId }));
+    },
     signal: controller.signal,
     idempotencyKey: req.header("idempotency-key"),
     principal,
     report,
-    services: { catalog: container.catalog, cloning: container.cloning, attempts: container.attempts, apiKeys: container.apiKeys },
+    services: {
+      catalog: container.catalog,
+      cloning: container.cloning,
+      attempts: container.attempts,
+      apiKeys: container.apiKeys,
+    },
   };
 }
 
