@@ -43,6 +43,10 @@ export async function startApolloServer(container: Container, httpServer: http.S
     includeStacktraceInErrorResponses: false,
     validationRules: armor.validationRules,
     formatError: formatErrorFor({ introspection: config.introspection }),
+    // Compact JSON: Apollo's default pretty-prints every response (two-space
+    // indent), which costs CPU and bytes on each catalog read; clients and
+    // Sandbox format it themselves (BENCHMARKS.md, "Catalog reads").
+    stringifyResult: (result) => JSON.stringify(result),
     plugins: [
       // graphql-armor ships CommonJS typings of the same Apollo Server interfaces.
       ...(armor.plugins as unknown as ApolloServerPlugin<GatewayContext>[]),
