@@ -47,6 +47,8 @@ export default defineConfig(
       ...vitest.configs.recommended.rules,
       // In a test, `value!` on a missing value fails the test right there, which is the point; in src it stays banned.
       "@typescript-eslint/no-non-null-assertion": "off",
+      // Vitest's expect(value, message) prints the message when the assertion fails: the rule's default of one argument predates it.
+      "vitest/valid-expect": ["error", { maxArgs: 2 }],
     },
   },
   prettier,

@@ -196,7 +196,9 @@ describe("loadConfig result is deeply frozen", () => {
   ])("freezes the config and every nested object (%s)", (_name, env) => {
     const config: Config = loadConfig(env);
     const objects = objectsIn(config);
-    expect(objects.map(([at]) => at)).toEqual(expect.arrayContaining(["config", "config.database", "config.upstream", "config.uploads"]));
+    expect(objects.map(([at]) => at)).toEqual(
+      expect.arrayContaining(["config", "config.database", "config.upstream", "config.uploads"]),
+    );
     for (const [at, object] of objects) expect(Object.isFrozen(object), at).toBe(true);
   });
 

@@ -7,12 +7,23 @@ import { databaseUnavailable, ERROR_CODES, GatewayError, isDatabaseUnavailable, 
 describe("isDatabaseUnavailable", () => {
   it.each([
     ["a refused connection", Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:5432"), { code: "ECONNREFUSED" })],
-    ["an admin shutdown (57P01)", Object.assign(new Error("terminating connection due to administrator command"), { code: "57P01" })],
+    [
+      "an admin shutdown (57P01)",
+      Object.assign(new Error("terminating connection due to administrator command"), { code: "57P01" }),
+    ],
     ["a server still starting (57P03)", Object.assign(new Error("the database system is starting up"), { code: "57P03" })],
     ["a server in recovery", new Error("the database system is in recovery mode")],
     ["a Prisma P1001", Object.assign(new Error("Can't reach database server"), { code: "P1001" })],
-    ["a driver-adapter ConnectionClosed, wrapped", Object.assign(new Error("Server has closed the connection."), { meta: { driverAdapterError: { cause: { kind: "ConnectionClosed" } } } })],
-    ["a driver-adapter error with a SQLSTATE", new Error("wrapped", { cause: { kind: "postgres", originalCode: "08006", originalMessage: "x" } })],
+    [
+      "a driver-adapter ConnectionClosed, wrapped",
+      Object.assign(new Error("Server has closed the connection."), {
+        meta: { driverAdapterError: { cause: { kind: "ConnectionClosed" } } },
+      }),
+    ],
+    [
+      "a driver-adapter error with a SQLSTATE",
+      new Error("wrapped", { cause: { kind: "postgres", originalCode: "08006", originalMessage: "x" } }),
+    ],
     ["our own DATABASE_UNAVAILABLE", databaseUnavailable()],
   ])("recognises %s", (_name, error) => {
     expect(isDatabaseUnavailable(error)).toBe(true);

@@ -208,7 +208,6 @@ describe("no DATABASE_URL: embedded database, no FASEEH_API_KEY (npm start defau
     expect(proc.logs).toContainEqual(
       expect.objectContaining({ signal: "SIGTERM", msg: "shutting down: draining in-flight requests" }),
     );
-    // eslint-disable-next-line vitest/valid-expect -- vitest's expect(value, message): the message shows what went wrong
     expect(status, proc.stdout() + proc.stderr()).toEqual({ code: 0, signal: null });
     expect(proc.logs.filter(isMsg("shutdown complete"))).toHaveLength(1);
     // An idle keep-alive connection (ours) does not hold the shutdown up.
@@ -305,7 +304,6 @@ describe("SIGTERM while a clone is in flight (PostgreSQL, fake upstream)", () =>
         });
 
         const status = await proc.waitForExit(15_000);
-        // eslint-disable-next-line vitest/valid-expect -- vitest's expect(value, message): the message shows what went wrong
         expect(status, proc.stdout() + proc.stderr()).toEqual({ code: 0, signal: null });
         // The drain ended when the clone did.
         expect(Date.now() - signalledAt).toBeLessThan(10_000);
@@ -520,7 +518,6 @@ describe("SIGTERM keeps voices", () => {
       expect(Date.now() - signalledAt).toBeLessThan(5_000);
       // The client is told why, and that nothing was spent.
       const answer = await sent;
-      // eslint-disable-next-line vitest/valid-expect -- vitest's expect(value, message): the message shows what went wrong
       expect("body" in answer && answer.body.errors?.[0]?.extensions?.code, JSON.stringify(answer)).toBe("SERVICE_UNAVAILABLE");
       expect(upstream.requests.every((received) => received.aborted)).toBe(true);
       expect(upstream.createdVoices).toHaveLength(0);

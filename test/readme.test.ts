@@ -54,8 +54,10 @@ const block = (name: string) => {
 const COVERED_ELSEWHERE: Record<string, string> = {
   "npm install": ".ci/run installs with `npm ci` from the same lockfile",
   "npm test": ".ci/run runs it",
-  "npm run reconcile -- resolve <attemptId> --not-created": 'test/services/clone-recovery-service.test.ts, "operators resolve attempts"',
-  "npm run reconcile -- resolve <attemptId> --voice-id <voiceId>": 'test/services/clone-recovery-service.test.ts, "operators resolve attempts"',
+  "npm run reconcile -- resolve <attemptId> --not-created":
+    'test/services/clone-recovery-service.test.ts, "operators resolve attempts"',
+  "npm run reconcile -- resolve <attemptId> --voice-id <voiceId>":
+    'test/services/clone-recovery-service.test.ts, "operators resolve attempts"',
 };
 /** Docker needs an engine, which test machines lack: docker-compose.test.ts validates the file and production-build.test.ts the image's runtime. */
 const isCoveredElsewhere = (command: string) => command in COVERED_ELSEWHERE || /^docker compose /.test(command);
@@ -84,6 +86,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   for (const child of running) if (child.pid) process.kill(-child.pid, "SIGKILL");
+  // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- unset when beforeAll failed before starting it
   await upstream?.close();
   await rm(work, { recursive: true, force: true });
 });
@@ -117,14 +120,23 @@ function sh(command: string, env: Record<string, string>): Promise<{ code: numbe
 
 /** Starts a README `npm start` line in the background, as a shell would; resolves once it listens. */
 async function start(command: string, env: Record<string, string>): Promise<{ stop(): Promise<string> }> {
-  const child = spawn("sh", ["-c", command], { cwd: PROJECT_ROOT, env: environment(env), detached: true, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn("sh", ["-c", command], {
+    cwd: PROJECT_ROOT,
+    env: environment(env),
+    detached: true,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   running.add(child);
   let output = "";
-  child.stdout!.on("data", (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr!.on("data", (chunk: Buffer) => (output += chunk.toString()));
+  child.stdout.on("data", (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr.on("data", (chunk: Buffer) => (output += chunk.toString()));
   // 'close': the output pipes end only when every process writing them (sh, npm, node) has gone.
   const exited = new Promise<void>((resolve) => child.once("close", () => resolve()));
-  await waitFor(() => output.includes('"msg":"gateway listening"') || child.exitCode !== null, BOOT_TIMEOUT_MS, `"${command}" to listen`);
+  await waitFor(
+    () => output.includes('"msg":"gateway listening"') || child.exitCode !== null,
+    BOOT_TIMEOUT_MS,
+    `"${command}" to listen`,
+  );
   expect(output, output).toContain('"msg":"gateway listening"');
   return {
     async stop() {
@@ -137,67 +149,82 @@ async function start(command: string, env: Record<string, string>): Promise<{ st
   };
 }
 
-const json = (stdout: string) => JSON.parse(stdout) as { data?: Record<string, any>; errors?: Array<{ extensions?: { code?: string } }> };
+/** What the README's curl examples answer (the fields this test reads). */
+interface ReadmeAnswer {
+  data?: {
+    cloneVoice?: { voice: { name: string; languages: string[]; dialects: string[] } };
+    createApiKey?: { key: string };
+    apiKeys?: Array<{ name: string }>;
+  } | null;
+  errors?: Array<{ extensions?: { code?: string } }>;
+}
+
+const json = (stdout: string) => JSON.parse(stdout) as ReadmeAnswer;
 
 describe("the quick start, on the embedded database", () => {
-  it(
-    "serves, clones on an open gateway, is closed by its first key, manages keys, and stops",
-    async () => {
-      const port = await freePort();
-      const dataDir = path.join(work, "data");
-      const at = (command: string) => command.replaceAll("localhost:4000", `127.0.0.1:${port}`);
-      const base = { PORT: String(port), DATA_DIR: dataDir };
+  it("serves, clones on an open gateway, is closed by its first key, manages keys, and stops", async () => {
+    const port = await freePort();
+    const dataDir = path.join(work, "data");
+    const at = (command: string) => command.replaceAll("localhost:4000", `127.0.0.1:${port}`);
+    const base = { PORT: String(port), DATA_DIR: dataDir };
 
-      // `npm start` with no Faseeh key: queries work, cloning says what is missing.
-      const [install, plain] = block("quick-start");
-      expect(install).toBe("npm install");
-      let gateway = await start(plain!, base);
-      const unconfigured = await sh(at(block("quick-start-clone")[0]!), {});
-      expect(json(unconfigured.stdout).errors?.[0]?.extensions?.code).toBe("UPSTREAM_NOT_CONFIGURED");
-      await gateway.stop();
+    // `npm start` with no Faseeh key: queries work, cloning says what is missing.
+    const [install, plain] = block("quick-start");
+    expect(install).toBe("npm install");
+    let gateway = await start(plain!, base);
+    const unconfigured = await sh(at(block("quick-start-clone")[0]!), {});
+    expect(json(unconfigured.stdout).errors?.[0]?.extensions?.code).toBe("UPSTREAM_NOT_CONFIGURED");
+    await gateway.stop();
 
-      // With a Faseeh key (the fake's), the clone example works as pasted, with no client key.
-      const withKey = block("quick-start-with-key")[0]!.replace("sk-...", upstream.apiKey);
-      gateway = await start(withKey, { ...base, FASEEH_BASE_URL: upstream.baseUrl });
-      const cloned = await sh(at(block("quick-start-clone")[0]!), {});
-      expect(cloned.code, cloned.stderr).toBe(0);
-      expect(json(cloned.stdout).data?.cloneVoice.voice).toMatchObject({ name: "Layla", languages: ["ar", "en"], dialects: ["najdi"] });
+    // With a Faseeh key (the fake's), the clone example works as pasted, with no client key.
+    const withKey = block("quick-start-with-key")[0]!.replace("sk-...", upstream.apiKey);
+    gateway = await start(withKey, { ...base, FASEEH_BASE_URL: upstream.baseUrl });
+    const cloned = await sh(at(block("quick-start-clone")[0]!), {});
+    expect(cloned.code, cloned.stderr).toBe(0);
+    expect(json(cloned.stdout).data?.cloneVoice?.voice).toMatchObject({
+      name: "Layla",
+      languages: ["ar", "en"],
+      dialects: ["najdi"],
+    });
 
-      // The first key, created on the running gateway, closes it.
-      const first = json((await sh(at(block("create-first-key")[0]!), {})).stdout).data?.createApiKey;
-      expect(first?.key).toMatch(/^fvg_/);
-      recordSecret(first.key);
-      const [createTool, listKeys] = block("manage-keys").map(at);
-      const tool = json((await sh(createTool!, { GATEWAY_KEY: first.key })).stdout).data?.createApiKey;
-      recordSecret(tool.key);
-      const listed = json((await sh(listKeys!, { GATEWAY_KEY: first.key })).stdout).data?.apiKeys;
-      expect(listed.map((key: { name: string }) => key.name)).toEqual(["ops", "voice-studio"]);
-      // Now the open example is refused, and the one with a key works.
-      expect(json((await sh(at(block("quick-start-clone")[0]!), {})).stdout).errors?.[0]?.extensions?.code).toBe("UNAUTHENTICATED");
-      const keyed = await sh(at(block("clone-with-key")[0]!), { GATEWAY_KEY: tool.key });
-      expect(json(keyed.stdout).data?.cloneVoice.voice.name).toBe("Layla");
+    // The first key, created on the running gateway, closes it.
+    const first = json((await sh(at(block("create-first-key")[0]!), {})).stdout).data?.createApiKey;
+    expect(first?.key).toMatch(/^fvg_/);
+    recordSecret(first!.key);
+    const [createTool, listKeys] = block("manage-keys").map(at);
+    const tool = json((await sh(createTool!, { GATEWAY_KEY: first!.key })).stdout).data?.createApiKey;
+    recordSecret(tool!.key);
+    const listed = json((await sh(listKeys!, { GATEWAY_KEY: first!.key })).stdout).data?.apiKeys;
+    expect(listed?.map((key) => key.name)).toEqual(["ops", "voice-studio"]);
+    // Now the open example is refused, and the one with a key works.
+    expect(json((await sh(at(block("quick-start-clone")[0]!), {})).stdout).errors?.[0]?.extensions?.code).toBe("UNAUTHENTICATED");
+    const keyed = await sh(at(block("clone-with-key")[0]!), { GATEWAY_KEY: tool!.key });
+    expect(json(keyed.stdout).data?.cloneVoice?.voice.name).toBe("Layla");
 
-      // While it runs, the command line is refused with the owner named...
-      const busy = await sh(`cd ${PROJECT_ROOT} && ${block("keys-cli").find((command) => command.includes(" list"))!}`, { DATA_DIR: dataDir });
-      expect(busy.code).toBe(1);
-      expect(busy.stderr).toContain("is in use by pid");
-      // ...and Ctrl-C stops it, after which the command line may run.
-      const log = await gateway.stop();
-      expect(log).toContain('"msg":"shutdown complete"');
-      expect(existsSync(path.join(dataDir, "gateway.lock"))).toBe(false);
+    // While it runs, the command line is refused with the owner named...
+    const busy = await sh(`cd ${PROJECT_ROOT} && ${block("keys-cli").find((command) => command.includes(" list"))!}`, {
+      DATA_DIR: dataDir,
+    });
+    expect(busy.code).toBe(1);
+    expect(busy.stderr).toContain("is in use by pid");
+    // ...and Ctrl-C stops it, after which the command line may run.
+    const log = await gateway.stop();
+    expect(log).toContain('"msg":"shutdown complete"');
+    expect(existsSync(path.join(dataDir, "gateway.lock"))).toBe(false);
 
-      let prefix = "";
-      for (const command of block("keys-cli")) {
-        const line = command.includes(" revoke ") ? command.replace(/fvg_\S+/, prefix) : command;
-        const result = await sh(`cd ${PROJECT_ROOT} && ${line}`, { DATA_DIR: dataDir });
-        expect(result.code, `${line}\n${result.stderr}`).toBe(0);
-        for (const key of result.stdout.match(/^fvg_\S+$/gm) ?? []) recordSecret(key);
-        prefix = /(fvg_\S+)…\s+catalog-browser/.exec(result.stdout)?.[1] ?? prefix;
-        if (command.includes(" revoke ")) expect(result.stdout).toContain("Revoked");
-      }
-    },
-    240_000,
-  );
+    let prefix = "";
+    const revocations: string[] = [];
+    for (const command of block("keys-cli")) {
+      const line = command.includes(" revoke ") ? command.replace(/fvg_\S+/, prefix) : command;
+      const result = await sh(`cd ${PROJECT_ROOT} && ${line}`, { DATA_DIR: dataDir });
+      expect(result.code, `${line}\n${result.stderr}`).toBe(0);
+      for (const key of result.stdout.match(/^fvg_\S+$/gm) ?? []) recordSecret(key);
+      prefix = /(fvg_\S+)…\s+catalog-browser/.exec(result.stdout)?.[1] ?? prefix;
+      if (command.includes(" revoke ")) revocations.push(result.stdout);
+    }
+    expect(revocations).not.toHaveLength(0);
+    for (const output of revocations) expect(output).toContain("Revoked");
+  }, 240_000);
 });
 
 describe("Docker Compose", () => {
@@ -219,7 +246,12 @@ describe("Docker Compose", () => {
       const empty = await run("docker-compose config -q");
       expect(empty.code).toBe(1);
       expect(empty.stderr).toContain("set FASEEH_API_KEY in .env");
-      await writeFile(path.join(dir, ".env"), readFileSync(path.join(dir, ".env")).toString().replace(/^FASEEH_API_KEY=$/m, "FASEEH_API_KEY=from-dotenv"));
+      await writeFile(
+        path.join(dir, ".env"),
+        readFileSync(path.join(dir, ".env"))
+          .toString()
+          .replace(/^FASEEH_API_KEY=$/m, "FASEEH_API_KEY=from-dotenv"),
+      );
       expect((await run("docker-compose config -q")).code).toBe(0);
     } finally {
       await rm(dir, { recursive: true, force: true });
@@ -228,26 +260,28 @@ describe("Docker Compose", () => {
 });
 
 describe("running against a real PostgreSQL", () => {
-  it(
-    "creates the database and serves from it as the README says",
-    async () => {
-      const [create, serve] = block("postgres");
-      const name = `gw_readme_${randomBytes(4).toString("hex")}`;
-      const port = await freePort();
-      const server = new URL(adminUrl());
-      const pgEnv = { PGHOST: server.hostname, PGPORT: server.port || "5432", PGUSER: server.username || "postgres" };
-      expect((await sh(create!.replace("voices", name), pgEnv)).code).toBe(0);
-      try {
-        const gateway = await start(serve!.replace("/voices", `/${name}`).replace("127.0.0.1:5432", `${pgEnv.PGHOST}:${pgEnv.PGPORT}`), {
+  it("creates the database and serves from it as the README says", async () => {
+    const [create, serve] = block("postgres");
+    const name = `gw_readme_${randomBytes(4).toString("hex")}`;
+    const port = await freePort();
+    const server = new URL(adminUrl());
+    const pgEnv = { PGHOST: server.hostname, PGPORT: server.port || "5432", PGUSER: server.username || "postgres" };
+    expect((await sh(create!.replace("voices", name), pgEnv)).code).toBe(0);
+    try {
+      const gateway = await start(
+        serve!.replace("/voices", `/${name}`).replace("127.0.0.1:5432", `${pgEnv.PGHOST}:${pgEnv.PGPORT}`),
+        {
           PORT: String(port),
-        });
-        const answer = await sh(`curl -s http://127.0.0.1:${port}/graphql -H 'content-type: application/json' -d '{"query":"{ voices { totalCount } }"}'`, {});
-        expect(json(answer.stdout).data).toEqual({ voices: { totalCount: 0 } });
-        expect(await gateway.stop()).toContain('"database":"postgres"');
-      } finally {
-        await sh(`dropdb --if-exists ${name}`, pgEnv);
-      }
-    },
-    120_000,
-  );
+        },
+      );
+      const answer = await sh(
+        `curl -s http://127.0.0.1:${port}/graphql -H 'content-type: application/json' -d '{"query":"{ voices { totalCount } }"}'`,
+        {},
+      );
+      expect(json(answer.stdout).data).toEqual({ voices: { totalCount: 0 } });
+      expect(await gateway.stop()).toContain('"database":"postgres"');
+    } finally {
+      await sh(`dropdb --if-exists ${name}`, pgEnv);
+    }
+  }, 120_000);
 });

@@ -41,7 +41,9 @@ describe("DataDirLock", () => {
     first.describe({ port: 4321 });
     const refused = await DataDirLock.acquire(dir, "npm run keys").catch((error: unknown) => error);
     expect(refused).toBeInstanceOf(DataDirInUseError);
-    expect((refused as Error).message).toContain(`in use by pid ${process.pid} (gateway on port 4321): stop it, or use DATABASE_URL`);
+    expect((refused as Error).message).toContain(
+      `in use by pid ${process.pid} (gateway on port 4321): stop it, or use DATABASE_URL`,
+    );
     first.release();
     await expect(stat(path.join(dir, LOCK_FILE))).rejects.toThrow(/ENOENT/);
     const second = await DataDirLock.acquire(dir, "npm run keys");
@@ -65,9 +67,11 @@ describe("DataDirLock", () => {
     const dir = await dataDir();
     const results = await Promise.allSettled(Array.from({ length: 8 }, () => DataDirLock.acquire(dir, "gateway")));
     expect(results.filter((result) => result.status === "fulfilled")).toHaveLength(1);
-    expect(results.filter((result) => result.status === "rejected").map((result) => (result as PromiseRejectedResult).reason)).toSatisfy(
-      (reasons: unknown[]) => reasons.every((reason) => reason instanceof DataDirInUseError),
-    );
+    expect(
+      results
+        .filter((result): result is PromiseRejectedResult => result.status === "rejected")
+        .map((result) => result.reason as unknown),
+    ).toSatisfy((reasons: unknown[]) => reasons.every((reason) => reason instanceof DataDirInUseError));
     (results.find((result) => result.status === "fulfilled") as PromiseFulfilledResult<DataDirLock>).value.release();
   });
 });
@@ -95,7 +99,10 @@ describe("processes on one embedded database", () => {
       expect(keys.stderr()).not.toMatch(/\bat \w+ \(/); // a sentence, not a stack trace
 
       // The holder's lock is untouched, and it still serves.
-      expect(JSON.parse(await readFile(path.join(dir, LOCK_FILE), "utf8"))).toMatchObject({ pid: first.pid, port: listening.port });
+      expect(JSON.parse(await readFile(path.join(dir, LOCK_FILE), "utf8"))).toMatchObject({
+        pid: first.pid,
+        port: listening.port,
+      });
 
       first.child.kill("SIGKILL");
       await first.waitForExit(10_000);

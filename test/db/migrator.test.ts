@@ -48,7 +48,10 @@ interface LedgerRow extends Record<string, unknown> {
 /** What is on disk, read independently of the migrator: names and sha256 of the raw bytes. */
 async function migrationsOnDisk(): Promise<Array<{ name: string; checksum: string }>> {
   const entries = await readdir(DEFAULT_MIGRATIONS_DIR, { withFileTypes: true });
-  const names = entries.filter((entry) => entry.isDirectory()).map((entry) => entry.name).sort();
+  const names = entries
+    .filter((entry) => entry.isDirectory())
+    .map((entry) => entry.name)
+    .sort();
   return Promise.all(
     names.map(async (name) => ({
       name,
@@ -63,8 +66,7 @@ const file = (name: string, sql: string): MigrationFile => ({ name, sql, checksu
 const sql = <Row extends Record<string, unknown>>(db: Database, text: string, params?: unknown[]) =>
   db.withSession((session) => session.query<Row>(text, params));
 
-const ledger = (db: Database) =>
-  sql<LedgerRow>(db, `SELECT * FROM "_prisma_migrations" ORDER BY started_at, migration_name`);
+const ledger = (db: Database) => sql<LedgerRow>(db, `SELECT * FROM "_prisma_migrations" ORDER BY started_at, migration_name`);
 
 const tableExists = async (db: Database, table: string): Promise<boolean> => {
   const [row] = await sql<{ oid: string | null }>(db, `SELECT to_regclass($1)::text AS oid`, [`public.${table}`]);
@@ -74,11 +76,14 @@ const tableExists = async (db: Database, table: string): Promise<boolean> => {
 /** A logger that keeps what it writes, to assert on warnings. */
 function capturingLogger(): { logger: Logger; lines: Array<Record<string, unknown>> } {
   const lines: Array<Record<string, unknown>> = [];
-  const captured = createLogger({ logLevel: "info" }, {
-    write(line: string) {
-      lines.push(JSON.parse(line) as Record<string, unknown>);
+  const captured = createLogger(
+    { logLevel: "info" },
+    {
+      write(line: string) {
+        lines.push(JSON.parse(line) as Record<string, unknown>);
+      },
     },
-  });
+  );
   return { logger: captured, lines };
 }
 
@@ -106,7 +111,9 @@ describe("migrate() on PostgreSQL", () => {
   });
   afterEach(async () => {
     await Promise.all(extraDatabases.splice(0).map((extra) => extra.close()));
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- unset when beforeEach failed before creating it
     await db?.close();
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- unset when beforeEach failed before creating it
     await testDb?.drop();
   });
 
@@ -148,7 +155,12 @@ describe("migrate() on PostgreSQL", () => {
       { column_name: "finished_at", data_type: "timestamp with time zone", character_maximum_length: null, is_nullable: "YES" },
       { column_name: "migration_name", data_type: "character varying", character_maximum_length: 255, is_nullable: "NO" },
       { column_name: "logs", data_type: "text", character_maximum_length: null, is_nullable: "YES" },
-      { column_name: "rolled_back_at", data_type: "timestamp with time zone", character_maximum_length: null, is_nullable: "YES" },
+      {
+        column_name: "rolled_back_at",
+        data_type: "timestamp with time zone",
+        character_maximum_length: null,
+        is_nullable: "YES",
+      },
       { column_name: "started_at", data_type: "timestamp with time zone", character_maximum_length: null, is_nullable: "NO" },
       { column_name: "applied_steps_count", data_type: "integer", character_maximum_length: null, is_nullable: "NO" },
     ]);
@@ -210,7 +222,11 @@ describe("migrate() on PostgreSQL", () => {
     expect(await migrate(db, capturing, [edited])).toEqual({ applied: [], alreadyApplied: [original.name] });
 
     expect(lines).toContainEqual(
-      expect.objectContaining({ level: 40, migration: original.name, msg: "applied migration was modified after it was applied" }),
+      expect.objectContaining({
+        level: 40,
+        migration: original.name,
+        msg: "applied migration was modified after it was applied",
+      }),
     );
     const [row] = await ledger(db);
     expect(row!.checksum).toBe(original.checksum);
@@ -292,7 +308,10 @@ describe("migrate() on PostgreSQL", () => {
       await testDb.query(`UPDATE "_prisma_migrations" SET rolled_back_at = now() WHERE migration_name = $1`, [bad.name]);
       const fixed = file(bad.name, `CREATE TABLE "half_done" (id INT PRIMARY KEY);`);
 
-      expect(await migrate(db, logger, [good, fixed, later])).toEqual({ applied: [fixed.name, later.name], alreadyApplied: [good.name] });
+      expect(await migrate(db, logger, [good, fixed, later])).toEqual({
+        applied: [fixed.name, later.name],
+        alreadyApplied: [good.name],
+      });
 
       expect(await tableExists(db, "half_done")).toBe(true);
       const rows = await ledger(db);
@@ -327,7 +346,9 @@ const PROCESS_TIMEOUT_MS = 90_000;
 
 /** The entry point `npm run migrate` runs (e.g. src/cli/migrate.ts), read from package.json. */
 async function migrateCliScript(): Promise<string> {
-  const manifest = JSON.parse(await readFile(path.join(PROJECT_ROOT, "package.json"), "utf8")) as { scripts?: Record<string, string> };
+  const manifest = JSON.parse(await readFile(path.join(PROJECT_ROOT, "package.json"), "utf8")) as {
+    scripts?: Record<string, string>;
+  };
   const command = manifest.scripts?.migrate ?? "";
   const script = /(\S+\.ts)\b/.exec(command)?.[1];
   if (!script) throw new Error(`package.json has no "migrate" script running a .ts file (got ${JSON.stringify(command)})`);
@@ -343,83 +364,96 @@ describe("two `npm run migrate` processes booting together", () => {
   });
   afterEach(async () => {
     await killAllSpawned();
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- unset when beforeEach failed before creating it
     await testDb?.drop();
   });
 
-  it("apply each migration exactly once: one applies everything, the other nothing", async () => {
-    const names = (await migrationsOnDisk()).map((m) => m.name);
-    // Hold the migrators' lock so both processes are certainly inside migrate()
-    // at the same time, contending for it, however their startup times differ.
-    const holder = new pg.Client({ connectionString: testDb.url });
-    await holder.connect();
-    let released = false;
-    try {
-      await holder.query("SELECT pg_advisory_lock($1)", [MIGRATION_LOCK_KEY]);
-      const env = { DATABASE_URL: testDb.url, LOG_LEVEL: "info", NODE_ENV: "production" };
-      const script = await migrateCliScript();
-      const processes = [spawnTs(script, env), spawnTs(script, env)];
+  it(
+    "apply each migration exactly once: one applies everything, the other nothing",
+    async () => {
+      const names = (await migrationsOnDisk()).map((m) => m.name);
+      // Hold the migrators' lock so both processes are certainly inside migrate()
+      // at the same time, contending for it, however their startup times differ.
+      const holder = new pg.Client({ connectionString: testDb.url });
+      await holder.connect();
+      let released = false;
+      try {
+        await holder.query("SELECT pg_advisory_lock($1)", [MIGRATION_LOCK_KEY]);
+        const env = { DATABASE_URL: testDb.url, LOG_LEVEL: "info", NODE_ENV: "production" };
+        const script = await migrateCliScript();
+        const processes = [spawnTs(script, env), spawnTs(script, env)];
 
-      const waiting = async () =>
-        (
-          await holder.query<{ n: number }>(
-            `SELECT count(*)::int AS n FROM pg_locks
+        const waiting = async () =>
+          (
+            await holder.query<{ n: number }>(
+              `SELECT count(*)::int AS n FROM pg_locks
               WHERE locktype = 'advisory' AND NOT granted
                 AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`,
-          )
-        ).rows[0]!.n;
-      const deadline = Date.now() + 25_000;
-      while ((await waiting()) < 2) {
-        const exited = processes.filter((p) => p.exitStatus);
-        if (exited.length > 0) {
-          throw new Error(`a migrator exited before contending for the lock: ${exited.map((p) => p.stdout() + p.stderr()).join("\n")}`);
+            )
+          ).rows[0]!.n;
+        const deadline = Date.now() + 25_000;
+        while ((await waiting()) < 2) {
+          const exited = processes.filter((p) => p.exitStatus);
+          if (exited.length > 0) {
+            throw new Error(
+              `a migrator exited before contending for the lock: ${exited.map((p) => p.stdout() + p.stderr()).join("\n")}`,
+            );
+          }
+          if (Date.now() > deadline) throw new Error("both migrators never waited on the migration advisory lock");
+          await new Promise((resolve) => setTimeout(resolve, 50));
         }
-        if (Date.now() > deadline) throw new Error("both migrators never waited on the migration advisory lock");
-        await new Promise((resolve) => setTimeout(resolve, 50));
+        // Nothing was touched before the lock was taken.
+        const ledgerBefore = await holder.query<{ oid: string | null }>(
+          `SELECT to_regclass('public._prisma_migrations')::text AS oid`,
+        );
+        expect(ledgerBefore.rows).toEqual([{ oid: null }]);
+
+        await holder.query("SELECT pg_advisory_unlock($1)", [MIGRATION_LOCK_KEY]);
+        released = true;
+
+        const statuses = await Promise.all(processes.map((p) => p.waitForExit(25_000)));
+        for (const [index, status] of statuses.entries()) {
+          expect(status, processes[index]!.stderr()).toEqual({ code: 0, signal: null });
+        }
+        // Each prints exactly one result line.
+        const results = processes.map((p) => {
+          const lines = p.logs.filter((line) => "applied" in line && "alreadyApplied" in line);
+          expect(lines, p.stdout()).toHaveLength(1);
+          return lines[0] as unknown as MigrationResult;
+        });
+        const [applier, follower] = [...results].sort((a, b) => b.applied.length - a.applied.length);
+        expect(applier).toEqual({ applied: names, alreadyApplied: [] });
+        expect(follower).toEqual({ applied: [], alreadyApplied: names });
+      } finally {
+        if (!released) await holder.query("SELECT pg_advisory_unlock_all()").catch(() => undefined);
+        await holder.end();
       }
-      // Nothing was touched before the lock was taken.
-      const ledgerBefore = await holder.query<{ oid: string | null }>(`SELECT to_regclass('public._prisma_migrations')::text AS oid`);
-      expect(ledgerBefore.rows).toEqual([{ oid: null }]);
 
-      await holder.query("SELECT pg_advisory_unlock($1)", [MIGRATION_LOCK_KEY]);
-      released = true;
-
-      const statuses = await Promise.all(processes.map((p) => p.waitForExit(25_000)));
-      for (const [index, status] of statuses.entries()) {
-        expect(status, processes[index]!.stderr()).toEqual({ code: 0, signal: null });
-      }
-      // Each prints exactly one result line.
-      const results = processes.map((p) => {
-        const lines = p.logs.filter((line) => "applied" in line && "alreadyApplied" in line);
-        expect(lines, p.stdout()).toHaveLength(1);
-        return lines[0] as unknown as MigrationResult;
-      });
-      const [applier, follower] = [...results].sort((a, b) => b.applied.length - a.applied.length);
-      expect(applier).toEqual({ applied: names, alreadyApplied: [] });
-      expect(follower).toEqual({ applied: [], alreadyApplied: names });
-    } finally {
-      if (!released) await holder.query("SELECT pg_advisory_unlock_all()").catch(() => undefined);
-      await holder.end();
-    }
-
-    const counts = await testDb.query<{ migration_name: string; n: number; finished: number }>(
-      `SELECT migration_name, count(*)::int AS n, count(finished_at)::int AS finished
+      const counts = await testDb.query<{ migration_name: string; n: number; finished: number }>(
+        `SELECT migration_name, count(*)::int AS n, count(finished_at)::int AS finished
          FROM "_prisma_migrations" GROUP BY migration_name ORDER BY migration_name`,
-    );
-    expect(counts).toEqual(names.map((name) => ({ migration_name: name, n: 1, finished: 1 })));
-    const voices = await testDb.query<{ oid: string | null }>(`SELECT to_regclass('public.voices')::text AS oid`);
-    expect(voices).toEqual([{ oid: "voices" }]);
-  }, PROCESS_TIMEOUT_MS);
+      );
+      expect(counts).toEqual(names.map((name) => ({ migration_name: name, n: 1, finished: 1 })));
+      const voices = await testDb.query<{ oid: string | null }>(`SELECT to_regclass('public.voices')::text AS oid`);
+      expect(voices).toEqual([{ oid: "voices" }]);
+    },
+    PROCESS_TIMEOUT_MS,
+  );
 
-  it("exits non-zero with the reason when the database is unreachable", async () => {
-    const proc = spawnTs(await migrateCliScript(), {
-      DATABASE_URL: "postgresql://postgres@127.0.0.1:1/nowhere",
-      LOG_LEVEL: "silent",
-    });
-    const status = await proc.waitForExit(25_000);
-    expect(status.code).not.toBe(0);
-    expect(proc.stderr()).toMatch(/ECONNREFUSED/);
-    expect(proc.logs.filter((line) => "applied" in line)).toEqual([]);
-  }, PROCESS_TIMEOUT_MS);
+  it(
+    "exits non-zero with the reason when the database is unreachable",
+    async () => {
+      const proc = spawnTs(await migrateCliScript(), {
+        DATABASE_URL: "postgresql://postgres@127.0.0.1:1/nowhere",
+        LOG_LEVEL: "silent",
+      });
+      const status = await proc.waitForExit(25_000);
+      expect(status.code).not.toBe(0);
+      expect(proc.stderr()).toMatch(/ECONNREFUSED/);
+      expect(proc.logs.filter((line) => "applied" in line)).toEqual([]);
+    },
+    PROCESS_TIMEOUT_MS,
+  );
 });
 
 // Creating a PGlite data directory runs initdb in WebAssembly: several seconds each.
@@ -446,55 +480,63 @@ describe("migrate() on the embedded database (PGlite)", () => {
     await Promise.all(dirs.splice(0).map((dir) => rm(dir, { recursive: true, force: true })));
   });
 
-  it("applies every migration, is idempotent, and keeps the ledger across restarts", async () => {
-    const onDisk = await migrationsOnDisk();
-    const names = onDisk.map((m) => m.name);
-    const dataDir = await tempDir();
-    const db = await openEmbedded(dataDir);
-    expect(db.kind).toBe("embedded");
+  it(
+    "applies every migration, is idempotent, and keeps the ledger across restarts",
+    async () => {
+      const onDisk = await migrationsOnDisk();
+      const names = onDisk.map((m) => m.name);
+      const dataDir = await tempDir();
+      const db = await openEmbedded(dataDir);
+      expect(db.kind).toBe("embedded");
 
-    expect(await migrate(db, logger)).toEqual({ applied: names, alreadyApplied: [] });
-    expect(await migrate(db, logger)).toEqual({ applied: [], alreadyApplied: names });
-    expect(await tableExists(db, "voices")).toBe(true);
-    expect(await db.prisma.voice.count()).toBe(0);
+      expect(await migrate(db, logger)).toEqual({ applied: names, alreadyApplied: [] });
+      expect(await migrate(db, logger)).toEqual({ applied: [], alreadyApplied: names });
+      expect(await tableExists(db, "voices")).toBe(true);
+      expect(await db.prisma.voice.count()).toBe(0);
 
-    const rows = await ledger(db);
-    expect(rows.map((row) => [row.migration_name, row.checksum, row.applied_steps_count, row.rolled_back_at, row.logs])).toEqual(
-      onDisk.map((m) => [m.name, m.checksum, 1, null, null]),
-    );
-    for (const row of rows) {
-      expect(row.id).toMatch(UUID);
-      expect(row.finished_at).toBeInstanceOf(Date);
-    }
+      const rows = await ledger(db);
+      expect(
+        rows.map((row) => [row.migration_name, row.checksum, row.applied_steps_count, row.rolled_back_at, row.logs]),
+      ).toEqual(onDisk.map((m) => [m.name, m.checksum, 1, null, null]));
+      for (const row of rows) {
+        expect(row.id).toMatch(UUID);
+        expect(row.finished_at).toBeInstanceOf(Date);
+      }
 
-    // Restart on the same data directory: nothing to apply.
-    await db.close();
-    open.splice(open.indexOf(db), 1);
-    const reopened = await openEmbedded(dataDir);
-    expect(await migrate(reopened, logger)).toEqual({ applied: [], alreadyApplied: names });
-    expect((await ledger(reopened)).map((row) => row.id)).toEqual(rows.map((row) => row.id));
-  }, PGLITE_TIMEOUT_MS);
+      // Restart on the same data directory: nothing to apply.
+      await db.close();
+      open.splice(open.indexOf(db), 1);
+      const reopened = await openEmbedded(dataDir);
+      expect(await migrate(reopened, logger)).toEqual({ applied: [], alreadyApplied: names });
+      expect((await ledger(reopened)).map((row) => row.id)).toEqual(rows.map((row) => row.id));
+    },
+    PGLITE_TIMEOUT_MS,
+  );
 
-  it("rolls a failing migration back completely and then refuses to continue", async () => {
-    const db = await openEmbedded(await tempDir());
-    const good = file("20990101000000_good", `CREATE TABLE "good_table" (id INT);`);
-    const bad = file("20990102000000_bad", `CREATE TABLE "half_done" (id INT);\nSELECT * FROM nope;`);
+  it(
+    "rolls a failing migration back completely and then refuses to continue",
+    async () => {
+      const db = await openEmbedded(await tempDir());
+      const good = file("20990101000000_good", `CREATE TABLE "good_table" (id INT);`);
+      const bad = file("20990102000000_bad", `CREATE TABLE "half_done" (id INT);\nSELECT * FROM nope;`);
 
-    const error = await expectMigrationError(migrate(db, logger, [good, bad]));
-    expect(error.message).toContain(bad.name);
+      const error = await expectMigrationError(migrate(db, logger, [good, bad]));
+      expect(error.message).toContain(bad.name);
 
-    expect(await tableExists(db, "good_table")).toBe(true);
-    expect(await tableExists(db, "half_done")).toBe(false);
-    const rows = await ledger(db);
-    expect(rows.map((row) => [row.migration_name, row.finished_at === null, row.applied_steps_count])).toEqual([
-      [good.name, false, 1],
-      [bad.name, true, 0],
-    ]);
-    expect(rows[1]!.logs).toContain("nope");
+      expect(await tableExists(db, "good_table")).toBe(true);
+      expect(await tableExists(db, "half_done")).toBe(false);
+      const rows = await ledger(db);
+      expect(rows.map((row) => [row.migration_name, row.finished_at === null, row.applied_steps_count])).toEqual([
+        [good.name, false, 1],
+        [bad.name, true, 0],
+      ]);
+      expect(rows[1]!.logs).toContain("nope");
 
-    const refusal = await expectMigrationError(migrate(db, logger, [good, file(bad.name, "SELECT 1;")]));
-    expect(refusal.message).toContain("prisma migrate resolve");
-    // The single PGlite connection is usable afterwards (no transaction left open).
-    expect(await sql<{ one: number }>(db, "SELECT 1 AS one")).toEqual([{ one: 1 }]);
-  }, PGLITE_TIMEOUT_MS);
+      const refusal = await expectMigrationError(migrate(db, logger, [good, file(bad.name, "SELECT 1;")]));
+      expect(refusal.message).toContain("prisma migrate resolve");
+      // The single PGlite connection is usable afterwards (no transaction left open).
+      expect(await sql<{ one: number }>(db, "SELECT 1 AS one")).toEqual([{ one: 1 }]);
+    },
+    PGLITE_TIMEOUT_MS,
+  );
 });

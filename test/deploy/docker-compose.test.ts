@@ -34,14 +34,11 @@ type RunResult = { code: number; stdout: string; stderr: string };
 
 /** Runs `docker-compose -f docker-compose.yml config` with the given variables overriding the host's. */
 function composeConfig(overrides: Record<string, string | undefined>): Promise<RunResult> {
-  const env: NodeJS.ProcessEnv = { ...process.env };
-  // Variables that would make compose read something other than the file under test.
-  delete env.COMPOSE_FILE;
-  delete env.COMPOSE_PROJECT_NAME;
-  for (const [name, value] of Object.entries(overrides)) {
-    if (value === undefined) delete env[name];
-    else env[name] = value;
-  }
+  // Variables that would make compose read something other than the file under test are dropped,
+  // and so is every override whose value is undefined.
+  const dropped = new Set(["COMPOSE_FILE", "COMPOSE_PROJECT_NAME", ...Object.keys(overrides)]);
+  const env: NodeJS.ProcessEnv = Object.fromEntries(Object.entries(process.env).filter(([name]) => !dropped.has(name)));
+  for (const [name, value] of Object.entries(overrides)) if (value !== undefined) env[name] = value;
   return new Promise((resolve, reject) => {
     execFile(
       "docker-compose",
@@ -59,7 +56,7 @@ function composeConfig(overrides: Record<string, string | undefined>): Promise<R
           return;
         }
         const code = error ? (typeof error.code === "number" ? error.code : 1) : 0;
-        resolve({ code, stdout: String(stdout), stderr: String(stderr) });
+        resolve({ code, stdout, stderr });
       },
     );
   });
@@ -67,8 +64,9 @@ function composeConfig(overrides: Record<string, string | undefined>): Promise<R
 
 function parseConfig(result: RunResult): ComposeConfig {
   expect(result.code, `docker-compose config failed:\n${result.stderr}`).toBe(0);
-  const config = parse(result.stdout) as ComposeConfig;
+  const config = parse(result.stdout) as ComposeConfig | null;
   expect(config?.services, "normalised config has no services").toBeTypeOf("object");
+  if (!config) throw new Error("docker-compose config printed nothing");
   return config;
 }
 
@@ -91,7 +89,11 @@ function portsOf(service: Service): { host: string; published: number; target: n
   return (service.ports ?? []).map((port) => {
     if (typeof port === "string" || typeof port === "number") {
       const parts = String(port).split("/")[0]!.split(":");
-      return { host: parts.length > 2 ? parts.slice(0, -2).join(":") : "0.0.0.0", published: Number(parts.at(-2)), target: Number(parts.at(-1)) };
+      return {
+        host: parts.length > 2 ? parts.slice(0, -2).join(":") : "0.0.0.0",
+        published: Number(parts.at(-2)),
+        target: Number(parts.at(-1)),
+      };
     }
     const p = port as { host_ip?: string; published?: string | number; target?: string | number };
     return { host: p.host_ip ?? "0.0.0.0", published: Number(p.published), target: Number(p.target) };
@@ -134,7 +136,8 @@ describe("docker-compose.yml", () => {
   }, TIMEOUT);
 
   beforeEach(() => {
-    if (setupError) throw setupError;
+    if (setupError !== undefined)
+      throw setupError instanceof Error ? setupError : new Error("docker-compose setup failed", { cause: setupError });
   });
 
   it("is accepted by `docker-compose config` and defines postgres and gateway", () => {
@@ -206,10 +209,8 @@ describe("docker-compose.yml", () => {
     expect(readFileSync(path.join(root, ".env.example"), "utf8")).toMatch(/^FASEEH_API_KEY=$/m);
     expect(raw).not.toContain(TEST_API_KEY);
     // No other literal credential for the upstream API.
-    for (const line of raw.split("\n")) {
-      if (/^\s*#/.test(line)) continue;
-      if (/(API_?KEY|TOKEN|SECRET)\s*[:=]/i.test(line)) expect(line).toMatch(/\$\{[A-Z_]+(:?-|:\?[^}]*)?\}\s*$/);
-    }
+    const credentialLines = raw.split("\n").filter((line) => !/^\s*#/.test(line) && /(API_?KEY|TOKEN|SECRET)\s*[:=]/i.test(line));
+    expect(credentialLines.filter((line) => !/\$\{[A-Z_]+(:?-|:\?[^}]*)?\}\s*$/.test(line))).toEqual([]);
   });
 
   it("defaults FASEEH_BASE_URL to the public API, overridable from the environment", () => {
@@ -223,7 +224,7 @@ describe("docker-compose.yml", () => {
     const budgetMs = Number(env.SHUTDOWN_CLONE_GRACE_MS ?? env.UPSTREAM_TIMEOUT_MS ?? 60_000);
     const graceMs = Number(env.SHUTDOWN_GRACE_MS ?? 10_000);
     expect(budgetMs).toBeGreaterThanOrEqual(Number(env.UPSTREAM_TIMEOUT_MS));
-    const stopGraceMs = durationMs(String(gateway.stop_grace_period ?? "10s"));
+    const stopGraceMs = durationMs(gateway.stop_grace_period ?? "10s");
     expect(stopGraceMs).toBeGreaterThan(budgetMs + graceMs);
   });
 
@@ -260,9 +261,7 @@ describe("Dockerfile", () => {
   it("is multi-stage: a build stage compiles, the runtime stage takes only dist/ from it", () => {
     expect(stages.length).toBeGreaterThanOrEqual(2);
     const names = buildStages.map(stageName);
-    const copiesFrom = lastStage
-      .map((line) => /^COPY\s+--from=(\S+)\s+(.*)$/i.exec(line))
-      .filter((match) => match !== null);
+    const copiesFrom = lastStage.map((line) => /^COPY\s+--from=(\S+)\s+(.*)$/i.exec(line)).filter((match) => match !== null);
     expect(copiesFrom.length).toBeGreaterThan(0);
     for (const [, from, rest] of copiesFrom) {
       expect(names).toContain(from);

@@ -44,7 +44,11 @@ type Run = { code: number; stdout: string; stderr: string };
 const NPM_SETTINGS_THAT_CHANGE_THE_INSTALL =
   /^npm_config_(omit|include|production|only|also|dev|optional|ignore_scripts|loglevel|silent|quiet|dry_run|global|prefix|package_lock|package_lock_only|workspaces?|install_strategy|legacy_peer_deps|strict_peer_deps|engine_strict|foreground_scripts|dangerously_allow_all_scripts|strict_allow_scripts)$/i;
 
-function run(command: string, args: string[], options: { cwd: string; env?: NodeJS.ProcessEnv; timeoutMs: number }): Promise<Run> {
+function run(
+  command: string,
+  args: string[],
+  options: { cwd: string; env?: NodeJS.ProcessEnv; timeoutMs: number },
+): Promise<Run> {
   return new Promise((resolve, reject) => {
     execFile(
       command,
@@ -55,7 +59,7 @@ function run(command: string, args: string[], options: { cwd: string; env?: Node
           reject(new Error(`${command} ${args.join(" ")} failed: ${error.message}\n${stderr}`));
           return;
         }
-        resolve({ code: error ? (error.code as number) : 0, stdout: String(stdout), stderr: String(stderr) });
+        resolve({ code: error ? (error.code as number) : 0, stdout, stderr });
       },
     );
   });
@@ -117,9 +121,9 @@ function startNode(cwd: string, script: string, args: string[], env: Record<stri
   let err = "";
   let pending = "";
   const waiters = new Set<() => void>();
-  child.stdout!.setEncoding("utf8");
-  child.stderr!.setEncoding("utf8");
-  child.stdout!.on("data", (chunk: string) => {
+  child.stdout.setEncoding("utf8");
+  child.stderr.setEncoding("utf8");
+  child.stdout.on("data", (chunk: string) => {
     out += chunk;
     pending += chunk;
     let newline: number;
@@ -135,7 +139,7 @@ function startNode(cwd: string, script: string, args: string[], env: Record<stri
     }
     for (const wake of waiters) wake();
   });
-  child.stderr!.on("data", (chunk: string) => {
+  child.stderr.on("data", (chunk: string) => {
     err += chunk;
   });
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
@@ -161,8 +165,14 @@ function startNode(cwd: string, script: string, args: string[], env: Record<stri
       return new Promise((resolve, reject) => {
         const check = () => {
           const found = logs.find((line) => line.msg === msg);
-          if (found) return done(() => resolve(found));
-          if (exitedYet) return done(() => reject(new Error(`${script} exited before logging "${msg}":\n${out}\n${err}`)));
+          if (found) {
+            done(() => resolve(found));
+            return;
+          }
+          if (exitedYet) {
+            done(() => reject(new Error(`${script} exited before logging "${msg}":\n${out}\n${err}`)));
+            return;
+          }
         };
         const timer = setTimeout(
           () => done(() => reject(new Error(`timed out waiting for "${msg}" from ${script}:\n${out}\n${err}`))),
@@ -213,8 +223,9 @@ describe("production build (compiled dist/, production dependencies only)", () =
     // What the runtime stage copies, in a directory outside the checkout.
     for (const file of ["package.json", "package-lock.json"]) cpSync(path.join(root, file), path.join(dir, file));
     cpSync(path.join(root, "prisma", "migrations"), path.join(dir, "prisma", "migrations"), { recursive: true });
-    const env = { ...process.env };
-    for (const name of Object.keys(env)) if (NPM_SETTINGS_THAT_CHANGE_THE_INSTALL.test(name)) delete env[name];
+    const env = Object.fromEntries(
+      Object.entries(process.env).filter(([name]) => !NPM_SETTINGS_THAT_CHANGE_THE_INSTALL.test(name)),
+    );
     const npm = process.platform === "win32" ? "npm.cmd" : "npm";
     // One after the other, not together: the rest of the suite runs in parallel on few cores.
     // The build stage's `npm run build`, into the production directory.
@@ -222,9 +233,13 @@ describe("production build (compiled dist/, production dependencies only)", () =
       cwd: root,
       timeoutMs: SETUP_TIMEOUT_MS / 2,
     });
-    expect(built.code, `npm run build failed:\n${built.stdout}\n${built.stderr}`).toBe(0);
-    install = await run(npm, ["ci", ...flags, "--prefer-offline", "--loglevel=warn"], { cwd: dir, env, timeoutMs: SETUP_TIMEOUT_MS / 2 });
-    expect(install.code, `npm ci ${flags.join(" ")} failed:\n${install.stderr}`).toBe(0);
+    if (built.code !== 0) throw new Error(`npm run build failed:\n${built.stdout}\n${built.stderr}`);
+    install = await run(npm, ["ci", ...flags, "--prefer-offline", "--loglevel=warn"], {
+      cwd: dir,
+      env,
+      timeoutMs: SETUP_TIMEOUT_MS / 2,
+    });
+    if (install.code !== 0) throw new Error(`npm ci ${flags.join(" ")} failed:\n${install.stderr}`);
   }, SETUP_TIMEOUT_MS);
 
   afterEach(() => {
@@ -278,7 +293,9 @@ describe("production build (compiled dist/, production dependencies only)", () =
         const listening = await gateway.waitForLog("gateway listening", BOOT_TIMEOUT_MS);
         const port = listening.port as number;
         expect(listening.database).toBe("postgres");
-        expect(gateway.logs.filter((line) => line.msg === "migration applied").map((line) => line.migration)).toEqual(migrationNames);
+        expect(gateway.logs.filter((line) => line.msg === "migration applied").map((line) => line.migration)).toEqual(
+          migrationNames,
+        );
 
         const ready = await fetch(`http://127.0.0.1:${port}/readyz`, { signal: AbortSignal.timeout(5_000) });
         expect(ready.status).toBe(200);

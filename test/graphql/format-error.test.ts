@@ -14,7 +14,8 @@ describe("formatErrorFor", () => {
   });
 
   it("names the variable path of a coercion error", () => {
-    const message = 'Variable "$input" got invalid value null at "input.voiceFile"; Expected non-nullable type "Upload!" not to be null.';
+    const message =
+      'Variable "$input" got invalid value null at "input.voiceFile"; Expected non-nullable type "Upload!" not to be null.';
     expect(format({ message, extensions: { code: "BAD_USER_INPUT" } }, new GraphQLError(message))).toMatchObject({
       extensions: { code: "BAD_USER_INPUT", field: "input.voiceFile" },
     });

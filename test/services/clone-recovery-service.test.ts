@@ -213,7 +213,6 @@ describe("operators resolve attempts whose outcome is unknown", () => {
     const gateway = await startGateway();
     const attemptId = await unknownAttempt(gateway, "unsure-1", { kind: "error", status: 500 });
     const resolved = await resolveCli(gateway, attemptId, "--not-created");
-    // eslint-disable-next-line vitest/valid-expect -- vitest's expect(value, message): the message shows what went wrong
     expect(resolved.code, resolved.stderr).toBe(0);
     expect(JSON.parse(resolved.stdout)).toEqual({ attemptId, status: "FAILED" });
 
@@ -236,7 +235,6 @@ describe("operators resolve attempts whose outcome is unknown", () => {
     });
     const created = upstream.createdVoices[0]!;
     const resolved = await resolveCli(gateway, attemptId, "--voice-id", String(created.voice_id));
-    // eslint-disable-next-line vitest/valid-expect -- vitest's expect(value, message): the message shows what went wrong
     expect(resolved.code, resolved.stderr).toBe(0);
     expect(JSON.parse(resolved.stdout)).toEqual({ attemptId, status: "SUCCEEDED", voiceId: created.voice_id, stored: true });
 
@@ -254,7 +252,6 @@ describe("operators resolve attempts whose outcome is unknown", () => {
     const created = upstream.createdVoices[0]!;
     upstream.setVoiceList({ kind: "error", status: 404, errorMessage: "Not found" });
     const resolved = await resolveCli(gateway, attemptId, "--voice-id", String(created.voice_id));
-    // eslint-disable-next-line vitest/valid-expect -- vitest's expect(value, message): the message shows what went wrong
     expect(resolved.code, resolved.stderr).toBe(0);
     expect(JSON.parse(resolved.stdout)).toMatchObject({ status: "SUCCEEDED", stored: false });
     // Known to exist, not yet in the catalog: the client is told not to clone again.
@@ -376,7 +373,6 @@ describe("journal failures", () => {
     const gateway = await startTestGateway({ upstream, env: { RECOVERY_DIR: path.join(blocker, "journal") } });
     cleanups.push(() => gateway.stop());
     const response = await cloneVoice(gateway);
-    // eslint-disable-next-line vitest/valid-expect -- vitest's expect(value, message): the message shows what went wrong
     expect(response.body.errors, JSON.stringify(response.body.errors)).toBeUndefined();
     expect(await gateway.database!.query("SELECT id FROM voices")).toHaveLength(1);
     expect(gateway.logs.some((line) => line.msg === "could not journal a cloned voice")).toBe(true);

@@ -34,8 +34,8 @@ export async function createTestDatabase(): Promise<TestDatabase> {
   return {
     name,
     url: url.toString(),
-    async query(sql, params) {
-      return (await pool.query(sql, params)).rows;
+    async query<Row extends Record<string, unknown>>(sql: string, params?: unknown[]) {
+      return (await pool.query<Row>(sql, params)).rows;
     },
     async drop() {
       await pool.end();

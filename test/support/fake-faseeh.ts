@@ -227,7 +227,11 @@ export async function startFakeFaseeh(options: { apiKey?: string; port?: number 
       if (req.headers["x-api-key"] !== apiKey) {
         sendJson(res, 401, { errorCode: "40101", errorMessage: "Invalid API key" });
       } else if (voiceListBehaviour) {
-        await respond(voiceListBehaviour, { request: { ...describeHeaders(req), fields: {}, fieldNames: [], files: [], aborted: false }, parseError: undefined }, res);
+        await respond(
+          voiceListBehaviour,
+          { request: { ...describeHeaders(req), fields: {}, fieldNames: [], files: [], aborted: false }, parseError: undefined },
+          res,
+        );
       } else {
         sendJson(res, 200, createdVoices);
       }
@@ -278,8 +282,10 @@ export async function startFakeFaseeh(options: { apiKey?: string; port?: number 
           sendJson(res, problem.status, problem.body);
           return;
         }
-        const body: FakeVoiceBody = { ...buildVoice(received.request.fields), ...behaviour.overrides };
-        for (const key of behaviour.omit ?? []) delete body[key];
+        const omitted = new Set<string>(behaviour.omit ?? []);
+        const body: FakeVoiceBody = Object.fromEntries(
+          Object.entries({ ...buildVoice(received.request.fields), ...behaviour.overrides }).filter(([key]) => !omitted.has(key)),
+        );
         createdVoices.push(body);
         sendJson(res, 200, body);
         return;
@@ -376,9 +382,7 @@ export async function startFakeFaseeh(options: { apiKey?: string; port?: number 
         // Note socket.closed is no shortcut: it flips before the net 'close'
         // event fires. Waiting for the events makes `connections` exactly 0
         // once close() resolves, since our Set listener was registered first.
-        const socketsClosed = [...sockets].map(
-          (socket) => new Promise<void>((resolve) => socket.once("close", () => resolve())),
-        );
+        const socketsClosed = [...sockets].map((socket) => new Promise<void>((resolve) => socket.once("close", () => resolve())));
         const serverClosed = new Promise<void>((resolve) => server.close(() => resolve()));
         for (const socket of sockets) socket.destroy();
         await Promise.all([serverClosed, ...socketsClosed]);
@@ -524,7 +528,9 @@ function drain(req: IncomingMessage): Promise<boolean> {
   });
 }
 
-function describeHeaders(req: IncomingMessage): Pick<ReceivedCloneRequest, "method" | "path" | "headers" | "apiKey" | "contentType"> {
+function describeHeaders(
+  req: IncomingMessage,
+): Pick<ReceivedCloneRequest, "method" | "path" | "headers" | "apiKey" | "contentType"> {
   const headers: Record<string, string> = {};
   for (const [name, value] of Object.entries(req.headers)) {
     if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(", ") : value;

@@ -19,6 +19,7 @@ export default async function setup(): Promise<() => void> {
     throw new Error(
       `The tests need PostgreSQL at ${adminUrl()} (set TEST_DATABASE_URL to use another server). ` +
         `Start it, e.g. 'pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start'. Cause: ${String(error)}`,
+      { cause: error },
     );
   } finally {
     await client.end().catch(() => undefined);
@@ -60,5 +61,7 @@ function scanForSecrets(dir: string): void {
     console.error(`secret scan FAILED: secrets leaked into gateway output:\n${leaks.slice(0, 20).join("\n")}`);
     throw new Error("secrets leaked into gateway output");
   }
-  console.log(`secret scan: ${scanned} log lines, responses and process outputs checked against ${secrets.size} secrets; none leaked`);
+  console.log(
+    `secret scan: ${scanned} log lines, responses and process outputs checked against ${secrets.size} secrets; none leaked`,
+  );
 }

@@ -72,9 +72,9 @@ export function spawnTs(script: string, env: Record<string, string>, args: strin
   let pending = "";
   let exitStatus: ExitStatus | undefined;
 
-  child.stdout?.setEncoding("utf8");
-  child.stderr?.setEncoding("utf8");
-  child.stdout?.on("data", (chunk: string) => {
+  child.stdout.setEncoding("utf8");
+  child.stderr.setEncoding("utf8");
+  child.stdout.on("data", (chunk: string) => {
     out += chunk;
     pending += chunk;
     let newline: number;
@@ -93,7 +93,7 @@ export function spawnTs(script: string, env: Record<string, string>, args: strin
       }
     }
   });
-  child.stderr?.on("data", (chunk: string) => {
+  child.stderr.on("data", (chunk: string) => {
     err += chunk;
   });
   // 'close', not 'exit': it comes once stdout and stderr are read to their end.

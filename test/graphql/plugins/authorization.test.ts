@@ -16,7 +16,10 @@ async function check(document: string, principal: Principal): Promise<unknown> {
   const contextValue = { principal, services: { apiKeys } } as unknown as GatewayContext;
   const listener = await ApolloPluginAuthorization().requestDidStart?.({} as never);
   try {
-    await listener?.didResolveOperation?.({ operation, contextValue } as unknown as GraphQLRequestContextDidResolveOperation<GatewayContext>);
+    await listener?.didResolveOperation?.({
+      operation,
+      contextValue,
+    } as unknown as GraphQLRequestContextDidResolveOperation<GatewayContext>);
     return "allowed";
   } catch (error) {
     return error instanceof GatewayError ? error.code : error;

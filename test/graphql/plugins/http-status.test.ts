@@ -8,7 +8,10 @@ import { ApolloPluginHttpStatus } from "../../../src/graphql/plugins/http-status
 type Result = { data?: unknown; errors?: Array<{ message: string; extensions?: { code?: unknown } }> };
 
 async function statusFor(singleResult: Result): Promise<number | undefined> {
-  const response = { body: { kind: "single" as const, singleResult }, http: { status: undefined as number | undefined, headers: new Map() } };
+  const response = {
+    body: { kind: "single" as const, singleResult },
+    http: { status: undefined as number | undefined, headers: new Map() },
+  };
   const listener = await ApolloPluginHttpStatus().requestDidStart?.({} as never);
   await listener?.willSendResponse?.({ response } as unknown as GraphQLRequestContextWillSendResponse<GatewayContext>);
   return response.http.status;

@@ -32,7 +32,11 @@ describe("ApolloPluginRequestReport", () => {
     };
     await listener?.willSendResponse?.({ response } as unknown as GraphQLRequestContextWillSendResponse<GatewayContext>);
 
-    expect(report).toMatchObject({ operationName: "ListVoices", operationType: "query", errorCodes: ["INTERNAL_SERVER_ERROR", "BAD_USER_INPUT"] });
+    expect(report).toMatchObject({
+      operationName: "ListVoices",
+      operationType: "query",
+      errorCodes: ["INTERNAL_SERVER_ERROR", "BAD_USER_INPUT"],
+    });
     expect(response.body.singleResult.errors[0]).toEqual({
       message: "Internal server error (request id req-42).",
       extensions: { code: "INTERNAL_SERVER_ERROR", requestId: "req-42" },
