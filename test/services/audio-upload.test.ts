@@ -12,10 +12,10 @@ import path from "node:path";
 import { PassThrough } from "node:stream";
 import type { FileUpload } from "graphql-upload-minimal";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { GatewayError } from "../../src/errors.js";
 import { AudioUpload, formatBytes, safeFilename } from "../../src/services/audio-upload.js";
 import { UploadWatchdog } from "../../src/services/upload-watchdog.js";
 import { flac, MiB, mp3, noisyWav, oggOpus, sha256, textFile } from "../support/audio-fixtures.js";
+import { gatewayErrorOf } from "../support/gateway-error.js";
 
 const FIELD = "input.voiceFile";
 const CHUNK = 64 * 1024;
@@ -90,16 +90,6 @@ async function collect(body: AsyncIterable<Uint8Array>): Promise<Buffer> {
 }
 
 const digest = (content: Buffer) => ({ size: content.length, sha256: sha256(content) });
-
-/** The GatewayError a promise must reject with. */
-async function failure(promise: Promise<unknown>): Promise<GatewayError> {
-  const outcome = await promise.then(
-    () => undefined,
-    (error: unknown) => error,
-  );
-  expect(outcome).toBeInstanceOf(GatewayError);
-  return outcome as GatewayError;
-}
 
 describe("AudioUpload: the live first send", () => {
   it("streams the client's bytes unchanged, judged audio by content, and records their size and SHA-256", async () => {
@@ -226,7 +216,7 @@ describe("AudioUpload: every later open replays the copy on disk", () => {
     const live = await upload.open();
     expect(digest(await collect(live.body))).toEqual(digest(content));
     await expect(upload.recorded()).resolves.toEqual(digest(content));
-    const error = await failure(upload.open());
+    const error = await gatewayErrorOf(upload.open());
     expect(error.code).toBe("INTERNAL_SERVER_ERROR");
     expect(error.message).toMatch(/^The copy of `input\.voiceFile` could not be kept \(.*EEXIST/);
     expect(await readFile(path.join(dir, "input_voiceFile"), "utf8")).toBe("in the way");
@@ -238,7 +228,7 @@ describe("AudioUpload: refusals", () => {
     const sender = client({ filename: "notes.wav", mimetype: "audio/wav" });
     const upload = audioUpload(sender.file);
     void sender.send(Buffer.concat([textFile(), Buffer.alloc(2 * MiB, 0x61)]));
-    const error = await failure(upload.open());
+    const error = await gatewayErrorOf(upload.open());
     expect(error).toMatchObject({
       code: "BAD_USER_INPUT",
       message:
@@ -254,7 +244,7 @@ describe("AudioUpload: refusals", () => {
     const sender = client();
     const upload = audioUpload(sender.file);
     void sender.send(Buffer.alloc(0));
-    const error = await failure(upload.ready());
+    const error = await gatewayErrorOf(upload.ready());
     expect(error).toMatchObject({ code: "BAD_USER_INPUT", message: "`input.voiceFile` is empty.", extensions: { field: FIELD } });
     await expect(upload.recorded()).rejects.toBe(error);
   });
@@ -266,7 +256,7 @@ describe("AudioUpload: refusals", () => {
     void sender.send(content);
     const part = await upload.open();
     let passed = 0;
-    const error = await failure(
+    const error = await gatewayErrorOf(
       (async () => {
         for await (const chunk of part.body) passed += chunk.length;
       })(),
@@ -294,7 +284,7 @@ describe("AudioUpload: refusals", () => {
     const sender = client();
     const upload = audioUpload(sender.file, { maxBytes: 10 * MiB });
     void sender.send(noisyWav(MiB, 33), { truncated: true });
-    const error = await failure(upload.settle());
+    const error = await gatewayErrorOf(upload.settle());
     expect(error).toMatchObject({
       code: "BAD_USER_INPUT",
       message: "`input.voiceFile` is larger than the 10 MiB limit per file.",
@@ -308,7 +298,7 @@ describe("AudioUpload: refusals", () => {
     const part = await upload.open();
     const reading = collect(part.body);
     sender.stream.destroy(new Error("socket hang up"));
-    const error = await failure(reading);
+    const error = await gatewayErrorOf(reading);
     expect(error).toMatchObject({
       code: "BAD_REQUEST",
       message: "The upload of `input.voiceFile` was interrupted (socket hang up).",
@@ -323,7 +313,7 @@ describe("AudioUpload: refusals", () => {
     const part = await upload.open();
     const reading = collect(part.body);
     sender.stream.destroy(Object.assign(new Error("Request disconnected during file upload stream parsing."), { status: 499 }));
-    expect(await failure(reading)).toMatchObject({
+    expect(await gatewayErrorOf(reading)).toMatchObject({
       code: "BAD_REQUEST",
       message: "The client went away while `input.voiceFile` was uploading.",
       extensions: { field: FIELD },
@@ -332,7 +322,7 @@ describe("AudioUpload: refusals", () => {
 
   it("reports a file missing from the multipart request as BAD_USER_INPUT", async () => {
     const upload = audioUpload(Promise.reject(new Error("File missing in the request.")));
-    const error = await failure(upload.open());
+    const error = await gatewayErrorOf(upload.open());
     expect(error).toMatchObject({
       code: "BAD_USER_INPUT",
       message: "`input.voiceFile` is missing from the multipart request (File missing in the request.).",
@@ -344,7 +334,7 @@ describe("AudioUpload: refusals", () => {
 
   it("reports too many file parts (graphql-upload-minimal's 413) as PAYLOAD_TOO_LARGE", async () => {
     const tooMany = Object.assign(new Error("2 max file uploads exceeded."), { status: 413 });
-    const error = await failure(audioUpload(Promise.reject(tooMany)).started());
+    const error = await gatewayErrorOf(audioUpload(Promise.reject(tooMany)).started());
     expect(error).toMatchObject({
       code: "PAYLOAD_TOO_LARGE",
       message: "This request carries more file parts than it may: at most 2 files (voiceFile and referenceAudioFile).",
@@ -361,7 +351,7 @@ describe("AudioUpload: refusals", () => {
         throw new Error("stream already consumed");
       },
     } as FileUpload;
-    expect(await failure(audioUpload(file).open())).toMatchObject({
+    expect(await gatewayErrorOf(audioUpload(file).open())).toMatchObject({
       code: "BAD_REQUEST",
       message: "The upload of `input.voiceFile` was interrupted (stream already consumed).",
     });
@@ -372,7 +362,7 @@ describe("AudioUpload: refusals", () => {
     const upload = audioUpload(sender.file, { idleTimeoutMs: 200 });
     sender.stream.write(noisyWav(128 * 1024, 36)); // then nothing more
     const part = await upload.open();
-    const error = await failure(collect(part.body));
+    const error = await gatewayErrorOf(collect(part.body));
     expect(error).toMatchObject({
       code: "BAD_REQUEST",
       message:

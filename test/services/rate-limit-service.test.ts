@@ -6,11 +6,11 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import { loadConfig } from "../../src/config.js";
 import { openDatabase } from "../../src/db/database.js";
-import { GatewayError } from "../../src/errors.js";
 import { createLogger } from "../../src/logger.js";
 import { RateLimitService } from "../../src/services/rate-limit-service.js";
 import { type MigratedDatabase, openMigratedDatabase } from "../support/migrated-database.js";
 import { waitFor } from "../support/wait.js";
+import { gatewayErrorOf } from "../support/gateway-error.js";
 
 const MINUTE = 60_000;
 /** The start of a one-minute window, far from any real clock. */
@@ -40,21 +40,11 @@ const windows = () =>
     "SELECT bucket, window_start, count FROM rate_limit_windows ORDER BY bucket, window_start",
   );
 
-/** The error of a consume that must fail. */
-async function refusal(promise: Promise<void>): Promise<GatewayError> {
-  const outcome = await promise.then(
-    () => undefined,
-    (error: unknown) => error,
-  );
-  expect(outcome).toBeInstanceOf(GatewayError);
-  return outcome as GatewayError;
-}
-
 describe("RateLimitService.consume", () => {
   it("allows `limit` events in a window, then refuses with RATE_LIMITED until the window ends", async () => {
     vi.setSystemTime(WINDOW + 15_200);
     for (let event = 0; event < 3; event++) await limits.consume("key:a", 3, MINUTE, "clones");
-    const error = await refusal(limits.consume("key:a", 3, MINUTE, "clones"));
+    const error = await gatewayErrorOf(limits.consume("key:a", 3, MINUTE, "clones"));
     expect(error).toMatchObject({
       code: "RATE_LIMITED",
       message: "Too many clones: at most 3 per 60 s for this client key. Retry in 45 s.",
@@ -85,7 +75,7 @@ describe("RateLimitService.consume", () => {
   ])("tells when to retry %s", async (_when, offset, retryAfterSeconds) => {
     vi.setSystemTime(WINDOW + offset);
     await limits.consume("key:a", 1, MINUTE, "clones");
-    const error = await refusal(limits.consume("key:a", 1, MINUTE, "clones"));
+    const error = await gatewayErrorOf(limits.consume("key:a", 1, MINUTE, "clones"));
     expect(error.extensions).toMatchObject({ retryAfterSeconds });
     expect(error.message).toContain(`Retry in ${retryAfterSeconds} s.`);
   });
@@ -94,7 +84,7 @@ describe("RateLimitService.consume", () => {
     const windowMs = 10_000;
     vi.setSystemTime(WINDOW + 27_500);
     await limits.consume("key:b", 5, windowMs, "lookups");
-    const error = await refusal(
+    const error = await gatewayErrorOf(
       (async () => {
         for (let event = 0; event < 5; event++) await limits.consume("key:b", 5, windowMs, "lookups");
       })(),

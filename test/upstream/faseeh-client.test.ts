@@ -25,6 +25,7 @@ import { MiB, noisyWav, sha256 } from "../support/audio-fixtures.js";
 import { type FakeFaseeh, filesOf, startFakeFaseeh } from "../support/fake-faseeh.js";
 import { recordOutput, recordSecret } from "../support/suite-record.js";
 import { waitFor } from "../support/wait.js";
+import { gatewayErrorOf } from "../support/gateway-error.js";
 
 let upstream: FakeFaseeh;
 const opened: FaseehClient[] = [];
@@ -114,16 +115,6 @@ function cloneRequest(overrides: Partial<CloneVoiceRequest> = {}): CloneVoiceReq
     model: "faseeh-v1",
     ...overrides,
   };
-}
-
-/** The GatewayError a call must fail with. */
-async function failure(promise: Promise<unknown>): Promise<GatewayError> {
-  const outcome = await promise.then(
-    () => undefined,
-    (error: unknown) => error,
-  );
-  expect(outcome).toBeInstanceOf(GatewayError);
-  return outcome as GatewayError;
 }
 
 const retriesLogged = (logs: Array<Record<string, unknown>>) =>
@@ -263,7 +254,7 @@ describe("the request it sends", () => {
     };
     const holdUntil = Promise.reject(refused);
     holdUntil.catch(() => undefined); // observed through holdUntil, as the clone service does
-    const error = await failure(client.cloneVoice(cloneRequest({ holdUntil, onComplete })));
+    const error = await gatewayErrorOf(client.cloneVoice(cloneRequest({ holdUntil, onComplete })));
     expect(error).toBe(refused);
     expect(error.upstreamOutcome).toBe("rejected");
     await waitFor(() => upstream.requests.length === 1, 10_000, "the fake to record the aborted request");
@@ -278,7 +269,7 @@ describe("the request it sends", () => {
       open: () => new BytesSource(content).open(),
       recorded: () => Promise.resolve({ size: content.length, sha256: sha256(Buffer.from("something else")) }),
     };
-    const error = await failure(client.cloneVoice(cloneRequest({ voiceFile: lying })));
+    const error = await gatewayErrorOf(client.cloneVoice(cloneRequest({ voiceFile: lying })));
     expect(error.code).toBe("INTERNAL_SERVER_ERROR");
     expect(error.message).toMatch(
       /^voice_file: wrote 2097152 bytes \(sha256 [0-9a-f]{12}…\) but the upload recorded 2097152 bytes/,
@@ -298,7 +289,7 @@ describe("the request it sends", () => {
     const source = new BytesSource(noisyWav(2 * MiB, 107), "preview.wav", (content) =>
       chunksOf(content, (offset) => (offset >= MiB ? Promise.reject(tooLarge) : Promise.resolve())),
     );
-    const error = await failure(client.cloneVoice(cloneRequest({ voiceFile: source })));
+    const error = await gatewayErrorOf(client.cloneVoice(cloneRequest({ voiceFile: source })));
     expect(error).toBe(tooLarge);
     expect(error.upstreamOutcome).toBe("rejected");
     expect(source.opens).toBe(1);
@@ -310,7 +301,7 @@ describe("the request it sends", () => {
   it("passes on a source that cannot be opened", async () => {
     const { client } = makeClient();
     const missing = new GatewayError("BAD_USER_INPUT", "`input.referenceAudioFile` is empty.");
-    const error = await failure(
+    const error = await gatewayErrorOf(
       client.cloneVoice(
         cloneRequest({ referenceAudioFile: { open: () => Promise.reject(missing), recorded: () => Promise.reject(missing) } }),
       ),
@@ -371,7 +362,7 @@ describe("answers", () => {
   ] as const)("reports %s as UPSTREAM_OUTCOME_UNKNOWN, never retried", async (_name, behaviour) => {
     const { client, logs } = makeClient();
     upstream.enqueue(behaviour);
-    const error = await failure(client.cloneVoice(cloneRequest()));
+    const error = await gatewayErrorOf(client.cloneVoice(cloneRequest()));
     expect(error).toMatchObject({
       code: "UPSTREAM_OUTCOME_UNKNOWN",
       upstreamOutcome: "unknown",
@@ -385,7 +376,7 @@ describe("answers", () => {
   it("reports an answer over 1 MiB as UPSTREAM_OUTCOME_UNKNOWN", async () => {
     const { client } = makeClient();
     upstream.enqueue({ kind: "raw", status: 200, body: JSON.stringify({ padding: "x".repeat(MiB + 1) }) });
-    const error = await failure(client.cloneVoice(cloneRequest()));
+    const error = await gatewayErrorOf(client.cloneVoice(cloneRequest()));
     expect(error).toMatchObject({ code: "UPSTREAM_OUTCOME_UNKNOWN", upstreamOutcome: "unknown" });
     expect(error.message).toContain("(its answer was unexpectedly large)");
     expect(upstream.requests).toHaveLength(1);
@@ -402,7 +393,7 @@ describe("Faseeh's error statuses", () => {
   ] as const)("maps a documented %i to %s: a refusal, never retried", async (status, code, message) => {
     const { client, logs } = makeClient();
     upstream.enqueue({ kind: "error", status });
-    const error = await failure(client.cloneVoice(cloneRequest()));
+    const error = await gatewayErrorOf(client.cloneVoice(cloneRequest()));
     expect(error).toMatchObject({
       code,
       message,
@@ -416,7 +407,7 @@ describe("Faseeh's error statuses", () => {
 
   it("gets a real 401 for a wrong key, sent in x-api-key", async () => {
     const { client } = makeClient({ FASEEH_API_KEY: "not-the-key-faseeh-knows" });
-    const error = await failure(client.cloneVoice(cloneRequest()));
+    const error = await gatewayErrorOf(client.cloneVoice(cloneRequest()));
     expect(error).toMatchObject({
       code: "UPSTREAM_UNAUTHORIZED",
       extensions: { upstreamStatus: 401, upstreamErrorCode: "40101" },
@@ -428,7 +419,7 @@ describe("Faseeh's error statuses", () => {
   it("hands a 429's Retry-After beyond UPSTREAM_RETRY_MAX_WAIT_MS to the caller instead of waiting", async () => {
     const { client } = makeClient();
     upstream.enqueue({ kind: "error", status: 429, headers: { "retry-after": "30" } });
-    const error = await failure(client.cloneVoice(cloneRequest()));
+    const error = await gatewayErrorOf(client.cloneVoice(cloneRequest()));
     expect(error).toMatchObject({
       code: "RATE_LIMITED",
       message: "Faseeh is rate limiting requests: Too many requests. Retry after 30 s.",
@@ -456,7 +447,7 @@ describe("Faseeh's error statuses", () => {
     const { client } = makeClient({ UPSTREAM_MAX_ATTEMPTS: "2" });
     const busy = { kind: "error", status: 429, headers: { "retry-after": "0" } } as const;
     upstream.enqueue(busy, busy, busy);
-    const error = await failure(client.cloneVoice(cloneRequest()));
+    const error = await gatewayErrorOf(client.cloneVoice(cloneRequest()));
     expect(error).toMatchObject({ code: "RATE_LIMITED", extensions: { retryAfterSeconds: 0 } });
     expect(upstream.requests).toHaveLength(2);
   });
@@ -492,7 +483,7 @@ describe("Faseeh's error statuses", () => {
     async (_name, behaviour, said, extensions) => {
       const { client } = makeClient();
       upstream.enqueue(behaviour);
-      const error = await failure(client.cloneVoice(cloneRequest()));
+      const error = await gatewayErrorOf(client.cloneVoice(cloneRequest()));
       expect(error).toMatchObject({ code: "UPSTREAM_OUTCOME_UNKNOWN", upstreamOutcome: "unknown", extensions });
       expect(error.message).toContain(`(${said})`);
       expect(upstream.requests).toHaveLength(1);
@@ -502,7 +493,7 @@ describe("Faseeh's error statuses", () => {
   it("never passes on Faseeh's message with the gateway's API key in it", async () => {
     const { client } = makeClient();
     upstream.enqueue({ kind: "error", status: 400, errorMessage: `key ${upstream.apiKey} is not allowed to clone` });
-    const error = await failure(client.cloneVoice(cloneRequest()));
+    const error = await gatewayErrorOf(client.cloneVoice(cloneRequest()));
     expect(error.extensions.upstreamErrorMessage).toBe("key [redacted] is not allowed to clone");
     expect(error.message).not.toContain(upstream.apiKey);
   });
@@ -512,7 +503,7 @@ describe("transport failures", () => {
   it("reports no answer within UPSTREAM_TIMEOUT_MS after the whole request as UPSTREAM_OUTCOME_UNKNOWN", async () => {
     const { client } = makeClient({ UPSTREAM_TIMEOUT_MS: "500" });
     upstream.enqueue({ kind: "hang" });
-    const error = await failure(client.cloneVoice(cloneRequest()));
+    const error = await gatewayErrorOf(client.cloneVoice(cloneRequest()));
     expect(error).toMatchObject({ code: "UPSTREAM_OUTCOME_UNKNOWN", upstreamOutcome: "unknown" });
     expect(error.message).toContain("(no answer within 500 ms)");
     expect(upstream.requests).toHaveLength(1);
@@ -521,7 +512,7 @@ describe("transport failures", () => {
   it("reports a connection reset after the whole request as UPSTREAM_OUTCOME_UNKNOWN", async () => {
     const { client } = makeClient();
     upstream.enqueue({ kind: "reset" });
-    const error = await failure(client.cloneVoice(cloneRequest()));
+    const error = await gatewayErrorOf(client.cloneVoice(cloneRequest()));
     expect(error).toMatchObject({ code: "UPSTREAM_OUTCOME_UNKNOWN", upstreamOutcome: "unknown" });
     expect(error.message).toContain("(the connection was closed before an answer arrived)");
     expect(upstream.requests).toHaveLength(1);
@@ -562,7 +553,7 @@ describe("transport failures", () => {
   it("reports a reset before the request was complete, once out of attempts, as UPSTREAM_UNAVAILABLE: nothing was created", async () => {
     const { client } = makeClient({ UPSTREAM_MAX_ATTEMPTS: "1" });
     upstream.enqueue({ kind: "resetBeforeBody" });
-    const error = await failure(client.cloneVoice(cloneRequest({ voiceFile: untilReset(118, 2 * MiB) })));
+    const error = await gatewayErrorOf(client.cloneVoice(cloneRequest({ voiceFile: untilReset(118, 2 * MiB) })));
     expect(error).toMatchObject({ code: "UPSTREAM_UNAVAILABLE", upstreamOutcome: "rejected" });
     expect(upstream.createdVoices).toHaveLength(0);
   });
@@ -572,7 +563,7 @@ describe("transport failures", () => {
     const { client } = makeClient();
     upstream.enqueue({ kind: "resetBeforeBody" });
     const completed: boolean[] = [];
-    const error = await failure(client.cloneVoice(cloneRequest({ onComplete: () => completed.push(true) })));
+    const error = await gatewayErrorOf(client.cloneVoice(cloneRequest({ onComplete: () => completed.push(true) })));
     expect(completed).toEqual([true]);
     expect(error).toMatchObject({ code: "UPSTREAM_OUTCOME_UNKNOWN", upstreamOutcome: "unknown" });
     expect(upstream.requests.map((received) => received.aborted)).toEqual([true]);
@@ -584,7 +575,7 @@ describe("transport failures", () => {
       FASEEH_BASE_URL: `http://127.0.0.1:${port}/api/v1`,
       UPSTREAM_MAX_ATTEMPTS: "3",
     });
-    const error = await failure(client.cloneVoice(cloneRequest()));
+    const error = await gatewayErrorOf(client.cloneVoice(cloneRequest()));
     expect(error).toMatchObject({
       code: "UPSTREAM_UNAVAILABLE",
       message: "Faseeh is unavailable: connection refused. Try again later.",
@@ -623,9 +614,9 @@ describe("transport failures", () => {
     const { client } = makeClient({ FASEEH_API_KEY: undefined });
     expect(client.isConfigured).toBe(false);
     const source = new BytesSource(noisyWav(8 * 1024, 114));
-    const error = await failure(client.cloneVoice(cloneRequest({ voiceFile: source })));
+    const error = await gatewayErrorOf(client.cloneVoice(cloneRequest({ voiceFile: source })));
     expect(error.code).toBe("UPSTREAM_NOT_CONFIGURED");
-    expect((await failure(client.findVoice("voice_x"))).code).toBe("UPSTREAM_NOT_CONFIGURED");
+    expect((await gatewayErrorOf(client.findVoice("voice_x"))).code).toBe("UPSTREAM_NOT_CONFIGURED");
     expect(source.opens).toBe(0);
     expect(upstream.requests).toHaveLength(0);
   });
@@ -635,7 +626,7 @@ describe("cancellation", () => {
   it("sends nothing when the signal is already aborted", async () => {
     const { client } = makeClient();
     const source = new BytesSource(noisyWav(8 * 1024, 115));
-    const error = await failure(client.cloneVoice(cloneRequest({ voiceFile: source }), AbortSignal.abort()));
+    const error = await gatewayErrorOf(client.cloneVoice(cloneRequest({ voiceFile: source }), AbortSignal.abort()));
     expect(error).toMatchObject({
       code: "BAD_REQUEST",
       message: "The client went away before Faseeh had the whole request; nothing was sent to completion.",
@@ -654,7 +645,7 @@ describe("cancellation", () => {
     const call = client.cloneVoice(cloneRequest({ voiceFile: stalled }), controller.signal);
     await waitFor(() => upstream.inFlight === 1, 10_000, "the upload to reach the fake");
     controller.abort();
-    const error = await failure(call);
+    const error = await gatewayErrorOf(call);
     expect(error).toMatchObject({ code: "BAD_REQUEST", upstreamOutcome: "rejected" });
     await waitFor(() => upstream.requests.length === 1, 10_000, "the fake to record the aborted request");
     expect(upstream.requests[0]!.aborted).toBe(true);
@@ -672,7 +663,7 @@ describe("cancellation", () => {
     const call = client.cloneVoice(cloneRequest({ voiceFile: stalled }), controller.signal);
     await waitFor(() => upstream.inFlight === 1, 10_000, "the upload to reach the fake");
     controller.abort(shutdown);
-    const error = await failure(call);
+    const error = await gatewayErrorOf(call);
     expect(error).toBe(shutdown);
     expect(error.upstreamOutcome).toBe("rejected");
   });
@@ -693,7 +684,7 @@ describe("cancellation", () => {
     const call = client.cloneVoice(cloneRequest(), controller.signal);
     await waitFor(() => retriesLogged(logs) === 1, 10_000, "the retry wait to begin");
     controller.abort();
-    const error = await failure(call);
+    const error = await gatewayErrorOf(call);
     expect(error).toMatchObject({ code: "BAD_REQUEST", upstreamOutcome: "rejected" });
     expect(upstream.requests).toHaveLength(1);
   });
@@ -733,13 +724,13 @@ describe("findVoice", () => {
   ] as const)("fails on %s with %s", async (_name, behaviour, code) => {
     const { client } = makeClient();
     upstream.setVoiceList(behaviour);
-    expect((await failure(client.findVoice("voice_a"))).code).toBe(code);
+    expect((await gatewayErrorOf(client.findVoice("voice_a"))).code).toBe(code);
   });
 
   it("reports a refused connection as UPSTREAM_UNAVAILABLE", async () => {
     const port = await closedPort();
     const { client } = makeClient({ FASEEH_BASE_URL: `http://127.0.0.1:${port}/api/v1` });
-    expect(await failure(client.findVoice("voice_a"))).toMatchObject({
+    expect(await gatewayErrorOf(client.findVoice("voice_a"))).toMatchObject({
       code: "UPSTREAM_UNAVAILABLE",
       message: "Faseeh is unavailable: connection refused. Try again later.",
     });
