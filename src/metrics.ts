@@ -4,12 +4,33 @@ import client from "prom-client";
 
 export type Metrics = ReturnType<typeof createMetrics>;
 
+/**
+ * Operation names are chosen by clients, and each distinct label value is a
+ * new time series kept for the life of the process. The first
+ * MAX_OPERATION_LABELS names seen keep their own series; every later one is
+ * counted as "other", so no client can grow the metrics without bound.
+ */
+export const MAX_OPERATION_LABELS = 100;
+export const OTHER_OPERATIONS = "other";
+
+/** The label value for an operation name: its own while the bound allows, else "other". */
+export function boundedLabels(max: number): (name: string) => string {
+  const seen = new Set<string>();
+  return (name) => {
+    if (seen.has(name)) return name;
+    if (seen.size >= max) return OTHER_OPERATIONS;
+    seen.add(name);
+    return name;
+  };
+}
+
 export function createMetrics() {
   const registry = new client.Registry();
   client.collectDefaultMetrics({ register: registry });
   const seconds = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
   return {
     registry,
+    operationLabel: boundedLabels(MAX_OPERATION_LABELS),
     httpRequestDuration: new client.Histogram({
       name: "gateway_http_request_duration_seconds",
       help: "HTTP requests by method, route and status.",

@@ -273,11 +273,11 @@ export type VoiceFilter = {
   dialect?: InputMaybe<Scalars['String']['input']>;
   /** Exact match, e.g. "female". */
   gender?: InputMaybe<Scalars['String']['input']>;
-  /** Voices whose languages include this code, e.g. "ar". */
+  /** Voices whose languages include this code, e.g. "ar". Codes (this and the four below) are at most 64 characters. */
   language?: InputMaybe<Scalars['String']['input']>;
   /** Exact match on the model the clone was made with. */
   model?: InputMaybe<Scalars['String']['input']>;
-  /** Voices whose name contains this text. */
+  /** Voices whose name contains this text (at most 100 characters). */
   nameContains?: InputMaybe<Scalars['String']['input']>;
 };
 

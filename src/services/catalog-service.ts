@@ -10,6 +10,35 @@ export type VoiceRecord = Voice;
 
 export const MAX_PAGE_SIZE = 100;
 
+/**
+ * Bounds on the text filters: a name search longer than any name, or a code
+ * longer than any code, can only cost the database work (an ILIKE over every
+ * row with a huge pattern) and is refused before any query runs.
+ */
+export const MAX_NAME_CONTAINS_LENGTH = 100;
+export const MAX_FILTER_CODE_LENGTH = 64;
+const CODE_FILTERS = ["language", "dialect", "gender", "age", "model"] as const;
+
+/** Refuses a filter whose text fields exceed their bounds, naming the field. */
+export function checkFilterBounds(filter: VoiceFilter | null | undefined): void {
+  if (!filter) return;
+  for (const field of CODE_FILTERS) {
+    const value = filter[field];
+    if (value != null && value.length > MAX_FILTER_CODE_LENGTH) {
+      throw badUserInput(
+        `filter.${field}`,
+        `\`filter.${field}\` is at most ${MAX_FILTER_CODE_LENGTH} characters (got ${value.length}).`,
+      );
+    }
+  }
+  if (filter.nameContains != null && filter.nameContains.length > MAX_NAME_CONTAINS_LENGTH) {
+    throw badUserInput(
+      "filter.nameContains",
+      `\`filter.nameContains\` is at most ${MAX_NAME_CONTAINS_LENGTH} characters (got ${filter.nameContains.length}).`,
+    );
+  }
+}
+
 /** `first` of any list: 1..MAX_PAGE_SIZE, default 20. */
 export function parsePageSize(first: number | null | undefined): number {
   const size = first ?? 20;
@@ -122,6 +151,7 @@ export class CatalogService {
 
   async listVoices(args: ListVoicesArgs): Promise<VoicePage> {
     const first = parsePageSize(args.first);
+    checkFilterBounds(args.filter);
     const after = args.after ? decodeCursor(args.after) : undefined;
     const where = this.whereFor(args.filter);
     const pageWhere: Prisma.VoiceWhereInput = after
@@ -151,6 +181,7 @@ export class CatalogService {
   }
 
   async countVoices(filter?: VoiceFilter | null): Promise<number> {
+    checkFilterBounds(filter);
     return guardDatabase(() => this.prisma.voice.count({ where: this.whereFor(filter) }));
   }
 

@@ -74,11 +74,11 @@ export type VoiceFilter = {
   dialect?: string | null | undefined;
   /** Exact match, e.g. "female". */
   gender?: string | null | undefined;
-  /** Voices whose languages include this code, e.g. "ar". */
+  /** Voices whose languages include this code, e.g. "ar". Codes (this and the four below) are at most 64 characters. */
   language?: string | null | undefined;
   /** Exact match on the model the clone was made with. */
   model?: string | null | undefined;
-  /** Voices whose name contains this text. */
+  /** Voices whose name contains this text (at most 100 characters). */
   nameContains?: string | null | undefined;
 };
 

@@ -490,6 +490,34 @@ describe("voices argument errors", () => {
     expect((await response).body.data).toBeNull();
   });
 
+  test.for<[string, Record<string, string>]>([
+    ["nameContains of 101 characters", { nameContains: "a".repeat(101) }],
+    ["nameContains of 100,000 characters", { nameContains: "ل".repeat(100_000) }],
+    ["language of 65 characters", { language: "a".repeat(65) }],
+    ["dialect of 10,000 characters", { dialect: "n".repeat(10_000) }],
+    ["gender of 65 characters", { gender: "f".repeat(65) }],
+    ["age of 65 characters", { age: "m".repeat(65) }],
+    ["model of 65 characters", { model: "x".repeat(65) }],
+  ])("refuses a filter with %s, on that field, for the page and its totalCount", async ([, filter], { gateway }) => {
+    await insertVoice(gateway, at(0));
+    const [field] = Object.keys(filter);
+    for (const document of [VoicesDocument, VoicesWithCountDocument]) {
+      const response = gateway.graphql(document, { filter });
+      const error = await firstError(response);
+      expect(error.extensions).toMatchObject({ code: "BAD_USER_INPUT", field: `filter.${field}` });
+      expect(error.message).toContain("at most");
+      expect((await response).body.data).toBeNull();
+    }
+  });
+
+  test("accepts text filters at their bounds", async ({ gateway }) => {
+    await insertVoice(gateway, at(0));
+    const filter = { nameContains: "a".repeat(100), language: "l".repeat(64), dialect: "d".repeat(64) };
+    const response = await gateway.graphql(VoicesDocument, { filter });
+    expect(response.body.errors).toBeUndefined();
+    expect(response.body.data?.voices.nodes).toEqual([]);
+  });
+
   test.for<[string, Record<string, unknown>]>([
     ['createdAfter: "yesterday"', { filter: { createdAfter: "yesterday" } }],
     ['createdBefore: "2026-13-45"', { filter: { createdBefore: "2026-13-45T00:00:00Z" } }],

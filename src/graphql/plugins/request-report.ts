@@ -8,7 +8,7 @@ import { GatewayError, isErrorCode, maskedMessage } from "../../errors.js";
 import type { Metrics } from "../../metrics.js";
 
 export interface RequestReportOptions {
-  metrics: Pick<Metrics, "errors" | "operationDuration">;
+  metrics: Pick<Metrics, "errors" | "operationDuration" | "operationLabel">;
 }
 
 export function ApolloPluginRequestReport({ metrics }: RequestReportOptions): ApolloServerPlugin<GatewayContext> {
@@ -44,7 +44,7 @@ export function ApolloPluginRequestReport({ metrics }: RequestReportOptions): Ap
             }
           }
           metrics.operationDuration.observe(
-            { operation: report.operationName ?? "unknown", type: report.operationType ?? "unknown" },
+            { operation: metrics.operationLabel(report.operationName ?? "unknown"), type: report.operationType ?? "unknown" },
             (performance.now() - started) / 1000,
           );
         },
