@@ -2,6 +2,7 @@
 // never mutate it.
 import type { Logger } from "./logger.js";
 import type { ApiKeyService, Principal } from "./services/api-key-service.js";
+import type { CatalogLoaders } from "./services/catalog-loaders.js";
 import type { CatalogService } from "./services/catalog-service.js";
 import type { CloneAttemptStore } from "./services/clone-attempt-store.js";
 import type { CloneService } from "./services/clone-service.js";
@@ -28,6 +29,8 @@ export interface GatewayContext {
   /** Who is calling: a client API key, or anonymous while the gateway is open. */
   readonly principal: Principal;
   readonly report: RequestReport;
+  /** Batched lookups for this request only (DataLoader). */
+  readonly loaders: CatalogLoaders;
   readonly services: {
     readonly catalog: CatalogService;
     readonly cloning: CloneService;

@@ -6,6 +6,7 @@ import type { Container } from "../container.js";
 import type { GatewayContext, RequestReport } from "../context.js";
 import { GatewayError, httpStatusOf, maskedMessage } from "../errors.js";
 import type { Logger } from "../logger.js";
+import { createCatalogLoaders } from "../services/catalog-loaders.js";
 
 export async function contextFor(container: Container, req: Request, res: Response): Promise<GatewayContext> {
   const report = res.locals.report as RequestReport;
@@ -30,6 +31,7 @@ export async function contextFor(container: Container, req: Request, res: Respon
     idempotencyKey: req.header("idempotency-key"),
     principal,
     report,
+    loaders: createCatalogLoaders(container.catalog),
     services: {
       catalog: container.catalog,
       cloning: container.cloning,

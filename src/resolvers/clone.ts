@@ -9,6 +9,7 @@ export const cloneResolvers: Pick<Resolvers, "Mutation" | "Query" | "CloneAttemp
     cloneAttempts: (_parent, args, { services, principal }) => services.cloning.listAttempts(args, principal),
   },
   CloneAttempt: {
-    voice: (attempt, _args, { services }) => (attempt.voiceId ? services.catalog.getVoice({ voiceId: attempt.voiceId }) : null),
+    // Batched: one catalog query for all the attempts of a list.
+    voice: (attempt, _args, { loaders }) => (attempt.voiceId ? loaders.voiceByVoiceId.load(attempt.voiceId) : null),
   },
 };

@@ -149,6 +149,13 @@ export class CatalogService {
     throw badUserInput(id !== undefined ? "id" : "voiceId", "Pass exactly one of `id` or `voiceId`.");
   }
 
+  /** Voices by Faseeh's `voiceId`, in the order asked, null where none is stored: one query for the lot. */
+  async getVoicesByVoiceIds(voiceIds: readonly string[]): Promise<Array<VoiceRecord | null>> {
+    const rows = await guardDatabase(() => this.prisma.voice.findMany({ where: { voiceId: { in: [...voiceIds] } } }));
+    const byVoiceId = new Map(rows.map((row) => [row.voiceId, row]));
+    return voiceIds.map((voiceId) => byVoiceId.get(voiceId) ?? null);
+  }
+
   async listVoices(args: ListVoicesArgs): Promise<VoicePage> {
     const first = parsePageSize(args.first);
     checkFilterBounds(args.filter);

@@ -1,10 +1,10 @@
 // cloneVoice over real HTTP: multipart in, multipart out to a real fake
 // upstream, a real PostgreSQL database behind.
 import { createHash } from "node:crypto";
-import { VoiceDocument } from "../generated/operations.js";
+import { CloneAttemptVoicesDocument, VoiceDocument } from "../generated/operations.js";
 import { mp3, textFile, wav } from "../support/audio-fixtures.js";
 import { cloneVoice } from "../support/clone.js";
-import { describe, expect, test } from "../support/fixtures.js";
+import { describe, expect, test, vi } from "../support/fixtures.js";
 import { startTestGateway, type TestGateway } from "../support/gateway.js";
 
 const sha256 = (buffer: Buffer) => createHash("sha256").update(buffer).digest("hex");
@@ -174,5 +174,36 @@ describe("cloneVoice input errors: BAD_USER_INPUT, no upstream call, nothing sto
     } finally {
       await small.stop();
     }
+  });
+});
+
+describe("cloneAttempts { voice }", () => {
+  test("loads the voices of a whole list with one catalog query, each attempt with its own voice", async ({ gateway }) => {
+    const names = ["Amal", "Basma", "Chadi", "Dalia", "Emad", "Farah"];
+    for (const name of names) expect((await cloneVoice(gateway, { input: { name } })).body.errors).toBeUndefined();
+    const batched = vi.spyOn(gateway.container.catalog, "getVoicesByVoiceIds");
+    const single = vi.spyOn(gateway.container.catalog, "getVoice");
+    try {
+      const response = await gateway.graphql(CloneAttemptVoicesDocument, { first: 20 });
+      expect(response.body.errors).toBeUndefined();
+      const attempts = response.body.data!.cloneAttempts;
+      expect(attempts).toHaveLength(names.length);
+      for (const attempt of attempts) expect(attempt.voice?.voiceId).toBe(attempt.voiceId);
+      expect(attempts.map((attempt) => attempt.voice?.name).sort()).toEqual(names);
+      expect(batched).toHaveBeenCalledTimes(1);
+      expect(batched.mock.calls[0]![0]).toHaveLength(names.length);
+      expect(single).not.toHaveBeenCalled();
+    } finally {
+      batched.mockRestore();
+      single.mockRestore();
+    }
+  });
+
+  test("answers null for an attempt whose voice the catalog does not hold", async ({ gateway }) => {
+    expect((await cloneVoice(gateway, { input: { name: "Ghada" } })).body.errors).toBeUndefined();
+    await gateway.database!.query("DELETE FROM voices");
+    const response = await gateway.graphql(CloneAttemptVoicesDocument, { first: 20 });
+    expect(response.body.errors).toBeUndefined();
+    expect(response.body.data!.cloneAttempts).toEqual([{ voiceId: expect.any(String) as unknown, voice: null }]);
   });
 });
