@@ -1,6 +1,12 @@
 import { defineConfig } from "vitest/config";
 
 export default defineConfig({
+  resolve: {
+    // Node resolves `graphql` to its CommonJS build (package.json "main"), which is what Apollo
+    // Server loads; Vite would pick the ESM build ("module") for our sources, and graphql-js
+    // refuses types from the other build ("Cannot use GraphQLObjectType from another realm").
+    alias: [{ find: /^graphql$/, replacement: "graphql/index.js" }],
+  },
   test: {
     include: ["test/**/*.test.ts"],
     // Every file gets its own databases and servers, so files run in parallel.

@@ -78,7 +78,7 @@ const envSchema = z.object({
   GRAPHQL_MAX_ALIASES: positiveInt(15),
   GRAPHQL_MAX_TOKENS: positiveInt(2000),
   GRAPHQL_MAX_DIRECTIVES: positiveInt(10),
-  GRAPHQL_MAX_COST: positiveInt(20_000),
+  GRAPHQL_MAX_COST: positiveInt(5_000),
 });
 
 export type Config = Readonly<{

@@ -34,6 +34,10 @@ export const ERROR_CODES = {
     status: 400,
     description: "The GraphQL document does not match the schema, or exceeds an operation limit.",
   },
+  COST_LIMIT_EXCEEDED: {
+    status: 400,
+    description: "The operation would cost more than GRAPHQL_MAX_COST (list sizes multiplied through); nothing ran.",
+  },
   OPERATION_RESOLUTION_FAILURE: { status: 400, description: "The request names an operation the document does not contain." },
   UNAUTHENTICATED: { status: 401, always: true, description: "No valid client API key: send `Authorization: Bearer <key>`." },
   FORBIDDEN: {

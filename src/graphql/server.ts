@@ -12,6 +12,7 @@ import { resolvers } from "../resolvers/index.js";
 import { typeDefs } from "../schema/index.js";
 import { formatErrorFor } from "./format-error.js";
 import { ApolloPluginAuthorization } from "./plugins/authorization.js";
+import { ApolloPluginCostLimit } from "./plugins/cost-limit.js";
 import { ApolloPluginHttpStatus } from "./plugins/http-status.js";
 import { ApolloPluginRequestReport } from "./plugins/request-report.js";
 
@@ -26,7 +27,8 @@ export async function startApolloServer(container: Container, httpServer: http.S
     maxAliases: { n: config.limits.aliases },
     maxTokens: { n: config.limits.tokens },
     maxDirectives: { n: config.limits.directives },
-    costLimit: { maxCost: config.limits.cost, ignoreIntrospection: true },
+    // Cost is ours (plugins/cost-limit.ts): armor's counts each field once, whatever the list sizes.
+    costLimit: { enabled: false },
     // "Did you mean ...?" hints map the schema for an attacker; off in production.
     blockFieldSuggestion: { enabled: production },
   }).protect();
@@ -62,6 +64,7 @@ export async function startApolloServer(container: Container, httpServer: http.S
             embed: { initialState: { sharedHeaders: { "Apollo-Require-Preflight": "true" } } },
           }),
       ApolloPluginAuthorization(),
+      ApolloPluginCostLimit({ maxCost: config.limits.cost }),
       ApolloPluginRequestReport({ metrics }),
       ApolloPluginHttpStatus(),
     ],

@@ -1,0 +1,116 @@
+// What an operation costs, counted before it runs, in units of work the
+// gateway and its database really do. graphql-armor's cost limit counts each
+// field once whatever the list sizes, so fifteen aliases of
+// `cloneAttempts(first: 100) { voice { id } }` looked cheap while asking for
+// 1,500 attempts and their voices. Here:
+//   - every field selected costs 1 per value it will produce;
+//   - a field with a `first` argument asks for that many items (the argument's
+//     value, from a literal or a variable, or its schema default): when the
+//     field is itself a list, its selection is multiplied by it; when it is a
+//     connection, its list fields (`nodes`, `edges`) are, and the rest of it
+//     (`pageInfo`, `totalCount`) counts once;
+//   - fields that cost a database query or a scan add their weight below.
+// Directives (@include/@skip) are ignored: the count assumes the worst.
+import {
+  type DocumentNode,
+  type FieldNode,
+  type FragmentDefinitionNode,
+  getArgumentValues,
+  getNamedType,
+  getNullableType,
+  getVariableValues,
+  type GraphQLCompositeType,
+  type GraphQLSchema,
+  isInterfaceType,
+  isListType,
+  isObjectType,
+  Kind,
+  type OperationDefinitionNode,
+  type SelectionSetNode,
+} from "graphql";
+
+/** Extra weight of fields that cost more than producing a value, by `Type.field`. */
+export const FIELD_WEIGHTS: Readonly<Record<string, number>> = {
+  // A query each.
+  "Query.voices": 50,
+  "Query.voice": 10,
+  "Query.cloneAttempts": 50,
+  "Query.apiKeys": 50,
+  // A COUNT over every matching voice, however small the page.
+  "VoiceConnection.totalCount": 1000,
+  // A share of one batched lookup (DataLoader) per attempt.
+  "CloneAttempt.voice": 5,
+};
+
+/**
+ * The operation's cost, or undefined when its variables do not coerce (the
+ * execution then refuses them with BAD_USER_INPUT, which says more).
+ */
+export function operationCost(
+  schema: GraphQLSchema,
+  document: DocumentNode,
+  operation: OperationDefinitionNode,
+  rawVariables: Readonly<Record<string, unknown>> | undefined,
+): number | undefined {
+  const coerced = getVariableValues(schema, operation.variableDefinitions ?? [], rawVariables ?? {});
+  if (coerced.errors) return undefined;
+  const root = schema.getRootType(operation.operation);
+  if (!root) return 0;
+  const fragments = new Map<string, FragmentDefinitionNode>();
+  for (const definition of document.definitions) {
+    if (definition.kind === Kind.FRAGMENT_DEFINITION) fragments.set(definition.name.value, definition);
+  }
+
+  /** `pageSize`: the `first` of the enclosing connection, for its list fields. */
+  const selectionCost = (
+    set: SelectionSetNode,
+    parent: GraphQLCompositeType,
+    pageSize: number,
+    visiting: ReadonlySet<string>,
+  ): number => {
+    let cost = 0;
+    for (const selection of set.selections) {
+      if (selection.kind === Kind.FIELD) {
+        cost += fieldCost(selection, parent, pageSize, visiting);
+      } else if (selection.kind === Kind.INLINE_FRAGMENT) {
+        const type = selection.typeCondition ? schema.getType(selection.typeCondition.name.value) : parent;
+        if (type && (isObjectType(type) || isInterfaceType(type)))
+          cost += selectionCost(selection.selectionSet, type, pageSize, visiting);
+      } else {
+        const name = selection.name.value;
+        const fragment = fragments.get(name);
+        const type = fragment && schema.getType(fragment.typeCondition.name.value);
+        // A fragment spread inside itself is refused by validation; the guard keeps this total.
+        if (fragment && type && !visiting.has(name) && (isObjectType(type) || isInterfaceType(type))) {
+          cost += selectionCost(fragment.selectionSet, type, pageSize, new Set([...visiting, name]));
+        }
+      }
+    }
+    return cost;
+  };
+
+  const fieldCost = (node: FieldNode, parent: GraphQLCompositeType, pageSize: number, visiting: ReadonlySet<string>): number => {
+    const name = node.name.value;
+    if (name.startsWith("__") || !(isObjectType(parent) || isInterfaceType(parent))) return 0; // introspection
+    const definition = parent.getFields()[name];
+    if (!definition) return 0; // validation refuses it
+    const weight = 1 + (FIELD_WEIGHTS[`${parent.name}.${name}`] ?? 0);
+    if (!node.selectionSet) return weight;
+    const type = getNamedType(definition.type);
+    if (!isObjectType(type) && !isInterfaceType(type)) return weight;
+    const hasFirst = definition.args.some((argument) => argument.name === "first");
+    const size = hasFirst ? listSize(getArgumentValues(definition, node, coerced.coerced).first) : pageSize;
+    const isList = isListType(getNullableType(definition.type));
+    // A list is `size` items, each costing its selection; a connection passes `size` on to its lists.
+    return isList
+      ? weight + size * selectionCost(node.selectionSet, type, 1, visiting)
+      : weight + selectionCost(node.selectionSet, type, hasFirst ? size : 1, visiting);
+  };
+
+  return selectionCost(operation.selectionSet, root, 1, new Set());
+}
+
+/** `first` as given; a missing or invalid one counts as 1 (the resolver refuses it anyway). */
+function listSize(first: unknown): number {
+  return typeof first === "number" && Number.isInteger(first) && first > 0 ? first : 1;
+}
