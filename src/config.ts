@@ -71,6 +71,7 @@ const envSchema = z.object({
   GRAPHQL_INTROSPECTION: booleanFlag,
   ALLOW_ANONYMOUS: booleanFlag,
   CLONE_RATE_LIMIT_PER_MINUTE: positiveInt(10),
+  API_KEY_CACHE_TTL_MS: z.coerce.number().int().min(0).default(30_000),
   CORS_ORIGINS: optionalString,
   METRICS_TOKEN: z.string().trim().min(16, "must be at least 16 characters (e.g. openssl rand -hex 32)").optional(),
   MAX_JSON_BODY_BYTES: positiveInt(1024 * 1024),
@@ -114,7 +115,7 @@ export type Config = Readonly<{
   shutdownCloneGraceMs: number;
   logLevel: z.infer<typeof envSchema>["LOG_LEVEL"];
   introspection: boolean;
-  auth: Readonly<{ allowAnonymous: boolean; cloneRateLimitPerMinute: number }>;
+  auth: Readonly<{ allowAnonymous: boolean; cloneRateLimitPerMinute: number; keyCacheTtlMs: number }>;
   /**
    * Bearer token /metrics requires. Unset: /metrics is open outside
    * production and not served in production.
@@ -188,7 +189,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     shutdownCloneGraceMs: e.SHUTDOWN_CLONE_GRACE_MS ?? e.UPSTREAM_TIMEOUT_MS,
     logLevel: e.LOG_LEVEL,
     introspection: e.GRAPHQL_INTROSPECTION || e.NODE_ENV !== "production",
-    auth: { allowAnonymous: e.ALLOW_ANONYMOUS, cloneRateLimitPerMinute: e.CLONE_RATE_LIMIT_PER_MINUTE },
+    auth: {
+      allowAnonymous: e.ALLOW_ANONYMOUS,
+      cloneRateLimitPerMinute: e.CLONE_RATE_LIMIT_PER_MINUTE,
+      keyCacheTtlMs: e.API_KEY_CACHE_TTL_MS,
+    },
     metricsToken: e.METRICS_TOKEN,
     corsOrigins: (e.CORS_ORIGINS ?? "")
       .split(",")

@@ -7,7 +7,7 @@ import { migrate } from "./db/migrator.js";
 import { errorMessage } from "./errors.js";
 import { createLogger, type Logger } from "./logger.js";
 import { createMetrics, type Metrics, registerGauge } from "./metrics.js";
-import { ApiKeyService } from "./services/api-key-service.js";
+import { ApiKeyService, KEY_REVOKED_CHANNEL } from "./services/api-key-service.js";
 import { CatalogService } from "./services/catalog-service.js";
 import { CloneAttemptStore } from "./services/clone-attempt-store.js";
 import { CloneRecoveryService } from "./services/clone-recovery-service.js";
@@ -54,9 +54,17 @@ export async function createContainer(config: Config, options: ContainerOptions 
   const metrics = createMetrics();
   const faseeh = new FaseehClient(config.upstream, logger, metrics);
   const catalog = new CatalogService(db.prisma);
-  const apiKeys = new ApiKeyService(db.prisma, {
+  // Verified client keys are trusted from memory only while revocations reach this process: a
+  // revocation anywhere is announced on KEY_REVOKED_CHANNEL and forgotten here at once.
+  const revocations = db.listen(KEY_REVOKED_CHANNEL, {
+    onMessage: (id) => apiKeys.forget(id),
+    onReset: () => apiKeys.forgetAll(),
+  });
+  const apiKeys: ApiKeyService = new ApiKeyService(db.prisma, {
     production: config.env === "production",
     allowAnonymous: config.auth.allowAnonymous,
+    cacheTtlMs: config.auth.keyCacheTtlMs,
+    revocationsLive: () => revocations.live,
   });
   const rateLimits = new RateLimitService(db.prisma);
   const attempts = new CloneAttemptStore(db.prisma);
@@ -101,6 +109,7 @@ export async function createContainer(config: Config, options: ContainerOptions 
     metrics,
     async close() {
       await recovery.stop();
+      await revocations.close();
       await faseeh.close().catch((error: unknown) => logger.warn({ err: errorMessage(error) }, "closing upstream pool failed"));
       await db.close();
     },

@@ -13,6 +13,12 @@ import type { Config } from "../config.js";
 import { PrismaClient } from "../generated/prisma/client.js";
 import type { Logger } from "../logger.js";
 import { DataDirLock } from "./data-dir-lock.js";
+import {
+  listenOnPostgres,
+  localOnlyListener,
+  type NotificationHandlers,
+  type NotificationListener,
+} from "./notification-listener.js";
 
 /** Raw SQL access for the migrator: statements on one connection, under a session-wide lock. */
 export interface SqlSession {
@@ -28,6 +34,8 @@ export interface Database {
   withSession<T>(work: (session: SqlSession) => Promise<T>): Promise<T>;
   /** Connection counts for metrics. */
   poolStats(): Record<string, number>;
+  /** LISTEN on `channel` (PostgreSQL); the embedded database has one process, so it is always "live". */
+  listen(channel: string, handlers: NotificationHandlers): NotificationListener;
   /** Cheap round trip used by /readyz. */
   ping(timeoutMs: number): Promise<void>;
   /** Tells whoever finds the embedded database in use where its owner serves (no-op for PostgreSQL). */
@@ -87,6 +95,7 @@ function openPostgres(url: string, poolSize: number, logger: Logger): Database {
       }
     },
     poolStats: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }),
+    listen: (channel, handlers) => listenOnPostgres(url, channel, handlers, logger),
     async ping(timeoutMs) {
       await withTimeout(pool.query("SELECT 1"), timeoutMs, "database ping");
     },
@@ -124,6 +133,7 @@ async function openEmbedded(dataDir: string, role: string): Promise<Database> {
     // PGlite is a single in-process connection: every session is the same one.
     withSession: (work) => work(session),
     poolStats: () => ({ total: 1 }),
+    listen: () => localOnlyListener,
     async ping() {
       await pglite.query("SELECT 1");
     },

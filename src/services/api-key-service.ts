@@ -31,7 +31,19 @@ export interface KeyPolicy {
   /** Production refuses anonymous callers unless this is set on purpose. */
   production: boolean;
   allowAnonymous: boolean;
+  /** How long a verified key is trusted from memory (0: never). The backstop bound on a missed revocation. */
+  cacheTtlMs?: number;
+  /**
+   * Whether revocations from other replicas reach this process right now
+   * (the LISTEN connection is up). The cache is used only while it is.
+   */
+  revocationsLive?: () => boolean;
 }
+
+/** The channel revocations are announced on, with the key's id as payload. */
+export const KEY_REVOKED_CHANNEL = "api_key_revoked";
+
+type KeyPrincipal = Extract<Principal, { kind: "key" }>;
 
 const KEY_PREFIX = "fvg_";
 /** How much of a key is stored in clear to recognise it in lists. */
@@ -58,6 +70,8 @@ export type RevokeResult =
 
 const VIEW = { id: true, name: true, scope: true, prefix: true, createdAt: true, lastUsedAt: true, revokedAt: true } as const;
 const LAST_USED_PRECISION_MS = 60_000;
+/** Far more keys than any deployment has; past it the cache starts over rather than grow. */
+const MAX_CACHED_KEYS = 10_000;
 
 const toScope = (scope: ApiKeyScope): Scope => scope.toLowerCase() as Scope;
 const fromScope = (scope: Scope): ApiKeyScope => scope.toUpperCase() as ApiKeyScope;
@@ -82,6 +96,12 @@ export interface BootPolicy {
 export class ApiKeyService {
   /** Throttles last-used writes: one per key per minute is plenty to tell stale keys. */
   private readonly lastUsedWritten = new Map<string, number>();
+  /**
+   * Verified keys by hash, so a request costs no database round trip. Only
+   * valid keys are kept (an unknown key always asks the database, so a key
+   * created a moment ago works at once); bounded in size and age.
+   */
+  private readonly verified = new Map<string, { principal: KeyPrincipal; until: number }>();
 
   constructor(
     private readonly prisma: PrismaClient,
@@ -115,9 +135,14 @@ export class ApiKeyService {
     if (others.length > 0) return { kind: "ambiguous", keys: matches };
     if (key.revokedAt) return { kind: "already-revoked", key };
     const revokedAt = new Date();
-    const { count } = await guardDatabase(() =>
-      this.prisma.apiKey.updateMany({ where: { id: key.id, revokedAt: null }, data: { revokedAt } }),
+    // The notification is sent when the revocation commits, to every replica listening (see forget).
+    const [{ count }] = await guardDatabase(() =>
+      this.prisma.$transaction([
+        this.prisma.apiKey.updateMany({ where: { id: key.id, revokedAt: null }, data: { revokedAt } }),
+        this.prisma.$executeRaw`SELECT pg_notify(${KEY_REVOKED_CHANNEL}, ${key.id})`,
+      ]),
     );
+    this.forget(key.id);
     return count === 1 ? { kind: "revoked", key: { ...key, revokedAt } } : { kind: "already-revoked", key };
   }
 
@@ -212,10 +237,39 @@ export class ApiKeyService {
     }
     const key = /^Bearer\s+(\S+)\s*$/i.exec(authorization)?.[1];
     if (!key) throw unauthenticated("The Authorization header must be `Bearer <key>`.");
-    const found = await guardDatabase(() => this.prisma.apiKey.findUnique({ where: { keyHash: hashKey(key) } }));
-    if (!found || found.revokedAt) throw unauthenticated("The client API key is unknown or revoked.");
+    const keyHash = hashKey(key);
+    const now = Date.now();
+    const cached = this.verified.get(keyHash);
+    if (cached && cached.until > now && this.cacheUsable()) {
+      this.touch(cached.principal.id);
+      return cached.principal;
+    }
+    const found = await guardDatabase(() => this.prisma.apiKey.findUnique({ where: { keyHash } }));
+    if (!found || found.revokedAt) {
+      this.verified.delete(keyHash);
+      throw unauthenticated("The client API key is unknown or revoked.");
+    }
+    const principal: KeyPrincipal = { kind: "key", id: found.id, name: found.name, scope: toScope(found.scope) };
+    if (this.cacheUsable()) {
+      if (this.verified.size >= MAX_CACHED_KEYS) this.verified.clear();
+      this.verified.set(keyHash, { principal, until: now + (this.policy.cacheTtlMs ?? 0) });
+    }
     this.touch(found.id);
-    return { kind: "key", id: found.id, name: found.name, scope: toScope(found.scope) };
+    return principal;
+  }
+
+  /** A key was revoked (here or on another replica): stop trusting it at once. */
+  forget(id: string): void {
+    for (const [keyHash, entry] of this.verified) if (entry.principal.id === id) this.verified.delete(keyHash);
+  }
+
+  /** Revocations may have been missed (the listener reconnected): trust nothing from memory. */
+  forgetAll(): void {
+    this.verified.clear();
+  }
+
+  private cacheUsable(): boolean {
+    return (this.policy.cacheTtlMs ?? 0) > 0 && (this.policy.revocationsLive?.() ?? false);
   }
 
   private touch(id: string): void {
