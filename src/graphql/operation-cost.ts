@@ -28,6 +28,7 @@ import {
   type OperationDefinitionNode,
   type SelectionSetNode,
 } from "graphql";
+import { MAX_PAGE_SIZE } from "../services/catalog-service.js";
 
 /** Extra weight of fields that cost more than producing a value, by `Type.field`. */
 export const FIELD_WEIGHTS: Readonly<Record<string, number>> = {
@@ -110,7 +111,10 @@ export function operationCost(
   return selectionCost(operation.selectionSet, root, 1, new Set());
 }
 
-/** `first` as given; a missing or invalid one counts as 1 (the resolver refuses it anyway). */
+/**
+ * `first` as given. A missing or out-of-range one counts as 1: the resolver
+ * refuses it with BAD_USER_INPUT naming `first`, which says more than a cost.
+ */
 function listSize(first: unknown): number {
-  return typeof first === "number" && Number.isInteger(first) && first > 0 ? first : 1;
+  return typeof first === "number" && Number.isInteger(first) && first > 0 && first <= MAX_PAGE_SIZE ? first : 1;
 }

@@ -28,6 +28,11 @@ describe("operationCost", () => {
     expect(costOf(query)).toBe(51 + 1 + 5 * 3);
   });
 
+  it("counts an out-of-range `first` as 1, leaving its refusal to the resolver's clearer BAD_USER_INPUT", () => {
+    expect(costOf("{ voices(first: 1000) { nodes { id } } }")).toBe(51 + 1 + 1);
+    expect(costOf("{ cloneAttempts(first: 0) { id } }")).toBe(51 + 1);
+  });
+
   it("multiplies a list field's selection by its own `first`", () => {
     // cloneAttempts 1+50, each attempt: voice 1+5, id 1
     expect(costOf("{ cloneAttempts(first: 100) { voice { id } } }")).toBe(51 + 100 * 7);
