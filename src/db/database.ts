@@ -34,6 +34,11 @@ export interface Database {
   withSession<T>(work: (session: SqlSession) => Promise<T>): Promise<T>;
   /** Connection counts for metrics. */
   poolStats(): Record<string, number>;
+  /**
+   * One read statement, outside Prisma. A `name` makes it a prepared statement
+   * (planned once per connection) on PostgreSQL.
+   */
+  query<Row extends Record<string, unknown>>(statement: { name?: string; text: string; values: unknown[] }): Promise<Row[]>;
   /** LISTEN on `channel` (PostgreSQL); the embedded database has one process, so it is always "live". */
   listen(channel: string, handlers: NotificationHandlers): NotificationListener;
   /** Cheap round trip used by /readyz. */
@@ -96,6 +101,9 @@ function openPostgres(url: string, poolSize: number, logger: Logger): Database {
     },
     poolStats: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }),
     listen: (channel, handlers) => listenOnPostgres(url, channel, handlers, logger),
+    async query<Row extends Record<string, unknown>>(statement: { name?: string; text: string; values: unknown[] }) {
+      return (await pool.query<Row>(statement)).rows;
+    },
     async ping(timeoutMs) {
       await withTimeout(pool.query("SELECT 1"), timeoutMs, "database ping");
     },
@@ -134,6 +142,9 @@ async function openEmbedded(dataDir: string, role: string): Promise<Database> {
     withSession: (work) => work(session),
     poolStats: () => ({ total: 1 }),
     listen: () => localOnlyListener,
+    async query<Row extends Record<string, unknown>>(statement: { text: string; values: unknown[] }) {
+      return (await pglite.query<Row>(statement.text, statement.values)).rows;
+    },
     async ping() {
       await pglite.query("SELECT 1");
     },

@@ -4,7 +4,9 @@
 // repeats when voices are added meanwhile).
 import { z } from "zod";
 import { badUserInput, guardDatabase } from "../errors.js";
-import type { Prisma, PrismaClient, Voice } from "../generated/prisma/client.js";
+import type { Database } from "../db/database.js";
+import type { PrismaClient, Voice } from "../generated/prisma/client.js";
+import { countVoicesStatement, listVoicesStatement, normalise, type Statement, voiceByStatement } from "./catalog-sql.js";
 
 export type VoiceRecord = Voice;
 
@@ -94,15 +96,6 @@ export function decodeCursor(cursor: string): Cursor {
   }
 }
 
-/** Codes are stored lower-cased (see normaliseVoice), so filters lower-case too. */
-const normalise = (value: string | null | undefined): string | undefined => {
-  const trimmed = value?.trim().toLowerCase();
-  return trimmed ? trimmed : undefined;
-};
-
-/** Makes a value literal inside a LIKE/ILIKE pattern (backslash is PostgreSQL's default escape). */
-const escapeLike = (value: string): string => value.replace(/[\\%_]/g, "\\$&");
-
 export function normaliseCodes(values: readonly string[] | null | undefined): string[] {
   const seen = new Set<string>();
   for (const value of values ?? []) {
@@ -134,18 +127,20 @@ export function voiceUpsert(prisma: PrismaClient, voice: NewVoice) {
 }
 
 export class CatalogService {
-  constructor(private readonly prisma: PrismaClient) {}
+  constructor(
+    private readonly prisma: PrismaClient,
+    /** Reads run as single named SQL statements (catalog-sql.ts); writes stay with Prisma. */
+    private readonly db: Pick<Database, "query">,
+  ) {}
 
   async getVoice(by: { id?: string | null; voiceId?: string | null }): Promise<VoiceRecord | null> {
     const id = by.id ?? undefined;
     const voiceId = by.voiceId ?? undefined;
     if (id !== undefined && voiceId === undefined) {
       if (!z.uuid().safeParse(id).success) return null; // no such record can exist
-      return guardDatabase(() => this.prisma.voice.findUnique({ where: { id } }));
+      return this.first(voiceByStatement("id", id));
     }
-    if (voiceId !== undefined && id === undefined) {
-      return guardDatabase(() => this.prisma.voice.findUnique({ where: { voiceId } }));
-    }
+    if (voiceId !== undefined && id === undefined) return this.first(voiceByStatement("voice_id", voiceId));
     throw badUserInput(id !== undefined ? "id" : "voiceId", "Pass exactly one of `id` or `voiceId`.");
   }
 
@@ -160,24 +155,8 @@ export class CatalogService {
     const first = parsePageSize(args.first);
     checkFilterBounds(args.filter);
     const after = args.after ? decodeCursor(args.after) : undefined;
-    const where = this.whereFor(args.filter);
-    const pageWhere: Prisma.VoiceWhereInput = after
-      ? {
-          AND: [
-            where,
-            {
-              OR: [{ createdAt: { lt: after.createdAt } }, { createdAt: after.createdAt, id: { lt: after.id } }],
-            },
-          ],
-        }
-      : where;
-    const rows = await guardDatabase(() =>
-      this.prisma.voice.findMany({
-        where: pageWhere,
-        orderBy: [{ createdAt: "desc" }, { id: "desc" }],
-        take: first + 1, // one extra row tells whether another page exists
-      }),
-    );
+    // One extra row tells whether another page exists.
+    const rows = await guardDatabase(() => this.db.query<VoiceRecord>(listVoicesStatement(args.filter, after, first + 1)));
     return {
       voices: rows.slice(0, first),
       hasNextPage: rows.length > first,
@@ -189,31 +168,12 @@ export class CatalogService {
 
   async countVoices(filter?: VoiceFilter | null): Promise<number> {
     checkFilterBounds(filter);
-    return guardDatabase(() => this.prisma.voice.count({ where: this.whereFor(filter) }));
+    const [row] = await guardDatabase(() => this.db.query<{ count: number }>(countVoicesStatement(filter)));
+    return row?.count ?? 0;
   }
 
-  private whereFor(filter: VoiceFilter | null | undefined): Prisma.VoiceWhereInput {
-    if (!filter) return {};
-    const language = normalise(filter.language);
-    const dialect = normalise(filter.dialect);
-    const nameContains = filter.nameContains?.trim();
-    const model = filter.model?.trim();
-    const where: Prisma.VoiceWhereInput = {
-      ...(language && { languages: { has: language } }),
-      ...(dialect && { dialects: { has: dialect } }),
-      ...(normalise(filter.gender) && { gender: normalise(filter.gender) }),
-      ...(normalise(filter.age) && { age: normalise(filter.age) }),
-      // Prisma compiles case-insensitive `equals` and `contains` to ILIKE with the
-      // value unescaped: make % _ and \ literal, so `model` matches exactly.
-      ...(model && { model: { equals: escapeLike(model), mode: "insensitive" as const } }),
-      ...(nameContains && { name: { contains: escapeLike(nameContains), mode: "insensitive" as const } }),
-    };
-    if (filter.createdAfter || filter.createdBefore) {
-      where.createdAt = {
-        ...(filter.createdAfter && { gte: filter.createdAfter }),
-        ...(filter.createdBefore && { lt: filter.createdBefore }),
-      };
-    }
-    return where;
+  private async first(statement: Statement): Promise<VoiceRecord | null> {
+    const [row] = await guardDatabase(() => this.db.query<VoiceRecord>(statement));
+    return row ?? null;
   }
 }
