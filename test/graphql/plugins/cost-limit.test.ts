@@ -38,3 +38,21 @@ test("passes a full page of 100 voices with its edges, page info and totalCount"
     voices: { nodes: [], edges: [], pageInfo: { hasNextPage: false, endCursor: null }, totalCount: 0 },
   });
 });
+
+test("judges each request of one document by its own variables", async ({ gateway }) => {
+  const query = `query Attempts($n: Int) { ${aliases(15, "cloneAttempts(first: $n) { voice { id } }")} }`;
+  const small = await gateway.graphql(query, { n: 10 });
+  expect(small.body.errors).toBeUndefined();
+  const large = await gateway.graphql(query, { n: 100 });
+  expect(large.body.errors?.[0]?.extensions).toMatchObject({ code: "COST_LIMIT_EXCEEDED", cost: 11265 });
+  const smallAgain = await gateway.graphql(query, { n: 10 });
+  expect(smallAgain.body.errors).toBeUndefined();
+});
+
+test("refuses a document with fixed list sizes on every request, not only the first", async ({ gateway }) => {
+  const query = `{ ${aliases(5, "voices { totalCount }")} }`;
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const response = await gateway.graphql(query);
+    expect(response.body.errors?.[0]?.extensions).toMatchObject({ code: "COST_LIMIT_EXCEEDED", cost: 5260 });
+  }
+});
