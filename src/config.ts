@@ -50,6 +50,8 @@ const envSchema = z.object({
     .optional(),
   DATA_DIR: z.string().trim().min(1).default("./.data"),
   DATABASE_POOL_SIZE: positiveInt(10),
+  DATABASE_READ_POOL_SIZE: positiveInt(5),
+  READ_STATEMENT_TIMEOUT_MS: positiveInt(5_000),
   FASEEH_API_KEY: optionalString,
   FASEEH_BASE_URL: z.string().trim().default("https://api.faseeh.ai/api/v1").pipe(httpUrl),
   UPSTREAM_TIMEOUT_MS: positiveInt(60_000),
@@ -86,7 +88,10 @@ export type Config = Readonly<{
   env: "development" | "production" | "test";
   host: string | undefined;
   port: number;
-  database: Readonly<{ kind: "postgres"; url: string; poolSize: number } | { kind: "embedded"; dataDir: string }>;
+  database: Readonly<
+    | { kind: "postgres"; url: string; poolSize: number; readPoolSize: number; readStatementTimeoutMs: number }
+    | { kind: "embedded"; dataDir: string }
+  >;
   upstream: Readonly<{
     apiKey: string | undefined;
     baseUrl: string;
@@ -162,7 +167,13 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     host: e.HOST,
     port: e.PORT,
     database: e.DATABASE_URL
-      ? { kind: "postgres", url: e.DATABASE_URL, poolSize: e.DATABASE_POOL_SIZE }
+      ? {
+          kind: "postgres",
+          url: e.DATABASE_URL,
+          poolSize: e.DATABASE_POOL_SIZE,
+          readPoolSize: e.DATABASE_READ_POOL_SIZE,
+          readStatementTimeoutMs: e.READ_STATEMENT_TIMEOUT_MS,
+        }
       : { kind: "embedded", dataDir: path.resolve(e.DATA_DIR) },
     upstream: {
       apiKey: e.FASEEH_API_KEY,

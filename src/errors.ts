@@ -34,6 +34,11 @@ export const ERROR_CODES = {
     status: 400,
     description: "The GraphQL document does not match the schema, or exceeds an operation limit.",
   },
+  QUERY_TIMEOUT: {
+    status: 503,
+    description:
+      "A catalog read ran (or waited for a connection) longer than READ_STATEMENT_TIMEOUT_MS and was cancelled; the database is up.",
+  },
   COST_LIMIT_EXCEEDED: {
     status: 400,
     description: "The operation would cost more than GRAPHQL_MAX_COST (list sizes multiplied through); nothing ran.",
@@ -255,6 +260,14 @@ export function isDatabaseUnavailable(error: unknown): boolean {
   };
   return visit(error, 0);
 }
+
+export const readTimeout = (timeoutMs: number, cause?: unknown): GatewayError =>
+  new GatewayError(
+    "QUERY_TIMEOUT",
+    `The catalog read took longer than ${timeoutMs} ms and was cancelled. Narrow the filter or retry shortly.`,
+    {},
+    cause,
+  );
 
 export const databaseUnavailable = (cause?: unknown): GatewayError =>
   new GatewayError("DATABASE_UNAVAILABLE", "The voice catalog database is unavailable. Try again shortly.", {}, cause);

@@ -108,9 +108,15 @@ describe("loadConfig defaults", () => {
 
 describe("loadConfig database selection", () => {
   it.each(["postgres://u@127.0.0.1:5432/db", "postgresql://u:p@db:5432/db?sslmode=require"])(
-    "DATABASE_URL=%s selects postgres with the default pool size",
+    "DATABASE_URL=%s selects postgres with the default pool sizes and read timeout",
     (url) => {
-      expect(loadConfig({ DATABASE_URL: url, DATA_DIR: "/ignored" }).database).toEqual({ kind: "postgres", url, poolSize: 10 });
+      expect(loadConfig({ DATABASE_URL: url, DATA_DIR: "/ignored" }).database).toEqual({
+        kind: "postgres",
+        url,
+        poolSize: 10,
+        readPoolSize: 5,
+        readStatementTimeoutMs: 5000,
+      });
     },
   );
 

@@ -12,6 +12,7 @@ import { PrismaPGlite } from "pglite-prisma-adapter";
 import type { Config } from "../config.js";
 import { PrismaClient } from "../generated/prisma/client.js";
 import type { Logger } from "../logger.js";
+import { readTimeout } from "../errors.js";
 import { DataDirLock } from "./data-dir-lock.js";
 import {
   listenOnPostgres,
@@ -60,10 +61,12 @@ export interface OpenOptions {
  */
 export async function openDatabase(config: Config, logger: Logger, options: OpenOptions = {}): Promise<Database> {
   const db = config.database;
-  return db.kind === "postgres" ? openPostgres(db.url, db.poolSize, logger) : openEmbedded(db.dataDir, options.role ?? "gateway");
+  return db.kind === "postgres" ? openPostgres(db, logger) : openEmbedded(db.dataDir, options.role ?? "gateway");
 }
 
-function openPostgres(url: string, poolSize: number, logger: Logger): Database {
+type PostgresSettings = Extract<Config["database"], { kind: "postgres" }>;
+
+function openPostgres({ url, poolSize, readPoolSize, readStatementTimeoutMs }: PostgresSettings, logger: Logger): Database {
   const pool = new pg.Pool({
     connectionString: url,
     max: poolSize,
@@ -76,6 +79,17 @@ function openPostgres(url: string, poolSize: number, logger: Logger): Database {
   // that would crash the process. The next query reports the outage instead.
   pool.on("error", (error) => logger.warn({ err: error.message }, "database connection lost"));
   const prisma = new PrismaClient({ adapter: new PrismaPg(pool) });
+  // Catalog reads get a pool of their own, with a statement timeout: a flood of heavy reads can
+  // take only these connections, and authentication, storing a cloned voice and the recovery
+  // journal keep theirs. Waiting for a read connection is bounded by the same budget.
+  const readPool = new pg.Pool({
+    connectionString: url,
+    max: readPoolSize,
+    connectionTimeoutMillis: readStatementTimeoutMs,
+    idleTimeoutMillis: 30_000,
+    options: `-c statement_timeout=${readStatementTimeoutMs}`,
+  });
+  readPool.on("error", (error) => logger.warn({ err: error.message }, "database connection lost (read pool)"));
   return {
     kind: "postgres",
     prisma,
@@ -99,10 +113,22 @@ function openPostgres(url: string, poolSize: number, logger: Logger): Database {
         client.release(broken);
       }
     },
-    poolStats: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }),
+    poolStats: () => ({
+      total: pool.totalCount,
+      idle: pool.idleCount,
+      waiting: pool.waitingCount,
+      read_total: readPool.totalCount,
+      read_idle: readPool.idleCount,
+      read_waiting: readPool.waitingCount,
+    }),
     listen: (channel, handlers) => listenOnPostgres(url, channel, handlers, logger),
     async query<Row extends Record<string, unknown>>(statement: { name?: string; text: string; values: unknown[] }) {
-      return (await pool.query<Row>(statement)).rows;
+      try {
+        return (await readPool.query<Row>(statement)).rows;
+      } catch (error) {
+        if (isReadTimeout(error)) throw readTimeout(readStatementTimeoutMs, error);
+        throw error;
+      }
     },
     async ping(timeoutMs) {
       await withTimeout(pool.query("SELECT 1"), timeoutMs, "database ping");
@@ -110,7 +136,7 @@ function openPostgres(url: string, poolSize: number, logger: Logger): Database {
     announce() {},
     async close() {
       await prisma.$disconnect();
-      await pool.end();
+      await Promise.all([pool.end(), readPool.end()]);
     },
   };
 }
@@ -168,4 +194,10 @@ function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<
     timer = setTimeout(() => reject(new Error(`${what} timed out after ${ms} ms`)), ms);
   });
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+/** A read cancelled by its statement timeout, or that waited that long for a read connection. */
+function isReadTimeout(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  return (error as { code?: unknown }).code === "57014" || /timeout exceeded when trying to connect/i.test(error.message);
 }
