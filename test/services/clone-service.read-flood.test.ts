@@ -1,0 +1,49 @@
+// A clone stores its voice while 64 heavy catalog reads are in flight: reads
+// have their own connections (DATABASE_READ_POOL_SIZE), so the attempt
+// record, the voice insert and the key checks never wait behind them.
+import { noisyWav, sha256, MiB } from "../support/audio-fixtures.js";
+import { cloneVoice } from "../support/clone.js";
+import { filesOf } from "../support/fake-faseeh.js";
+import { expect, test } from "../support/fixtures.js";
+import { waitFor } from "../support/wait.js";
+
+test.override("gatewayOptions", {
+  env: { DATABASE_POOL_SIZE: "3", DATABASE_READ_POOL_SIZE: "3", READ_STATEMENT_TIMEOUT_MS: "120000" },
+});
+
+// A name filter that matches nothing and a count: each read scans every row.
+const HEAVY_READ = `{ voices(filter: { nameContains: "no such voice" }) { totalCount nodes { id } } }`;
+
+test("stores the cloned voice, whole, while 64 heavy reads hold every read connection", async ({ gateway, upstream }) => {
+  const db = gateway.database!;
+  await db.query(
+    `INSERT INTO voices (id, voice_id, name, languages, dialects, stability, model, created_at)
+     SELECT gen_random_uuid(), 'seed_' || n, 'Seeded voice ' || n, '{ar}', '{najdi}', 0.5, 'faseeh-v1', now() - n * interval '1 second'
+       FROM generate_series(1, 300000) AS n`,
+  );
+  const reads = Array.from({ length: 64 }, () => gateway.graphql(HEAVY_READ));
+  // The flood is in: every read connection busy and reads queued behind them.
+  await waitFor(() => (gateway.container.db.poolStats().read_waiting ?? 0) > 0, 10_000, "reads to queue for a read connection");
+
+  const voiceFile = noisyWav(2 * MiB, 7);
+  const referenceAudioFile = noisyWav(3 * MiB, 8);
+  const cloned = await cloneVoice(gateway, {
+    input: { name: "Under load" },
+    voiceFile: { content: voiceFile, filename: "preview.wav" },
+    referenceAudioFile: { content: referenceAudioFile, filename: "original.wav" },
+  });
+  expect(cloned.body.errors).toBeUndefined();
+  const voiceId = cloned.body.data!.cloneVoice.voice.voiceId;
+  expect(await db.query("SELECT name FROM voices WHERE voice_id = $1", [voiceId])).toEqual([{ name: "Under load" }]);
+  expect(filesOf(upstream.requests[0]!)).toMatchObject({
+    voice_file: { size: voiceFile.length, sha256: sha256(voiceFile) },
+    reference_audio_file: { size: referenceAudioFile.length, sha256: sha256(referenceAudioFile) },
+  });
+
+  // Every read is answered in the end, none with a database outage.
+  const answers = await Promise.all(reads);
+  for (const answer of answers) {
+    expect(answer.body.errors).toBeUndefined();
+    expect(answer.body.data).toEqual({ voices: { totalCount: 0, nodes: [] } });
+  }
+});
