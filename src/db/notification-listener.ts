@@ -33,9 +33,7 @@ export function listenOnPostgres(
 
   const lost = (reason: string) => {
     if (client === undefined) return;
-    client.removeAllListeners();
-    client.on("error", () => undefined);
-    client.end().catch(() => undefined);
+    void discard(client);
     client = undefined;
     if (live) logger.warn({ channel, reason }, "notification listener lost; client-key cache off until it is back");
     live = false;
@@ -78,11 +76,16 @@ export function listenOnPostgres(
       clearTimeout(timer);
       const current = client;
       client = undefined;
-      current?.removeAllListeners();
-      current?.on("error", () => undefined);
-      await current?.end().catch(() => undefined);
+      if (current) await discard(current);
     },
   };
+}
+
+/** Ends a client whose events no longer matter (a late error must not crash the process). */
+async function discard(client: pg.Client): Promise<void> {
+  client.removeAllListeners();
+  client.on("error", () => undefined);
+  await client.end().catch(() => undefined);
 }
 
 /** The embedded database has one process (its data-dir lock): what it changes, it knows at once. */

@@ -6,7 +6,14 @@ import { z } from "zod";
 import { badUserInput, guardDatabase } from "../errors.js";
 import type { Database } from "../db/database.js";
 import type { PrismaClient, Voice } from "../generated/prisma/client.js";
-import { countVoicesStatement, listVoicesStatement, normalise, type Statement, voiceByStatement } from "./catalog-sql.js";
+import {
+  countVoicesStatement,
+  listVoicesStatement,
+  normalise,
+  type Statement,
+  voiceByStatement,
+  voicesByVoiceIdsStatement,
+} from "./catalog-sql.js";
 
 export type VoiceRecord = Voice;
 
@@ -127,11 +134,8 @@ export function voiceUpsert(prisma: PrismaClient, voice: NewVoice) {
 }
 
 export class CatalogService {
-  constructor(
-    private readonly prisma: PrismaClient,
-    /** Reads run as single named SQL statements (catalog-sql.ts); writes stay with Prisma. */
-    private readonly db: Pick<Database, "query">,
-  ) {}
+  /** Reads run as single named SQL statements (catalog-sql.ts); voices are written with voiceUpsert (Prisma). */
+  constructor(private readonly db: Pick<Database, "query">) {}
 
   async getVoice(by: { id?: string | null; voiceId?: string | null }): Promise<VoiceRecord | null> {
     const id = by.id ?? undefined;
@@ -146,7 +150,7 @@ export class CatalogService {
 
   /** Voices by Faseeh's `voiceId`, in the order asked, null where none is stored: one query for the lot. */
   async getVoicesByVoiceIds(voiceIds: readonly string[]): Promise<Array<VoiceRecord | null>> {
-    const rows = await guardDatabase(() => this.prisma.voice.findMany({ where: { voiceId: { in: [...voiceIds] } } }));
+    const rows = await guardDatabase(() => this.db.query<VoiceRecord>(voicesByVoiceIdsStatement(voiceIds)));
     const byVoiceId = new Map(rows.map((row) => [row.voiceId, row]));
     return voiceIds.map((voiceId) => byVoiceId.get(voiceId) ?? null);
   }

@@ -82,6 +82,15 @@ export function countVoicesStatement(filter: VoiceFilter | null | undefined): St
   return { name: `catalog-count-${shape}`, text: `SELECT count(*)::int AS count FROM voices ${whereClause(sql)}`, values };
 }
 
+/** The voices of a list of `voiceId`s, in any order (one statement whatever the count). */
+export function voicesByVoiceIdsStatement(voiceIds: readonly string[]): Statement {
+  return {
+    name: "catalog-voices-by-voice-ids",
+    text: `SELECT ${COLUMNS} FROM voices WHERE voice_id = ANY($1::text[])`,
+    values: [voiceIds],
+  };
+}
+
 export function voiceByStatement(column: "id" | "voice_id", value: string): Statement {
   return {
     name: `catalog-voice-by-${column}`,
