@@ -1,37 +1,15 @@
 // Scenario data for catalog.test.ts: the voices its tests seed, as plain
 // typed data, and the few functions that write them (exactly as given, no
 // normalisation, with a chosen createdAt) through the gateway's Prisma client.
-import { randomUUID } from "node:crypto";
 import type { NewVoice, VoiceRecord } from "../../src/services/catalog-service.js";
 import type { TestGateway } from "../support/gateway.js";
+import { voiceData } from "../support/voice-data.js";
+
+export { voiceData };
 
 const BASE = Date.parse("2026-01-01T00:00:00.000Z");
 /** A fixed instant, `minutes` after 2026-01-01T00:00Z. */
 export const at = (minutes: number): Date => new Date(BASE + minutes * 60_000);
-
-let sequence = 0;
-
-/** A complete voice record (lower-cased codes, as the catalog stores them) with a fresh id. */
-export function voiceData(overrides: Partial<NewVoice> = {}): NewVoice {
-  const id = overrides.id ?? randomUUID();
-  sequence += 1;
-  return {
-    id,
-    voiceId: `voice_${sequence}_${id.slice(0, 8)}`,
-    name: `Voice ${sequence}`,
-    description: null,
-    gender: null,
-    age: null,
-    languages: [],
-    dialects: [],
-    type: "cloned",
-    sampleUrl: `https://cdn.faseeh.test/samples/${id}.mp3`,
-    avatarUrl: null,
-    stability: 0.5,
-    model: "faseeh-v1",
-    ...overrides,
-  };
-}
 
 /** Inserts a row exactly as given (no normalisation), with a chosen createdAt. */
 export function insertVoice(gateway: TestGateway, createdAt: Date, overrides: Partial<NewVoice> = {}): Promise<VoiceRecord> {

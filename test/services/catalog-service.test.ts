@@ -68,7 +68,7 @@ describe("CatalogService paging with cursors (PostgreSQL)", () => {
 
   beforeAll(async () => {
     database = await openMigratedDatabase();
-    catalog = new CatalogService(database.db.prisma, database.db);
+    catalog = new CatalogService(database.db);
   });
   afterAll(async () => {
     await database.close();

@@ -1,12 +1,12 @@
 // The clone attempt state machine, applied by CloneAttemptStore on a real
 // PostgreSQL database: every move the table allows happens, every other
 // move is refused, and two actors racing for one move never both win.
-import { randomUUID } from "node:crypto";
 import { ATTEMPT_TRANSITIONS, type AttemptTransitionName, canTransition } from "../../src/services/clone-attempt-lifecycle.js";
 import type { CloneAttemptStatus, CloneAttemptStore } from "../../src/services/clone-attempt-store.js";
 import { describe, expect, test } from "../support/fixtures.js";
 import type { TestGateway } from "../support/gateway.js";
 import { seedAttempt } from "./clone-attempt-lifecycle.scenarios.js";
+import { voiceData } from "../support/voice-data.js";
 
 test.override("gatewayOptions", { withUpstream: false });
 
@@ -15,21 +15,6 @@ const STATUSES: CloneAttemptStatus[] = ["PENDING", "SUCCEEDED", "FAILED", "UNKNO
 const statusOf = async (gateway: TestGateway, id: string) =>
   (await gateway.database!.query<{ status: string }>("SELECT status FROM clone_attempts WHERE id = $1", [id]))[0]!.status;
 
-const voice = () => ({
-  id: randomUUID(),
-  voiceId: `voice_${randomUUID().slice(0, 8)}`,
-  name: "Layla",
-  description: null,
-  gender: null,
-  age: null,
-  languages: [],
-  dialects: [],
-  type: "cloned",
-  sampleUrl: null,
-  avatarUrl: null,
-  stability: 0.5,
-});
-
 const error = { code: "UPSTREAM_OUTCOME_UNKNOWN" as const, message: "m" };
 
 /** Each move through the store's own method; true when the attempt moved. */
@@ -37,7 +22,7 @@ const moves = (gateway: TestGateway): Record<AttemptTransitionName, (id: string)
   const store: CloneAttemptStore = gateway.container.attempts;
   return {
     recordVoice: async (id) => {
-      await store.recordVoice(id, voice(), "faseeh-v1");
+      await store.recordVoice(id, voiceData({ name: "Layla", sampleUrl: null }), "faseeh-v1");
       return (await statusOf(gateway, id)) === "SUCCEEDED";
     },
     fail: (id) => store.fail(id, { error }),
