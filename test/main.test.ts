@@ -9,11 +9,11 @@ import path from "node:path";
 import { Readable } from "node:stream";
 import { Agent, type FormData, request } from "undici";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { MiB, noisyWav, wav } from "./support/audio-fixtures.js";
+import { MiB, noisyWav, sha256, wav } from "./support/audio-fixtures.js";
 import type { CloneVoiceMutation } from "./generated/operations.js";
 import { CLONE_VOICE, defaultCloneInput, pacedClone } from "./support/clone.js";
 import { createTestDatabase, type TestDatabase } from "./support/database.js";
-import { type FakeFaseeh, startFakeFaseeh } from "./support/fake-faseeh.js";
+import { type FakeFaseeh, filesOf, startFakeFaseeh } from "./support/fake-faseeh.js";
 import { buildMultipart, type GraphQLResponse } from "./support/gateway.js";
 import { killAllSpawned, type LogLine, PROJECT_ROOT, spawnTs, type TsProcess } from "./support/process.js";
 import { startTcpProxy, throughProxy } from "./support/tcp-proxy.js";
@@ -362,6 +362,9 @@ describe("SIGTERM keeps voices", () => {
     });
   }
 
+  const SHUTDOWN_VOICE_FILE = noisyWav(2 * MiB, 51);
+  const SHUTDOWN_REFERENCE_FILE = noisyWav(MiB, 52);
+
   /** Sends a clone of big files at the pace `pace` sets; settles however the exchange ends. */
   function sendClone(
     url: string,
@@ -371,8 +374,8 @@ describe("SIGTERM keeps voices", () => {
   ) {
     const paced = pacedClone({
       input,
-      voiceFile: { content: noisyWav(2 * MiB, 51), filename: "preview.wav" },
-      referenceAudioFile: { content: noisyWav(MiB, 52), filename: "original.wav" },
+      voiceFile: { content: SHUTDOWN_VOICE_FILE, filename: "preview.wav" },
+      referenceAudioFile: { content: SHUTDOWN_REFERENCE_FILE, filename: "original.wav" },
     });
     return request(`${url}/graphql`, {
       method: "POST",
@@ -407,6 +410,11 @@ describe("SIGTERM keeps voices", () => {
       const sent = sendClone(url, controller.signal, { idempotencyKey: "left-then-sigterm" });
       await waitFor(() => upstream.requests.length === 1, 20_000, "Faseeh to have the whole request");
       expect(upstream.requests[0]!.aborted).toBe(false);
+      // Billed once, for exactly what the client sent.
+      expect(filesOf(upstream.requests[0]!)).toMatchObject({
+        voice_file: { size: SHUTDOWN_VOICE_FILE.length, sha256: sha256(SHUTDOWN_VOICE_FILE) },
+        reference_audio_file: { size: SHUTDOWN_REFERENCE_FILE.length, sha256: sha256(SHUTDOWN_REFERENCE_FILE) },
+      });
       controller.abort(); // the client leaves...
       await sent;
       first.child.kill("SIGTERM"); // ...and the gateway is told to stop,
