@@ -82,6 +82,8 @@ const envSchema = z.object({
   GRAPHQL_MAX_TOKENS: positiveInt(2000),
   GRAPHQL_MAX_DIRECTIVES: positiveInt(10),
   GRAPHQL_MAX_COST: positiveInt(5_000),
+  RESPONSE_CACHE: booleanFlag,
+  RESPONSE_CACHE_MAX_BYTES: positiveInt(64 * MiB),
 });
 
 export type Config = Readonly<{
@@ -136,6 +138,11 @@ export type Config = Readonly<{
     directives: number;
     cost: number;
   }>;
+  /**
+   * The opt-in cache of catalog read responses (src/http/response-cache.ts),
+   * keyed by the request and the catalog's version in PostgreSQL.
+   */
+  responseCache: Readonly<{ enabled: boolean; maxBytes: number }>;
 }>;
 
 /** Thrown when the environment is invalid; `problems` has one line per variable. */
@@ -218,6 +225,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       directives: e.GRAPHQL_MAX_DIRECTIVES,
       cost: e.GRAPHQL_MAX_COST,
     },
+    responseCache: { enabled: e.RESPONSE_CACHE, maxBytes: e.RESPONSE_CACHE_MAX_BYTES },
   };
   return deepFreeze(config);
 }

@@ -9,6 +9,7 @@ import { createLogger, type Logger } from "./logger.js";
 import { createMetrics, type Metrics, registerGauge } from "./metrics.js";
 import { ApiKeyService, KEY_REVOKED_CHANNEL } from "./services/api-key-service.js";
 import { CatalogService } from "./services/catalog-service.js";
+import { CatalogVersion } from "./services/catalog-version.js";
 import { CloneAttemptStore } from "./services/clone-attempt-store.js";
 import { CloneRecoveryService } from "./services/clone-recovery-service.js";
 import { CloneService } from "./services/clone-service.js";
@@ -23,6 +24,7 @@ export interface Container {
   readonly db: Database;
   readonly faseeh: FaseehClient;
   readonly catalog: CatalogService;
+  readonly catalogVersion: CatalogVersion;
   readonly cloning: CloneService;
   readonly attempts: CloneAttemptStore;
   readonly recovery: CloneRecoveryService;
@@ -54,6 +56,7 @@ export async function createContainer(config: Config, options: ContainerOptions 
   const metrics = createMetrics();
   const faseeh = new FaseehClient(config.upstream, logger, metrics);
   const catalog = new CatalogService(db);
+  const catalogVersion = new CatalogVersion(db);
   // Verified client keys are trusted from memory only while revocations reach this process: a
   // revocation anywhere is announced on KEY_REVOKED_CHANNEL and forgotten here at once.
   const revocations = db.listen(KEY_REVOKED_CHANNEL, {
@@ -100,6 +103,7 @@ export async function createContainer(config: Config, options: ContainerOptions 
     db,
     faseeh,
     catalog,
+    catalogVersion,
     cloning,
     attempts,
     recovery,

@@ -14,6 +14,14 @@ export interface RequestReport {
   operationName?: string;
   operationType?: string;
   errorCodes: string[];
+  /**
+   * Set by the response-cache policy plugin: "store" when the answer may be
+   * served again to any caller until the catalog changes, "skip" when not
+   * this one (it has errors), "never" when the operation is not a catalog read.
+   */
+  cachePolicy?: "store" | "skip" | "never";
+  /** How the response cache took part: served from it, or executed and stored. */
+  cache?: "hit" | "stored";
 }
 
 export interface GatewayContext {

@@ -58,6 +58,12 @@ export function createMetrics() {
       buckets: seconds,
       registers: [registry],
     }),
+    responseCache: new client.Counter({
+      name: "gateway_response_cache_requests_total",
+      help: "GraphQL POSTs seen by the response cache: hit, miss (executed; stored when cacheable), uncacheable, bypass (the catalog version could not be read).",
+      labelNames: ["result"] as const,
+      registers: [registry],
+    }),
     cloneAttempts: new client.Counter({
       name: "gateway_clone_attempts_total",
       help: "Finished clone attempts by outcome (succeeded, failed, unknown, not_yet_stored, replayed).",

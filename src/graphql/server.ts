@@ -15,6 +15,7 @@ import { ApolloPluginAuthorization } from "./plugins/authorization.js";
 import { ApolloPluginCostLimit } from "./plugins/cost-limit.js";
 import { ApolloPluginHttpStatus } from "./plugins/http-status.js";
 import { ApolloPluginRequestReport } from "./plugins/request-report.js";
+import { ApolloPluginResponseCachePolicy } from "./plugins/response-cache-policy.js";
 
 export async function startApolloServer(container: Container, httpServer: http.Server): Promise<ApolloServer<GatewayContext>> {
   const { config, metrics } = container;
@@ -67,6 +68,7 @@ export async function startApolloServer(container: Container, httpServer: http.S
       ApolloPluginCostLimit({ maxCost: config.limits.cost }),
       ApolloPluginRequestReport({ metrics }),
       ApolloPluginHttpStatus(),
+      ...(config.responseCache.enabled ? [ApolloPluginResponseCachePolicy()] : []),
     ],
   });
   await apollo.start();

@@ -1,15 +1,16 @@
 // POST /graphql (and Sandbox on GET outside production): CORS for the
-// allowed browser origins, the shutdown gate, JSON and multipart bodies, then
-// Apollo with the per-request context.
+// allowed browser origins, the shutdown gate, JSON and multipart bodies, the
+// response cache when enabled, then Apollo with the per-request context.
 import { type ApolloServer } from "@apollo/server";
-import { expressMiddleware } from "@as-integrations/express5";
 import cors from "cors";
 import express, { type Express } from "express";
 import type { Container } from "../container.js";
 import type { GatewayContext } from "../context.js";
+import { apolloHandler } from "./apollo-handler.js";
 import { contextFor } from "./graphql-context.js";
 import { sendGraphQLError } from "./graphql-error-response.js";
 import { graphqlUploads } from "./graphql-uploads.js";
+import { ResponseCache } from "./response-cache.js";
 import type { ServingState } from "./serving-state.js";
 
 export function installGraphQLRoute(
@@ -19,6 +20,9 @@ export function installGraphQLRoute(
   state: ServingState,
 ): void {
   const { config } = container;
+  const cache = config.responseCache.enabled
+    ? new ResponseCache({ ...container, maxBytes: config.responseCache.maxBytes })
+    : undefined;
   app.use(
     "/graphql",
     cors({
@@ -43,6 +47,7 @@ export function installGraphQLRoute(
     },
     express.json({ limit: config.limits.jsonBodyBytes }),
     graphqlUploads({ maxFileBytes: config.uploads.maxBytes, maxFiles: 2 }),
-    expressMiddleware(apollo, { context: async ({ req, res }) => contextFor(container, req, res) }),
+    ...(cache ? [cache.serve()] : []),
+    apolloHandler(apollo, { context: async (req, res) => contextFor(container, req, res), onResponse: cache?.store }),
   );
 }

@@ -48,6 +48,7 @@ function requestLine(req: Request, res: Response, requestId: string, durationMs:
     client: report.clientName,
     outcome: codes.length ? codes.join(",") : res.statusCode < 400 ? "ok" : "error",
     durationMs,
+    ...(report.cache && { cache: report.cache }),
     ...(!res.writableFinished && { aborted: true }),
   };
 }

@@ -1,0 +1,58 @@
+// Apollo Server behind Express: translates the request for
+// `executeHTTPGraphQLRequest` and writes its answer. This is what
+// @as-integrations/express5's `expressMiddleware` does, written here (it is
+// about thirty lines) for two reasons: the response cache needs the answer's
+// status, headers and body as sent (`onResponse`), and a complete answer is
+// written with `res.end` and a Content-Length rather than `res.send`, which
+// hashes every body into an ETag that no POST can use.
+import { type ApolloServer, type ContextFunction, HeaderMap, type HTTPGraphQLResponse } from "@apollo/server";
+import type { NextFunction, Request, RequestHandler, Response } from "express";
+import type { GatewayContext } from "../context.js";
+
+/** A complete answer as written to the client. */
+export interface WrittenResponse {
+  status: number;
+  headers: HTTPGraphQLResponse["headers"];
+  body: string;
+}
+
+export interface ApolloHandlerOptions {
+  context: ContextFunction<[Request, Response], GatewayContext>;
+  /** Called after a complete (non-streamed) answer is written. */
+  onResponse?: (req: Request, res: Response, response: WrittenResponse) => void;
+}
+
+export function apolloHandler(apollo: ApolloServer<GatewayContext>, options: ApolloHandlerOptions): RequestHandler {
+  apollo.assertStarted("apolloHandler()");
+  return async (req: Request, res: Response, next: NextFunction) => {
+    try {
+      const headers = new HeaderMap();
+      for (const [name, value] of Object.entries(req.headers)) {
+        if (value !== undefined) headers.set(name, Array.isArray(value) ? value.join(", ") : value);
+      }
+      const query = req.url.indexOf("?");
+      const response = await apollo.executeHTTPGraphQLRequest({
+        httpGraphQLRequest: {
+          method: req.method.toUpperCase(),
+          headers,
+          search: query === -1 ? "" : req.url.slice(query),
+          body: req.body,
+        },
+        context: () => options.context(req, res),
+      });
+      for (const [name, value] of response.headers) res.setHeader(name, value);
+      res.statusCode = response.status ?? 200;
+      if (response.body.kind === "complete") {
+        const body = response.body.string;
+        res.setHeader("content-length", Buffer.byteLength(body));
+        res.end(body);
+        options.onResponse?.(req, res, { status: res.statusCode, headers: response.headers, body });
+        return;
+      }
+      for await (const chunk of response.body.asyncIterator) res.write(chunk);
+      res.end();
+    } catch (error) {
+      next(error);
+    }
+  };
+}
