@@ -6,11 +6,13 @@ import { ApolloServerPluginDrainHttpServer } from "@apollo/server/plugin/drainHt
 import { ApolloServerPluginLandingPageDisabled } from "@apollo/server/plugin/disabled";
 import { ApolloServerPluginLandingPageLocalDefault } from "@apollo/server/plugin/landingPage/default";
 import { ApolloArmor } from "@escape.tech/graphql-armor";
+import { makeExecutableSchema } from "@graphql-tools/schema";
 import type { Container } from "../container.js";
 import type { GatewayContext } from "../context.js";
 import { resolvers } from "../resolvers/index.js";
 import { typeDefs } from "../schema/index.js";
 import { formatErrorFor } from "./format-error.js";
+import { jitExecutor } from "./jit-executor.js";
 import { ApolloPluginAuthorization } from "./plugins/authorization.js";
 import { ApolloPluginCostLimit } from "./plugins/cost-limit.js";
 import { ApolloPluginHttpStatus } from "./plugins/http-status.js";
@@ -35,8 +37,8 @@ export async function startApolloServer(container: Container, httpServer: http.S
   }).protect();
 
   const apollo = new ApolloServer<GatewayContext>({
-    typeDefs,
-    resolvers,
+    // graphql-jit runs the operations; Apollo does everything around them (jit-executor.ts).
+    gateway: jitExecutor(makeExecutableSchema({ typeDefs, resolvers })),
     introspection: config.introspection,
     csrfPrevention: true,
     allowBatchedHttpRequests: false,
