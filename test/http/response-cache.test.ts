@@ -4,9 +4,8 @@
 // write) is in the very next answer, with no wait.
 import { randomUUID } from "node:crypto";
 import { voiceUpsert } from "../../src/services/catalog-service.js";
-import { MiB, noisyWav, sha256 } from "../support/audio-fixtures.js";
 import { bearer, createKey } from "../support/api-keys.js";
-import { cloneVoice } from "../support/clone.js";
+import { cloneVoice, cloneWithLargeFiles } from "../support/clone.js";
 import { filesOf } from "../support/fake-faseeh.js";
 import { expect, test } from "../support/fixtures.js";
 import { startTestGateway, type TestGateway } from "../support/gateway.js";
@@ -77,19 +76,10 @@ test("a voice cloned on another replica is in the very next list on this one", a
   }
 
   // Files that span many stream chunks, checked on Faseeh's side against what was sent.
-  const voiceFile = noisyWav(2 * MiB, 7);
-  const referenceAudioFile = noisyWav(3 * MiB, 8);
-  const cloned = await cloneVoice(replica, {
-    input: { name: "Nour" },
-    voiceFile: { content: voiceFile, filename: "preview.wav" },
-    referenceAudioFile: { content: referenceAudioFile, filename: "original.wav" },
-  });
-  expect(cloned.body.errors).toBeUndefined();
+  const cloned = await cloneWithLargeFiles(replica, { name: "Nour" });
+  expect(cloned.response.body.errors).toBeUndefined();
   expect(upstream.requests).toHaveLength(1);
-  expect(filesOf(upstream.requests[0]!)).toEqual({
-    voice_file: { size: voiceFile.length, sha256: sha256(voiceFile) },
-    reference_audio_file: { size: referenceAudioFile.length, sha256: sha256(referenceAudioFile) },
-  });
+  expect(filesOf(upstream.requests[0]!)).toEqual(cloned.sent);
 
   // No wait, no retry: the first request after the clone's answer shows the voice on both replicas.
   for (const target of [gateway, replica]) {

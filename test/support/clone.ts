@@ -1,7 +1,7 @@
 // The cloneVoice operation as clients send it, with sensible default input.
 import { print } from "graphql";
 import { CloneVoiceDocument, type CloneVoiceMutation } from "../generated/operations.js";
-import { wav } from "./audio-fixtures.js";
+import { MiB, noisyWav, sha256, wav } from "./audio-fixtures.js";
 import type { GraphQLResponse, TestGateway, UploadFile } from "./gateway.js";
 
 /** The CloneVoice operation's text (test/support/operations.graphql), for requests written by hand. */
@@ -29,6 +29,31 @@ export function cloneVoice(gateway: TestGateway, options: CloneOptions = {}): Pr
   if (voiceFile) files["input.voiceFile"] = voiceFile;
   if (referenceAudioFile) files["input.referenceAudioFile"] = referenceAudioFile;
   return gateway.multipart(CloneVoiceDocument, { input: { ...defaultCloneInput(), ...options.input } }, files, options.headers);
+}
+
+/**
+ * A clone with files that span many stream chunks (2 and 3 MiB), and what
+ * Faseeh must have received of each part (size and sha256), to compare with
+ * `filesOf(upstream.requests[i])`.
+ */
+export async function cloneWithLargeFiles(
+  gateway: TestGateway,
+  input: Record<string, unknown> = {},
+): Promise<{ response: GraphQLResponse<CloneVoiceMutation>; sent: Record<string, { size: number; sha256: string }> }> {
+  const voiceFile = noisyWav(2 * MiB, 7);
+  const referenceAudioFile = noisyWav(3 * MiB, 8);
+  const response = await cloneVoice(gateway, {
+    input,
+    voiceFile: { content: voiceFile, filename: "preview.wav" },
+    referenceAudioFile: { content: referenceAudioFile, filename: "original.wav" },
+  });
+  return {
+    response,
+    sent: {
+      voice_file: { size: voiceFile.length, sha256: sha256(voiceFile) },
+      reference_audio_file: { size: referenceAudioFile.length, sha256: sha256(referenceAudioFile) },
+    },
+  };
 }
 
 /**
