@@ -53,10 +53,14 @@ WORKDIR /app
 # them (~230 MB). The only genuinely optional production packages are
 # pg-cloudflare (Cloudflare Workers sockets) and graphql-armor-types (types),
 # neither used on Node. --ignore-scripts: no install script is needed (see the
-# build stage). test/deploy/production-build.test.ts runs the gateway on an
-# install made with exactly these flags.
+# build stage). Then scripts/prune-production-deps.mjs removes the query
+# compilers @prisma/client ships for the databases we do not use (about 52 MiB).
+# test/deploy/production-build.test.ts runs the gateway on an install made
+# with exactly these flags and pruned by the same script.
 COPY package.json package-lock.json ./
+COPY scripts/prune-production-deps.mjs ./scripts/
 RUN npm ci --omit=dev --omit=optional --ignore-scripts --no-audit --no-fund \
+ && node scripts/prune-production-deps.mjs \
  && npm cache clean --force
 
 # Application files stay owned by root (read-only for the `node` user that runs
