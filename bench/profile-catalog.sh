@@ -3,6 +3,7 @@
 # ../shared/bench/catalog/gw-run.sh has seeded and copied the rows once):
 #
 #   bench/profile-catalog.sh [W1|W2|W3] [seconds]      (from the project root)
+#   QUERIES=bench/graphql-floor/gateway-queries.json bench/profile-catalog.sh W3 10   # the floor
 #
 # Starts `node --cpu-prof src/main.ts` in production mode on the bench's
 # `anchors_gw` database with a fresh `read` key, drives it with the shared
@@ -28,7 +29,7 @@ env "${ENVS[@]}" node --cpu-prof --cpu-prof-dir="$PROFILE_DIR" --import tsx src/
 GWPID=$!
 trap 'kill -INT $GWPID 2>/dev/null || true' EXIT
 for _ in $(seq 150); do curl -fs "http://127.0.0.1:$PORT/healthz" >/dev/null 2>&1 && break; sleep 0.2; done
-node "$BENCH/bench.mjs" --server "gw=http://127.0.0.1:$PORT/graphql" --queries "gw=$BENCH/gateway-queries.json" \
+node "$BENCH/bench.mjs" --server "gw=http://127.0.0.1:$PORT/graphql" --queries "gw=${QUERIES:-$BENCH/gateway-queries.json}" \
   --pid "gw=$GWPID" --workloads "$WORKLOAD" --rounds 1 --duration "$SECONDS_RUN" --warmup 3 --no-verify \
   --db-url "postgres://postgres@127.0.0.1:5432/${ANCHORS_DB:-anchors}" | grep -E '^\| (W|workload)'
 kill -INT $GWPID
