@@ -4,19 +4,19 @@
 // listens by itself; main.ts (or a test) decides where.
 import http from "node:http";
 import type { AddressInfo } from "node:net";
-import express from "express";
 import type { Container } from "./container.js";
 import { startApolloServer } from "./graphql/server.js";
 import { installBodyErrors } from "./http/body-errors.js";
 import { installGraphQLRoute } from "./http/graphql-route.js";
 import { installHealthRoutes } from "./http/health.js";
+import { createHttpApp, type HttpApp } from "./http/http-app.js";
 import { installMetricsRoute } from "./http/metrics-route.js";
 import { installRequestLog } from "./http/request-log.js";
 import type { ServingState } from "./http/serving-state.js";
 
 export interface Gateway {
   readonly httpServer: http.Server;
-  readonly app: express.Express;
+  readonly app: HttpApp;
   listen(port: number, host?: string): Promise<AddressInfo>;
   /** Refuses new work, settles clones, drains in-flight requests (up to the grace periods), closes everything. */
   stop(): Promise<void>;
@@ -33,10 +33,11 @@ export async function createGateway(container: Container): Promise<Gateway> {
   const policy = await container.apiKeys.bootPolicy();
   if (policy.refusal) throw new UnsafeStartError(policy.refusal);
 
-  const app = express();
-  app.disable("x-powered-by");
-  app.set("trust proxy", false);
-  const httpServer = http.createServer(app);
+  const app = createHttpApp({
+    production: config.env === "production",
+    onError: (error) => logger.error({ err: error }, "unexpected error"),
+  });
+  const httpServer = http.createServer(app.listener);
   const state: ServingState = { stopping: false };
 
   installRequestLog(app, container);

@@ -1,11 +1,11 @@
 // Body-parser refusals (a JSON body too large, or not JSON) answer in
 // GraphQL's shape too, instead of Express's HTML error page.
-import type { Express, NextFunction, Request, Response } from "express";
 import type { Config } from "../config.js";
+import type { HttpApp, HttpRequest, HttpResponse, NextFunction } from "./http-app.js";
 import { sendGraphQLError } from "./graphql-error-response.js";
 
-export function installBodyErrors(app: Express, { config }: { config: Config }): void {
-  app.use((error: unknown, _req: Request, res: Response, next: NextFunction) => {
+export function installBodyErrors(app: HttpApp, { config }: { config: Config }): void {
+  app.useErrorHandler((error: unknown, _req: HttpRequest, res: HttpResponse, next: NextFunction) => {
     const status = (error as { status?: unknown }).status;
     if (res.headersSent || typeof status !== "number" || status < 400 || status >= 500) {
       next(error);

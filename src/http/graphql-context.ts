@@ -1,22 +1,22 @@
 // The per-request GraphQL context: who calls (the client key), the request's
 // logger and report, the abort signal of a client that goes away, and the
 // services resolvers may use.
-import type { Request, Response } from "express";
 import type { Container } from "../container.js";
 import type { GatewayContext, RequestReport } from "../context.js";
 import { GatewayError, httpStatusOf, maskedMessage } from "../errors.js";
 import type { Logger } from "../logger.js";
 import { createCatalogLoaders } from "../services/catalog-loaders.js";
+import { headerOf, type HttpRequest, type HttpResponse } from "./http-app.js";
 
-export async function contextFor(container: Container, req: Request, res: Response): Promise<GatewayContext> {
-  const report = res.locals.report as RequestReport;
+export async function contextFor(container: Container, req: HttpRequest, res: HttpResponse): Promise<GatewayContext> {
+  const { report } = res.locals;
   const controller = new AbortController();
   // 'close' before the response finished means the client went away.
   res.once("close", () => {
     if (!res.writableFinished) controller.abort(new Error("client disconnected"));
   });
   // Throws UNAUTHENTICATED for a missing or bad key when one is needed.
-  const principal = await container.apiKeys.authenticate(req.header("authorization")).catch((error: unknown) => {
+  const principal = await container.apiKeys.authenticate(headerOf(req, "authorization")).catch((error: unknown) => {
     throw contextFailure(container, report, error);
   });
   report.clientName = principal.kind === "key" ? principal.name : "anonymous";
@@ -28,7 +28,7 @@ export async function contextFor(container: Container, req: Request, res: Respon
       return (logger ??= container.logger.child({ requestId: report.requestId }));
     },
     signal: controller.signal,
-    idempotencyKey: req.header("idempotency-key"),
+    idempotencyKey: headerOf(req, "idempotency-key"),
     principal,
     report,
     loaders: createCatalogLoaders(container.catalog),

@@ -2,12 +2,13 @@
 // failed in a body parser) in GraphQL's response shape, so every client gets
 // `errors[].extensions.code` whatever refused it. Its HTTP status is the
 // code's own (errors.ts), since no operation ran.
-import type { Response } from "express";
+import type { ServerResponse } from "node:http";
 import { type ErrorCode, httpStatusOf } from "../errors.js";
+import { sendJson } from "./http-app.js";
 
-export function sendGraphQLError(res: Response, code: ErrorCode, message: string, { closeConnection = false } = {}): void {
+export function sendGraphQLError(res: ServerResponse, code: ErrorCode, message: string, { closeConnection = false } = {}): void {
   if (res.headersSent) return;
   // When the body may be unread, the connection must not be reused mid-body.
   if (closeConnection) res.setHeader("Connection", "close");
-  res.status(httpStatusOf(code, { executed: false })).json({ errors: [{ message, extensions: { code } }] });
+  sendJson(res, httpStatusOf(code, { executed: false }), { errors: [{ message, extensions: { code } }] });
 }

@@ -2,19 +2,20 @@
 // allowed browser origins, the shutdown gate, JSON and multipart bodies, the
 // response cache when enabled, then Apollo with the per-request context.
 import { type ApolloServer } from "@apollo/server";
+import bodyParser from "body-parser";
 import cors from "cors";
-import express, { type Express } from "express";
 import type { Container } from "../container.js";
 import type { GatewayContext } from "../context.js";
 import { apolloHandler } from "./apollo-handler.js";
 import { contextFor } from "./graphql-context.js";
 import { sendGraphQLError } from "./graphql-error-response.js";
 import { graphqlUploads } from "./graphql-uploads.js";
+import type { HttpApp, Middleware } from "./http-app.js";
 import { ResponseCache } from "./response-cache.js";
 import type { ServingState } from "./serving-state.js";
 
 export function installGraphQLRoute(
-  app: Express,
+  app: HttpApp,
   container: Container,
   apollo: ApolloServer<GatewayContext>,
   state: ServingState,
@@ -45,7 +46,7 @@ export function installGraphQLRoute(
       }
       next();
     },
-    express.json({ limit: config.limits.jsonBodyBytes }),
+    bodyParser.json({ limit: config.limits.jsonBodyBytes }) as Middleware,
     graphqlUploads({ maxFileBytes: config.uploads.maxBytes, maxFiles: 2 }),
     ...(cache ? [cache.serve()] : []),
     apolloHandler(apollo, { context: async (req, res) => contextFor(container, req, res), onResponse: cache?.store }),

@@ -7,9 +7,10 @@
 //   naming the mistake (see multipart-parts.ts);
 // - once the response is sent, any file stream a resolver did not read is
 //   drained, because an unread stream stalls the request and its connection.
-import type { NextFunction, Request, RequestHandler, Response } from "express";
 import { processRequest, Upload } from "graphql-upload-minimal";
+import typeis from "type-is";
 import { sendGraphQLError } from "./graphql-error-response.js";
+import { headerOf, type HttpRequest, type HttpResponse, type Middleware, type NextFunction } from "./http-app.js";
 import { MultipartParts } from "./multipart-parts.js";
 
 export const MULTIPART_PREFLIGHT_HEADERS = ["apollo-require-preflight", "x-apollo-operation-name"] as const;
@@ -19,13 +20,13 @@ export interface GraphqlUploadOptions {
   maxFiles: number;
 }
 
-export function graphqlUploads(options: GraphqlUploadOptions): RequestHandler {
-  return async (req: Request, res: Response, next: NextFunction) => {
-    if (!req.is("multipart/form-data")) {
+export function graphqlUploads(options: GraphqlUploadOptions): Middleware {
+  return async (req: HttpRequest, res: HttpResponse, next: NextFunction) => {
+    if (!typeis(req, ["multipart/form-data"])) {
       next();
       return;
     }
-    if (!MULTIPART_PREFLIGHT_HEADERS.some((name) => req.header(name)?.trim())) {
+    if (!MULTIPART_PREFLIGHT_HEADERS.some((name) => headerOf(req, name)?.trim())) {
       sendGraphQLError(
         res,
         "BAD_REQUEST",
@@ -35,7 +36,7 @@ export function graphqlUploads(options: GraphqlUploadOptions): RequestHandler {
       );
       return;
     }
-    const boundary = MultipartParts.boundaryOf(req.header("content-type"));
+    const boundary = MultipartParts.boundaryOf(headerOf(req, "content-type"));
     const parts = boundary ? new MultipartParts(req, boundary) : undefined;
     try {
       const body = await processRequest(req, res, {

@@ -2,11 +2,11 @@
 // set only a scraper holding it may read them; without a token they are open
 // outside production and not served in it.
 import { timingSafeEqual } from "node:crypto";
-import type { Express } from "express";
 import type { Container } from "../container.js";
+import { headerOf, type HttpApp, sendJson } from "./http-app.js";
 
 export function installMetricsRoute(
-  app: Express,
+  app: HttpApp,
   { config, metrics, logger }: Pick<Container, "config" | "metrics" | "logger">,
 ): void {
   const production = config.env === "production";
@@ -14,18 +14,23 @@ export function installMetricsRoute(
   if (production && !expected) logger.info("/metrics is not served: set METRICS_TOKEN to let Prometheus scrape it");
   app.get("/metrics", async (req, res) => {
     if (expected) {
-      const given = Buffer.from(req.header("authorization") ?? "");
+      const given = Buffer.from(headerOf(req, "authorization") ?? "");
       if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
-        res
-          .status(401)
-          .set("www-authenticate", "Bearer")
-          .json({ error: "/metrics needs `Authorization: Bearer <METRICS_TOKEN>`." });
+        sendJson(
+          res,
+          401,
+          { error: "/metrics needs `Authorization: Bearer <METRICS_TOKEN>`." },
+          { "www-authenticate": "Bearer" },
+        );
         return;
       }
     } else if (production) {
-      res.status(404).json({ error: "/metrics is not served: set METRICS_TOKEN on the gateway." });
+      sendJson(res, 404, { error: "/metrics is not served: set METRICS_TOKEN on the gateway." });
       return;
     }
-    res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
+    const text = await metrics.registry.metrics();
+    res.setHeader("content-type", metrics.registry.contentType);
+    res.setHeader("content-length", Buffer.byteLength(text));
+    res.end(text);
   });
 }

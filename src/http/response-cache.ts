@@ -14,13 +14,13 @@
 // gets its request id, log line and metrics; it skips Apollo, graphql-js and
 // the catalog query. Anything unusual (no version, a refused key) falls
 // through to the normal path, which answers it exactly as without a cache.
-import type { NextFunction, Request, RequestHandler, Response } from "express";
 import { LRUCache } from "lru-cache";
-import type { RequestReport } from "../context.js";
+import typeis from "type-is";
 import type { Metrics } from "../metrics.js";
 import type { ApiKeyService } from "../services/api-key-service.js";
 import type { CatalogVersion } from "../services/catalog-version.js";
 import type { WrittenResponse } from "./apollo-handler.js";
+import { headerOf, type HttpRequest, type HttpResponse, type Middleware, type NextFunction } from "./http-app.js";
 
 interface CachedResponse {
   readonly version: string;
@@ -32,11 +32,6 @@ interface CachedResponse {
 /** Remembered so a request that can never be cached (a mutation, key management) does not wait for the version. */
 const UNCACHEABLE = { uncacheable: true } as const;
 type Entry = CachedResponse | typeof UNCACHEABLE;
-
-interface Ticket {
-  key: string;
-  version: string;
-}
 
 export interface ResponseCacheDeps {
   catalogVersion: Pick<CatalogVersion, "read">;
@@ -57,8 +52,8 @@ export class ResponseCache {
   }
 
   /** Express middleware, before Apollo: serves a fresh entry, or tickets the request so its answer can be stored. */
-  serve(): RequestHandler {
-    return async (req: Request, res: Response, next: NextFunction) => {
+  serve(): Middleware {
+    return async (req: HttpRequest, res: HttpResponse, next: NextFunction) => {
       const key = cacheKeyOf(req);
       if (key === undefined) {
         next();
@@ -83,16 +78,15 @@ export class ResponseCache {
       }
       if (entry?.version === version && (await this.sendHit(req, res, entry))) return;
       this.deps.metrics.responseCache.inc({ result: "miss" });
-      res.locals.responseCacheTicket = { key, version } satisfies Ticket;
+      res.locals.responseCacheTicket = { key, version };
       next();
     };
   }
 
   /** For apolloHandler's `onResponse`: keeps a ticketed answer the policy marked cacheable. */
-  readonly store = (_req: Request, res: Response, response: WrittenResponse): void => {
-    const ticket = res.locals.responseCacheTicket as Ticket | undefined;
+  readonly store = (_req: HttpRequest, res: HttpResponse, response: WrittenResponse): void => {
+    const { responseCacheTicket: ticket, report } = res.locals;
     if (!ticket) return;
-    const report = res.locals.report as RequestReport;
     if (report.cachePolicy === "never") this.entries.set(ticket.key, UNCACHEABLE);
     if (report.cachePolicy !== "store" || response.status !== 200) return;
     this.entries.set(ticket.key, {
@@ -104,12 +98,12 @@ export class ResponseCache {
     report.cache = "stored";
   };
 
-  private async sendHit(req: Request, res: Response, entry: CachedResponse): Promise<boolean> {
+  private async sendHit(req: HttpRequest, res: HttpResponse, entry: CachedResponse): Promise<boolean> {
     const started = performance.now();
     // Every client key may read the catalog; a caller the key service refuses takes the normal path for its precise error.
-    const principal = await this.deps.apiKeys.authenticate(req.header("authorization")).catch(() => undefined);
+    const principal = await this.deps.apiKeys.authenticate(headerOf(req, "authorization")).catch(() => undefined);
     if (!principal) return false;
-    const report = res.locals.report as RequestReport;
+    const { report } = res.locals;
     report.clientName = principal.kind === "key" ? principal.name : "anonymous";
     report.operationName = entry.operationName;
     report.operationType = "query";
@@ -129,8 +123,8 @@ export class ResponseCache {
 }
 
 /** The request's identity for the cache: a POSTed JSON GraphQL request, or undefined (never cached). */
-function cacheKeyOf(req: Request): string | undefined {
-  if (req.method !== "POST" || !req.is("application/json")) return undefined;
+function cacheKeyOf(req: HttpRequest): string | undefined {
+  if (req.method !== "POST" || !typeis(req, ["application/json"])) return undefined;
   const body = req.body as { query?: unknown; variables?: unknown; operationName?: unknown; extensions?: unknown } | undefined;
   if (
     !body ||
