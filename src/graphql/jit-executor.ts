@@ -47,16 +47,19 @@ export function jitExecutor(schema: GraphQLSchema): GatewayInterface {
     load() {
       return Promise.resolve({
         async executor({ document, operation, operationName, request, context }) {
-          // Variables are checked by graphql-js first, so a bad variable fails with graphql-js's own
-          // errors, which Apollo recognises and answers as BAD_USER_INPUT (HTTP 400). graphql-jit then
-          // coerces the raw values itself: coercing twice would hand the Upload scalar its own output.
           const raw = request.variables ?? {};
-          const checked = getVariableValues(schema, operation.variableDefinitions ?? [], raw, { maxErrors: 50 });
-          if (checked.errors) return { errors: checked.errors };
           const query = compiledFor(document, operationName);
           // A document graphql-jit cannot compile answers with the compiler's errors, as graphql-js would.
           if (!isCompiledQuery(query)) return query;
           const result = await query.query(undefined, context, raw);
+          // graphql-jit answers without `data` only when it refused the variables. Its messages differ
+          // from graphql-js's, which Apollo recognises and answers as BAD_USER_INPUT (HTTP 400), so
+          // the refusal is worded by graphql-js. Only on this path: a valid request coerces its
+          // variables once (twice would also hand the Upload scalar its own output).
+          if (result.data === undefined && result.errors) {
+            const checked = getVariableValues(schema, operation.variableDefinitions ?? [], raw, { maxErrors: 50 });
+            if (checked.errors) return { errors: checked.errors };
+          }
           return result.errors ? { ...result, errors: result.errors.map(asGraphQLError) } : result;
         },
       });
