@@ -91,7 +91,7 @@ export class ResponseCache {
     if (report.cachePolicy !== "store" || response.status !== 200) return;
     this.entries.set(ticket.key, {
       version: ticket.version,
-      headers: [...response.headers].map(([name, value]) => [name, value] as const),
+      headers: [...response.headers],
       body: Buffer.from(response.body),
       operationName: report.operationName,
     });

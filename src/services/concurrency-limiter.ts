@@ -74,8 +74,8 @@ export class ConcurrencyLimiter {
 
   private release(): void {
     const next = this.queue.shift();
-    if (next)
-      next.grant(); // the slot passes straight to the next waiter
+    // The slot passes straight to the next waiter, if any.
+    if (next) next.grant();
     else this.active--;
   }
 }
