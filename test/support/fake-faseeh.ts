@@ -14,26 +14,100 @@
  *   GET {baseUrl}/voices          the voices created so far, as a JSON array
  *   (undocumented upstream; see faseeh-preview-and-models.md).
  *
+ * And (see /work/shared/reference/faseeh-preview-and-models.md):
+ *   GET {baseUrl}/models          header x-api-key; 200 answers a JSON array of
+ *   models (DEFAULT_FAKE_MODELS unless setModels(...)), 401 on a bad key.
+ *   POST {baseUrl}/voices/preview (the path is an option: previewPath) header
+ *   x-api-key, multipart/form-data with the file `file` and the text fields
+ *   text, similarity, model_id and optional speed; validated like the real
+ *   API (401 40101, then 400 40001 with its documented messages). 200 streams
+ *   raw PCM (s16le, 24 kHz, mono, chunked, no content-length): a 440 Hz tone
+ *   lasting 0.08 s per character of text divided by speed.
+ *
  * Tests script responses with `enqueue(...)`. Each clone request takes the next
  * queued behaviour at the moment its headers arrive (so the Nth request gets
  * the Nth behaviour, even when requests overlap); when the queue is empty the
- * default behaviour (normally "success") is used.
+ * default behaviour (normally "success") is used. Model-list and preview calls
+ * have queues of their own (`enqueueModels`, `enqueuePreview`), taken the same
+ * way, falling back to `success`. Clone requests are recorded in `requests`
+ * only; previews in `previewRequests`, model-list calls in `modelRequests`.
+ * Clones and previews share the `inFlight`/`peakInFlight` counters.
  */
 import { createHash, randomBytes, randomUUID, type Hash } from "node:crypto";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
+import { setImmediate as yieldToEventLoop } from "node:timers/promises";
 import busboy from "busboy";
 
 /** Path prefix of the real API; `baseUrl` ends with it. */
 const BASE_PATH = "/api/v1";
 const CLONE_PATH = `${BASE_PATH}/voices/clone`;
 const VOICES_PATH = `${BASE_PATH}/voices`;
+const MODELS_PATH = `${BASE_PATH}/models`;
+/** Appended to BASE_PATH; Faseeh's reference does not name the path, so it is an option. */
+const DEFAULT_PREVIEW_PATH = "/voices/preview";
 const DEFAULT_API_KEY = "test-upstream-key";
 /** How many leading bytes of each file are kept for magic-number assertions. */
 const FIRST_BYTES = 16;
 
 const REQUIRED_FIELDS = ["text", "stability", "name", "model"] as const;
 const REQUIRED_FILES = ["voice_file", "reference_audio_file"] as const;
+
+/** What a preview 200 carries: raw PCM, signed 16-bit little-endian, 24 kHz, mono, no header. */
+export const PREVIEW_CONTENT_TYPE = "audio/raw;codec=pcm16;rate=24000;channels=1";
+const PREVIEW_SAMPLE_RATE = 24_000;
+/** 0.08 s of audio per character of text, at speed 1. */
+const PREVIEW_SAMPLES_PER_CHAR = 0.08 * PREVIEW_SAMPLE_RATE;
+const PREVIEW_TONE_HZ = 440;
+const PREVIEW_TONE_AMPLITUDE = 8000;
+/** Preview bodies are written in chunks of this many bytes. */
+const PREVIEW_CHUNK_BYTES = 16 * 1024;
+
+/** One element of the GET /models answer, field for field. */
+export interface FakeModel {
+  /** Record id (uuid). */
+  id: string;
+  /** What API calls name: the clone's `model`, the preview's `model_id`. */
+  model_id: string;
+  model_name: string;
+  /** Cost per character of text-to-speech. */
+  cost: number;
+  description: string | null;
+}
+
+/** What GET /models lists until setModels(...) (and again after reset()). */
+export const DEFAULT_FAKE_MODELS: readonly FakeModel[] = Object.freeze(
+  [
+    {
+      id: "3f1c2a9e-5b7d-4e21-9a0c-6d8e1f2b3c41",
+      model_id: "faseeh-v1",
+      model_name: "Faseeh v1",
+      cost: 0.00003,
+      description: "General-purpose Arabic voice model",
+    },
+    {
+      id: "8a4d6e2b-1c3f-4b5a-8e7d-2f9c0b1a6d52",
+      model_id: "faseeh-v1-pro",
+      model_name: "Faseeh v1 Pro",
+      cost: 0.00006,
+      description: "Higher-fidelity v1 for long-form narration",
+    },
+    {
+      id: "c7e9b1d3-4f6a-4c8e-b2d0-9e1f3a5c7b63",
+      model_id: "faseeh-v2",
+      model_name: "Faseeh v2",
+      cost: 0.00005,
+      description: "Second generation, closer voice similarity",
+    },
+    {
+      id: "e2b4d6f8-0a1c-4e3b-9d5f-7a9c1e3b5d74",
+      model_id: "faseeh-mini",
+      model_name: "Faseeh Mini",
+      cost: 0.00001,
+      description: null,
+    },
+  ].map((model): FakeModel => Object.freeze(model)),
+);
 
 /** The 200 response body of the real API, field for field. */
 export interface FakeVoice {
@@ -106,6 +180,30 @@ export type FakeBehaviour =
    */
   | { kind: "resetBeforeBody" };
 
+/**
+ * Scripted response for one preview request. `success` validates like the
+ * real API, then streams the tone. `error`, `garbage`, `raw`, `delay`,
+ * `reset`, `hang` and `resetBeforeBody` behave as for clones (`success`
+ * ignores `overrides`/`omit`). `createThen` validates (401/400 as `success`
+ * would), then answers with `then`: Faseeh generated (and billed) the preview
+ * but the answer was lost. `pcm` and `pcmThenReset` answer whatever the
+ * request was, without validating it (like `error`), and cannot be nested
+ * inside `delay`.
+ */
+export type FakePreviewBehaviour =
+  | FakeBehaviour
+  /** 200 with exactly these bytes as the PCM body, streamed in chunks like a real preview. */
+  | { kind: "pcm"; bytes: Buffer }
+  /** 200 headers and the first `bytesBeforeReset` bytes of the tone, then a connection reset. */
+  | { kind: "pcmThenReset"; bytesBeforeReset: number };
+
+/** A preview body the fake sent completely. */
+export interface SentPreview {
+  size: number;
+  /** Hex SHA-256 of the PCM bytes. */
+  sha256: string;
+}
+
 export interface ReceivedFile {
   /** Multipart part name, e.g. "voice_file". */
   field: string;
@@ -142,15 +240,25 @@ export interface FakeFaseeh {
   readonly baseUrl: string;
   /** Convenience: `${baseUrl}/voices/clone`. */
   readonly cloneUrl: string;
+  /** Convenience: `${baseUrl}${previewPath}` (default `${baseUrl}/voices/preview`). */
+  readonly previewUrl: string;
+  /** Convenience: `${baseUrl}/models`. */
+  readonly modelsUrl: string;
   /** The key the fake accepts. */
   readonly apiKey: string;
   /** Every clone request that reached the handler, in the order their bodies finished. */
   readonly requests: ReceivedCloneRequest[];
   /** Every voice body answered with 200 by a `success` behaviour. */
   readonly createdVoices: FakeVoiceBody[];
+  /** Every preview request that reached the handler, in the order their bodies finished (never in `requests`). */
+  readonly previewRequests: ReceivedCloneRequest[];
+  /** Size and SHA-256 of every preview PCM body sent completely (`success` or `pcm`), in the order they ended. */
+  readonly previews: SentPreview[];
+  /** How many GET /models calls reached the fake since the last reset() (401s and scripted answers included). */
+  readonly modelRequests: number;
   /** Sockets currently open to the fake (for connection-leak assertions). */
   readonly connections: number;
-  /** Clone requests being handled right now, and the most seen at once since the last reset(). */
+  /** Clone and preview requests being handled right now, and the most seen at once since the last reset(). */
   readonly inFlight: number;
   readonly peakInFlight: number;
   /** How GET /voices answers: undefined (default) lists createdVoices; or a scripted error/raw behaviour. */
@@ -159,9 +267,17 @@ export interface FakeFaseeh {
   enqueue(...behaviours: FakeBehaviour[]): void;
   /** Behaviour used once the queue is empty (initially `{ kind: "success" }`). */
   setDefault(behaviour: FakeBehaviour): void;
+  /** What a `success` GET /models lists (initially DEFAULT_FAKE_MODELS). The array is copied. */
+  setModels(models: FakeModel[]): void;
+  /** Script the next GET /models answers, in order; then `success` (the list) again. */
+  enqueueModels(...behaviours: FakeBehaviour[]): void;
+  /** Script the next preview answers, in order; then `success` again. */
+  enqueuePreview(...behaviours: FakePreviewBehaviour[]): void;
   /**
    * Back to a fresh state: clears requests, createdVoices and the queue, and
-   * restores the default behaviour to success. Arrays are cleared in place.
+   * restores the default behaviour to success; clears previewRequests,
+   * previews and the preview queue; restores the default model list, clears
+   * the models queue and zeroes modelRequests. Arrays are cleared in place.
    */
   reset(): void;
   /** Stops listening and destroys every open socket (hanging ones included). Idempotent. */
@@ -183,8 +299,16 @@ const DEFAULT_ERROR_MESSAGES: Readonly<Record<number, string>> = {
   504: "Gateway timeout",
 };
 
-export async function startFakeFaseeh(options: { apiKey?: string; port?: number } = {}): Promise<FakeFaseeh> {
+export interface FakeFaseehOptions {
+  apiKey?: string;
+  port?: number;
+  /** Preview path, appended to /api/v1 (default "/voices/preview"). Only this path answers previews. */
+  previewPath?: string;
+}
+
+export async function startFakeFaseeh(options: FakeFaseehOptions = {}): Promise<FakeFaseeh> {
   const apiKey = options.apiKey ?? DEFAULT_API_KEY;
+  const previewPath = resolvePreviewPath(options.previewPath ?? DEFAULT_PREVIEW_PATH);
   const requests: ReceivedCloneRequest[] = [];
   const createdVoices: FakeVoiceBody[] = [];
   const queue: FakeBehaviour[] = [];
@@ -192,6 +316,12 @@ export async function startFakeFaseeh(options: { apiKey?: string; port?: number 
   let voiceListBehaviour: FakeBehaviour | undefined;
   let inFlight = 0;
   let peakInFlight = 0;
+  const previewRequests: ReceivedCloneRequest[] = [];
+  const previews: SentPreview[] = [];
+  const previewQueue: FakePreviewBehaviour[] = [];
+  let models: FakeModel[] = [...DEFAULT_FAKE_MODELS];
+  const modelsQueue: FakeBehaviour[] = [];
+  let modelRequests = 0;
 
   // Track sockets ourselves: server.close() alone waits for keep-alive and
   // hanging connections, which would make test teardown hang.
@@ -238,6 +368,16 @@ export async function startFakeFaseeh(options: { apiKey?: string; port?: number 
       return;
     }
 
+    if (pathname === MODELS_PATH && req.method === "GET") {
+      await handleModels(req, res);
+      return;
+    }
+
+    if (pathname === previewPath) {
+      await handlePreview(req, res);
+      return;
+    }
+
     if (pathname !== CLONE_PATH) {
       // Drain before answering so the client is not cut off mid-upload.
       await drain(req);
@@ -255,9 +395,7 @@ export async function startFakeFaseeh(options: { apiKey?: string; port?: number 
     // Taken at arrival (not after the body) so overlapping requests get
     // behaviours in the order they were sent.
     const behaviour = queue.shift() ?? defaultBehaviour;
-    inFlight++;
-    peakInFlight = Math.max(peakInFlight, inFlight);
-    res.once("close", () => inFlight--);
+    countInFlight(res);
 
     if (behaviour.kind === "resetBeforeBody") {
       requests.push({ ...describeHeaders(req), fields: {}, fieldNames: [], files: [], aborted: true });
@@ -273,62 +411,130 @@ export async function startFakeFaseeh(options: { apiKey?: string; port?: number 
     await respond(behaviour, received, res);
   }
 
-  async function respond(behaviour: FakeBehaviour, received: ParsedBody, res: ServerResponse): Promise<void> {
-    if (isGone(res)) return;
-    switch (behaviour.kind) {
-      case "success": {
+  /** Counts a clone or preview request in inFlight until its response closes. */
+  function countInFlight(res: ServerResponse): void {
+    inFlight++;
+    peakInFlight = Math.max(peakInFlight, inFlight);
+    res.once("close", () => inFlight--);
+  }
+
+  /** Clone answers (also used by a scripted voice list). */
+  function respond(behaviour: FakeBehaviour, received: ParsedBody, res: ServerResponse): Promise<void> {
+    return play(behaviour, res, {
+      success(success) {
         const problem = validate(received, apiKey);
         if (problem) {
           sendJson(res, problem.status, problem.body);
           return;
         }
-        const omitted = new Set<string>(behaviour.omit ?? []);
+        const omitted = new Set<string>(success.omit ?? []);
         const body: FakeVoiceBody = Object.fromEntries(
-          Object.entries({ ...buildVoice(received.request.fields), ...behaviour.overrides }).filter(([key]) => !omitted.has(key)),
+          Object.entries({ ...buildVoice(received.request.fields), ...success.overrides }).filter(([key]) => !omitted.has(key)),
         );
         createdVoices.push(body);
         sendJson(res, 200, body);
-        return;
-      }
-      case "error":
-        sendJson(
-          res,
-          behaviour.status,
-          {
-            errorCode: behaviour.errorCode ?? `${behaviour.status}01`,
-            errorMessage: behaviour.errorMessage ?? DEFAULT_ERROR_MESSAGES[behaviour.status] ?? "Upstream error",
-          },
-          behaviour.headers,
-        );
-        return;
-      case "garbage":
-        send(res, behaviour.status ?? 200, "text/html", "<html>not json");
-        return;
-      case "raw":
-        send(res, behaviour.status, behaviour.contentType ?? "application/json", behaviour.body);
-        return;
-      case "delay":
-        if (await sleepUnlessGone(behaviour.ms, res)) await respond(behaviour.then, received, res);
-        return;
-      case "createThen": {
+      },
+      async createThen(createThen) {
         const problem = validate(received, apiKey);
         if (problem) {
           sendJson(res, problem.status, problem.body);
           return;
         }
         createdVoices.push({ ...buildVoice(received.request.fields) });
-        await respond(behaviour.then, received, res);
+        await respond(createThen.then, received, res);
+      },
+    });
+  }
+
+  async function handleModels(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    modelRequests++;
+    const behaviour = modelsQueue.shift() ?? SUCCESS;
+    if (behaviour.kind === "resetBeforeBody") {
+      resetSocket(req.socket);
+      return;
+    }
+    if (!(await drain(req))) return;
+    const answerModels = async (next: FakeBehaviour): Promise<void> =>
+      play(next, res, {
+        success() {
+          if (req.headers["x-api-key"] !== apiKey) {
+            sendJson(res, 401, { errorCode: "40101", errorMessage: "Invalid API key" });
+          } else {
+            sendJson(res, 200, models);
+          }
+        },
+        // Nothing to create: the answer is simply `then`.
+        createThen: (createThen) => answerModels(createThen.then),
+      });
+    await answerModels(behaviour);
+  }
+
+  async function handlePreview(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    if (req.method !== "POST") {
+      const drained = await drain(req);
+      previewRequests.push({ ...describeHeaders(req), fields: {}, fieldNames: [], files: [], aborted: !drained });
+      sendJson(res, 405, { errorCode: "40501", errorMessage: `Method not allowed: ${req.method ?? "?"}` });
+      return;
+    }
+
+    // Taken at arrival, like clones.
+    const behaviour = previewQueue.shift() ?? SUCCESS;
+    countInFlight(res);
+
+    if (behaviour.kind === "resetBeforeBody") {
+      previewRequests.push({ ...describeHeaders(req), fields: {}, fieldNames: [], files: [], aborted: true });
+      resetSocket(req.socket);
+      return;
+    }
+
+    const received = await receiveMultipart(req);
+    previewRequests.push(received.request);
+    if (received.request.aborted) return;
+
+    switch (behaviour.kind) {
+      case "pcm":
+        await sendPreview(res, chunksOf(behaviour.bytes));
+        return;
+      case "pcmThenReset": {
+        const bytes = toneBytes(behaviour.bytesBeforeReset);
+        if (await writePcm(res, chunksOf(bytes))) resetSocket(res.socket);
         return;
       }
-      case "reset":
-      case "resetBeforeBody":
-        resetSocket(res.socket);
-        return;
-      case "hang":
-        // Deliberately nothing: the socket stays open until the client gives
-        // up or close() destroys it.
-        return;
+      default:
+        await respondPreview(behaviour, received, res);
     }
+  }
+
+  function respondPreview(behaviour: FakeBehaviour, received: ParsedBody, res: ServerResponse): Promise<void> {
+    return play(behaviour, res, {
+      async success() {
+        const problem = validatePreview(received, apiKey);
+        if (problem) {
+          sendJson(res, problem.status, problem.body);
+          return;
+        }
+        const { text = "", speed } = received.request.fields;
+        await sendPreview(res, toneChunks(fakePreviewSamples(text, speed === undefined ? 1 : Number(speed))));
+      },
+      async createThen(createThen) {
+        const problem = validatePreview(received, apiKey);
+        if (problem) {
+          sendJson(res, problem.status, problem.body);
+          return;
+        }
+        await respondPreview(createThen.then, received, res);
+      },
+    });
+  }
+
+  /** Streams a whole 200 PCM answer; records it in `previews` once it has ended. */
+  async function sendPreview(res: ServerResponse, chunks: Iterable<Buffer>): Promise<void> {
+    const sent = await writePcm(res, chunks);
+    if (!sent || isGone(res)) return;
+    res.end();
+    // Recorded in the same tick as end(): the client cannot have seen the
+    // body's end before it is in `previews`.
+    previews.push({ size: sent.size, sha256: sent.hash.digest("hex") });
   }
 
   await new Promise<void>((resolve, reject) => {
@@ -346,9 +552,16 @@ export async function startFakeFaseeh(options: { apiKey?: string; port?: number 
   return {
     baseUrl,
     cloneUrl: `${baseUrl}/voices/clone`,
+    previewUrl: `http://127.0.0.1:${port}${previewPath}`,
+    modelsUrl: `${baseUrl}/models`,
     apiKey,
     requests,
     createdVoices,
+    previewRequests,
+    previews,
+    get modelRequests() {
+      return modelRequests;
+    },
     get connections() {
       return sockets.size;
     },
@@ -367,6 +580,15 @@ export async function startFakeFaseeh(options: { apiKey?: string; port?: number 
     setVoiceList(behaviour) {
       voiceListBehaviour = behaviour;
     },
+    setModels(list) {
+      models = [...list];
+    },
+    enqueueModels(...behaviours) {
+      modelsQueue.push(...behaviours);
+    },
+    enqueuePreview(...behaviours) {
+      previewQueue.push(...behaviours);
+    },
     reset() {
       requests.length = 0;
       createdVoices.length = 0;
@@ -374,6 +596,12 @@ export async function startFakeFaseeh(options: { apiKey?: string; port?: number 
       defaultBehaviour = SUCCESS;
       voiceListBehaviour = undefined;
       peakInFlight = inFlight;
+      previewRequests.length = 0;
+      previews.length = 0;
+      previewQueue.length = 0;
+      models = [...DEFAULT_FAKE_MODELS];
+      modelsQueue.length = 0;
+      modelRequests = 0;
     },
     close() {
       closing ??= (async () => {
@@ -390,6 +618,15 @@ export async function startFakeFaseeh(options: { apiKey?: string; port?: number 
       return closing;
     },
   };
+}
+
+/**
+ * Samples in the tone a `success` preview streams: 0.08 s per character (UTF-16
+ * code unit, i.e. `text.length`) of `text` as sent, divided by `speed`, rounded down (bytes = 2 x this).
+ */
+export function fakePreviewSamples(text: string, speed = 1): number {
+  // The epsilon absorbs float noise such as 1920 * 17 / 1.2 = 27199.999...
+  return Math.floor((PREVIEW_SAMPLES_PER_CHAR * text.length) / speed + 1e-6);
 }
 
 /** Size and SHA-256 of each file a request carried, by field: what tests compare with what the client sent. */
@@ -575,9 +812,52 @@ function validate(received: ParsedBody, apiKey: string): { status: number; body:
 }
 
 function parseStability(raw: string | undefined): number | undefined {
+  return parseNumberIn(raw, 0, 1);
+}
+
+function parseNumberIn(raw: string | undefined, min: number, max: number): number | undefined {
   if (raw === undefined || raw.trim() === "") return undefined; // Number("") would be 0
   const value = Number(raw);
-  return Number.isFinite(value) && value >= 0 && value <= 1 ? value : undefined;
+  return Number.isFinite(value) && value >= min && value <= max ? value : undefined;
+}
+
+/** The preview's checks, in the real API's order: key (401), then the form (400 40001). */
+function validatePreview(received: ParsedBody, apiKey: string): { status: number; body: ErrorBody } | undefined {
+  const { request, parseError } = received;
+  if (request.apiKey !== apiKey) {
+    return { status: 401, body: { errorCode: "40101", errorMessage: "Invalid API key" } };
+  }
+  const badRequest = (errorMessage: string) => ({ status: 400, body: { errorCode: "40001", errorMessage } });
+
+  if (parseError !== undefined) return badRequest(parseError);
+  const { text, similarity, model_id: modelId, speed } = request.fields;
+  if (text === undefined || text.trim() === "") return badRequest("text is required");
+  const words = text.split(/\s+/).filter((word) => word !== "");
+  if (words.length < 3 || text.trim().length < 10) {
+    return badRequest("text must be at least 3 words and 10 characters");
+  }
+  if (parseNumberIn(similarity, 0, 1) === undefined) return badRequest("similarity must be a number between 0 and 1");
+  if (modelId === undefined || modelId.trim() === "") return badRequest("model_id is required");
+  if (speed !== undefined && parseNumberIn(speed, 0.7, 1.2) === undefined) {
+    return badRequest("speed must be a number between 0.7 and 1.2");
+  }
+  const file = request.files.find((candidate) => candidate.field === "file");
+  if (!file || !isAudio(file.firstBytes)) return badRequest("file is required and must be of audio type");
+  return undefined;
+}
+
+/** Recognises audio containers by their magic numbers (12 bytes suffice). */
+function isAudio(head: Buffer): boolean {
+  const ascii = (start: number, text: string): boolean => head.toString("latin1", start, start + text.length) === text;
+  return (
+    (ascii(0, "RIFF") && ascii(8, "WAVE")) ||
+    ascii(0, "ID3") ||
+    (head.length >= 2 && head[0] === 0xff && ((head[1] ?? 0) & 0xe0) === 0xe0) || // MPEG audio frame sync
+    ascii(0, "OggS") ||
+    ascii(0, "fLaC") ||
+    ascii(4, "ftyp") || // MP4/M4A
+    (head.length >= 4 && head.readUInt32BE(0) === 0x1a45dfa3) // EBML: WebM/Matroska
+  );
 }
 
 function splitList(raw: string | undefined): string[] {
@@ -608,7 +888,127 @@ function buildVoice(fields: Record<string, string>): FakeVoice {
 }
 
 // ---------------------------------------------------------------------------
+// Preview audio
+
+/** The tone a preview plays, in chunks of PREVIEW_CHUNK_BYTES, generated as it is sent. */
+function* toneChunks(samples: number): Generator<Buffer> {
+  const perChunk = PREVIEW_CHUNK_BYTES / 2;
+  for (let start = 0; start < samples; start += perChunk) {
+    const count = Math.min(perChunk, samples - start);
+    const chunk = Buffer.allocUnsafe(count * 2);
+    for (let i = 0; i < count; i++) {
+      const t = (start + i) / PREVIEW_SAMPLE_RATE;
+      chunk.writeInt16LE(Math.round(PREVIEW_TONE_AMPLITUDE * Math.sin(2 * Math.PI * PREVIEW_TONE_HZ * t)), i * 2);
+    }
+    yield chunk;
+  }
+}
+
+/** The first `length` bytes of the tone (an odd length ends mid-sample). */
+function toneBytes(length: number): Buffer {
+  const bytes = Math.max(0, Math.floor(length));
+  return Buffer.concat([...toneChunks(Math.ceil(bytes / 2))]).subarray(0, bytes);
+}
+
+function* chunksOf(bytes: Buffer): Generator<Buffer> {
+  for (let start = 0; start < bytes.length; start += PREVIEW_CHUNK_BYTES) {
+    yield bytes.subarray(start, start + PREVIEW_CHUNK_BYTES);
+  }
+}
+
+/**
+ * Sends 200 PCM headers (chunked: no content-length) and the chunks, one per
+ * event-loop turn, honouring backpressure. Does not end the response. Resolves
+ * with the size and running hash once every chunk has been handed to the
+ * socket, or undefined as soon as the client is gone.
+ */
+async function writePcm(res: ServerResponse, chunks: Iterable<Buffer>): Promise<{ size: number; hash: Hash } | undefined> {
+  if (isGone(res)) return undefined;
+  res.writeHead(200, { "content-type": PREVIEW_CONTENT_TYPE });
+  res.flushHeaders();
+  const hash = createHash("sha256");
+  let size = 0;
+  let flushed: Promise<void> = Promise.resolve();
+  for (const chunk of chunks) {
+    if (isGone(res)) return undefined;
+    hash.update(chunk);
+    size += chunk.length;
+    flushed = new Promise<void>((resolve) => res.write(chunk, () => resolve()));
+    if (res.writableNeedDrain && !(await drainedOrGone(res))) return undefined;
+    await yieldToEventLoop();
+  }
+  // The last write's callback: the bytes are in the socket (matters before a reset).
+  await Promise.race([flushed, new Promise<void>((resolve) => res.once("close", () => resolve()))]);
+  return isGone(res) ? undefined : { size, hash };
+}
+
+/** Resolves true on 'drain', false if the response closes first. */
+function drainedOrGone(res: ServerResponse): Promise<boolean> {
+  return new Promise<boolean>((resolve) => {
+    const onDrain = (): void => {
+      res.off("close", onClose);
+      resolve(true);
+    };
+    const onClose = (): void => {
+      res.off("drain", onDrain);
+      resolve(false);
+    };
+    res.once("drain", onDrain);
+    res.once("close", onClose);
+  });
+}
+
+// ---------------------------------------------------------------------------
 // Response helpers
+
+type Scripted<K extends FakeBehaviour["kind"]> = Extract<FakeBehaviour, { kind: K }>;
+
+/** How an endpoint answers the behaviours that depend on it; everything else is common. */
+interface Playbook {
+  success(behaviour: Scripted<"success">): Promise<void> | void;
+  createThen(behaviour: Scripted<"createThen">): Promise<void>;
+}
+
+/** Plays a scripted behaviour: error/garbage/raw/delay/reset/hang the same everywhere. */
+async function play(behaviour: FakeBehaviour, res: ServerResponse, playbook: Playbook): Promise<void> {
+  if (isGone(res)) return;
+  switch (behaviour.kind) {
+    case "success":
+      await playbook.success(behaviour);
+      return;
+    case "error":
+      sendJson(
+        res,
+        behaviour.status,
+        {
+          errorCode: behaviour.errorCode ?? `${behaviour.status}01`,
+          errorMessage: behaviour.errorMessage ?? DEFAULT_ERROR_MESSAGES[behaviour.status] ?? "Upstream error",
+        },
+        behaviour.headers,
+      );
+      return;
+    case "garbage":
+      send(res, behaviour.status ?? 200, "text/html", "<html>not json");
+      return;
+    case "raw":
+      send(res, behaviour.status, behaviour.contentType ?? "application/json", behaviour.body);
+      return;
+    case "delay":
+      if (await sleepUnlessGone(behaviour.ms, res)) await play(behaviour.then, res, playbook);
+      return;
+    case "createThen":
+      await playbook.createThen(behaviour);
+      return;
+    case "reset":
+    case "resetBeforeBody":
+      resetSocket(res.socket);
+      return;
+    case "hang":
+      // Deliberately nothing: the socket stays open until the client gives
+      // up or close() destroys it.
+      return;
+  }
+}
 
 /** True when there is no longer anyone to answer (client disconnected or fake closed). */
 function isGone(res: ServerResponse): boolean {
@@ -652,6 +1052,14 @@ function sleepUnlessGone(ms: number, res: ServerResponse): Promise<boolean> {
 function resetSocket(socket: Socket | null): void {
   if (!socket || socket.destroyed) return;
   socket.resetAndDestroy();
+}
+
+/** BASE_PATH + the option, normalised like incoming paths; refuses the paths other calls use. */
+function resolvePreviewPath(option: string): string {
+  if (!option.startsWith("/")) throw new Error(`previewPath must start with "/": ${option}`);
+  const path = new URL(`${BASE_PATH}${option}`, "http://fake.invalid").pathname;
+  if ([CLONE_PATH, VOICES_PATH, MODELS_PATH].includes(path)) throw new Error(`previewPath collides with ${path}`);
+  return path;
 }
 
 function messageOf(error: unknown): string {
