@@ -54,6 +54,14 @@ const envSchema = z.object({
   READ_STATEMENT_TIMEOUT_MS: positiveInt(5_000),
   FASEEH_API_KEY: optionalString,
   FASEEH_BASE_URL: z.string().trim().default("https://api.faseeh.ai/api/v1").pipe(httpUrl),
+  FASEEH_PREVIEW_PATH: z
+    .string()
+    .trim()
+    .default("/voices/preview")
+    .pipe(z.string().regex(/^\/[\w./-]*$/, 'must be a path under FASEEH_BASE_URL, e.g. "/voices/preview"')),
+  MODELS_CACHE_TTL_MS: positiveInt(10 * 60_000),
+  MODELS_STALE_MAX_MS: positiveInt(24 * 3_600_000),
+  MODELS_TIMEOUT_MS: positiveInt(5_000),
   UPSTREAM_TIMEOUT_MS: positiveInt(60_000),
   UPSTREAM_CONNECT_TIMEOUT_MS: positiveInt(10_000),
   UPSTREAM_MAX_ATTEMPTS: positiveInt(3),
@@ -64,6 +72,14 @@ const envSchema = z.object({
   RECOVERY_DIR: optionalString,
   RECOVERY_INTERVAL_MS: positiveInt(30_000),
   IDEMPOTENCY_TTL_HOURS: positiveInt(24),
+  PREVIEW_DIR: optionalString,
+  PREVIEW_TTL_HOURS: positiveInt(24),
+  PREVIEW_URL_SECRET: z.string().trim().min(32, "must be at least 32 characters (e.g. openssl rand -hex 32)").optional(),
+  PREVIEW_URL_TTL_SECONDS: positiveInt(3_600),
+  PREVIEW_RATE_LIMIT_PER_MINUTE: positiveInt(20),
+  PREVIEW_MAX_AUDIO_BYTES: positiveInt(64 * MiB),
+  PREVIEW_SWEEP_INTERVAL_MS: positiveInt(10 * 60_000),
+  PUBLIC_URL: httpUrl.optional(),
   UPLOAD_DIR: optionalString,
   UPLOAD_IDLE_TIMEOUT_MS: positiveInt(30_000),
   UPLOAD_DEADLINE_MS: positiveInt(180_000),
@@ -105,7 +121,31 @@ export type Config = Readonly<{
     retryMaxWaitMs: number;
     maxConcurrency: number;
     queueTimeoutMs: number;
+    /** Faseeh's preview call, under baseUrl (not in our copy of the reference, so configurable). */
+    previewPath: string;
+    /** The whole `GET /models` call, answer included. */
+    modelsTimeoutMs: number;
   }>;
+  /** Faseeh's model list (`GET /models`), cached in-process (src/services/model-catalog.ts). */
+  models: Readonly<{
+    cacheTtlMs: number;
+    /** After a failed refresh, a list at most this old is still served, marked stale. */
+    staleMaxMs: number;
+  }>;
+  /** Voice previews (src/services/preview-service.ts): kept on disk, served by a signed URL. */
+  previews: Readonly<{
+    dir: string;
+    ttlHours: number;
+    /** HMAC key of the audio URLs' tokens; undefined: a random one per process (URLs die with it). */
+    urlSecret: string | undefined;
+    urlTtlSeconds: number;
+    rateLimitPerMinute: number;
+    /** Faseeh's preview answer is refused beyond this many bytes. */
+    maxAudioBytes: number;
+    sweepIntervalMs: number;
+  }>;
+  /** The gateway's public origin for URLs it hands out; undefined: taken from each request's Host. */
+  publicUrl: string | undefined;
   recovery: Readonly<{ dir: string; intervalMs: number }>;
   idempotencyTtlHours: number;
   uploads: Readonly<{
@@ -191,7 +231,20 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       retryMaxWaitMs: e.UPSTREAM_RETRY_MAX_WAIT_MS,
       maxConcurrency: e.UPSTREAM_MAX_CONCURRENCY,
       queueTimeoutMs: e.UPSTREAM_QUEUE_TIMEOUT_MS,
+      previewPath: e.FASEEH_PREVIEW_PATH.replace(/\/+$/, ""),
+      modelsTimeoutMs: e.MODELS_TIMEOUT_MS,
     },
+    models: { cacheTtlMs: e.MODELS_CACHE_TTL_MS, staleMaxMs: e.MODELS_STALE_MAX_MS },
+    previews: {
+      dir: path.resolve(e.PREVIEW_DIR ?? path.join(e.DATA_DIR, "previews")),
+      ttlHours: e.PREVIEW_TTL_HOURS,
+      urlSecret: e.PREVIEW_URL_SECRET,
+      urlTtlSeconds: e.PREVIEW_URL_TTL_SECONDS,
+      rateLimitPerMinute: e.PREVIEW_RATE_LIMIT_PER_MINUTE,
+      maxAudioBytes: e.PREVIEW_MAX_AUDIO_BYTES,
+      sweepIntervalMs: e.PREVIEW_SWEEP_INTERVAL_MS,
+    },
+    publicUrl: e.PUBLIC_URL,
     recovery: {
       dir: path.resolve(e.RECOVERY_DIR ?? path.join(e.DATA_DIR, "recovery")),
       intervalMs: e.RECOVERY_INTERVAL_MS,

@@ -50,7 +50,10 @@ export const ERROR_CODES = {
     always: true,
     description: "The client API key's scope does not allow this operation (cloning needs `write`, managing keys `admin`).",
   },
-  UPSTREAM_NOT_CONFIGURED: { status: 503, description: "FASEEH_API_KEY is not set, so cloning is disabled." },
+  UPSTREAM_NOT_CONFIGURED: {
+    status: 503,
+    description: "FASEEH_API_KEY is not set, so cloning, previews and the model list are disabled.",
+  },
   UPSTREAM_BAD_REQUEST: {
     status: 502,
     description: "Faseeh refused the request (400/404); its errorCode and errorMessage are included.",
@@ -70,7 +73,7 @@ export const ERROR_CODES = {
   UPSTREAM_OUTCOME_UNKNOWN: {
     status: 502,
     description:
-      "Faseeh had the whole request but gave no definitive answer (5xx, non-JSON, reset, timeout): a voice may exist. Not retried; see `attemptId`.",
+      "Faseeh had the whole clone or preview request but gave no definitive answer (5xx, non-JSON, reset, timeout, a broken-off preview): a voice may exist, the call may be billed. Not retried; a clone's `attemptId` names its attempt.",
   },
   DATABASE_UNAVAILABLE: { status: 503, description: "The catalog database cannot be reached; retry later." },
   IDEMPOTENCY_KEY_REUSED: {
@@ -130,6 +133,13 @@ export class GatewayError extends GraphQLError {
 export const badUserInput = (field: string, message: string): GatewayError =>
   new GatewayError("BAD_USER_INPUT", message, { field });
 
+/** An input that failed its zod schema: the first issue, with its field under `input.` (e.g. "input.text"). */
+export function invalidInput(issues: ReadonlyArray<{ path: readonly PropertyKey[]; message: string }>): GatewayError {
+  const [issue] = issues;
+  const field = `input.${(issue?.path ?? []).filter((part) => typeof part === "string").join(".")}`;
+  return badUserInput(field, `\`${field}\` ${issue?.message ?? "is invalid"}.`);
+}
+
 /**
  * The variable path a graphql-js coercion error is about, for its `field`
  * extension: `Variable "$input" got invalid value null at "input.voiceFile"`
@@ -149,8 +159,28 @@ export function coercionField(message: string): string | undefined {
 
 export type UpstreamErrorBody = { errorCode?: string | undefined; errorMessage?: string | undefined };
 
+/** What an upstream call was, in messages: "clone", "preview", ... (the client's operation names). */
+const REQUEST_NAMES: Readonly<Record<string, string>> = {
+  cloneVoice: "clone request",
+  previewVoice: "preview request",
+  listModels: "model list request",
+  listVoices: "voice list request",
+};
+
+/** What Faseeh may have done with a complete request whose answer never came. */
+const UNKNOWN_CONSEQUENCES: Readonly<Record<string, string>> = {
+  cloneVoice: "The voice may or may not exist, so the gateway will not send this request again.",
+  previewVoice:
+    "Faseeh may have produced (and billed) the preview, so the gateway will not send this request again; nothing was kept.",
+};
+
 /** Maps an upstream non-2xx answer onto our codes, keeping upstream's own code and message. */
-export function upstreamStatusError(status: number, body: UpstreamErrorBody, retryAfterSeconds?: number): GatewayError {
+export function upstreamStatusError(
+  status: number,
+  body: UpstreamErrorBody,
+  retryAfterSeconds?: number,
+  operation = "cloneVoice",
+): GatewayError {
   const details: Extensions = {
     upstreamStatus: status,
     ...(retryAfterSeconds !== undefined && { retryAfterSeconds }),
@@ -173,7 +203,8 @@ export function upstreamStatusError(status: number, body: UpstreamErrorBody, ret
     return new GatewayError("RATE_LIMITED", `Faseeh is rate limiting requests${said}.${when}`, details);
   }
   if (status >= 400 && status < 500) {
-    return new GatewayError("UPSTREAM_BAD_REQUEST", `Faseeh rejected the clone request (HTTP ${status})${said}.`, details);
+    const request = REQUEST_NAMES[operation] ?? "request";
+    return new GatewayError("UPSTREAM_BAD_REQUEST", `Faseeh rejected the ${request} (HTTP ${status})${said}.`, details);
   }
   return new GatewayError("UPSTREAM_UNAVAILABLE", `Faseeh failed (HTTP ${status})${said}. Try again later.`, details);
 }
@@ -190,12 +221,17 @@ export function withUpstreamOutcome(error: GatewayError, outcome: "rejected" | "
  * Faseeh had the whole request and no definitive answer came back (`reason`
  * says what came instead): a voice may exist. Never retried automatically.
  */
-export const upstreamOutcomeUnknown = (reason: string, extensions: Extensions = {}, cause?: unknown): GatewayError =>
+export const upstreamOutcomeUnknown = (
+  reason: string,
+  extensions: Extensions = {},
+  cause?: unknown,
+  operation = "cloneVoice",
+): GatewayError =>
   withUpstreamOutcome(
     new GatewayError(
       "UPSTREAM_OUTCOME_UNKNOWN",
-      `Faseeh received the whole clone request, but no definitive answer came back (${reason}). ` +
-        "The voice may or may not exist, so the gateway will not send this request again.",
+      `Faseeh received the whole ${REQUEST_NAMES[operation] ?? "request"}, but no definitive answer came back (${reason}). ` +
+        (UNKNOWN_CONSEQUENCES[operation] ?? "The gateway will not send this request again."),
       extensions,
       cause,
     ),

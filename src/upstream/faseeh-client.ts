@@ -1,12 +1,14 @@
-// HTTP client for Faseeh's voice-clone endpoint (contract:
-// shared/reference/faseeh-voice-clone.txt). It owns one keep-alive undici
-// pool, streams the multipart body from its file sources (never held in
-// memory), checks answers against the contract with zod, and turns every
-// failure into a GatewayError. The API key never leaves this module
-// except in the x-api-key header.
+// HTTP client for Faseeh (contracts: shared/reference/faseeh-voice-clone.txt
+// and faseeh-preview-and-models.md): the clone and preview calls, the model
+// and voice lists. It owns one keep-alive undici pool, streams multipart
+// bodies from their file sources (never held in memory), checks answers
+// against the contract with zod, and turns every failure into a GatewayError.
+// The API key never leaves this module except in the x-api-key header.
 import { createHash, randomBytes } from "node:crypto";
+import { createWriteStream } from "node:fs";
 import { setTimeout as sleep } from "node:timers/promises";
 import { Readable } from "node:stream";
+import { pipeline } from "node:stream/promises";
 import { errors as undiciErrors, Pool } from "undici";
 import { z } from "zod";
 import type { Config } from "../config.js";
@@ -21,6 +23,7 @@ import {
 } from "../errors.js";
 import type { Logger } from "../logger.js";
 import type { Metrics } from "../metrics.js";
+import { parsePcmContentType } from "./pcm-format.js";
 
 /** One file part of the multipart body, for one attempt. */
 export interface AudioPart {
@@ -69,6 +72,73 @@ export interface CloneVoiceRequest {
   /** Told the moment the closing boundary is handed to the socket: from then on Faseeh may act. */
   onComplete?: (() => void) | undefined;
 }
+
+/** The calls this client makes, as named in logs and the upstream metric. */
+export type UpstreamOperation = "cloneVoice" | "previewVoice" | "listModels" | "listVoices";
+
+export interface PreviewVoiceRequest {
+  /** The recording to preview (sent as `file`). */
+  file: AudioSource;
+  text: string;
+  similarity: number;
+  modelId: string;
+  speed: number;
+  /** Where the answer's PCM is written as it arrives (created; must not exist). */
+  audioPath: string;
+  /** An answer longer than this is refused (and the call's outcome is unknown: Faseeh produced it). */
+  maxAudioBytes: number;
+}
+
+/** What Faseeh's preview answered, as written to `audioPath`. */
+export interface PreviewAudio {
+  /** As Faseeh sent it, e.g. `audio/raw;codec=pcm16;rate=24000;channels=1`. */
+  contentType: string;
+  sampleRate: number;
+  channels: number;
+  size: number;
+  sha256: string;
+}
+
+/** One multipart POST to Faseeh: what it sends, and how its 2xx answer is read. */
+interface MultipartCall<T> {
+  operation: UpstreamOperation;
+  /** Under the base URL, e.g. "/voices/clone". */
+  path: string;
+  accept: string;
+  /** Text fields in order; undefined ones are left out. */
+  fields: ReadonlyArray<readonly [string, string | undefined]>;
+  files: ReadonlyArray<readonly [string, AudioSource]>;
+  /** See CloneVoiceRequest.holdUntil. */
+  holdUntil?: Promise<unknown> | undefined;
+  onComplete?: (() => void) | undefined;
+  /** Reads a 2xx answer; throws ContractViolation when it is not what the contract says. */
+  readAnswer(body: Readable, headers: Record<string, string | string[] | undefined>): Promise<T>;
+}
+
+/** A model in Faseeh's list, in our naming. */
+export interface UpstreamModel {
+  id: string;
+  modelId: string;
+  name: string;
+  costPerCharacter: number | null;
+  description: string | null;
+}
+
+const modelSchema = z
+  .object({
+    id: z.string().min(1),
+    model_id: z.string().trim().min(1),
+    model_name: z.string().nullish(),
+    cost: z.number().nullish(),
+    description: z.string().nullish(),
+  })
+  .transform((model): UpstreamModel => ({
+    id: model.id,
+    modelId: model.model_id,
+    name: model.model_name ?? model.model_id,
+    costPerCharacter: model.cost ?? null,
+    description: model.description ?? null,
+  }));
 
 /** A voice as upstream returned it, in our naming (also the recovery journal's format). */
 export const upstreamVoiceSchema = z.object({
@@ -223,19 +293,98 @@ export class FaseehClient {
    * wait out. Never after a complete request whose answer is not a
    * documented refusal: that could clone (and charge) twice.
    */
-  async cloneVoice(input: CloneVoiceRequest, signal?: AbortSignal): Promise<UpstreamVoice> {
+  cloneVoice(input: CloneVoiceRequest, signal?: AbortSignal): Promise<UpstreamVoice> {
+    return this.send(
+      {
+        operation: "cloneVoice",
+        path: "/voices/clone",
+        accept: "application/json",
+        fields: [
+          ["text", input.text],
+          ["stability", String(input.stability)],
+          ["name", input.name],
+          ["model", input.model],
+          ["description", input.description],
+          ["gender", input.gender],
+          ["age", input.age],
+          ["languages", input.languages?.length ? input.languages.join(",") : undefined],
+          ["dialects", input.dialects?.length ? input.dialects.join(",") : undefined],
+          ["avatar_url", input.avatarUrl],
+        ],
+        files: [
+          ["voice_file", input.voiceFile],
+          ["reference_audio_file", input.referenceAudioFile],
+        ],
+        holdUntil: input.holdUntil,
+        onComplete: input.onComplete,
+        readAnswer: async (body) => {
+          const parsed = cloneResponseSchema.safeParse(parseJson(await readLimited(body, MAX_RESPONSE_BYTES)));
+          if (!parsed.success) {
+            throw new ContractViolation(
+              "whose body does not match the voice-clone contract",
+              parsed.error.issues.slice(0, 5).map((issue) => `${issue.path.join(".")}: ${issue.message}`),
+            );
+          }
+          return parsed.data;
+        },
+      },
+      signal,
+    );
+  }
+
+  /**
+   * Faseeh's preview call (`FASEEH_PREVIEW_PATH`): the recording and text in,
+   * raw PCM out, written as it streams to `input.audioPath` exactly as Faseeh
+   * sent it. Billed like a clone, so sent, retried and mapped by the very
+   * same rules (see cloneVoice): a complete request whose answer breaks off
+   * is UPSTREAM_OUTCOME_UNKNOWN and never sent again.
+   */
+  previewVoice(input: PreviewVoiceRequest, signal?: AbortSignal): Promise<PreviewAudio> {
+    return this.send(
+      {
+        operation: "previewVoice",
+        path: this.config.previewPath,
+        accept: "audio/raw, application/json",
+        fields: [
+          ["text", input.text],
+          ["similarity", String(input.similarity)],
+          ["model_id", input.modelId],
+          ["speed", String(input.speed)],
+        ],
+        files: [["file", input.file]],
+        readAnswer: (body, headers) => writePreviewAudio(body, headers, input.audioPath, input.maxAudioBytes),
+      },
+      signal,
+    );
+  }
+
+  /** `GET /models`: the models Faseeh offers, read defensively (an element without `model_id` is skipped). */
+  async listModels(): Promise<UpstreamModel[]> {
+    const json = await this.getJson("/models", "listModels", MAX_LIST_BYTES, this.config.modelsTimeoutMs);
+    if (!Array.isArray(json)) throw upstreamUnavailable("its model list is not a JSON array");
+    const models: UpstreamModel[] = [];
+    for (const item of json) {
+      const parsed = modelSchema.safeParse(item);
+      if (parsed.success) models.push(parsed.data);
+      else this.logger.warn({ upstream: "faseeh", op: "listModels" }, "skipped a model that does not match the contract");
+    }
+    return models;
+  }
+
+  /** One multipart POST with its retries: see cloneVoice for when a call is sent again. */
+  private async send<T>(call: MultipartCall<T>, signal?: AbortSignal): Promise<T> {
     const apiKey = this.config.apiKey;
     if (apiKey === undefined) throw notConfigured();
     for (let attempt = 1; ; attempt++) {
       if (signal?.aborted) throw abortedBeforeSending(signal);
       try {
-        return await this.cloneOnce(input, apiKey, signal);
+        return await this.sendOnce(call, apiKey, signal);
       } catch (caught) {
         if (!(caught instanceof CallFailure)) throw caught;
         const delayMs = attempt < this.config.maxAttempts ? this.retryDelayMs(caught.retry, attempt) : undefined;
         if (delayMs === undefined || signal?.aborted) throw caught.error;
         this.logger.warn(
-          { upstream: "faseeh", op: "cloneVoice", attempt, retryInMs: delayMs, code: caught.error.code },
+          { upstream: "faseeh", op: call.operation, attempt, retryInMs: delayMs, code: caught.error.code },
           "retrying upstream call that certainly created nothing",
         );
         await sleep(delayMs, undefined, { signal }).catch((error: unknown) => {
@@ -245,8 +394,9 @@ export class FaseehClient {
     }
   }
 
-  private async cloneOnce(input: CloneVoiceRequest, apiKey: string, signal?: AbortSignal): Promise<UpstreamVoice> {
+  private async sendOnce<T>(call: MultipartCall<T>, apiKey: string, signal?: AbortSignal): Promise<T> {
     const started = performance.now();
+    const { operation } = call;
     const boundary = `----faseeh-gateway-${randomBytes(12).toString("hex")}`;
     const sent = { complete: false };
     // The caller's signal may stop the request only while it is incomplete.
@@ -255,22 +405,24 @@ export class FaseehClient {
       if (!sent.complete) upload.abort(signal?.reason);
     };
     signal?.addEventListener("abort", cancel, { once: true });
-    const body = multipartBody(input, boundary, () => {
+    const body = multipartBody(call, boundary, () => {
       sent.complete = true;
       signal?.removeEventListener("abort", cancel);
-      input.onComplete?.();
+      call.onComplete?.();
     });
     let status: number;
     let headers: Record<string, string | string[] | undefined>;
-    let text: string;
+    let text = "";
+    let answer: { value: T } | undefined;
     let completeAtAnswer: boolean;
+    let answered = 0;
     try {
       const response = await this.pool.request({
         method: "POST",
-        path: `${this.basePath}/voices/clone`,
+        path: `${this.basePath}${call.path}`,
         headers: {
           "x-api-key": apiKey,
-          accept: "application/json",
+          accept: call.accept,
           "content-type": `multipart/form-data; boundary=${boundary}`,
         },
         body: Readable.from(body, { objectMode: false }),
@@ -279,71 +431,67 @@ export class FaseehClient {
         signal: upload.signal,
       });
       completeAtAnswer = sent.complete;
-      status = response.statusCode;
+      status = answered = response.statusCode;
       headers = response.headers;
-      text = await readLimited(response.body, MAX_RESPONSE_BYTES);
+      if (status >= 200 && status < 300) answer = { value: await call.readAnswer(response.body, headers) };
+      else text = await readLimited(response.body, MAX_RESPONSE_BYTES);
     } catch (error) {
-      const failure = this.transportFailure(error, upload.signal, sent.complete);
+      if (error instanceof ContractViolation) {
+        this.record(started, answered, error.message, "warn", operation);
+        this.logger.error(
+          { upstream: "faseeh", op: operation, status: answered, issues: error.issues },
+          "upstream answer does not match the contract",
+        );
+        // Faseeh said 2xx: it acted (and charged) even though we cannot read its answer.
+        throw new CallFailure(
+          upstreamOutcomeUnknown(`HTTP ${answered} ${error.message}`, { upstreamStatus: answered }, undefined, operation),
+          NEVER,
+        );
+      }
+      const failure = this.transportFailure(error, upload.signal, sent.complete, operation);
       // Faseeh's failures are worth a warning; the client's own (a bad or stalled upload, a
       // disconnect) and shutdown's are not.
-      this.record(started, "error", failure.error.message, CALLER_CAUSED.has(failure.error.code) ? "info" : "warn");
+      this.record(started, "error", failure.error.message, CALLER_CAUSED.has(failure.error.code) ? "info" : "warn", operation);
       throw failure;
     } finally {
       signal?.removeEventListener("abort", cancel);
     }
-    this.record(started, status);
+    this.record(started, status, undefined, "info", operation);
+    if (answer) return answer.value;
 
-    if (status >= 200 && status < 300) {
-      const parsed = cloneResponseSchema.safeParse(parseJson(text));
-      if (!parsed.success) {
-        this.logger.error(
-          {
-            upstream: "faseeh",
-            status,
-            issues: parsed.error.issues.slice(0, 5).map((issue) => `${issue.path.join(".")}: ${issue.message}`),
-          },
-          "upstream answer does not match the contract",
-        );
-        // Faseeh said 200: a voice may well exist even though we cannot read it.
-        throw new CallFailure(
-          upstreamOutcomeUnknown(`HTTP ${status} whose body does not match the voice-clone contract`, { upstreamStatus: status }),
-          NEVER,
-        );
-      }
-      return parsed.data;
-    }
     const documented = errorBodySchema.safeParse(parseJson(text));
     const errorBody: UpstreamErrorBody = documented.success ? { ...documented.data } : {};
     if (errorBody.errorMessage) errorBody.errorMessage = this.redact(errorBody.errorMessage);
     const retryAfter = parseRetryAfter(headers["retry-after"]);
     if (!completeAtAnswer) {
       // Faseeh answered before it had the whole request: it cannot act on it.
-      const error = withUpstreamOutcome(upstreamStatusError(status, errorBody, retryAfter), "rejected");
+      const error = withUpstreamOutcome(upstreamStatusError(status, errorBody, retryAfter, operation), "rejected");
       throw new CallFailure(error, retryAfter !== undefined ? { kind: "after", seconds: retryAfter } : { kind: "backoff" });
     }
     if (DOCUMENTED_REFUSALS.has(status) && documented.success) {
-      const error = withUpstreamOutcome(upstreamStatusError(status, errorBody, retryAfter), "rejected");
+      const error = withUpstreamOutcome(upstreamStatusError(status, errorBody, retryAfter, operation), "rejected");
       throw new CallFailure(error, status === 429 && retryAfter !== undefined ? { kind: "after", seconds: retryAfter } : NEVER);
     }
     const said = documented.success
       ? `HTTP ${status}: ${errorBody.errorMessage}`
       : `HTTP ${status}${DOCUMENTED_REFUSALS.has(status) ? " without Faseeh's JSON error body" : ""}`;
     throw new CallFailure(
-      upstreamOutcomeUnknown(said, {
-        upstreamStatus: status,
-        ...(errorBody.errorCode !== undefined && { upstreamErrorCode: errorBody.errorCode }),
-        ...(errorBody.errorMessage !== undefined && { upstreamErrorMessage: errorBody.errorMessage }),
-      }),
+      upstreamOutcomeUnknown(
+        said,
+        {
+          upstreamStatus: status,
+          ...(errorBody.errorCode !== undefined && { upstreamErrorCode: errorBody.errorCode }),
+          ...(errorBody.errorMessage !== undefined && { upstreamErrorMessage: errorBody.errorMessage }),
+        },
+        undefined,
+        operation,
+      ),
       NEVER,
     );
   }
 
-  /**
-   * Looks a voice up in Faseeh's voice list (`GET /voices`, undocumented in
-   * the reference we hold, so validated defensively). Null when the list
-   * does not have it; throws GatewayError when the list cannot be read.
-   */
-  async findVoice(voiceId: string): Promise<ListedVoice | null> {
+  /** A GET answering JSON: the parsed body, or GatewayError for a transport failure or an error status. */
+  private async getJson(path: string, operation: UpstreamOperation, limit: number, timeoutMs?: number): Promise<unknown> {
     const apiKey = this.config.apiKey;
     if (apiKey === undefined) throw notConfigured();
     const started = performance.now();
@@ -352,25 +500,41 @@ export class FaseehClient {
     try {
       const response = await this.pool.request({
         method: "GET",
-        path: `${this.basePath}/voices`,
+        path: `${this.basePath}${path}`,
         headers: { "x-api-key": apiKey, accept: "application/json" },
+        ...(timeoutMs !== undefined && {
+          headersTimeout: timeoutMs,
+          bodyTimeout: timeoutMs,
+          signal: AbortSignal.timeout(timeoutMs),
+        }),
       });
       status = response.statusCode;
-      text = await readLimited(response.body, MAX_LIST_BYTES);
+      text = await readLimited(response.body, limit);
     } catch (error) {
-      const failure = this.describeTransportFailure(error);
-      this.record(started, "error", failure.message, "warn", "listVoices");
+      const failure = upstreamUnavailable(this.transportReason(error, timeoutMs), error);
+      this.record(started, "error", failure.message, "warn", operation);
       throw failure;
     }
-    this.record(started, status, undefined, "info", "listVoices");
+    this.record(started, status, undefined, "info", operation);
     if (status < 200 || status >= 300) {
       const body = errorBodySchema.safeParse(parseJson(text));
       throw upstreamStatusError(
         status,
         body.success ? { errorCode: body.data.errorCode, errorMessage: this.redact(body.data.errorMessage) } : {},
+        parseRetryAfter(undefined),
+        operation,
       );
     }
-    const json = parseJson(text);
+    return parseJson(text);
+  }
+
+  /**
+   * Looks a voice up in Faseeh's voice list (`GET /voices`, undocumented in
+   * the reference we hold, so validated defensively). Null when the list
+   * does not have it; throws GatewayError when the list cannot be read.
+   */
+  async findVoice(voiceId: string): Promise<ListedVoice | null> {
+    const json = await this.getJson("/voices", "listVoices", MAX_LIST_BYTES);
     const list = Array.isArray(json)
       ? json
       : [(json as { voices?: unknown } | null)?.voices, (json as { data?: unknown } | null)?.data].find(Array.isArray);
@@ -388,7 +552,7 @@ export class FaseehClient {
     status: number | "error",
     error?: string,
     level: "info" | "warn" = "warn",
-    operation: "cloneVoice" | "listVoices" = "cloneVoice",
+    operation: UpstreamOperation = "cloneVoice",
   ): void {
     const durationMs = elapsed(started);
     this.metrics?.upstreamDuration.observe({ operation, status: String(status) }, durationMs / 1000);
@@ -423,8 +587,15 @@ export class FaseehClient {
    * Only failures of the connection itself are worth another try: ours (an
    * invalid upload, a cancelled call) would fail the same way again.
    */
-  private transportFailure(error: unknown, upload: AbortSignal, bodyComplete: boolean): CallFailure {
-    if (bodyComplete) return new CallFailure(upstreamOutcomeUnknown(this.transportReason(error), {}, error), NEVER);
+  private transportFailure(
+    error: unknown,
+    upload: AbortSignal,
+    bodyComplete: boolean,
+    operation: UpstreamOperation,
+  ): CallFailure {
+    if (bodyComplete) {
+      return new CallFailure(upstreamOutcomeUnknown(this.transportReason(error), {}, error, operation), NEVER);
+    }
     if (error instanceof GatewayError) return new CallFailure(withUpstreamOutcome(error, "rejected"), NEVER);
     if (upload.aborted) return new CallFailure(abortedBeforeSending(upload), NEVER);
     if (error instanceof FileIntegrityError) {
@@ -441,7 +612,7 @@ export class FaseehClient {
     return upstreamUnavailable(this.transportReason(error), error);
   }
 
-  private transportReason(error: unknown): string {
+  private transportReason(error: unknown, timeoutMs = this.config.timeoutMs): string {
     const code = (error as { code?: unknown } | null)?.code;
     const name = (error as { name?: unknown } | null)?.name;
     if (
@@ -449,7 +620,7 @@ export class FaseehClient {
       error instanceof undiciErrors.BodyTimeoutError ||
       name === "TimeoutError"
     ) {
-      return `no answer within ${this.config.timeoutMs} ms`;
+      return `no answer within ${timeoutMs} ms`;
     }
     if (error instanceof undiciErrors.ConnectTimeoutError) return `could not connect within ${this.config.connectTimeoutMs} ms`;
     if (code === "ECONNREFUSED") return "connection refused";
@@ -471,7 +642,7 @@ export class FaseehClient {
 export const notConfigured = (): GatewayError =>
   new GatewayError(
     "UPSTREAM_NOT_CONFIGURED",
-    "Cloning is disabled: FASEEH_API_KEY is not set on the gateway. Set it and restart the gateway.",
+    "Cloning is disabled: FASEEH_API_KEY is not set on the gateway, so nothing can be sent to Faseeh (clones, previews, the model list). Set it and restart the gateway.",
   );
 
 /** The call was cancelled (client gone, shutdown) before Faseeh had the whole request. */
@@ -494,38 +665,22 @@ class FileIntegrityError extends Error {
 
 /**
  * Streams the multipart body: text fields first (optional ones only when
- * given), then the two files in the order they become available (the
- * client's upload order, so a live upload never waits on the other file).
+ * given), then the files in the order they become available (the client's
+ * upload order, so a live upload never waits on the other file).
  *
  * Every file's bytes are counted and hashed as they are written, and the
- * closing boundary is sent only when both match what the upload itself
+ * closing boundary is sent only when each matches what its source itself
  * recorded: a short or altered file (a replay from a wrong copy, say) aborts
  * the request while Faseeh still cannot act on it. `onComplete` runs just
  * before the closing boundary is handed over: from then on Faseeh may act.
  */
-async function* multipartBody(input: CloneVoiceRequest, boundary: string, onComplete: () => void): AsyncGenerator<Buffer> {
-  const fields: Array<[string, string | undefined]> = [
-    ["text", input.text],
-    ["stability", String(input.stability)],
-    ["name", input.name],
-    ["model", input.model],
-    ["description", input.description],
-    ["gender", input.gender],
-    ["age", input.age],
-    ["languages", input.languages?.length ? input.languages.join(",") : undefined],
-    ["dialects", input.dialects?.length ? input.dialects.join(",") : undefined],
-    ["avatar_url", input.avatarUrl],
-  ];
-  for (const [name, value] of fields) {
+async function* multipartBody(call: MultipartCall<unknown>, boundary: string, onComplete: () => void): AsyncGenerator<Buffer> {
+  for (const [name, value] of call.fields) {
     if (value === undefined) continue;
     yield Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="${name}"\r\n\r\n${value}\r\n`);
   }
-  const sources = [
-    ["voice_file", input.voiceFile],
-    ["reference_audio_file", input.referenceAudioFile],
-  ] as const;
   const pending = new Map(
-    sources.map(([field, source]) => {
+    call.files.map(([field, source]) => {
       const opened = source.open().then((part) => ({ field, source, part }));
       opened.catch(() => undefined); // observed below; never an unhandled rejection
       return [field, opened] as const;
@@ -555,9 +710,61 @@ async function* multipartBody(input: CloneVoiceRequest, boundary: string, onComp
     }
     yield Buffer.from("\r\n");
   }
-  await input.holdUntil;
+  await call.holdUntil;
   onComplete();
   yield Buffer.from(`--${boundary}--\r\n`);
+}
+
+/**
+ * Writes a preview's PCM to `audioPath` as it streams, counted and hashed,
+ * after checking that Faseeh answered what its reference documents: audio
+ * (`audio/raw;codec=pcm16;rate=24000;channels=1`), whole 16-bit samples,
+ * within the size bound.
+ */
+async function writePreviewAudio(
+  body: Readable,
+  headers: Record<string, string | string[] | undefined>,
+  audioPath: string,
+  maxBytes: number,
+): Promise<PreviewAudio> {
+  const raw = headers["content-type"];
+  const contentType = (Array.isArray(raw) ? raw[0] : raw) ?? "";
+  const format = parsePcmContentType(contentType);
+  if (!format) {
+    // Not read at all: stop it. undici reports a destroyed body as an 'error', which must have a listener.
+    body.on("error", () => undefined);
+    body.destroy();
+    throw new ContractViolation(`whose Content-Type is ${JSON.stringify(contentType)}, not the preview's raw PCM audio`, []);
+  }
+  const hash = createHash("sha256");
+  let size = 0;
+  const file = createWriteStream(audioPath, { flags: "wx", mode: 0o600 });
+  await pipeline(
+    body,
+    async function* (chunks: AsyncIterable<Buffer>) {
+      for await (const chunk of chunks) {
+        size += chunk.length;
+        if (size > maxBytes) throw new ResponseTooLargeError(`a preview over ${maxBytes} bytes`);
+        hash.update(chunk);
+        yield chunk;
+      }
+    },
+    file,
+  );
+  if (size === 0 || size % (2 * format.channels) !== 0) {
+    throw new ContractViolation(`whose PCM body has ${size} bytes, not a whole number of 16-bit samples`, []);
+  }
+  return { contentType, ...format, size, sha256: hash.digest("hex") };
+}
+
+/** Faseeh's 2xx answer broke its contract: it acted, but we cannot use what it said. */
+class ContractViolation extends Error {
+  constructor(
+    message: string,
+    readonly issues: string[],
+  ) {
+    super(message);
+  }
 }
 
 /** Quotes a file name for a Content-Disposition header (as browsers do: UTF-8, quotes escaped). */

@@ -7,7 +7,11 @@
 // and after the closing boundary. Constructed as src/container.ts does, from
 // loadConfig. The gateway-level retry tests live in
 // test/services/clone-service.upstream.test.ts.
+import { existsSync } from "node:fs";
+import { mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
 import net from "node:net";
+import os from "node:os";
+import path from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { loadConfig } from "../../src/config.js";
 import { GatewayError } from "../../src/errors.js";
@@ -20,9 +24,17 @@ import {
   FaseehClient,
   type FileDigest,
   parseRetryAfter,
+  type PreviewVoiceRequest,
 } from "../../src/upstream/faseeh-client.js";
 import { MiB, noisyWav, sha256 } from "../support/audio-fixtures.js";
-import { type FakeFaseeh, filesOf, startFakeFaseeh } from "../support/fake-faseeh.js";
+import {
+  DEFAULT_FAKE_MODELS,
+  type FakeFaseeh,
+  fakePreviewSamples,
+  filesOf,
+  PREVIEW_CONTENT_TYPE,
+  startFakeFaseeh,
+} from "../support/fake-faseeh.js";
 import { recordOutput, recordSecret } from "../support/suite-record.js";
 import { waitFor } from "../support/wait.js";
 import { gatewayErrorOf } from "../support/gateway-error.js";
@@ -764,5 +776,503 @@ describe("parseRetryAfter", () => {
     expect(parseRetryAfter(" 7 ", now)).toBe(7);
     expect(parseRetryAfter("", now)).toBeUndefined();
     expect(parseRetryAfter([], now)).toBeUndefined();
+  });
+});
+
+describe("previewVoice", () => {
+  let previewDir: string;
+  let previewFiles = 0;
+
+  beforeAll(async () => {
+    previewDir = await mkdtemp(path.join(os.tmpdir(), "gw-faseeh-preview-test-"));
+  });
+  afterAll(async () => {
+    await rm(previewDir, { recursive: true, force: true });
+  });
+
+  /** A fresh path in the test's directory, which the client must create. */
+  const audioPath = () => path.join(previewDir, `preview-${++previewFiles}.pcm`);
+
+  const PREVIEW_TEXT = "مرحبا بكم في فصيح، هذه معاينة قصيرة للصوت المستنسخ";
+
+  function previewRequest(overrides: Partial<PreviewVoiceRequest> = {}): PreviewVoiceRequest {
+    return {
+      file: new BytesSource(noisyWav(64 * 1024, 201), "recording.wav"),
+      text: PREVIEW_TEXT,
+      similarity: 0.8,
+      modelId: "faseeh-v1",
+      speed: 1,
+      audioPath: audioPath(),
+      maxAudioBytes: 8 * MiB,
+      ...overrides,
+    };
+  }
+
+  /** What a `success` preview of `text` at `speed` streams: its byte count. */
+  const toneBytes = (text = PREVIEW_TEXT, speed = 1) => 2 * fakePreviewSamples(text, speed);
+
+  /** As `untilReset` in "transport failures", for the preview's queue: the first send stalls after 1 MiB until the reset. */
+  const untilPreviewReset = (seed: number, size: number) => {
+    const source: BytesSource = new BytesSource(noisyWav(size, seed), "recording.wav", (content) =>
+      chunksOf(content, (offset) =>
+        source.opens === 1 && offset >= MiB
+          ? waitFor(() => upstream.previewRequests.length > 0, 10_000, "the reset")
+          : Promise.resolve(),
+      ),
+    );
+    return source;
+  };
+
+  /**
+   * Settles `call`, failing the test if meanwhile an error went unhandled: in
+   * the gateway (no uncaughtException handler) each would crash the process.
+   * Waits a moment after: an undici body destroyed before it was read emits
+   * its 'error' a setImmediate later.
+   */
+  async function withoutUncaught<T>(call: () => Promise<T>): Promise<T> {
+    const uncaught: unknown[] = [];
+    const collect = (error: unknown) => void uncaught.push(error);
+    process.on("uncaughtException", collect);
+    try {
+      const result = await call();
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(uncaught.map(String), "errors nobody handled (each would crash the gateway)").toEqual([]);
+      return result;
+    } finally {
+      process.off("uncaughtException", collect);
+    }
+  }
+
+  it("POSTs text, similarity, model_id, speed and a multi-MiB file byte for byte, and writes exactly the PCM Faseeh sent", async () => {
+    const { client, metrics } = makeClient();
+    const recording = noisyWav(3 * MiB + 17, 202);
+    const request = previewRequest({
+      file: new BytesSource(recording, "recording.wav"),
+      similarity: 0.65,
+      modelId: "faseeh-v2",
+      speed: 1.2,
+    });
+    const audio = await client.previewVoice(request);
+
+    expect(upstream.previewRequests).toHaveLength(1);
+    expect(upstream.requests).toHaveLength(0);
+    const received = upstream.previewRequests[0]!;
+    expect(received).toMatchObject({ method: "POST", path: "/api/v1/voices/preview", apiKey: upstream.apiKey, aborted: false });
+    expect(received.headers.accept).toBe("audio/raw, application/json");
+    expect(received.contentType).toMatch(/^multipart\/form-data; boundary=----faseeh-gateway-[0-9a-f]{24}$/);
+    expect(received.fields).toEqual({ text: PREVIEW_TEXT, similarity: "0.65", model_id: "faseeh-v2", speed: "1.2" });
+    expect(received.fieldNames).toEqual(["text", "similarity", "model_id", "speed", "file"]);
+    expect(filesOf(received)).toEqual({ file: digest(recording) });
+    expect(received.files.map(({ filename, mimeType }) => ({ filename, mimeType }))).toEqual([
+      { filename: "recording.wav", mimeType: "audio/wav" },
+    ]);
+
+    // What the fake streamed (several 16 KiB chunks), and what the client kept, byte for byte.
+    expect(upstream.previews).toHaveLength(1);
+    const sent = upstream.previews[0]!;
+    expect(sent.size).toBe(toneBytes(PREVIEW_TEXT, 1.2));
+    expect(sent.size).toBeGreaterThan(4 * 16 * 1024);
+    const written = await readFile(request.audioPath);
+    expect(digest(written)).toEqual(sent);
+    expect(audio).toEqual({
+      contentType: PREVIEW_CONTENT_TYPE,
+      sampleRate: 24_000,
+      channels: 1,
+      size: sent.size,
+      sha256: sent.sha256,
+    });
+    expect((await stat(request.audioPath)).mode & 0o777).toBe(0o600);
+
+    const samples = (await metrics.upstreamDuration.get()).values.filter((sample) => sample.metricName?.endsWith("_count"));
+    expect(samples.map((sample) => ({ labels: sample.labels, value: sample.value }))).toEqual([
+      { labels: { operation: "previewVoice", status: "200" }, value: 1 },
+    ]);
+  });
+
+  it.each(["/v2/tts/preview", "/v2/tts/preview/"])("sends the preview to FASEEH_PREVIEW_PATH %s", async (configured) => {
+    const other = await startFakeFaseeh({ previewPath: "/v2/tts/preview" });
+    try {
+      const { client } = makeClient({
+        FASEEH_BASE_URL: other.baseUrl,
+        FASEEH_API_KEY: other.apiKey,
+        FASEEH_PREVIEW_PATH: configured,
+      });
+      const request = previewRequest();
+      const audio = await client.previewVoice(request);
+      expect(other.previewRequests.map((received) => received.path)).toEqual(["/api/v1/v2/tts/preview"]);
+      expect(other.previews).toEqual([{ size: audio.size, sha256: audio.sha256 }]);
+      expect(digest(await readFile(request.audioPath))).toEqual(other.previews[0]);
+      expect(upstream.previewRequests).toHaveLength(0);
+    } finally {
+      await other.close();
+    }
+  });
+
+  it("does not find the preview at the default path on a Faseeh that serves another (an UPSTREAM_BAD_REQUEST 404)", async () => {
+    const other = await startFakeFaseeh({ previewPath: "/v2/tts/preview" });
+    try {
+      const { client } = makeClient({ FASEEH_BASE_URL: other.baseUrl, FASEEH_API_KEY: other.apiKey });
+      const request = previewRequest();
+      const error = await gatewayErrorOf(client.previewVoice(request));
+      expect(error).toMatchObject({ code: "UPSTREAM_BAD_REQUEST", extensions: { upstreamStatus: 404 } });
+      expect(other.previewRequests).toHaveLength(0);
+      expect(existsSync(request.audioPath)).toBe(false);
+    } finally {
+      await other.close();
+    }
+  });
+
+  it.each([
+    [400, "UPSTREAM_BAD_REQUEST", "Faseeh rejected the preview request (HTTP 400): Bad request."],
+    [401, "UPSTREAM_UNAUTHORIZED", "Faseeh refused the gateway's API key (HTTP 401): Invalid API key. Check FASEEH_API_KEY."],
+    [402, "INSUFFICIENT_BALANCE", "Faseeh wallet balance is insufficient: Insufficient wallet balance."],
+    [404, "UPSTREAM_BAD_REQUEST", "Faseeh rejected the preview request (HTTP 404): Not found."],
+    [429, "RATE_LIMITED", "Faseeh is rate limiting requests: Too many requests."],
+  ] as const)("maps a documented %i to %s: a refusal, never retried, nothing written", async (status, code, message) => {
+    const { client, logs } = makeClient();
+    upstream.enqueuePreview({ kind: "error", status });
+    const request = previewRequest();
+    const error = await gatewayErrorOf(client.previewVoice(request));
+    expect(error).toMatchObject({
+      code,
+      message,
+      upstreamOutcome: "rejected",
+      extensions: { code, upstreamStatus: status, upstreamErrorCode: `${status}01` },
+    });
+    expect(error.extensions).not.toHaveProperty("retryAfterSeconds");
+    expect(upstream.previewRequests).toHaveLength(1);
+    expect(retriesLogged(logs)).toBe(0);
+    expect(existsSync(request.audioPath)).toBe(false);
+  });
+
+  it("passes on Faseeh's own 400 for a request it finds invalid (text too short)", async () => {
+    const { client } = makeClient();
+    const error = await gatewayErrorOf(client.previewVoice(previewRequest({ text: "قصير" })));
+    expect(error).toMatchObject({
+      code: "UPSTREAM_BAD_REQUEST",
+      message: "Faseeh rejected the preview request (HTTP 400): text must be at least 3 words and 10 characters.",
+      upstreamOutcome: "rejected",
+      extensions: { upstreamStatus: 400, upstreamErrorCode: "40001" },
+    });
+    expect(upstream.previewRequests).toHaveLength(1);
+    expect(upstream.previews).toHaveLength(0);
+  });
+
+  it("gets a real 401 for a wrong key, sent in x-api-key", async () => {
+    const { client } = makeClient({ FASEEH_API_KEY: "not-the-key-faseeh-knows" });
+    const error = await gatewayErrorOf(client.previewVoice(previewRequest()));
+    expect(error).toMatchObject({
+      code: "UPSTREAM_UNAUTHORIZED",
+      extensions: { upstreamStatus: 401, upstreamErrorCode: "40101" },
+    });
+    expect(upstream.previewRequests[0]!.apiKey).toBe("not-the-key-faseeh-knows");
+    expect(upstream.previews).toHaveLength(0);
+  });
+
+  it("reports a 500 after the whole request as UPSTREAM_OUTCOME_UNKNOWN, never retried", async () => {
+    const { client } = makeClient();
+    upstream.enqueuePreview({ kind: "error", status: 500 });
+    const error = await gatewayErrorOf(client.previewVoice(previewRequest()));
+    expect(error).toMatchObject({
+      code: "UPSTREAM_OUTCOME_UNKNOWN",
+      upstreamOutcome: "unknown",
+      extensions: { upstreamStatus: 500, upstreamErrorCode: "50001" },
+    });
+    expect(error.message).toBe(
+      "Faseeh received the whole preview request, but no definitive answer came back (HTTP 500: Internal server error). " +
+        "Faseeh may have produced (and billed) the preview, so the gateway will not send this request again; nothing was kept.",
+    );
+    expect(upstream.previewRequests).toHaveLength(1);
+  });
+
+  it("hands a 429's Retry-After beyond UPSTREAM_RETRY_MAX_WAIT_MS to the caller instead of waiting", async () => {
+    const { client } = makeClient();
+    upstream.enqueuePreview({ kind: "error", status: 429, headers: { "retry-after": "30" } });
+    const error = await gatewayErrorOf(client.previewVoice(previewRequest()));
+    expect(error).toMatchObject({
+      code: "RATE_LIMITED",
+      message: "Faseeh is rate limiting requests: Too many requests. Retry after 30 s.",
+      upstreamOutcome: "rejected",
+      extensions: { retryAfterSeconds: 30, upstreamStatus: 429 },
+    });
+    expect(upstream.previewRequests).toHaveLength(1);
+  });
+
+  it("waits out a 429's short Retry-After and sends every byte again", async () => {
+    const { client, logs } = makeClient();
+    const file = new BytesSource(noisyWav(2 * MiB, 203), "recording.wav");
+    upstream.enqueuePreview({ kind: "error", status: 429, headers: { "retry-after": "0" } });
+    const request = previewRequest({ file });
+    const audio = await client.previewVoice(request);
+    expect(upstream.previewRequests).toHaveLength(2);
+    const expected = { file: digest(file.content) };
+    expect(upstream.previewRequests.map(filesOf)).toEqual([expected, expected]);
+    expect(file.opens).toBe(2);
+    expect(upstream.previews).toEqual([{ size: audio.size, sha256: audio.sha256 }]);
+    expect(digest(await readFile(request.audioPath))).toEqual(upstream.previews[0]);
+    expect(retriesLogged(logs)).toBe(1);
+  });
+
+  it.each([
+    [
+      "a 200 with a JSON body",
+      { kind: "raw", status: 200, body: "{}", contentType: "application/json" },
+      'HTTP 200 whose Content-Type is "application/json", not the preview\'s raw PCM audio',
+    ],
+    [
+      "a 200 with compressed audio",
+      { kind: "raw", status: 200, body: "ID3", contentType: "audio/mpeg" },
+      'HTTP 200 whose Content-Type is "audio/mpeg", not the preview\'s raw PCM audio',
+    ],
+    [
+      "a 200 with an odd-sized PCM body",
+      { kind: "pcm", bytes: Buffer.alloc(3) },
+      "HTTP 200 whose PCM body has 3 bytes, not a whole number of 16-bit samples",
+    ],
+    [
+      "a 200 with an empty PCM body",
+      { kind: "pcm", bytes: Buffer.alloc(0) },
+      "HTTP 200 whose PCM body has 0 bytes, not a whole number of 16-bit samples",
+    ],
+  ] as const)("reports %s as UPSTREAM_OUTCOME_UNKNOWN, never retried", async (_name, behaviour, said) => {
+    const { client, logs } = makeClient();
+    upstream.enqueuePreview(behaviour);
+    const error = await withoutUncaught(() => gatewayErrorOf(client.previewVoice(previewRequest())));
+    expect(error).toMatchObject({
+      code: "UPSTREAM_OUTCOME_UNKNOWN",
+      upstreamOutcome: "unknown",
+      extensions: { upstreamStatus: 200 },
+    });
+    expect(error.message).toContain(`Faseeh received the whole preview request, but no definitive answer came back (${said}).`);
+    expect(upstream.previewRequests).toHaveLength(1);
+    expect(retriesLogged(logs)).toBe(0);
+    expect(logs.some((line) => line.msg === "upstream answer does not match the contract")).toBe(true);
+  });
+
+  it("accepts an answer of exactly maxAudioBytes", async () => {
+    const { client } = makeClient();
+    const request = previewRequest({ maxAudioBytes: toneBytes() });
+    const audio = await client.previewVoice(request);
+    expect(audio.size).toBe(toneBytes());
+    expect(digest(await readFile(request.audioPath))).toEqual(upstream.previews[0]);
+  });
+
+  it("reports an answer over maxAudioBytes as UPSTREAM_OUTCOME_UNKNOWN, never retried", async () => {
+    const { client, logs } = makeClient();
+    const error = await withoutUncaught(() =>
+      gatewayErrorOf(client.previewVoice(previewRequest({ maxAudioBytes: toneBytes() - 2 }))),
+    );
+    expect(error).toMatchObject({ code: "UPSTREAM_OUTCOME_UNKNOWN", upstreamOutcome: "unknown" });
+    expect(error.message).toContain("Faseeh received the whole preview request");
+    expect(error.message).toContain("(its answer was unexpectedly large)");
+    expect(upstream.previewRequests).toHaveLength(1);
+    expect(retriesLogged(logs)).toBe(0);
+  });
+
+  it("reports a PCM body broken off by a connection reset as UPSTREAM_OUTCOME_UNKNOWN, never retried", async () => {
+    const { client, logs } = makeClient();
+    upstream.enqueuePreview({ kind: "pcmThenReset", bytesBeforeReset: 40_000 });
+    const error = await withoutUncaught(() => gatewayErrorOf(client.previewVoice(previewRequest())));
+    expect(error).toMatchObject({ code: "UPSTREAM_OUTCOME_UNKNOWN", upstreamOutcome: "unknown" });
+    expect(error.message).toContain("Faseeh received the whole preview request");
+    expect(upstream.previewRequests).toHaveLength(1);
+    expect(upstream.previews).toHaveLength(0);
+    expect(retriesLogged(logs)).toBe(0);
+  });
+
+  it("reports a connection reset after the whole request as UPSTREAM_OUTCOME_UNKNOWN, never retried", async () => {
+    const { client } = makeClient();
+    upstream.enqueuePreview({ kind: "reset" });
+    const error = await gatewayErrorOf(client.previewVoice(previewRequest()));
+    expect(error).toMatchObject({ code: "UPSTREAM_OUTCOME_UNKNOWN", upstreamOutcome: "unknown" });
+    expect(error.message).toContain("(the connection was closed before an answer arrived)");
+    expect(upstream.previewRequests).toHaveLength(1);
+  });
+
+  it("never overwrites an existing file at audioPath", async () => {
+    const { client } = makeClient();
+    const request = previewRequest();
+    await writeFile(request.audioPath, "kept");
+    const error = await withoutUncaught(() => gatewayErrorOf(client.previewVoice(request)));
+    expect(error).toMatchObject({ code: "UPSTREAM_OUTCOME_UNKNOWN", upstreamOutcome: "unknown" });
+    expect(await readFile(request.audioPath, "utf8")).toBe("kept");
+    expect(upstream.previewRequests).toHaveLength(1);
+  });
+
+  it("retries a connection reset before the request was complete, resending the MiB file byte for byte", async () => {
+    const { client, logs } = makeClient();
+    const file = untilPreviewReset(204, 2 * MiB);
+    upstream.enqueuePreview({ kind: "resetBeforeBody" });
+    const request = previewRequest({ file });
+    const audio = await client.previewVoice(request);
+    expect(upstream.previewRequests.map((received) => received.aborted)).toEqual([true, false]);
+    expect(filesOf(upstream.previewRequests[1]!)).toEqual({ file: digest(file.content) });
+    expect(file.opens).toBe(2);
+    expect(upstream.previews).toEqual([{ size: audio.size, sha256: audio.sha256 }]);
+    expect(digest(await readFile(request.audioPath))).toEqual(upstream.previews[0]);
+    expect(retriesLogged(logs)).toBe(1);
+  });
+
+  it("sends nothing when the signal is already aborted", async () => {
+    const { client } = makeClient();
+    const file = new BytesSource(noisyWav(8 * 1024, 205));
+    const error = await gatewayErrorOf(client.previewVoice(previewRequest({ file }), AbortSignal.abort()));
+    expect(error).toMatchObject({ code: "BAD_REQUEST", upstreamOutcome: "rejected" });
+    expect(file.opens).toBe(0);
+    expect(upstream.previewRequests).toHaveLength(0);
+  });
+
+  it("refuses to call at all without FASEEH_API_KEY (UPSTREAM_NOT_CONFIGURED)", async () => {
+    const { client } = makeClient({ FASEEH_API_KEY: undefined });
+    const file = new BytesSource(noisyWav(8 * 1024, 206));
+    const request = previewRequest({ file });
+    const error = await gatewayErrorOf(client.previewVoice(request));
+    expect(error.code).toBe("UPSTREAM_NOT_CONFIGURED");
+    expect(file.opens).toBe(0);
+    expect(upstream.previewRequests).toHaveLength(0);
+    expect(existsSync(request.audioPath)).toBe(false);
+  });
+});
+
+describe("listModels", () => {
+  it("lists Faseeh's models in our naming, sending x-api-key", async () => {
+    const { client, metrics } = makeClient();
+    const models = await client.listModels();
+    expect(models.map((model) => model.id)).toEqual(DEFAULT_FAKE_MODELS.map((model) => model.id));
+    expect(models).toEqual([
+      {
+        id: "3f1c2a9e-5b7d-4e21-9a0c-6d8e1f2b3c41",
+        modelId: "faseeh-v1",
+        name: "Faseeh v1",
+        costPerCharacter: 0.00003,
+        description: "General-purpose Arabic voice model",
+      },
+      {
+        id: "8a4d6e2b-1c3f-4b5a-8e7d-2f9c0b1a6d52",
+        modelId: "faseeh-v1-pro",
+        name: "Faseeh v1 Pro",
+        costPerCharacter: 0.00006,
+        description: "Higher-fidelity v1 for long-form narration",
+      },
+      {
+        id: "c7e9b1d3-4f6a-4c8e-b2d0-9e1f3a5c7b63",
+        modelId: "faseeh-v2",
+        name: "Faseeh v2",
+        costPerCharacter: 0.00005,
+        description: "Second generation, closer voice similarity",
+      },
+      {
+        id: "e2b4d6f8-0a1c-4e3b-9d5f-7a9c1e3b5d74",
+        modelId: "faseeh-mini",
+        name: "Faseeh Mini",
+        costPerCharacter: 0.00001,
+        description: null,
+      },
+    ]);
+    // The fake answers 401 to a missing or wrong key: the list proves the key was sent.
+    expect(upstream.modelRequests).toBe(1);
+    const samples = (await metrics.upstreamDuration.get()).values.filter((sample) => sample.metricName?.endsWith("_count"));
+    expect(samples.map((sample) => ({ labels: sample.labels, value: sample.value }))).toEqual([
+      { labels: { operation: "listModels", status: "200" }, value: 1 },
+    ]);
+  });
+
+  it("lists what setModels(...) set", async () => {
+    const { client } = makeClient();
+    upstream.setModels([{ id: "m-1", model_id: "faseeh-v3", model_name: "Faseeh v3", cost: 0.0001, description: "Third" }]);
+    expect(await client.listModels()).toEqual([
+      { id: "m-1", modelId: "faseeh-v3", name: "Faseeh v3", costPerCharacter: 0.0001, description: "Third" },
+    ]);
+  });
+
+  it("skips elements that do not match the contract, and defaults the optional fields", async () => {
+    const { client, logs } = makeClient();
+    upstream.enqueueModels({
+      kind: "raw",
+      status: 200,
+      body: JSON.stringify([
+        { id: "m-1", model_id: " faseeh-v1 " },
+        { id: "m-2", model_name: "No model_id" },
+        { id: "m-3", model_id: "   " },
+        { id: "m-4", model_id: "faseeh-v2", cost: "cheap" },
+        null,
+        "faseeh-v9",
+        { model_id: "faseeh-no-id" },
+        { id: "m-5", model_id: "faseeh-mini", model_name: null, cost: null, description: null, extra: true },
+      ]),
+    });
+    expect(await client.listModels()).toEqual([
+      { id: "m-1", modelId: "faseeh-v1", name: "faseeh-v1", costPerCharacter: null, description: null },
+      { id: "m-5", modelId: "faseeh-mini", name: "faseeh-mini", costPerCharacter: null, description: null },
+    ]);
+    expect(logs.filter((line) => line.msg === "skipped a model that does not match the contract")).toHaveLength(6);
+  });
+
+  it("answers an empty list as empty", async () => {
+    const { client } = makeClient();
+    upstream.enqueueModels({ kind: "raw", status: 200, body: "[]" });
+    expect(await client.listModels()).toEqual([]);
+  });
+
+  it.each([
+    ["JSON that is no list", { kind: "raw", status: 200, body: '{"models": []}' }],
+    ["a body that is not JSON", { kind: "garbage" }],
+  ] as const)("reports %s as UPSTREAM_UNAVAILABLE", async (_name, behaviour) => {
+    const { client } = makeClient();
+    upstream.enqueueModels(behaviour);
+    expect(await gatewayErrorOf(client.listModels())).toMatchObject({
+      code: "UPSTREAM_UNAVAILABLE",
+      message: "Faseeh is unavailable: its model list is not a JSON array. Try again later.",
+    });
+  });
+
+  it.each([
+    [401, "UPSTREAM_UNAUTHORIZED"],
+    [402, "INSUFFICIENT_BALANCE"],
+    [429, "RATE_LIMITED"],
+    [500, "UPSTREAM_UNAVAILABLE"],
+  ] as const)("maps a %i to %s", async (status, code) => {
+    const { client } = makeClient();
+    upstream.enqueueModels({ kind: "error", status });
+    expect(await gatewayErrorOf(client.listModels())).toMatchObject({
+      code,
+      extensions: { upstreamStatus: status, upstreamErrorCode: `${status}01` },
+    });
+    expect(upstream.modelRequests).toBe(1);
+  });
+
+  it("gets a real 401 for a wrong key (UPSTREAM_UNAUTHORIZED)", async () => {
+    const { client } = makeClient({ FASEEH_API_KEY: "not-the-key-faseeh-knows" });
+    expect(await gatewayErrorOf(client.listModels())).toMatchObject({
+      code: "UPSTREAM_UNAUTHORIZED",
+      message: "Faseeh refused the gateway's API key (HTTP 401): Invalid API key. Check FASEEH_API_KEY.",
+      extensions: { upstreamStatus: 401, upstreamErrorCode: "40101" },
+    });
+  });
+
+  it("gives up on a Faseeh that never answers after MODELS_TIMEOUT_MS (UPSTREAM_UNAVAILABLE)", { timeout: 10_000 }, async () => {
+    // UPSTREAM_TIMEOUT_MS is far beyond the test's timeout: only MODELS_TIMEOUT_MS can end the call.
+    const { client } = makeClient({ MODELS_TIMEOUT_MS: "200", UPSTREAM_TIMEOUT_MS: "60000" });
+    upstream.enqueueModels({ kind: "hang" });
+    expect(await gatewayErrorOf(client.listModels())).toMatchObject({
+      code: "UPSTREAM_UNAVAILABLE",
+      message: "Faseeh is unavailable: no answer within 200 ms. Try again later.",
+    });
+    expect(upstream.modelRequests).toBe(1);
+  });
+
+  it("reports a refused connection as UPSTREAM_UNAVAILABLE", async () => {
+    const port = await closedPort();
+    const { client } = makeClient({ FASEEH_BASE_URL: `http://127.0.0.1:${port}/api/v1` });
+    expect(await gatewayErrorOf(client.listModels())).toMatchObject({
+      code: "UPSTREAM_UNAVAILABLE",
+      message: "Faseeh is unavailable: connection refused. Try again later.",
+    });
+  });
+
+  it("refuses to call at all without FASEEH_API_KEY (UPSTREAM_NOT_CONFIGURED)", async () => {
+    const { client } = makeClient({ FASEEH_API_KEY: undefined });
+    expect((await gatewayErrorOf(client.listModels())).code).toBe("UPSTREAM_NOT_CONFIGURED");
+    expect(upstream.modelRequests).toBe(0);
   });
 });
