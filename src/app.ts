@@ -11,6 +11,7 @@ import { installGraphQLRoute } from "./http/graphql-route.js";
 import { installHealthRoutes } from "./http/health.js";
 import { createHttpApp, type HttpApp } from "./http/http-app.js";
 import { installMetricsRoute } from "./http/metrics-route.js";
+import { installPreviewAudioRoute } from "./http/preview-audio-route.js";
 import { installRequestLog } from "./http/request-log.js";
 import type { ServingState } from "./http/serving-state.js";
 
@@ -43,6 +44,7 @@ export async function createGateway(container: Container): Promise<Gateway> {
   installRequestLog(app, container);
   installHealthRoutes(app, container, state);
   installMetricsRoute(app, container);
+  installPreviewAudioRoute(app, container);
   const apollo = await startApolloServer(container, httpServer);
   installGraphQLRoute(app, container, apollo, state);
   installBodyErrors(app, container);

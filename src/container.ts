@@ -14,6 +14,10 @@ import { CloneAttemptStore } from "./services/clone-attempt-store.js";
 import { CloneRecoveryService } from "./services/clone-recovery-service.js";
 import { CloneService } from "./services/clone-service.js";
 import { ConcurrencyLimiter } from "./services/concurrency-limiter.js";
+import { ModelCatalog } from "./services/model-catalog.js";
+import { PreviewService } from "./services/preview-service.js";
+import { PreviewStore } from "./services/preview-store.js";
+import { PreviewUrlSigner } from "./services/preview-url-signer.js";
 import { RateLimitService } from "./services/rate-limit-service.js";
 import { VoiceJournal } from "./services/voice-journal.js";
 import { FaseehClient } from "./upstream/faseeh-client.js";
@@ -26,6 +30,8 @@ export interface Container {
   readonly catalog: CatalogService;
   readonly catalogVersion: CatalogVersion;
   readonly cloning: CloneService;
+  readonly models: ModelCatalog;
+  readonly previews: PreviewService;
   readonly attempts: CloneAttemptStore;
   readonly recovery: CloneRecoveryService;
   readonly limiter: ConcurrencyLimiter;
@@ -73,13 +79,30 @@ export async function createContainer(config: Config, options: ContainerOptions 
   const attempts = new CloneAttemptStore(db.prisma);
   const journal = new VoiceJournal(config.recovery.dir, logger);
   const recovery = new CloneRecoveryService(journal, attempts, faseeh, config, logger);
+  // One cap on the calls Faseeh bills, clones and previews alike.
   const limiter = new ConcurrencyLimiter(config.upstream.maxConcurrency, config.upstream.queueTimeoutMs);
+  const models = new ModelCatalog(faseeh, config.models, logger);
+  if (!config.previews.urlSecret && config.env === "production") {
+    logger.warn("PREVIEW_URL_SECRET is not set: preview audio URLs stop working at a restart and on other replicas");
+  }
+  const previews = new PreviewService({
+    faseeh,
+    models,
+    store: new PreviewStore(db.prisma, config.previews, logger),
+    signer: new PreviewUrlSigner(config.previews.urlSecret, config.previews.urlTtlSeconds),
+    limiter,
+    rateLimits,
+    config,
+    logger,
+  });
   const cloning = new CloneService({
     faseeh,
     catalog,
     attempts,
     journal,
     recovery,
+    models,
+    previews,
     limiter,
     rateLimits,
     metrics,
@@ -96,6 +119,7 @@ export async function createContainer(config: Config, options: ContainerOptions 
   if (options.recovery !== false) {
     await recovery.reconcile().catch((error: unknown) => logger.error({ err: errorMessage(error) }, "recovery at boot failed"));
     recovery.start();
+    previews.start();
   }
   return {
     config,
@@ -105,6 +129,8 @@ export async function createContainer(config: Config, options: ContainerOptions 
     catalog,
     catalogVersion,
     cloning,
+    models,
+    previews,
     attempts,
     recovery,
     limiter,
@@ -112,6 +138,7 @@ export async function createContainer(config: Config, options: ContainerOptions 
     rateLimits,
     metrics,
     async close() {
+      previews.stop();
       await recovery.stop();
       await revocations.close();
       await faseeh.close().catch((error: unknown) => logger.warn({ err: errorMessage(error) }, "closing upstream pool failed"));

@@ -6,6 +6,8 @@ import type { CatalogLoaders } from "./services/catalog-loaders.js";
 import type { CatalogService } from "./services/catalog-service.js";
 import type { CloneAttemptStore } from "./services/clone-attempt-store.js";
 import type { CloneService } from "./services/clone-service.js";
+import type { ModelCatalog } from "./services/model-catalog.js";
+import type { PreviewService } from "./services/preview-service.js";
 
 /** What the request's log line says; filled by the HTTP layer and Apollo plugins only. */
 export interface RequestReport {
@@ -32,6 +34,8 @@ export interface GatewayContext {
    * nothing is spent: a clone whose whole request Faseeh has runs to its end.
    */
   readonly signal: AbortSignal;
+  /** Where this gateway is reached (PUBLIC_URL, or the request's own origin): the base of URLs it hands out. */
+  readonly origin: string;
   /** The `Idempotency-Key` request header, if any. */
   readonly idempotencyKey: string | undefined;
   /** Who is calling: a client API key, or anonymous while the gateway is open. */
@@ -42,6 +46,8 @@ export interface GatewayContext {
   readonly services: {
     readonly catalog: CatalogService;
     readonly cloning: CloneService;
+    readonly previews: PreviewService;
+    readonly models: ModelCatalog;
     readonly attempts: CloneAttemptStore;
     readonly apiKeys: ApiKeyService;
   };

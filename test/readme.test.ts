@@ -15,7 +15,7 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { wav } from "./support/audio-fixtures.js";
 import { adminUrl } from "./support/database.js";
-import { type FakeFaseeh, startFakeFaseeh } from "./support/fake-faseeh.js";
+import { type FakeFaseeh, filesOf, startFakeFaseeh } from "./support/fake-faseeh.js";
 import { PROJECT_ROOT } from "./support/process.js";
 import { recordOutput, recordSecret } from "./support/suite-record.js";
 import { waitFor } from "./support/wait.js";
@@ -155,6 +155,8 @@ interface ReadmeAnswer {
     cloneVoice?: { voice: { name: string; languages: string[]; dialects: string[] } };
     createApiKey?: { key: string };
     apiKeys?: Array<{ name: string }>;
+    models?: { items: Array<{ modelId: string }>; stale: boolean };
+    previewVoice?: { id: string; durationSeconds: number; audioUrl: string };
   } | null;
   errors?: Array<{ extensions?: { code?: string } }>;
 }
@@ -200,6 +202,22 @@ describe("the quick start, on the embedded database", () => {
     expect(json((await sh(at(block("quick-start-clone")[0]!), {})).stdout).errors?.[0]?.extensions?.code).toBe("UNAUTHENTICATED");
     const keyed = await sh(at(block("clone-with-key")[0]!), { GATEWAY_KEY: tool!.key });
     expect(json(keyed.stdout).data?.cloneVoice?.voice.name).toBe("Layla");
+
+    // The walkthrough: models, a preview, listening to it, and a clone from it.
+    const toolKey = { GATEWAY_KEY: tool!.key };
+    const models = json((await sh(at(block("walkthrough-models")[0]!), toolKey)).stdout).data?.models;
+    expect(models?.items.map((model) => model.modelId)).toContain("faseeh-v1");
+    expect(models?.stale).toBe(false);
+    const previewed = json((await sh(at(block("walkthrough-preview")[0]!), toolKey)).stdout).data?.previewVoice;
+    expect(previewed?.audioUrl).toContain(`http://127.0.0.1:${port}/previews/${previewed?.id}.wav?`);
+    const listened = await sh(block("walkthrough-listen")[0]!, { AUDIO_URL: previewed!.audioUrl });
+    expect(listened.code, listened.stderr).toBe(0);
+    const heard = readFileSync(path.join(work, "preview.wav"));
+    expect(heard.toString("ascii", 0, 4), heard.toString().slice(0, 300)).toBe("RIFF");
+    expect(heard.length - 44).toBe(upstream.previews.at(-1)!.size);
+    const fromPreview = await sh(at(block("walkthrough-clone")[0]!), { ...toolKey, PREVIEW_ID: previewed!.id });
+    expect(json(fromPreview.stdout).data?.cloneVoice?.voice.name, fromPreview.stdout).toBe("Layla");
+    expect(filesOf(upstream.requests.at(-1)!).voice_file).toEqual(upstream.previews.at(-1));
 
     // While it runs, the command line is refused with the owner named...
     const busy = await sh(`cd ${PROJECT_ROOT} && ${block("keys-cli").find((command) => command.includes(" list"))!}`, {

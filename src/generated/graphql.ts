@@ -2,6 +2,9 @@ import type { GraphQLResolveInfo, GraphQLScalarType, GraphQLScalarTypeConfig } f
 import type { VoiceRecord, VoicePage } from '../services/catalog-service.js';
 import type { CloneAttemptRecord } from '../services/clone-attempt-store.js';
 import type { CloneResult } from '../services/clone-service.js';
+import type { PreviewView } from '../services/preview-service.js';
+import type { ModelListing } from '../services/model-catalog.js';
+import type { UpstreamModel } from '../upstream/faseeh-client.js';
 import type { GatewayContext } from '../context.js';
 export type Maybe<T> = T | null;
 export type InputMaybe<T> = Maybe<T>;
@@ -83,6 +86,11 @@ export type CloneAttemptStatus =
    */
   | 'UNKNOWN';
 
+/**
+ * A clone's files and fields. Either send `voiceFile`, `referenceAudioFile` and
+ * `text`, or `previewId` alone for them (the preview's audio, its recording and
+ * its text, as stored when `previewVoice` made it).
+ */
 export type CloneVoiceInput = {
   /** e.g. "middle", "elderly". */
   age?: InputMaybe<Scalars['String']['input']>;
@@ -103,17 +111,23 @@ export type CloneVoiceInput = {
   idempotencyKey?: InputMaybe<Scalars['String']['input']>;
   /** Language codes, e.g. ["ar", "en"] (sent comma-separated). */
   languages?: InputMaybe<Array<Scalars['String']['input']>>;
-  /** The Faseeh model to clone with. */
-  model: Scalars['String']['input'];
+  /** The Faseeh model to clone with (see `models`). With `previewId`, defaults to the preview's model. */
+  model?: InputMaybe<Scalars['String']['input']>;
   name: Scalars['String']['input'];
-  /** The original audio used for the preview (sent as reference_audio_file). */
-  referenceAudioFile: Scalars['Upload']['input'];
+  /** A preview made by `previewVoice` (not expired): its files and text are sent, so leave those three out. */
+  previewId?: InputMaybe<Scalars['ID']['input']>;
+  /** The original audio used for the preview (sent as reference_audio_file): an audio file. */
+  referenceAudioFile?: InputMaybe<Scalars['Upload']['input']>;
   /** 0..1: higher values give more consistent output. */
   stability: Scalars['Float']['input'];
   /** The text used to generate the preview. */
-  text: Scalars['String']['input'];
-  /** The generated preview audio (sent to Faseeh as voice_file). */
-  voiceFile: Scalars['Upload']['input'];
+  text?: InputMaybe<Scalars['String']['input']>;
+  /**
+   * The generated preview audio (sent to Faseeh as voice_file): an audio file,
+   * or headerless 16-bit PCM as Faseeh's preview produces it, sent as
+   * `audio/raw`, `audio/L16` or `audio/pcm`, or named `*.pcm` or `*.raw`.
+   */
+  voiceFile?: InputMaybe<Scalars['Upload']['input']>;
 };
 
 export type CloneVoicePayload = {
@@ -133,6 +147,34 @@ export type CreatedApiKey = {
   key: Scalars['String']['output'];
 };
 
+/** A model Faseeh offers (its `GET /models`). */
+export type Model = {
+  __typename?: 'Model';
+  /** What one character of text-to-speech costs, as Faseeh states it. */
+  costPerCharacter?: Maybe<Scalars['Float']['output']>;
+  description?: Maybe<Scalars['String']['output']>;
+  /** Faseeh's record id. */
+  id: Scalars['ID']['output'];
+  /** The identifier to pass as `cloneVoice(input.model)` and `previewVoice(input.modelId)`. */
+  modelId: Scalars['String']['output'];
+  name: Scalars['String']['output'];
+};
+
+/** Faseeh's model list as the gateway holds it (cached for MODELS_CACHE_TTL_MS). */
+export type ModelList = {
+  __typename?: 'ModelList';
+  /** When the gateway fetched this list from Faseeh. */
+  fetchedAt: Scalars['DateTime']['output'];
+  items: Array<Model>;
+  /**
+   * True when Faseeh could not be asked for a fresher list and this is the last
+   * one fetched (served for at most MODELS_STALE_MAX_MS after `fetchedAt`).
+   */
+  stale: Scalars['Boolean']['output'];
+  /** Why the list is stale: the failure of the last refresh. */
+  staleReason?: Maybe<Scalars['String']['output']>;
+};
+
 export type Mutation = {
   __typename?: 'Mutation';
   /**
@@ -148,6 +190,13 @@ export type Mutation = {
    * the first key closes the gateway at once, so it must have the ADMIN scope.
    */
   createApiKey: CreatedApiKey;
+  /**
+   * Sends a recording and a text to Faseeh's preview call (billed by Faseeh)
+   * and keeps what it produced. Needs a `write` key; counts toward the client
+   * key's preview limit (PREVIEW_RATE_LIMIT_PER_MINUTE), not the clone limit.
+   * Send as a GraphQL multipart request with `Apollo-Require-Preflight: true`.
+   */
+  previewVoice: VoicePreview;
   /**
    * Revokes a client key by its id or its prefix; it is refused from the next
    * request on. Needs an `admin` key.
@@ -167,6 +216,11 @@ export type MutationCreateApiKeyArgs = {
 };
 
 
+export type MutationPreviewVoiceArgs = {
+  input: PreviewVoiceInput;
+};
+
+
 export type MutationRevokeApiKeyArgs = {
   key: Scalars['String']['input'];
 };
@@ -179,6 +233,19 @@ export type PageInfo = {
   startCursor?: Maybe<Scalars['String']['output']>;
 };
 
+export type PreviewVoiceInput = {
+  /** The recording of the voice to preview: an audio file, judged by its content. */
+  file: Scalars['Upload']['input'];
+  /** A Faseeh model id (see `models`). */
+  modelId: Scalars['String']['input'];
+  /** 0..1: how close to the recording's voice. */
+  similarity: Scalars['Float']['input'];
+  /** 0.7..1.2. */
+  speed?: InputMaybe<Scalars['Float']['input']>;
+  /** What the preview says: at least 3 words and 10 characters. A clone from the preview uses the same text. */
+  text: Scalars['String']['input'];
+};
+
 export type Query = {
   __typename?: 'Query';
   /** Every client key, oldest first. Needs an `admin` key (or an open gateway). */
@@ -188,8 +255,15 @@ export type Query = {
    * first, optionally only those with one status. `first` is 1..100.
    */
   cloneAttempts: Array<CloneAttempt>;
+  /**
+   * The models Faseeh offers. `cloneVoice` and `previewVoice` refuse a model
+   * missing from this list before anything is sent.
+   */
+  models: ModelList;
   /** One voice by Faseeh's record `id` or by its `voiceId` (exactly one of them); null when not in the catalog. */
   voice?: Maybe<Voice>;
+  /** One of the caller's previews while it is kept, with a fresh `audioUrl`; null when unknown or expired. */
+  voicePreview?: Maybe<VoicePreview>;
   /** Voices in the catalog, newest first. `first` is 1..100; `after` is a cursor from a previous page. */
   voices: VoiceConnection;
 };
@@ -204,6 +278,11 @@ export type QueryCloneAttemptsArgs = {
 export type QueryVoiceArgs = {
   id?: InputMaybe<Scalars['ID']['input']>;
   voiceId?: InputMaybe<Scalars['String']['input']>;
+};
+
+
+export type QueryVoicePreviewArgs = {
+  id: Scalars['ID']['input'];
 };
 
 
@@ -279,6 +358,31 @@ export type VoiceFilter = {
   model?: InputMaybe<Scalars['String']['input']>;
   /** Voices whose name contains this text (at most 100 characters). */
   nameContains?: InputMaybe<Scalars['String']['input']>;
+};
+
+/**
+ * What Faseeh's preview call produced: listen to it (`audioUrl`), then clone it
+ * with `cloneVoice(input: { previewId })`. Kept until `expiresAt`.
+ */
+export type VoicePreview = {
+  __typename?: 'VoicePreview';
+  /**
+   * The preview as WAV, for an `<audio>` element: served by the gateway (Range
+   * requests supported), signed, and valid without an Authorization header
+   * until `audioUrlExpiresAt`. Query `voicePreview(id)` for a fresh one.
+   */
+  audioUrl: Scalars['String']['output'];
+  audioUrlExpiresAt: Scalars['DateTime']['output'];
+  createdAt: Scalars['DateTime']['output'];
+  /** Length of the preview audio. */
+  durationSeconds: Scalars['Float']['output'];
+  /** When the preview and its audio are removed (PREVIEW_TTL_HOURS after it was made). */
+  expiresAt: Scalars['DateTime']['output'];
+  id: Scalars['ID']['output'];
+  modelId: Scalars['String']['output'];
+  similarity: Scalars['Float']['output'];
+  speed: Scalars['Float']['output'];
+  text: Scalars['String']['output'];
 };
 
 
@@ -366,8 +470,11 @@ export type ResolversTypes = {
   Float: ResolverTypeWrapper<Scalars['Float']['output']>;
   ID: ResolverTypeWrapper<Scalars['ID']['output']>;
   Int: ResolverTypeWrapper<Scalars['Int']['output']>;
+  Model: ResolverTypeWrapper<UpstreamModel>;
+  ModelList: ResolverTypeWrapper<ModelListing>;
   Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
   PageInfo: ResolverTypeWrapper<PageInfo>;
+  PreviewVoiceInput: PreviewVoiceInput;
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
   String: ResolverTypeWrapper<Scalars['String']['output']>;
   Upload: ResolverTypeWrapper<Scalars['Upload']['output']>;
@@ -375,6 +482,7 @@ export type ResolversTypes = {
   VoiceConnection: ResolverTypeWrapper<VoicePage>;
   VoiceEdge: ResolverTypeWrapper<Omit<VoiceEdge, 'node'> & { node: ResolversTypes['Voice'] }>;
   VoiceFilter: VoiceFilter;
+  VoicePreview: ResolverTypeWrapper<PreviewView>;
 };
 
 /** Mapping between all available schema types and the resolvers parents */
@@ -389,8 +497,11 @@ export type ResolversParentTypes = {
   Float: Scalars['Float']['output'];
   ID: Scalars['ID']['output'];
   Int: Scalars['Int']['output'];
+  Model: UpstreamModel;
+  ModelList: ModelListing;
   Mutation: Record<PropertyKey, never>;
   PageInfo: PageInfo;
+  PreviewVoiceInput: PreviewVoiceInput;
   Query: Record<PropertyKey, never>;
   String: Scalars['String']['output'];
   Upload: Scalars['Upload']['output'];
@@ -398,6 +509,7 @@ export type ResolversParentTypes = {
   VoiceConnection: VoicePage;
   VoiceEdge: Omit<VoiceEdge, 'node'> & { node: ResolversParentTypes['Voice'] };
   VoiceFilter: VoiceFilter;
+  VoicePreview: PreviewView;
 };
 
 export type ApiKeyResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['ApiKey'] = ResolversParentTypes['ApiKey']> = {
@@ -440,9 +552,25 @@ export interface DateTimeScalarConfig extends GraphQLScalarTypeConfig<ResolversT
   name: 'DateTime';
 }
 
+export type ModelResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['Model'] = ResolversParentTypes['Model']> = {
+  costPerCharacter?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
+  description?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  modelId?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+};
+
+export type ModelListResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['ModelList'] = ResolversParentTypes['ModelList']> = {
+  fetchedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  items?: Resolver<Array<ResolversTypes['Model']>, ParentType, ContextType>;
+  stale?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  staleReason?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+};
+
 export type MutationResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = {
   cloneVoice?: Resolver<ResolversTypes['CloneVoicePayload'], ParentType, ContextType, RequireFields<MutationCloneVoiceArgs, 'input'>>;
   createApiKey?: Resolver<ResolversTypes['CreatedApiKey'], ParentType, ContextType, RequireFields<MutationCreateApiKeyArgs, 'name' | 'scope'>>;
+  previewVoice?: Resolver<ResolversTypes['VoicePreview'], ParentType, ContextType, RequireFields<MutationPreviewVoiceArgs, 'input'>>;
   revokeApiKey?: Resolver<ResolversTypes['ApiKey'], ParentType, ContextType, RequireFields<MutationRevokeApiKeyArgs, 'key'>>;
 };
 
@@ -456,7 +584,9 @@ export type PageInfoResolvers<ContextType = GatewayContext, ParentType extends R
 export type QueryResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['Query'] = ResolversParentTypes['Query']> = {
   apiKeys?: Resolver<Array<ResolversTypes['ApiKey']>, ParentType, ContextType>;
   cloneAttempts?: Resolver<Array<ResolversTypes['CloneAttempt']>, ParentType, ContextType, RequireFields<QueryCloneAttemptsArgs, 'first'>>;
+  models?: Resolver<ResolversTypes['ModelList'], ParentType, ContextType>;
   voice?: Resolver<Maybe<ResolversTypes['Voice']>, ParentType, ContextType, Partial<QueryVoiceArgs>>;
+  voicePreview?: Resolver<Maybe<ResolversTypes['VoicePreview']>, ParentType, ContextType, RequireFields<QueryVoicePreviewArgs, 'id'>>;
   voices?: Resolver<ResolversTypes['VoiceConnection'], ParentType, ContextType, RequireFields<QueryVoicesArgs, 'first'>>;
 };
 
@@ -493,12 +623,27 @@ export type VoiceEdgeResolvers<ContextType = GatewayContext, ParentType extends 
   node?: Resolver<ResolversTypes['Voice'], ParentType, ContextType>;
 };
 
+export type VoicePreviewResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['VoicePreview'] = ResolversParentTypes['VoicePreview']> = {
+  audioUrl?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  audioUrlExpiresAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  durationSeconds?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  expiresAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  modelId?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  similarity?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  speed?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  text?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+};
+
 export type Resolvers<ContextType = GatewayContext> = {
   ApiKey?: ApiKeyResolvers<ContextType>;
   CloneAttempt?: CloneAttemptResolvers<ContextType>;
   CloneVoicePayload?: CloneVoicePayloadResolvers<ContextType>;
   CreatedApiKey?: CreatedApiKeyResolvers<ContextType>;
   DateTime?: GraphQLScalarType;
+  Model?: ModelResolvers<ContextType>;
+  ModelList?: ModelListResolvers<ContextType>;
   Mutation?: MutationResolvers<ContextType>;
   PageInfo?: PageInfoResolvers<ContextType>;
   Query?: QueryResolvers<ContextType>;
@@ -506,5 +651,6 @@ export type Resolvers<ContextType = GatewayContext> = {
   Voice?: VoiceResolvers<ContextType>;
   VoiceConnection?: VoiceConnectionResolvers<ContextType>;
   VoiceEdge?: VoiceEdgeResolvers<ContextType>;
+  VoicePreview?: VoicePreviewResolvers<ContextType>;
 };
 

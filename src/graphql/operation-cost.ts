@@ -37,6 +37,9 @@ export const FIELD_WEIGHTS: Readonly<Record<string, number>> = {
   "Query.voice": 10,
   "Query.cloneAttempts": 50,
   "Query.apiKeys": 50,
+  "Query.voicePreview": 10,
+  // Faseeh's model list, from memory nearly always.
+  "Query.models": 10,
   // A COUNT over every matching voice, however small the page.
   "VoiceConnection.totalCount": 1000,
   // A share of one batched lookup (DataLoader) per attempt.

@@ -28,6 +28,7 @@ export async function contextFor(container: Container, req: HttpRequest, res: Ht
       return (logger ??= container.logger.child({ requestId: report.requestId }));
     },
     signal: controller.signal,
+    origin: container.config.publicUrl ?? requestOrigin(req),
     idempotencyKey: headerOf(req, "idempotency-key"),
     principal,
     report,
@@ -35,10 +36,22 @@ export async function contextFor(container: Container, req: HttpRequest, res: Ht
     services: {
       catalog: container.catalog,
       cloning: container.cloning,
+      previews: container.previews,
+      models: container.models,
       attempts: container.attempts,
       apiKeys: container.apiKeys,
     },
   };
+}
+
+/** The origin the client reached this gateway at: its Host header when that is a plain host[:port], else the socket's address. */
+function requestOrigin(req: HttpRequest): string {
+  const protocol = (req.socket as { encrypted?: boolean }).encrypted ? "https" : "http";
+  const host = headerOf(req, "host");
+  if (host && /^(?:[\w.-]+|\[[\da-f:.]+\])(?::\d{1,5})?$/i.test(host)) return `${protocol}://${host}`;
+  const { localAddress, localPort } = req.socket;
+  const address = localAddress?.includes(":") ? `[${localAddress}]` : (localAddress ?? "localhost");
+  return `${protocol}://${address}:${localPort ?? 80}`;
 }
 
 /**

@@ -2,12 +2,22 @@ import type { Resolvers } from "../generated/graphql.js";
 import { catalogResolvers } from "./catalog.js";
 import { cloneResolvers } from "./clone.js";
 import { keysResolvers } from "./keys.js";
+import { modelResolvers } from "./models.js";
+import { previewResolvers } from "./preview.js";
 import { scalarResolvers } from "./scalars.js";
 
 export const resolvers: Resolvers = {
   ...scalarResolvers,
   ...catalogResolvers,
   ...cloneResolvers,
-  Query: { ...catalogResolvers.Query, ...cloneResolvers.Query, ...keysResolvers.Query },
-  Mutation: { ...cloneResolvers.Mutation, ...keysResolvers.Mutation },
+  ...modelResolvers,
+  ...previewResolvers,
+  Query: {
+    ...catalogResolvers.Query,
+    ...cloneResolvers.Query,
+    ...keysResolvers.Query,
+    ...modelResolvers.Query,
+    ...previewResolvers.Query,
+  },
+  Mutation: { ...cloneResolvers.Mutation, ...keysResolvers.Mutation, ...previewResolvers.Mutation },
 };

@@ -18,6 +18,12 @@ export type Principal =
   /** Nobody identified: allowed only while the gateway is open (see `authenticate`). */
   | { kind: "anonymous"; scope: Scope };
 
+/** The owner of records made without a client key (all anonymous callers share it). */
+export const ANONYMOUS_OWNER = "anonymous";
+
+/** Whose records (clone attempts and their idempotency keys, previews) a caller's are. */
+export const ownerOf = (principal: Principal | undefined): string => (principal?.kind === "key" ? principal.id : ANONYMOUS_OWNER);
+
 export interface CreatedKey {
   id: string;
   name: string;

@@ -2,6 +2,7 @@
 // clients' MIME types are unreliable (Apollo Sandbox sends
 // application/octet-stream for everything). file-type reads magic numbers.
 import { fileTypeFromBuffer } from "file-type";
+import { RAW_PCM_TYPES } from "../upstream/pcm-format.js";
 
 /** How many leading bytes the detector needs (file-type's own sample size). */
 export const SNIFF_BYTES = 4100;
@@ -28,9 +29,25 @@ export interface AudioType {
   contentType: string;
 }
 
-export async function detectAudioType(head: Uint8Array): Promise<AudioType | undefined> {
+/** What the bytes are: an accepted audio container, some other known format (its extension), or unknown. */
+export async function sniffFileType(
+  head: Uint8Array,
+): Promise<{ kind: "audio"; audio: AudioType } | { kind: "other"; extension: string } | { kind: "unknown" }> {
   const detected = await fileTypeFromBuffer(head);
-  if (!detected) return undefined;
+  if (!detected) return { kind: "unknown" };
   const contentType = AUDIO_TYPES[detected.ext];
-  return contentType ? { extension: detected.ext, contentType } : undefined;
+  return contentType
+    ? { kind: "audio", audio: { extension: detected.ext, contentType } }
+    : { kind: "other", extension: detected.ext };
+}
+
+/**
+ * Headerless PCM has no magic number to sniff, so it is taken on the
+ * client's word: a content type `audio/raw`, `audio/L16` or `audio/pcm`
+ * (parameters allowed), or a name ending in `.pcm` or `.raw`. What Faseeh's
+ * preview produces is exactly this.
+ */
+export function declaresRawPcm(mimetype: string | undefined, filename: string | undefined): boolean {
+  const type = (mimetype ?? "").split(";")[0]?.trim().toLowerCase() ?? "";
+  return RAW_PCM_TYPES.has(type) || /\.(pcm|raw)$/i.test(filename ?? "");
 }

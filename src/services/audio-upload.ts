@@ -27,7 +27,8 @@ import type { Readable } from "node:stream";
 import type { FileUpload } from "graphql-upload-minimal";
 import { badUserInput, errorMessage, GatewayError } from "../errors.js";
 import type { AudioPart, AudioSource, FileDigest } from "../upstream/faseeh-client.js";
-import { ACCEPTED_AUDIO_FORMATS, detectAudioType, SNIFF_BYTES } from "./audio-type.js";
+import { FASEEH_PCM_CONTENT_TYPE } from "../upstream/pcm-format.js";
+import { ACCEPTED_AUDIO_FORMATS, declaresRawPcm, SNIFF_BYTES, sniffFileType } from "./audio-type.js";
 import type { UploadWatchdog } from "./upload-watchdog.js";
 
 /** A file received in full, checked, and copied to local disk. */
@@ -47,6 +48,11 @@ export interface AudioUploadOptions {
   field: string;
   /** Shared by the request's uploads: fails a wait for the client's bytes once they stop coming. */
   watchdog: UploadWatchdog;
+  /**
+   * Accept headerless PCM when the client declares it (see declaresRawPcm):
+   * relayed unchanged, and refused at its end if its byte count is odd.
+   */
+  allowRawPcm?: boolean;
 }
 
 type BusboyStream = Readable & { truncated?: boolean };
@@ -82,6 +88,8 @@ export class AudioUpload implements AudioSource {
   private liveTaken = false;
   private settled: Promise<SpooledFile> | undefined;
   private readonly target: string;
+  /** Set when the file was accepted as headerless PCM: it must end on a whole 16-bit sample. */
+  private rawPcm = false;
 
   constructor(
     private readonly upload: Promise<FileUpload> | FileUpload,
@@ -224,17 +232,32 @@ export class AudioUpload implements AudioSource {
       }
       if (this.failure) throw this.failure;
       if (this.size === 0) throw this.fail(badUserInput(field, `\`${field}\` is empty.`));
-      const audio = await detectAudioType(Buffer.concat(buffered).subarray(0, SNIFF_BYTES));
-      if (!audio) {
-        throw this.fail(
-          badUserInput(
-            field,
-            `\`${field}\` is not a supported audio file (expected ${ACCEPTED_AUDIO_FORMATS}; judged by its content).`,
-          ),
-        );
+      const sniffed = await sniffFileType(Buffer.concat(buffered).subarray(0, SNIFF_BYTES));
+      const name = field.split(".").pop() ?? "file";
+      if (sniffed.kind === "audio") {
+        const fallback = `${name}.${sniffed.audio.extension}`;
+        return { filename: safeFilename(file.filename, fallback), contentType: sniffed.audio.contentType, buffered };
       }
-      const fallback = `${field.split(".").pop() ?? "file"}.${audio.extension}`;
-      return { filename: safeFilename(file.filename, fallback), contentType: audio.contentType, buffered };
+      const declaredRaw = this.options.allowRawPcm === true && declaresRawPcm(file.mimetype, file.filename);
+      if (declaredRaw && sniffed.kind === "unknown") {
+        this.rawPcm = true;
+        // A small file may have ended while its head was read: its end is checked here, then.
+        const oddEnd = this.ended ? this.checkPcmEnd() : undefined;
+        if (oddEnd) throw oddEnd;
+        // The multipart parser keeps only `type/subtype` of a part's content type, so a client's
+        // `;rate=` cannot be seen: headerless PCM is taken to be what Faseeh's preview produces.
+        return { filename: safeFilename(file.filename, `${name}.pcm`), contentType: FASEEH_PCM_CONTENT_TYPE, buffered };
+      }
+      const rawHint = this.options.allowRawPcm
+        ? "; headerless PCM is accepted when sent as audio/raw, audio/L16 or audio/pcm, or named *.pcm or *.raw"
+        : "";
+      const found = sniffed.kind === "other" ? ` Its content is ${sniffed.extension.toUpperCase()}, not audio.` : "";
+      throw this.fail(
+        badUserInput(
+          field,
+          `\`${field}\` is not a supported audio file (expected ${ACCEPTED_AUDIO_FORMATS}; judged by its content${rawHint}).${found}`,
+        ),
+      );
     })();
     return this.opening;
   }
@@ -269,6 +292,7 @@ export class AudioUpload implements AudioSource {
     if (result.done) {
       this.end();
       if (receiving.stream.truncated) this.tooLarge();
+      else this.checkPcmEnd();
       return undefined;
     }
     const chunk = result.value;
@@ -294,6 +318,18 @@ export class AudioUpload implements AudioSource {
       copy.once("close", resolve);
       copy.end();
     });
+  }
+
+  /** Headerless PCM must end on a whole 16-bit sample: an odd count is cut short, or not PCM at all. */
+  private checkPcmEnd(): GatewayError | undefined {
+    if (!this.rawPcm || this.size % 2 === 0) return undefined;
+    const { field } = this.options;
+    return this.fail(
+      badUserInput(
+        field,
+        `\`${field}\` is headerless 16-bit PCM but has an odd number of bytes (${this.size}): it is cut short or not PCM.`,
+      ),
+    );
   }
 
   private tooLarge(): void {

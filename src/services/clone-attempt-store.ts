@@ -13,8 +13,7 @@ import { ATTEMPT_CREATIONS, ATTEMPT_TRANSITIONS, type AttemptTransitionName } fr
 export type { CloneAttemptStatus };
 export type CloneAttemptRecord = CloneAttempt;
 
-/** The owner of attempts made without a client key (all anonymous callers share it). */
-export const ANONYMOUS_OWNER = "anonymous";
+export { ANONYMOUS_OWNER } from "./api-key-service.js";
 
 export interface NewAttempt {
   id: string;
@@ -26,6 +25,8 @@ export interface NewAttempt {
   model: string;
   /** The request's validated fields (never the files). */
   request: Record<string, unknown>;
+  /** The preview the files came from, if any: kept while this attempt is PENDING. */
+  previewId?: string | undefined;
   ttlHours: number;
 }
 
@@ -49,6 +50,7 @@ export class CloneAttemptStore {
           name: attempt.name,
           model: attempt.model,
           request: attempt.request as Prisma.InputJsonValue,
+          previewId: attempt.previewId ?? null,
           expiresAt: new Date(Date.now() + attempt.ttlHours * 3_600_000),
         },
       });

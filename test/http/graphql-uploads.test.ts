@@ -117,13 +117,9 @@ describe("multipart mistakes", () => {
       { name: "map", value: map({ 0: "variables.input.voiceFile", 1: "variables.input.referenceFile" }) },
       ...files,
     ]);
-    // The misspelt path, and the upload it left empty.
-    expect(errors.map((error) => error.extensions)).toEqual(
-      expect.arrayContaining([
-        { code: "BAD_USER_INPUT", field: "input.referenceFile" },
-        { code: "BAD_USER_INPUT", field: "input.referenceAudioFile" },
-      ]),
-    );
+    // The misspelt path. (The upload it left empty is optional in the schema since a clone may
+    // name a preview instead, so the clone's own check would name it, had the variables coerced.)
+    expect(errors.map((error) => error.extensions)).toEqual([{ code: "BAD_USER_INPUT", field: "input.referenceFile" }]);
   });
 });
 

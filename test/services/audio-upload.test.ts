@@ -390,6 +390,183 @@ describe("AudioUpload: arrival", () => {
   });
 });
 
+/**
+ * `bytes` of headerless 16-bit PCM: seeded pseudo-random samples, the first
+ * eight of them small (3, -4, 5, -6, ...) so the head matches no magic number.
+ */
+function rawPcm(bytes: number, seed = 1): Buffer {
+  const pcm = Buffer.alloc(bytes);
+  const word = Buffer.alloc(4);
+  let state = seed >>> 0 || 1;
+  for (let offset = 0; offset < bytes; offset += 4) {
+    state ^= state << 13;
+    state ^= state >>> 17;
+    state ^= state << 5;
+    word.writeUInt32LE(state >>> 0);
+    word.copy(pcm, offset, 0, Math.min(4, bytes - offset));
+  }
+  for (let sample = 0; sample < 8 && 2 * sample + 2 <= bytes; sample++) {
+    pcm.writeInt16LE(sample % 2 === 0 ? 3 + sample : -(3 + sample), 2 * sample);
+  }
+  return pcm;
+}
+
+/** An AudioUpload of the voiceFile as the clone builds it: headerless PCM allowed when declared (or not). */
+function pcmUpload(file: FileUpload, options: { allowRawPcm?: boolean; maxBytes?: number } = {}): AudioUpload {
+  const watchdog = new UploadWatchdog({ idleTimeoutMs: 60_000, deadlineMs: 600_000 });
+  watchdogs.push(watchdog);
+  return new AudioUpload(file, {
+    dir,
+    maxBytes: options.maxBytes ?? 20 * MiB,
+    field: FIELD,
+    watchdog,
+    allowRawPcm: options.allowRawPcm ?? true,
+  });
+}
+
+const FASEEH_PCM = "audio/raw;codec=pcm16;rate=24000;channels=1";
+const NOT_AUDIO_WITH_HINT =
+  "`input.voiceFile` is not a supported audio file (expected WAV, MP3, OGG/Opus, FLAC, M4A/AAC or WebM; judged by its content; " +
+  "headerless PCM is accepted when sent as audio/raw, audio/L16 or audio/pcm, or named *.pcm or *.raw).";
+
+describe("AudioUpload: declared headerless PCM (allowRawPcm)", () => {
+  it.each([
+    ["Faseeh's own type", { filename: "preview.pcm", mimetype: FASEEH_PCM }, "preview.pcm", FASEEH_PCM],
+    ["audio/L16", { filename: "take.wav", mimetype: "audio/L16" }, "take.wav", FASEEH_PCM],
+    ["a bare audio/pcm without a name", { filename: undefined, mimetype: "audio/pcm" }, "voiceFile.pcm", FASEEH_PCM],
+    [
+      "a *.raw name sent as octet-stream",
+      { filename: "preview.RAW", mimetype: "application/octet-stream" },
+      "preview.RAW",
+      FASEEH_PCM,
+    ],
+    ["audio/raw with a codec other than pcm16", { filename: "x.bin", mimetype: "audio/raw;codec=mulaw" }, "x.bin", FASEEH_PCM],
+    ["audio/raw with an impossible rate", { filename: "x.bin", mimetype: "audio/raw;rate=1" }, "x.bin", FASEEH_PCM],
+  ])(
+    "accepts %s, relayed unchanged with its name, as Faseeh's PCM content type",
+    async (_case, declared, filename, contentType) => {
+      const content = rawPcm(2 * MiB + 2, 51);
+      const sender = client(declared);
+      const upload = pcmUpload(sender.file);
+      void sender.send(content);
+      const part = await upload.open();
+      expect(part).toMatchObject({ filename, contentType });
+      expect(digest(await collect(part.body))).toEqual(digest(content));
+      await expect(upload.recorded()).resolves.toEqual(digest(content));
+      // A replay from disk goes out the same way.
+      const replay = await upload.open();
+      expect(replay).toMatchObject({ filename, contentType });
+      expect(digest(await collect(replay.body))).toEqual(digest(content));
+    },
+  );
+
+  it("sends a real container declared as PCM as what its bytes are", async () => {
+    const content = noisyWav(64 * 1024, 52);
+    const sender = client({ filename: "preview.pcm", mimetype: FASEEH_PCM });
+    const upload = pcmUpload(sender.file);
+    void sender.send(content);
+    expect(await upload.settle()).toMatchObject({ filename: "preview.pcm", contentType: "audio/wav", ...digest(content) });
+  });
+
+  it("fails the live stream at its end when the byte count is odd, after passing on every byte, and settle() agrees", async () => {
+    const content = rawPcm(3 * MiB + 1, 53);
+    const sender = client({ filename: "preview.pcm", mimetype: FASEEH_PCM });
+    const upload = pcmUpload(sender.file);
+    void sender.send(content);
+    const part = await upload.open();
+    expect(part.contentType).toBe(FASEEH_PCM);
+    let passed = 0;
+    const error = await gatewayErrorOf(
+      (async () => {
+        for await (const chunk of part.body) passed += chunk.length;
+      })(),
+    );
+    expect(error).toMatchObject({
+      code: "BAD_USER_INPUT",
+      message: `\`input.voiceFile\` is headerless 16-bit PCM but has an odd number of bytes (${content.length}): it is cut short or not PCM.`,
+      extensions: { field: FIELD },
+    });
+    // The body threw instead of ending: the sender aborts before the closing boundary.
+    expect(passed).toBe(content.length);
+    await expect(upload.settle()).rejects.toBe(error);
+    await expect(upload.recorded()).rejects.toBe(error);
+    expect(sender.stream.readableEnded).toBe(true);
+  });
+
+  it("refuses an odd byte count in settle() when nothing was sent live", async () => {
+    const content = rawPcm(MiB + 3, 54);
+    const sender = client({ filename: "preview.pcm", mimetype: "audio/raw" });
+    const upload = pcmUpload(sender.file);
+    void sender.send(content);
+    expect(await gatewayErrorOf(upload.settle())).toMatchObject({
+      code: "BAD_USER_INPUT",
+      message: `\`input.voiceFile\` is headerless 16-bit PCM but has an odd number of bytes (${content.length}): it is cut short or not PCM.`,
+    });
+  });
+
+  it("refuses an odd byte count even when the whole file fits in the sniffed head", async () => {
+    const content = rawPcm(1001, 55);
+    const sender = client({ filename: "preview.pcm", mimetype: "audio/raw" });
+    const upload = pcmUpload(sender.file);
+    void sender.send(content);
+    // The whole file was read to check its head, so it is refused before a byte is passed on.
+    const error = await gatewayErrorOf(upload.open());
+    expect(error).toMatchObject({
+      code: "BAD_USER_INPUT",
+      message: "`input.voiceFile` is headerless 16-bit PCM but has an odd number of bytes (1001): it is cut short or not PCM.",
+    });
+    await expect(upload.settle()).rejects.toBe(error);
+  });
+
+  it("holds declared PCM to maxBytes like any file", async () => {
+    const sender = client({ filename: "preview.pcm", mimetype: FASEEH_PCM });
+    const upload = pcmUpload(sender.file, { maxBytes: MiB });
+    void sender.send(rawPcm(2 * MiB, 56));
+    const part = await upload.open();
+    const error = await gatewayErrorOf(collect(part.body));
+    expect(error).toMatchObject({
+      code: "BAD_USER_INPUT",
+      message: "`input.voiceFile` is larger than the 1 MiB limit per file.",
+    });
+    await expect(upload.settle()).rejects.toBe(error);
+  });
+
+  it("refuses bytes of another known format declared as PCM, naming that format", async () => {
+    const sender = client({ filename: "preview.pcm", mimetype: "audio/raw" });
+    const upload = pcmUpload(sender.file);
+    void sender.send(Buffer.concat([Buffer.from("%PDF-1.4\n", "latin1"), Buffer.alloc(64 * 1024, 0x20)]));
+    const error = await gatewayErrorOf(upload.open());
+    expect(error).toMatchObject({
+      code: "BAD_USER_INPUT",
+      message: `${NOT_AUDIO_WITH_HINT} Its content is PDF, not audio.`,
+      extensions: { field: FIELD },
+    });
+    await expect(upload.settle()).rejects.toBe(error);
+    expect(sender.stream.readableEnded).toBe(true);
+  });
+
+  it("refuses undeclared headerless bytes, with the hint on how to declare PCM", async () => {
+    const sender = client({ filename: "preview.bin", mimetype: "application/octet-stream" });
+    const upload = pcmUpload(sender.file);
+    void sender.send(rawPcm(64 * 1024, 57));
+    expect(await gatewayErrorOf(upload.ready())).toMatchObject({ code: "BAD_USER_INPUT", message: NOT_AUDIO_WITH_HINT });
+  });
+
+  it("refuses declared PCM when allowRawPcm is off, without the hint", async () => {
+    const sender = client({ filename: "original.pcm", mimetype: FASEEH_PCM });
+    const upload = pcmUpload(sender.file, { allowRawPcm: false });
+    void sender.send(rawPcm(64 * 1024, 58));
+    const error = await gatewayErrorOf(upload.open());
+    expect(error).toMatchObject({
+      code: "BAD_USER_INPUT",
+      message:
+        "`input.voiceFile` is not a supported audio file (expected WAV, MP3, OGG/Opus, FLAC, M4A/AAC or WebM; judged by its content).",
+    });
+    await expect(upload.settle()).rejects.toBe(error);
+    expect(sender.stream.readableEnded).toBe(true);
+  });
+});
+
 describe("safeFilename", () => {
   it.each([
     ["recording.wav", "recording.wav"],

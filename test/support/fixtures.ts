@@ -17,9 +17,9 @@
 // own fresh database) are file-scoped: started once per test file, stopped
 // after it. Before every test of a file that uses this `test` (whether or not
 // the test names them), the `freshState` auto fixture resets the fake's
-// records and empties every table of the schema, so no test sees another's
-// rows and no file keeps its own TRUNCATE list.
-import { mkdtemp, rm } from "node:fs/promises";
+// records, empties every table of the schema and the preview directory, so no
+// test sees another's rows or files and no file keeps its own TRUNCATE list.
+import { mkdtemp, readdir, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { test as base } from "vitest";
@@ -62,7 +62,12 @@ export const test = base
   })
   .extend("freshState", { auto: true }, async ({ gateway, upstream }): Promise<void> => {
     upstream.reset();
+    gateway.container.models.clear(); // what it kept came from the fake just reset
     await emptyAllTables(gateway);
+    // Previews are rows and files: the files go with their rows.
+    const previews = gateway.container.config.previews.dir;
+    for (const name of await readdir(previews).catch(() => []))
+      await rm(path.join(previews, name), { recursive: true, force: true });
   });
 
 /**

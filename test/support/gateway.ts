@@ -93,8 +93,11 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
   const dataDir = mode === "embedded" ? (options.dataDir ?? (await mkdtemp(path.join(os.tmpdir(), "gw-pglite-")))) : undefined;
   // Each gateway gets its own recovery journal: another test's leftovers must never be imported here.
   const recoveryDir = options.env?.RECOVERY_DIR ?? (await mkdtemp(path.join(os.tmpdir(), "gw-recovery-")));
+  // ... and its own preview directory (never the working directory's .data).
+  const previewDir = options.env?.PREVIEW_DIR ?? (await mkdtemp(path.join(os.tmpdir(), "gw-previews-")));
   const config = loadConfig({
     RECOVERY_DIR: recoveryDir,
+    PREVIEW_DIR: previewDir,
     NODE_ENV: "test",
     PORT: "0",
     LOG_LEVEL: "info",
@@ -161,6 +164,7 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
       if (ownDatabase) await database?.drop();
       if (dataDir && !options.dataDir) await rm(dataDir, { recursive: true, force: true });
       if (!options.env?.RECOVERY_DIR) await rm(recoveryDir, { recursive: true, force: true });
+      if (!options.env?.PREVIEW_DIR) await rm(previewDir, { recursive: true, force: true });
     },
   };
 }

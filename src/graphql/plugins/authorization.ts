@@ -17,7 +17,10 @@ export function ApolloPluginAuthorization(): ApolloServerPlugin<GatewayContext> 
         async didResolveOperation({ operation, contextValue }) {
           const { principal } = contextValue;
           if (operation?.operation === OperationTypeNode.MUTATION && !canWrite(principal.scope)) {
-            throw new GatewayError("FORBIDDEN", "This client API key has the `read` scope; cloning needs a `write` key.");
+            throw new GatewayError(
+              "FORBIDDEN",
+              "This client API key has the `read` scope; cloning and previews need a `write` key.",
+            );
           }
           if (operation && selectsKeyManagement(operation)) contextValue.services.apiKeys.authorizeManagement(principal);
         },

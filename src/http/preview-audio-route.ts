@@ -1,0 +1,129 @@
+// GET /previews/<id>.wav?expires=…&token=…: a preview's audio for an
+// `<audio>` element. Faseeh's PCM is kept as produced; it is served behind a
+// 44-byte WAV header made on the fly, so the file on disk stays byte for byte
+// what Faseeh sent (and what a clone from the preview sends back). Browsers
+// seek and read durations with Range requests, so single byte ranges over
+// header and data are served (206), per RFC 9110.
+//
+// The URL's signature is checked first (preview-url-signer.ts): a wrong,
+// expired or tampered URL gets 403 before the database or the disk is read.
+import { createReadStream } from "node:fs";
+import { access } from "node:fs/promises";
+import { pipeline } from "node:stream/promises";
+import parseRange from "range-parser";
+import type { Container } from "../container.js";
+import { errorMessage } from "../errors.js";
+import { type HttpApp, sendJson } from "./http-app.js";
+
+const WAV_HEADER_BYTES = 44;
+const FILE_NAME = /^([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\.wav$/;
+
+export function installPreviewAudioRoute(app: HttpApp, { previews, logger }: Pick<Container, "previews" | "logger">): void {
+  app.get("/previews/:file", async (req, res) => {
+    const id = FILE_NAME.exec(String((req.params as { file?: unknown }).file))?.[1];
+    if (!id) {
+      sendJson(res, 404, { error: "No such preview audio: the path is /previews/<id>.wav." });
+      return;
+    }
+    const query = new URL(req.url ?? "/", "http://gateway.invalid").searchParams;
+    const refusal = previews.urlRefusal(id, query.get("expires") ?? undefined, query.get("token") ?? undefined);
+    if (refusal) {
+      sendJson(res, 403, { error: refusal });
+      return;
+    }
+    let preview;
+    try {
+      preview = await previews.getSignedPreview(id);
+    } catch (error) {
+      logger.warn({ err: errorMessage(error) }, "preview audio: lookup failed");
+      sendJson(res, 503, { error: "The preview could not be looked up right now; retry shortly." });
+      return;
+    }
+    if (
+      !preview ||
+      !(await access(previews.audioPath(id)).then(
+        () => true,
+        () => false,
+      ))
+    ) {
+      sendJson(res, 404, { error: "This preview has expired or was removed; make a new one with `previewVoice`." });
+      return;
+    }
+    const dataBytes = Number(preview.audioBytes);
+    const header = wavHeader(dataBytes, preview.sampleRate, preview.channels);
+    const total = WAV_HEADER_BYTES + dataBytes;
+    let start = 0;
+    let end = total - 1;
+    res.setHeader("accept-ranges", "bytes");
+    res.setHeader("content-type", "audio/wav");
+    res.setHeader(
+      "cache-control",
+      `private, max-age=${Math.max(0, Math.floor((Number(query.get("expires")) * 1000 - Date.now()) / 1000))}`,
+    );
+    res.setHeader("etag", `"${preview.audioSha256.slice(0, 32)}"`);
+    const range = req.headers.range;
+    if (range) {
+      const ranges = parseRange(total, range, { combine: true });
+      if (ranges === -1) {
+        res.statusCode = 416;
+        res.setHeader("content-range", `bytes */${total}`);
+        res.end();
+        return;
+      }
+      // A malformed header is ignored (the whole file), and so are several ranges: one is all players ask.
+      if (ranges !== -2 && ranges.type === "bytes" && ranges.length === 1 && ranges[0]) {
+        ({ start, end } = ranges[0]);
+        res.statusCode = 206;
+        res.setHeader("content-range", `bytes ${start}-${end}/${total}`);
+      }
+    }
+    res.setHeader("content-length", end - start + 1);
+    if (req.method === "HEAD") {
+      res.end();
+      return;
+    }
+    const parts: Array<Buffer | NodeJS.ReadableStream> = [];
+    if (start < WAV_HEADER_BYTES) parts.push(header.subarray(start, Math.min(end + 1, WAV_HEADER_BYTES)));
+    if (end >= WAV_HEADER_BYTES) {
+      parts.push(
+        createReadStream(previews.audioPath(id), {
+          start: Math.max(0, start - WAV_HEADER_BYTES),
+          end: end - WAV_HEADER_BYTES,
+        }),
+      );
+    }
+    await pipeline(chunksOf(parts), res).catch((error: unknown) => {
+      // The client stopped listening (it often does: a player that has what it needs), or the file is gone.
+      if (!res.headersSent) sendJson(res, 404, { error: "This preview's audio is no longer kept." });
+      else res.destroy();
+      logger.debug({ err: errorMessage(error) }, "preview audio: response ended early");
+    });
+  });
+}
+
+async function* chunksOf(parts: Array<Buffer | NodeJS.ReadableStream>): AsyncGenerator<Buffer> {
+  for (const part of parts) {
+    if (Buffer.isBuffer(part)) yield part;
+    else for await (const chunk of part) yield chunk as Buffer;
+  }
+}
+
+/** The canonical 44-byte header of a 16-bit PCM WAV file holding `dataBytes` of samples. */
+export function wavHeader(dataBytes: number, sampleRate: number, channels: number): Buffer {
+  const header = Buffer.alloc(WAV_HEADER_BYTES);
+  const blockAlign = channels * 2;
+  header.write("RIFF", 0, "ascii");
+  header.writeUInt32LE(36 + dataBytes, 4);
+  header.write("WAVE", 8, "ascii");
+  header.write("fmt ", 12, "ascii");
+  header.writeUInt32LE(16, 16); // fmt chunk size
+  header.writeUInt16LE(1, 20); // PCM
+  header.writeUInt16LE(channels, 22);
+  header.writeUInt32LE(sampleRate, 24);
+  header.writeUInt32LE(sampleRate * blockAlign, 28); // byte rate
+  header.writeUInt16LE(blockAlign, 32);
+  header.writeUInt16LE(16, 34); // bits per sample
+  header.write("data", 36, "ascii");
+  header.writeUInt32LE(dataBytes, 40);
+  return header;
+}
