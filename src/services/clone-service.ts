@@ -27,7 +27,7 @@ import type { ConcurrencyLimiter } from "./concurrency-limiter.js";
 import type { RateLimitService } from "./rate-limit-service.js";
 import { type Flight, InFlightClones } from "./in-flight-clones.js";
 import type { ModelCatalog } from "./model-catalog.js";
-import type { PreviewService } from "./preview-service.js";
+import type { PreviewForClone, PreviewService } from "./preview-service.js";
 import type { PreviewRecord } from "./preview-store.js";
 import { UploadSession } from "./upload-session.js";
 import type { VoiceJournal } from "./voice-journal.js";
@@ -85,6 +85,9 @@ type CloneForm =
       referenceAudioFile: NonNullable<CloneVoiceInput["referenceAudioFile"]>;
     }
   | { kind: "preview"; previewId: string };
+
+/** The files' source once a preview is opened. */
+type CloneSource = Extract<CloneForm, { kind: "files" }> | { kind: "preview"; opened: PreviewForClone };
 
 /** Either both files and the text, or a preview id instead of all three. */
 function parseCloneForm(input: CloneVoiceInput): CloneForm {
@@ -238,49 +241,59 @@ export class CloneService {
     const form = parseCloneForm(input);
     const idempotencyKey = parseIdempotencyKey(input.idempotencyKey, options.idempotencyKeyHeader);
     // From a preview: its files stay open (readable whatever the sweeper does) until the clone is done.
-    const preview = form.kind === "preview" ? await this.deps.previews.openForClone(form.previewId, owner) : undefined;
+    const source: CloneSource =
+      form.kind === "preview" ? { kind: "preview", opened: await this.deps.previews.openForClone(form.previewId, owner) } : form;
     try {
-      const fields = parseCloneFields(input, preview?.preview);
+      const fields = parseCloneFields(input, source.kind === "preview" ? source.opened.preview : undefined);
       await this.deps.models.checkModel("input.model", fields.model);
       await this.deps.rateLimits.consume(`clone:${owner}`, this.deps.config.auth.cloneRateLimitPerMinute, 60_000, "clones");
       const signal = options.signal ? AbortSignal.any([options.signal, flight.signal]) : flight.signal;
-      if (preview) {
-        const run: CloneRun = { flight, fields, files: preview, signal, previewId: preview.preview.id };
-        return await this.begin(run, owner, idempotencyKey, () => Promise.resolve());
+      if (source.kind === "preview") {
+        const run: CloneRun = { flight, fields, files: source.opened, signal, previewId: source.opened.preview.id };
+        return await this.startAttempt(run, owner, idempotencyKey, () => Promise.resolve());
       }
-      if (form.kind !== "files") throw new Error("unreachable: a clone without files or a preview");
-      const { uploads } = this.deps.config;
-      const session = await UploadSession.open({
-        baseDir: uploads.dir ?? path.join(os.tmpdir(), "voice-gateway-uploads"),
-        prefix: "clone-",
-        maxBytes: uploads.maxBytes,
-        idleTimeoutMs: uploads.idleTimeoutMs,
-        deadlineMs: uploads.deadlineMs,
-        signal,
-      });
-      try {
-        const files = {
-          // Faseeh's own preview answer is headerless PCM: accepted here when the client says so.
-          voiceFile: session.file(form.voiceFile, "input.voiceFile", { allowRawPcm: true }),
-          referenceAudioFile: session.file(form.referenceAudioFile, "input.referenceAudioFile"),
-        };
-        // Check the first file to arrive before contacting anyone (the other
-        // is checked as it streams, see AudioUpload, unless it is here already).
-        const checkFirstFile = async () => {
-          const first = await Promise.race([files.voiceFile.started(), files.referenceAudioFile.started()]);
-          await first.ready();
-          // A small body may hold the other file already: check it too while nothing is sent.
-          const second = first === files.voiceFile ? files.referenceAudioFile : files.voiceFile;
-          if (second.hasArrived) await second.ready();
-        };
-        return await this.begin({ flight, fields, files, signal }, owner, idempotencyKey, checkFirstFile);
-      } finally {
-        // Reads whatever is left of the uploads (or the request would stall; a
-        // cancelled clone's are abandoned at once), then removes their copies.
-        await session.close();
-      }
+      return await this.cloneUploads({ flight, fields, signal }, source, owner, idempotencyKey);
     } finally {
-      await preview?.release();
+      if (source.kind === "preview") await source.opened.release();
+    }
+  }
+
+  /** A clone whose files are the request's uploads: streamed to Faseeh as they arrive (see AudioUpload). */
+  private async cloneUploads(
+    run: Omit<CloneRun, "files">,
+    form: Extract<CloneForm, { kind: "files" }>,
+    owner: string,
+    idempotencyKey: string | undefined,
+  ): Promise<CloneResult> {
+    const { uploads } = this.deps.config;
+    const session = await UploadSession.open({
+      baseDir: uploads.dir ?? path.join(os.tmpdir(), "voice-gateway-uploads"),
+      prefix: "clone-",
+      maxBytes: uploads.maxBytes,
+      idleTimeoutMs: uploads.idleTimeoutMs,
+      deadlineMs: uploads.deadlineMs,
+      signal: run.signal,
+    });
+    try {
+      const files = {
+        // Faseeh's own preview answer is headerless PCM: accepted here when the client says so.
+        voiceFile: session.file(form.voiceFile, "input.voiceFile", { allowRawPcm: true }),
+        referenceAudioFile: session.file(form.referenceAudioFile, "input.referenceAudioFile"),
+      };
+      // Check the first file to arrive before contacting anyone (the other
+      // is checked as it streams, see AudioUpload, unless it is here already).
+      const checkFirstFile = async () => {
+        const first = await Promise.race([files.voiceFile.started(), files.referenceAudioFile.started()]);
+        await first.ready();
+        // A small body may hold the other file already: check it too while nothing is sent.
+        const second = first === files.voiceFile ? files.referenceAudioFile : files.voiceFile;
+        if (second.hasArrived) await second.ready();
+      };
+      return await this.startAttempt({ ...run, files }, owner, idempotencyKey, checkFirstFile);
+    } finally {
+      // Reads whatever is left of the uploads (or the request would stall; a
+      // cancelled clone's are abandoned at once), then removes their copies.
+      await session.close();
     }
   }
 
@@ -290,7 +303,7 @@ export class CloneService {
    * what happens); without, while the files stream, holding back the end of
    * the upstream request until the record is written.
    */
-  private async begin(
+  private async startAttempt(
     run: CloneRun,
     owner: string,
     idempotencyKey: string | undefined,

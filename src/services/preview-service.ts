@@ -4,6 +4,7 @@
 // and upstream client, so the same retries, timeouts and error mapping), and
 // what Faseeh produced is kept, with the recording, until it expires: to be
 // listened to through a signed URL and cloned from (`cloneVoice(previewId)`).
+import type { FileHandle } from "node:fs/promises";
 import path from "node:path";
 import { z } from "zod";
 import type { Config } from "../config.js";
@@ -199,6 +200,23 @@ function parsePreviewFields(input: PreviewVoiceInput): PreviewFields {
   return parsed.data;
 }
 
+/**
+ * The whole file, by positional reads: each attempt reads from the start, and
+ * an attempt that stops half-way leaves the handle open for the next (a read
+ * stream over a FileHandle closes it when destroyed).
+ */
+async function* readAll(handle: FileHandle): AsyncGenerator<Buffer> {
+  for (let position = 0; ;) {
+    const chunk = Buffer.allocUnsafe(READ_CHUNK_BYTES);
+    const { bytesRead } = await handle.read(chunk, 0, chunk.length, position);
+    if (bytesRead === 0) return;
+    position += bytesRead;
+    yield chunk.subarray(0, bytesRead);
+  }
+}
+
+const READ_CHUNK_BYTES = 256 * 1024;
+
 /** One of a stored preview's files as a clone's source: read from its open handle, from the start, for each attempt. */
 class StoredFileSource implements AudioSource {
   constructor(
@@ -208,8 +226,11 @@ class StoredFileSource implements AudioSource {
   ) {}
 
   open(): Promise<AudioPart> {
-    const body = this.files[this.which].createReadStream({ start: 0, autoClose: false, highWaterMark: 256 * 1024 });
-    return Promise.resolve({ filename: this.file.filename, contentType: this.file.contentType, body });
+    return Promise.resolve({
+      filename: this.file.filename,
+      contentType: this.file.contentType,
+      body: readAll(this.files[this.which]),
+    });
   }
 
   recorded(): Promise<FileDigest> {

@@ -7,34 +7,13 @@
 // that sniff as a real container win over the declaration.
 import { AudioUpload } from "../../src/services/audio-upload.js";
 import type { AudioPart } from "../../src/upstream/faseeh-client.js";
-import { MiB, noisyWav, sha256, wav } from "../support/audio-fixtures.js";
+import { MiB, noisyWav, rawPcm, sha256, wav } from "../support/audio-fixtures.js";
 import { cloneVoice } from "../support/clone.js";
 import type { FakeFaseeh, ReceivedFile } from "../support/fake-faseeh.js";
 import { describe, expect, test, vi } from "../support/fixtures.js";
 import type { TestGateway } from "../support/gateway.js";
 
 const FASEEH_PCM = "audio/raw;codec=pcm16;rate=24000;channels=1";
-
-/**
- * `bytes` of headerless 16-bit PCM: seeded pseudo-random samples, the first
- * eight of them small (3, -4, 5, -6, ...) so the head matches no magic number.
- */
-function rawPcm(bytes: number, seed = 1): Buffer {
-  const pcm = Buffer.alloc(bytes);
-  const word = Buffer.alloc(4);
-  let state = seed >>> 0 || 1;
-  for (let offset = 0; offset < bytes; offset += 4) {
-    state ^= state << 13;
-    state ^= state >>> 17;
-    state ^= state << 5;
-    word.writeUInt32LE(state >>> 0);
-    word.copy(pcm, offset, 0, Math.min(4, bytes - offset));
-  }
-  for (let sample = 0; sample < 8 && 2 * sample + 2 <= bytes; sample++) {
-    pcm.writeInt16LE(sample % 2 === 0 ? 3 + sample : -(3 + sample), 2 * sample);
-  }
-  return pcm;
-}
 
 /** A small but genuine PNG (signature, IHDR, IDAT, IEND): file-type calls it png. */
 function png(): Buffer {

@@ -14,7 +14,7 @@ import type { FileUpload } from "graphql-upload-minimal";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { AudioUpload, formatBytes, safeFilename } from "../../src/services/audio-upload.js";
 import { UploadWatchdog } from "../../src/services/upload-watchdog.js";
-import { flac, MiB, mp3, noisyWav, oggOpus, sha256, textFile } from "../support/audio-fixtures.js";
+import { flac, MiB, mp3, noisyWav, oggOpus, rawPcm, sha256, textFile } from "../support/audio-fixtures.js";
 import { gatewayErrorOf } from "../support/gateway-error.js";
 
 const FIELD = "input.voiceFile";
@@ -255,12 +255,7 @@ describe("AudioUpload: refusals", () => {
     const upload = audioUpload(sender.file, { maxBytes: 2 * MiB });
     void sender.send(content);
     const part = await upload.open();
-    let passed = 0;
-    const error = await gatewayErrorOf(
-      (async () => {
-        for await (const chunk of part.body) passed += chunk.length;
-      })(),
-    );
+    const { passed, error } = await readToFailure(part.body);
     expect(error).toMatchObject({
       code: "BAD_USER_INPUT",
       message: "`input.voiceFile` is larger than the 2 MiB limit per file.",
@@ -390,27 +385,6 @@ describe("AudioUpload: arrival", () => {
   });
 });
 
-/**
- * `bytes` of headerless 16-bit PCM: seeded pseudo-random samples, the first
- * eight of them small (3, -4, 5, -6, ...) so the head matches no magic number.
- */
-function rawPcm(bytes: number, seed = 1): Buffer {
-  const pcm = Buffer.alloc(bytes);
-  const word = Buffer.alloc(4);
-  let state = seed >>> 0 || 1;
-  for (let offset = 0; offset < bytes; offset += 4) {
-    state ^= state << 13;
-    state ^= state >>> 17;
-    state ^= state << 5;
-    word.writeUInt32LE(state >>> 0);
-    word.copy(pcm, offset, 0, Math.min(4, bytes - offset));
-  }
-  for (let sample = 0; sample < 8 && 2 * sample + 2 <= bytes; sample++) {
-    pcm.writeInt16LE(sample % 2 === 0 ? 3 + sample : -(3 + sample), 2 * sample);
-  }
-  return pcm;
-}
-
 /** An AudioUpload of the voiceFile as the clone builds it: headerless PCM allowed when declared (or not). */
 function pcmUpload(file: FileUpload, options: { allowRawPcm?: boolean; maxBytes?: number } = {}): AudioUpload {
   const watchdog = new UploadWatchdog({ idleTimeoutMs: 60_000, deadlineMs: 600_000 });
@@ -475,12 +449,7 @@ describe("AudioUpload: declared headerless PCM (allowRawPcm)", () => {
     void sender.send(content);
     const part = await upload.open();
     expect(part.contentType).toBe(FASEEH_PCM);
-    let passed = 0;
-    const error = await gatewayErrorOf(
-      (async () => {
-        for await (const chunk of part.body) passed += chunk.length;
-      })(),
-    );
+    const { passed, error } = await readToFailure(part.body);
     expect(error).toMatchObject({
       code: "BAD_USER_INPUT",
       message: `\`input.voiceFile\` is headerless 16-bit PCM but has an odd number of bytes (${content.length}): it is cut short or not PCM.`,
@@ -606,3 +575,14 @@ describe("formatBytes", () => {
     expect(formatBytes(bytes)).toBe(text);
   });
 });
+
+/** Reads a live body until it throws: how many bytes it passed on first, and the GatewayError it threw. */
+async function readToFailure(body: AsyncIterable<Uint8Array>) {
+  let passed = 0;
+  const error = await gatewayErrorOf(
+    (async () => {
+      for await (const chunk of body) passed += chunk.length;
+    })(),
+  );
+  return { passed, error };
+}

@@ -6,7 +6,7 @@ import { randomUUID } from "node:crypto";
 import path from "node:path";
 import { CloneVoiceDocument } from "../generated/operations.js";
 import { cloneVoice } from "../support/clone.js";
-import { filesOf } from "../support/fake-faseeh.js";
+import { type FakeFaseeh, filesOf } from "../support/fake-faseeh.js";
 import { describe, expect, test } from "../support/fixtures.js";
 import type { TestGateway } from "../support/gateway.js";
 import { digestOf, fetchAudio, previewRecording, previewVoice } from "../support/preview.js";
@@ -21,6 +21,29 @@ const expire = (gateway: TestGateway, id: string) =>
   gateway.database!.query("UPDATE voice_previews SET expires_at = now() - interval '1 second' WHERE id = $1", [id]);
 const dirs = async (gateway: TestGateway) =>
   (await readdir(gateway.container.config.previews.dir)).filter((name) => name !== ".staging").sort();
+
+/**
+ * A preview, then a slow clone that takes the only slot, and a clone from the
+ * preview queued behind it, its attempt recorded PENDING (resolves once that
+ * attempt is written). `sent`: what Faseeh must receive from that clone.
+ */
+async function previewThenQueuedClone(gateway: TestGateway, upstream: FakeFaseeh) {
+  const recording = previewRecording();
+  const preview = await makePreview(gateway, recording);
+  const sent = { voice_file: upstream.previews[0]!, reference_audio_file: digestOf(recording) };
+  upstream.enqueue({ kind: "delay", ms: 1_500, then: { kind: "success" } });
+  const blocker = cloneVoice(gateway);
+  await waitFor(() => upstream.inFlight === 1);
+  const fromPreview = gateway.multipart(
+    CloneVoiceDocument,
+    { input: { previewId: preview.id, name: "Queued", stability: 0.5 } },
+    {},
+  );
+  await waitFor(
+    async () => (await gateway.database!.query("SELECT 1 FROM clone_attempts WHERE preview_id IS NOT NULL")).length === 1,
+  );
+  return { preview, sent, blocker, fromPreview };
+}
 
 async function makePreview(gateway: TestGateway, file = previewRecording()) {
   const response = await previewVoice(gateway, { file: { content: file, filename: "me.wav" } });
@@ -44,21 +67,7 @@ describe("PreviewStore.sweep", () => {
     gateway,
     upstream,
   }) => {
-    const recording = previewRecording();
-    const preview = await makePreview(gateway, recording);
-    const pcm = upstream.previews[0]!;
-    // A slow clone holds the only slot; the clone from the preview queues behind it, its attempt PENDING.
-    upstream.enqueue({ kind: "delay", ms: 1_500, then: { kind: "success" } });
-    const blocker = cloneVoice(gateway);
-    await waitFor(() => upstream.inFlight === 1);
-    const fromPreview = gateway.multipart(
-      CloneVoiceDocument,
-      { input: { previewId: preview.id, name: "Queued", stability: 0.5 } },
-      {},
-    );
-    await waitFor(
-      async () => (await gateway.database!.query("SELECT 1 FROM clone_attempts WHERE preview_id IS NOT NULL")).length === 1,
-    );
+    const { preview, sent, blocker, fromPreview } = await previewThenQueuedClone(gateway, upstream);
 
     await expire(gateway, preview.id);
     expect(await gateway.container.previews.sweep()).toBe(0);
@@ -67,7 +76,7 @@ describe("PreviewStore.sweep", () => {
     expect((await blocker).body.errors).toBeUndefined();
     const cloned = await fromPreview;
     expect(cloned.body.errors).toBeUndefined();
-    expect(filesOf(upstream.requests[1]!)).toEqual({ voice_file: pcm, reference_audio_file: digestOf(recording) });
+    expect(filesOf(upstream.requests[1]!)).toEqual(sent);
 
     // Settled: now it goes.
     expect(await gateway.container.previews.sweep()).toBe(1);
@@ -79,25 +88,12 @@ describe("PreviewStore.sweep", () => {
     gateway,
     upstream,
   }) => {
-    const recording = previewRecording();
-    const preview = await makePreview(gateway, recording);
-    const pcm = upstream.previews[0]!;
-    upstream.enqueue({ kind: "delay", ms: 1_500, then: { kind: "success" } });
-    const blocker = cloneVoice(gateway);
-    await waitFor(() => upstream.inFlight === 1);
-    const fromPreview = gateway.multipart(
-      CloneVoiceDocument,
-      { input: { previewId: preview.id, name: "Q", stability: 0.5 } },
-      {},
-    );
-    await waitFor(
-      async () => (await gateway.database!.query("SELECT 1 FROM clone_attempts WHERE preview_id IS NOT NULL")).length === 1,
-    );
+    const { preview, sent, blocker, fromPreview } = await previewThenQueuedClone(gateway, upstream);
     // What an operator's cleanup or another replica's sweep could do.
     await rm(path.join(gateway.container.config.previews.dir, preview.id), { recursive: true, force: true });
     await blocker;
     expect((await fromPreview).body.errors).toBeUndefined();
-    expect(filesOf(upstream.requests[1]!)).toEqual({ voice_file: pcm, reference_audio_file: digestOf(recording) });
+    expect(filesOf(upstream.requests[1]!)).toEqual(sent);
   });
 
   test("removes old leftovers of interrupted writes, and leaves young ones alone", async ({ gateway }) => {

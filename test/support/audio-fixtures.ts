@@ -14,14 +14,21 @@ export const sha256 = (content: Buffer): string => createHash("sha256").update(c
  */
 export function noisyWav(bytes: number, seed = 1): Buffer {
   const file = wav(bytes);
+  fillNoise(file, 44, seed);
+  return file;
+}
+
+/** Fills `target` from `start` on with seeded xorshift32 noise: the same seed, the same bytes. */
+function fillNoise(target: Buffer, start: number, seed: number): void {
+  const word = Buffer.alloc(4);
   let state = seed >>> 0 || 1;
-  for (let offset = 44; offset + 4 <= file.length; offset += 4) {
+  for (let offset = start; offset < target.length; offset += 4) {
     state ^= state << 13;
     state ^= state >>> 17;
     state ^= state << 5;
-    file.writeUInt32LE(state >>> 0, offset);
+    word.writeUInt32LE(state >>> 0);
+    word.copy(target, offset, 0, Math.min(4, target.length - offset));
   }
-  return file;
 }
 
 /** A PCM WAV of `bytes` total size (silence), default 16 KiB. */
@@ -89,4 +96,17 @@ export function webm(): Buffer {
 /** Not audio: what a user gets by renaming notes.txt to notes.wav. */
 export function textFile(): Buffer {
   return Buffer.from("These are my meeting notes, not a recording.\n".repeat(20), "utf8");
+}
+
+/**
+ * `bytes` of headerless 16-bit PCM: seeded pseudo-random samples, the first
+ * eight of them small (3, -4, 5, -6, ...) so the head matches no magic number.
+ */
+export function rawPcm(bytes: number, seed = 1): Buffer {
+  const pcm = Buffer.alloc(bytes);
+  fillNoise(pcm, 0, seed);
+  for (let sample = 0; sample < 8 && 2 * sample + 2 <= bytes; sample++) {
+    pcm.writeInt16LE(sample % 2 === 0 ? 3 + sample : -(3 + sample), 2 * sample);
+  }
+  return pcm;
 }

@@ -3,6 +3,7 @@ import { print } from "graphql";
 import { CloneVoiceDocument, type CloneVoiceMutation } from "../generated/operations.js";
 import { MiB, noisyWav, sha256, wav } from "./audio-fixtures.js";
 import type { GraphQLResponse, TestGateway, UploadFile } from "./gateway.js";
+import { pacedMultipart, type PacedRequest } from "./paced-multipart.js";
 
 /** The CloneVoice operation's text (test/support/operations.graphql), for requests written by hand. */
 export const CLONE_VOICE = print(CloneVoiceDocument);
@@ -56,63 +57,15 @@ export async function cloneWithLargeFiles(
   };
 }
 
-/**
- * A cloneVoice multipart request written by hand, so a test controls its pace:
- * it can stall mid-file, trickle, or leave once the body is sent. `body`
- * yields the request's bytes; `stall` (if given) decides, before each piece,
- * how long to wait or whether to stop sending altogether.
- */
-export interface PacedClone {
-  contentType: string;
-  /** Total bytes of the body. */
-  size: number;
-  body(pace?: (sentBytes: number) => Promise<void>): AsyncGenerator<Buffer>;
-}
-
-const PIECE_BYTES = 64 * 1024;
-
+/** A cloneVoice multipart request written by hand, so a test controls its pace (see pacedMultipart). */
 export function pacedClone(options: {
   input?: Record<string, unknown>;
   voiceFile: UploadFile;
   referenceAudioFile: UploadFile;
-}): PacedClone {
-  const boundary = `----paced-${Math.random().toString(16).slice(2)}`;
-  const operations = JSON.stringify({
-    query: CLONE_VOICE,
-    variables: { input: { ...defaultCloneInput(), ...options.input, voiceFile: null, referenceAudioFile: null } },
-  });
-  const map = JSON.stringify({ 0: ["variables.input.voiceFile"], 1: ["variables.input.referenceAudioFile"] });
-  const part = (name: string, file?: UploadFile) =>
-    Buffer.from(
-      `--${boundary}\r\nContent-Disposition: form-data; name="${name}"${file ? `; filename="${file.filename}"` : ""}\r\n` +
-        (file ? `Content-Type: ${file.type ?? "application/octet-stream"}\r\n` : "") +
-        "\r\n",
-    );
-  const pieces = [
-    part("operations"),
-    Buffer.from(`${operations}\r\n`),
-    part("map"),
-    Buffer.from(`${map}\r\n`),
-    part("0", options.voiceFile),
-    options.voiceFile.content,
-    Buffer.from("\r\n"),
-    part("1", options.referenceAudioFile),
-    options.referenceAudioFile.content,
-    Buffer.from(`\r\n--${boundary}--\r\n`),
-  ];
-  return {
-    contentType: `multipart/form-data; boundary=${boundary}`,
-    size: pieces.reduce((total, piece) => total + piece.length, 0),
-    async *body(pace) {
-      let sent = 0;
-      for (const piece of pieces) {
-        for (let offset = 0; offset < piece.length; offset += PIECE_BYTES) {
-          await pace?.(sent);
-          const chunk = piece.subarray(offset, offset + PIECE_BYTES);
-          sent += chunk.length;
-          yield chunk;
-        }
-      }
-    },
-  };
+}): PacedRequest {
+  return pacedMultipart(
+    CLONE_VOICE,
+    { input: { ...defaultCloneInput(), ...options.input } },
+    { "input.voiceFile": options.voiceFile, "input.referenceAudioFile": options.referenceAudioFile },
+  );
 }

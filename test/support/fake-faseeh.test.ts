@@ -15,6 +15,7 @@ import {
   type FakeFaseeh,
   type FakeModel,
 } from "./fake-faseeh.js";
+import { noisyWav } from "./audio-fixtures.js";
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
@@ -366,26 +367,8 @@ describe("fake Faseeh upstream", () => {
 // ---------------------------------------------------------------------------
 // GET /models and POST /voices/preview
 
-/** A WAV-looking upload: a 44-byte RIFF/WAVE header, then random bytes. */
-function wavBytes(size: number): Buffer {
-  const header = Buffer.alloc(44);
-  header.write("RIFF", 0, "latin1");
-  header.writeUInt32LE(size - 8, 4);
-  header.write("WAVEfmt ", 8, "latin1");
-  header.writeUInt32LE(16, 16);
-  header.writeUInt16LE(1, 20); // PCM
-  header.writeUInt16LE(1, 22); // mono
-  header.writeUInt32LE(24_000, 24);
-  header.writeUInt32LE(48_000, 28);
-  header.writeUInt16LE(2, 32);
-  header.writeUInt16LE(16, 34);
-  header.write("data", 36, "latin1");
-  header.writeUInt32LE(size - 44, 40);
-  return Buffer.concat([header, randomBytes(size - 44)]);
-}
-
 const PREVIEW_TEXT = "مرحبا بكم في فصيح"; // 4 words, 17 characters
-const SMALL_WAV = wavBytes(4096);
+const SMALL_WAV = noisyWav(4096, 61);
 
 interface PreviewFormOptions {
   fields?: Record<string, string>;
@@ -506,7 +489,7 @@ describe("fake Faseeh model list", () => {
 describe("fake Faseeh voice preview", () => {
   it("streams the tone as chunked raw PCM and records the request apart from clones", async () => {
     expect(fake.previewUrl).toBe(`${fake.baseUrl}/voices/preview`);
-    const upload = wavBytes(3 * 1024 * 1024);
+    const upload = noisyWav(3 * 1024 * 1024, 62);
     const res = await postPreview(previewForm({ file: upload }));
     expect(res.statusCode).toBe(200);
     expect(res.headers["content-type"]).toBe("audio/raw;codec=pcm16;rate=24000;channels=1");
@@ -705,7 +688,7 @@ describe("fake Faseeh voice preview", () => {
       { kind: "createThen", then: { kind: "error", status: 502 } },
     );
     await expect(postPreview(previewForm())).rejects.toThrow();
-    await expect(postPreview(previewForm({ file: wavBytes(2 * 1024 * 1024) }))).rejects.toThrow();
+    await expect(postPreview(previewForm({ file: noisyWav(2 * 1024 * 1024, 63) }))).rejects.toThrow();
     const lost = await postPreview(previewForm());
     expect(lost.statusCode).toBe(502);
     await lost.body.dump();

@@ -29,10 +29,12 @@ import {
 import { MiB, noisyWav, sha256 } from "../support/audio-fixtures.js";
 import {
   DEFAULT_FAKE_MODELS,
+  type FakeBehaviour,
   type FakeFaseeh,
   fakePreviewSamples,
   filesOf,
   PREVIEW_CONTENT_TYPE,
+  type ReceivedCloneRequest,
   startFakeFaseeh,
 } from "../support/fake-faseeh.js";
 import { recordOutput, recordSecret } from "../support/suite-record.js";
@@ -95,6 +97,9 @@ async function* chunksOf(content: Buffer, before?: (offset: number) => Promise<v
   }
 }
 
+/** How a BytesSource streams its content, told which open() this is (1 for the first). */
+type Body = (content: Buffer, opens: number) => AsyncIterable<Uint8Array>;
+
 /** An AudioSource over bytes in memory: every open() streams them again; recorded() is their true digest. */
 class BytesSource implements AudioSource {
   opens = 0;
@@ -102,12 +107,12 @@ class BytesSource implements AudioSource {
   constructor(
     readonly content: Buffer,
     readonly filename = "preview.wav",
-    private readonly body: (content: Buffer) => AsyncIterable<Uint8Array> = (content) => chunksOf(content),
+    private readonly body: Body = (content) => chunksOf(content),
   ) {}
 
   open(): Promise<AudioPart> {
     this.opens++;
-    return Promise.resolve({ filename: this.filename, contentType: "audio/wav", body: this.body(this.content) });
+    return Promise.resolve({ filename: this.filename, contentType: "audio/wav", body: this.body(this.content, this.opens) });
   }
 
   recorded(): Promise<FileDigest> {
@@ -129,6 +134,12 @@ function cloneRequest(overrides: Partial<CloneVoiceRequest> = {}): CloneVoiceReq
   };
 }
 
+/** The upstream duration histogram's counts: how many calls, by operation and status. */
+async function durationCounts(metrics: Metrics) {
+  const samples = (await metrics.upstreamDuration.get()).values.filter((sample) => sample.metricName?.endsWith("_count"));
+  return samples.map((sample) => ({ labels: sample.labels, value: sample.value }));
+}
+
 const retriesLogged = (logs: Array<Record<string, unknown>>) =>
   logs.filter((line) => line.msg === "retrying upstream call that certainly created nothing").length;
 
@@ -140,6 +151,164 @@ function closedPort(): Promise<number> {
     });
   });
 }
+
+let previewDir: string;
+let previewFiles = 0;
+
+beforeAll(async () => {
+  previewDir = await mkdtemp(path.join(os.tmpdir(), "gw-faseeh-preview-test-"));
+});
+afterAll(async () => {
+  await rm(previewDir, { recursive: true, force: true });
+});
+
+/** A fresh path in the test's directory, which the client must create. */
+const audioPath = () => path.join(previewDir, `preview-${++previewFiles}.pcm`);
+
+const PREVIEW_TEXT = "مرحبا بكم في فصيح، هذه معاينة قصيرة للصوت المستنسخ";
+
+function previewRequest(overrides: Partial<PreviewVoiceRequest> = {}): PreviewVoiceRequest {
+  return {
+    file: new BytesSource(noisyWav(64 * 1024, 201), "recording.wav"),
+    text: PREVIEW_TEXT,
+    similarity: 0.8,
+    modelId: "faseeh-v1",
+    speed: 1,
+    audioPath: audioPath(),
+    maxAudioBytes: 8 * MiB,
+    ...overrides,
+  };
+}
+
+/** What a `success` preview of `text` at `speed` streams: its byte count. */
+const toneBytes = (text = PREVIEW_TEXT, speed = 1) => 2 * fakePreviewSamples(text, speed);
+
+/**
+ * A live upload's pace: the first send of the file stops after its first MiB
+ * until Faseeh has reset the connection (the reset shows in `requests`), so the
+ * request cannot be complete when the reset comes (an in-memory body would
+ * otherwise be handed to the socket whole, and the client must then treat the
+ * outcome as unknown).
+ */
+const untilReset =
+  (requests: () => ReceivedCloneRequest[]): Body =>
+  (content, opens) =>
+    chunksOf(content, (offset) =>
+      opens === 1 && offset >= MiB ? waitFor(() => requests().length > 0, 10_000, "the reset") : Promise.resolve(),
+    );
+
+/**
+ * Settles `call`, failing the test if meanwhile an error went unhandled: in
+ * the gateway (no uncaughtException handler) each would crash the process.
+ * Waits a moment after: an undici body destroyed before it was read emits
+ * its 'error' a setImmediate later.
+ */
+async function withoutUncaught<T>(call: () => Promise<T>): Promise<T> {
+  const uncaught: unknown[] = [];
+  const collect = (error: unknown) => void uncaught.push(error);
+  process.on("uncaughtException", collect);
+  try {
+    const result = await call();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(uncaught.map(String), "errors nobody handled (each would crash the gateway)").toEqual([]);
+    return result;
+  } finally {
+    process.off("uncaughtException", collect);
+  }
+}
+
+/** A request's file parts, by multipart field name. */
+type Parts = Record<string, BytesSource>;
+
+/** `of` of every file part, by field name. */
+const eachPart = <T>(parts: Parts, of: (part: BytesSource) => T): Record<string, T> =>
+  Object.fromEntries(Object.entries(parts).map(([field, part]) => [field, of(part)]));
+
+interface SendOptions {
+  /** Seed and size of the first file part's content; the other parts' follow from them. */
+  seed?: number;
+  size?: number;
+  /** How the first file part streams its content on each open. */
+  body?: Body;
+  signal?: AbortSignal;
+}
+
+/** A call on its way. */
+interface Sent {
+  /** The file parts it sends. */
+  parts: Parts;
+  /** Settles as the call does. */
+  done: Promise<unknown>;
+  /** Asserts that Faseeh made, once, what the call answered, and that the client kept what it should of it. */
+  expectMade: () => Promise<void>;
+  /** Asserts that Faseeh made nothing, and that the client kept nothing. */
+  expectNothingMade: () => void;
+}
+
+/** One of the client's multipart calls, as the cases they share see it. */
+interface MultipartCall {
+  /** The client's method (and the operation its messages and metrics name). */
+  method: "cloneVoice" | "previewVoice";
+  /** How the client's messages name the request. */
+  request: string;
+  /** What an UPSTREAM_OUTCOME_UNKNOWN message says Faseeh may have done. */
+  consequence: string;
+  /** Scripts Faseeh's answers to this call. */
+  enqueue: (...behaviours: FakeBehaviour[]) => void;
+  /** This call's requests as Faseeh received them, in order. */
+  requests: () => ReceivedCloneRequest[];
+  send(client: FaseehClient, options?: SendOptions): Sent;
+}
+
+const multipartCalls: MultipartCall[] = [
+  {
+    method: "cloneVoice",
+    request: "clone request",
+    consequence: "The voice may or may not exist, so the gateway will not send this request again.",
+    enqueue: (...behaviours) => upstream.enqueue(...behaviours),
+    requests: () => upstream.requests,
+    send(client, { seed = 1, size = 64 * 1024, body, signal } = {}) {
+      const parts = {
+        voice_file: new BytesSource(noisyWav(size, seed), "preview.wav", body),
+        reference_audio_file: new BytesSource(noisyWav(size + 12_345, seed + 1), "original.wav"),
+      };
+      const voice = client.cloneVoice(
+        cloneRequest({ voiceFile: parts.voice_file, referenceAudioFile: parts.reference_audio_file }),
+        signal,
+      );
+      const expectMade = async () => {
+        expect(upstream.createdVoices.map((created) => created.voice_id)).toEqual([(await voice).voiceId]);
+      };
+      const expectNothingMade = () => {
+        expect(upstream.createdVoices).toHaveLength(0);
+      };
+      return { parts, done: voice, expectMade, expectNothingMade };
+    },
+  },
+  {
+    method: "previewVoice",
+    request: "preview request",
+    consequence:
+      "Faseeh may have produced (and billed) the preview, so the gateway will not send this request again; nothing was kept.",
+    enqueue: (...behaviours) => upstream.enqueuePreview(...behaviours),
+    requests: () => upstream.previewRequests,
+    send(client, { seed = 201, size = 64 * 1024, body, signal } = {}) {
+      const parts = { file: new BytesSource(noisyWav(size, seed), "recording.wav", body) };
+      const request = previewRequest({ file: parts.file });
+      const audio = client.previewVoice(request, signal);
+      const expectMade = async () => {
+        const kept = await audio;
+        expect(upstream.previews).toEqual([{ size: kept.size, sha256: kept.sha256 }]);
+        expect(digest(await readFile(request.audioPath))).toEqual(upstream.previews[0]);
+      };
+      const expectNothingMade = () => {
+        expect(upstream.previews).toHaveLength(0);
+        expect(existsSync(request.audioPath)).toBe(false);
+      };
+      return { parts, done: audio, expectMade, expectNothingMade };
+    },
+  },
+];
 
 describe("the request it sends", () => {
   it("POSTs every field, lists comma-separated, and both MiB files byte for byte, with the x-api-key header", async () => {
@@ -396,65 +565,6 @@ describe("answers", () => {
 });
 
 describe("Faseeh's error statuses", () => {
-  it.each([
-    [400, "UPSTREAM_BAD_REQUEST", "Faseeh rejected the clone request (HTTP 400): Bad request."],
-    [401, "UPSTREAM_UNAUTHORIZED", "Faseeh refused the gateway's API key (HTTP 401): Invalid API key. Check FASEEH_API_KEY."],
-    [402, "INSUFFICIENT_BALANCE", "Faseeh wallet balance is insufficient: Insufficient wallet balance."],
-    [404, "UPSTREAM_BAD_REQUEST", "Faseeh rejected the clone request (HTTP 404): Not found."],
-    [429, "RATE_LIMITED", "Faseeh is rate limiting requests: Too many requests."],
-  ] as const)("maps a documented %i to %s: a refusal, never retried", async (status, code, message) => {
-    const { client, logs } = makeClient();
-    upstream.enqueue({ kind: "error", status });
-    const error = await gatewayErrorOf(client.cloneVoice(cloneRequest()));
-    expect(error).toMatchObject({
-      code,
-      message,
-      upstreamOutcome: "rejected",
-      extensions: { code, upstreamStatus: status, upstreamErrorCode: `${status}01` },
-    });
-    expect(error.extensions).not.toHaveProperty("retryAfterSeconds");
-    expect(upstream.requests).toHaveLength(1);
-    expect(retriesLogged(logs)).toBe(0);
-  });
-
-  it("gets a real 401 for a wrong key, sent in x-api-key", async () => {
-    const { client } = makeClient({ FASEEH_API_KEY: "not-the-key-faseeh-knows" });
-    const error = await gatewayErrorOf(client.cloneVoice(cloneRequest()));
-    expect(error).toMatchObject({
-      code: "UPSTREAM_UNAUTHORIZED",
-      extensions: { upstreamStatus: 401, upstreamErrorCode: "40101" },
-    });
-    expect(upstream.requests[0]!.apiKey).toBe("not-the-key-faseeh-knows");
-    expect(upstream.createdVoices).toHaveLength(0);
-  });
-
-  it("hands a 429's Retry-After beyond UPSTREAM_RETRY_MAX_WAIT_MS to the caller instead of waiting", async () => {
-    const { client } = makeClient();
-    upstream.enqueue({ kind: "error", status: 429, headers: { "retry-after": "30" } });
-    const error = await gatewayErrorOf(client.cloneVoice(cloneRequest()));
-    expect(error).toMatchObject({
-      code: "RATE_LIMITED",
-      message: "Faseeh is rate limiting requests: Too many requests. Retry after 30 s.",
-      upstreamOutcome: "rejected",
-      extensions: { retryAfterSeconds: 30, upstreamStatus: 429 },
-    });
-    expect(upstream.requests).toHaveLength(1);
-  });
-
-  it("waits out a 429's short Retry-After and sends every byte again", async () => {
-    const { client, logs } = makeClient();
-    const voiceFile = new BytesSource(noisyWav(2 * MiB, 108), "preview.wav");
-    const referenceAudioFile = new BytesSource(noisyWav(MiB + 3, 109), "original.wav");
-    upstream.enqueue({ kind: "error", status: 429, headers: { "retry-after": "0" } });
-    const voice = await client.cloneVoice(cloneRequest({ voiceFile, referenceAudioFile }));
-    expect(upstream.requests).toHaveLength(2);
-    const expected = { voice_file: digest(voiceFile.content), reference_audio_file: digest(referenceAudioFile.content) };
-    expect(upstream.requests.map(filesOf)).toEqual([expected, expected]);
-    expect([voiceFile.opens, referenceAudioFile.opens]).toEqual([2, 2]);
-    expect(upstream.createdVoices.map((created) => created.voice_id)).toEqual([voice.voiceId]);
-    expect(retriesLogged(logs)).toBe(1);
-  });
-
   it("stops after UPSTREAM_MAX_ATTEMPTS with the last answer", async () => {
     const { client } = makeClient({ UPSTREAM_MAX_ATTEMPTS: "2" });
     const busy = { kind: "error", status: 429, headers: { "retry-after": "0" } } as const;
@@ -463,44 +573,6 @@ describe("Faseeh's error statuses", () => {
     expect(error).toMatchObject({ code: "RATE_LIMITED", extensions: { retryAfterSeconds: 0 } });
     expect(upstream.requests).toHaveLength(2);
   });
-
-  it.each([
-    [
-      "a 500",
-      { kind: "error", status: 500 },
-      "HTTP 500: Internal server error",
-      { upstreamStatus: 500, upstreamErrorCode: "50001" },
-    ],
-    [
-      "a 503 even with Retry-After: 0",
-      { kind: "error", status: 503, headers: { "retry-after": "0" } },
-      "HTTP 503: Service unavailable",
-      { upstreamStatus: 503 },
-    ],
-    ["an undocumented 409", { kind: "error", status: 409 }, "HTTP 409: Upstream error", { upstreamStatus: 409 }],
-    [
-      "a 400 without Faseeh's JSON body",
-      { kind: "garbage", status: 400 },
-      "HTTP 400 without Faseeh's JSON error body",
-      { upstreamStatus: 400 },
-    ],
-    [
-      "a 502 HTML page from a proxy",
-      { kind: "raw", status: 502, body: "<h1>Bad Gateway</h1>", contentType: "text/html" },
-      "HTTP 502",
-      { upstreamStatus: 502 },
-    ],
-  ] as const)(
-    "reports %s after the whole request as UPSTREAM_OUTCOME_UNKNOWN, never retried",
-    async (_name, behaviour, said, extensions) => {
-      const { client } = makeClient();
-      upstream.enqueue(behaviour);
-      const error = await gatewayErrorOf(client.cloneVoice(cloneRequest()));
-      expect(error).toMatchObject({ code: "UPSTREAM_OUTCOME_UNKNOWN", upstreamOutcome: "unknown", extensions });
-      expect(error.message).toContain(`(${said})`);
-      expect(upstream.requests).toHaveLength(1);
-    },
-  );
 
   it("never passes on Faseeh's message with the gateway's API key in it", async () => {
     const { client } = makeClient();
@@ -521,51 +593,15 @@ describe("transport failures", () => {
     expect(upstream.requests).toHaveLength(1);
   });
 
-  it("reports a connection reset after the whole request as UPSTREAM_OUTCOME_UNKNOWN", async () => {
-    const { client } = makeClient();
-    upstream.enqueue({ kind: "reset" });
-    const error = await gatewayErrorOf(client.cloneVoice(cloneRequest()));
-    expect(error).toMatchObject({ code: "UPSTREAM_OUTCOME_UNKNOWN", upstreamOutcome: "unknown" });
-    expect(error.message).toContain("(the connection was closed before an answer arrived)");
-    expect(upstream.requests).toHaveLength(1);
-  });
-
-  /**
-   * A live upload's pace: the first send of the file stops after its first MiB
-   * until Faseeh has reset the connection, so the request cannot be complete
-   * when the reset comes (an in-memory body would otherwise be handed to the
-   * socket whole, and the client must then treat the outcome as unknown).
-   */
-  const untilReset = (seed: number, size: number) => {
-    const source: BytesSource = new BytesSource(noisyWav(size, seed), "preview.wav", (content) =>
-      chunksOf(content, (offset) =>
-        source.opens === 1 && offset >= MiB
-          ? waitFor(() => upstream.requests.length > 0, 10_000, "the reset")
-          : Promise.resolve(),
-      ),
-    );
-    return source;
-  };
-
-  it("retries a connection reset before the request was complete, resending both MiB files byte for byte", async () => {
-    const { client, logs } = makeClient();
-    const voiceFile = untilReset(110, 2 * MiB);
-    const referenceAudioFile = new BytesSource(noisyWav(MiB + 12_345, 111), "original.wav");
-    upstream.enqueue({ kind: "resetBeforeBody" });
-    const voice = await client.cloneVoice(cloneRequest({ voiceFile, referenceAudioFile }));
-    expect(upstream.requests.map((received) => received.aborted)).toEqual([true, false]);
-    expect(filesOf(upstream.requests[1]!)).toEqual({
-      voice_file: digest(voiceFile.content),
-      reference_audio_file: digest(referenceAudioFile.content),
-    });
-    expect(upstream.createdVoices.map((created) => created.voice_id)).toEqual([voice.voiceId]);
-    expect(retriesLogged(logs)).toBe(1);
-  });
-
   it("reports a reset before the request was complete, once out of attempts, as UPSTREAM_UNAVAILABLE: nothing was created", async () => {
     const { client } = makeClient({ UPSTREAM_MAX_ATTEMPTS: "1" });
     upstream.enqueue({ kind: "resetBeforeBody" });
-    const error = await gatewayErrorOf(client.cloneVoice(cloneRequest({ voiceFile: untilReset(118, 2 * MiB) })));
+    const voiceFile = new BytesSource(
+      noisyWav(2 * MiB, 118),
+      "preview.wav",
+      untilReset(() => upstream.requests),
+    );
+    const error = await gatewayErrorOf(client.cloneVoice(cloneRequest({ voiceFile })));
     expect(error).toMatchObject({ code: "UPSTREAM_UNAVAILABLE", upstreamOutcome: "rejected" });
     expect(upstream.createdVoices).toHaveLength(0);
   });
@@ -594,10 +630,7 @@ describe("transport failures", () => {
       upstreamOutcome: "rejected",
     });
     expect(retriesLogged(logs)).toBe(2);
-    const samples = (await metrics.upstreamDuration.get()).values.filter((sample) => sample.metricName?.endsWith("_count"));
-    expect(samples.map((sample) => ({ labels: sample.labels, value: sample.value }))).toEqual([
-      { labels: { operation: "cloneVoice", status: "error" }, value: 3 },
-    ]);
+    expect(await durationCounts(metrics)).toEqual([{ labels: { operation: "cloneVoice", status: "error" }, value: 3 }]);
   });
 
   it("retries a refused connection until Faseeh listens, sending every byte of both files", async () => {
@@ -621,33 +654,9 @@ describe("transport failures", () => {
       await late.close();
     }
   });
-
-  it("refuses to call at all without FASEEH_API_KEY (UPSTREAM_NOT_CONFIGURED)", async () => {
-    const { client } = makeClient({ FASEEH_API_KEY: undefined });
-    expect(client.isConfigured).toBe(false);
-    const source = new BytesSource(noisyWav(8 * 1024, 114));
-    const error = await gatewayErrorOf(client.cloneVoice(cloneRequest({ voiceFile: source })));
-    expect(error.code).toBe("UPSTREAM_NOT_CONFIGURED");
-    expect((await gatewayErrorOf(client.findVoice("voice_x"))).code).toBe("UPSTREAM_NOT_CONFIGURED");
-    expect(source.opens).toBe(0);
-    expect(upstream.requests).toHaveLength(0);
-  });
 });
 
 describe("cancellation", () => {
-  it("sends nothing when the signal is already aborted", async () => {
-    const { client } = makeClient();
-    const source = new BytesSource(noisyWav(8 * 1024, 115));
-    const error = await gatewayErrorOf(client.cloneVoice(cloneRequest({ voiceFile: source }), AbortSignal.abort()));
-    expect(error).toMatchObject({
-      code: "BAD_REQUEST",
-      message: "The client went away before Faseeh had the whole request; nothing was sent to completion.",
-      upstreamOutcome: "rejected",
-    });
-    expect(source.opens).toBe(0);
-    expect(upstream.requests).toHaveLength(0);
-  });
-
   it("aborts mid-upload: Faseeh gets an incomplete request and creates nothing; no retry", async () => {
     const { client } = makeClient();
     const controller = new AbortController();
@@ -747,6 +756,11 @@ describe("findVoice", () => {
       message: "Faseeh is unavailable: connection refused. Try again later.",
     });
   });
+
+  it("refuses to call at all without FASEEH_API_KEY (UPSTREAM_NOT_CONFIGURED)", async () => {
+    const { client } = makeClient({ FASEEH_API_KEY: undefined });
+    expect((await gatewayErrorOf(client.findVoice("voice_x"))).code).toBe("UPSTREAM_NOT_CONFIGURED");
+  });
 });
 
 describe("close", () => {
@@ -779,70 +793,162 @@ describe("parseRetryAfter", () => {
   });
 });
 
-describe("previewVoice", () => {
-  let previewDir: string;
-  let previewFiles = 0;
-
-  beforeAll(async () => {
-    previewDir = await mkdtemp(path.join(os.tmpdir(), "gw-faseeh-preview-test-"));
-  });
-  afterAll(async () => {
-    await rm(previewDir, { recursive: true, force: true });
-  });
-
-  /** A fresh path in the test's directory, which the client must create. */
-  const audioPath = () => path.join(previewDir, `preview-${++previewFiles}.pcm`);
-
-  const PREVIEW_TEXT = "مرحبا بكم في فصيح، هذه معاينة قصيرة للصوت المستنسخ";
-
-  function previewRequest(overrides: Partial<PreviewVoiceRequest> = {}): PreviewVoiceRequest {
-    return {
-      file: new BytesSource(noisyWav(64 * 1024, 201), "recording.wav"),
-      text: PREVIEW_TEXT,
-      similarity: 0.8,
-      modelId: "faseeh-v1",
-      speed: 1,
-      audioPath: audioPath(),
-      maxAudioBytes: 8 * MiB,
-      ...overrides,
-    };
-  }
-
-  /** What a `success` preview of `text` at `speed` streams: its byte count. */
-  const toneBytes = (text = PREVIEW_TEXT, speed = 1) => 2 * fakePreviewSamples(text, speed);
-
-  /** As `untilReset` in "transport failures", for the preview's queue: the first send stalls after 1 MiB until the reset. */
-  const untilPreviewReset = (seed: number, size: number) => {
-    const source: BytesSource = new BytesSource(noisyWav(size, seed), "recording.wav", (content) =>
-      chunksOf(content, (offset) =>
-        source.opens === 1 && offset >= MiB
-          ? waitFor(() => upstream.previewRequests.length > 0, 10_000, "the reset")
-          : Promise.resolve(),
-      ),
+for (const call of multipartCalls) {
+  describe(`${call.method}, as every multipart call`, () => {
+    it.each([
+      [400, "UPSTREAM_BAD_REQUEST", `Faseeh rejected the ${call.request} (HTTP 400): Bad request.`],
+      [401, "UPSTREAM_UNAUTHORIZED", "Faseeh refused the gateway's API key (HTTP 401): Invalid API key. Check FASEEH_API_KEY."],
+      [402, "INSUFFICIENT_BALANCE", "Faseeh wallet balance is insufficient: Insufficient wallet balance."],
+      [404, "UPSTREAM_BAD_REQUEST", `Faseeh rejected the ${call.request} (HTTP 404): Not found.`],
+      [429, "RATE_LIMITED", "Faseeh is rate limiting requests: Too many requests."],
+    ] as const)(
+      "maps a documented %i to %s: a refusal, never retried, nothing made or written",
+      async (status, code, message) => {
+        const { client, logs } = makeClient();
+        call.enqueue({ kind: "error", status });
+        const sent = call.send(client);
+        const error = await gatewayErrorOf(sent.done);
+        expect(error).toMatchObject({
+          code,
+          message,
+          upstreamOutcome: "rejected",
+          extensions: { code, upstreamStatus: status, upstreamErrorCode: `${status}01` },
+        });
+        expect(error.extensions).not.toHaveProperty("retryAfterSeconds");
+        expect(call.requests()).toHaveLength(1);
+        expect(retriesLogged(logs)).toBe(0);
+        sent.expectNothingMade();
+      },
     );
-    return source;
-  };
 
-  /**
-   * Settles `call`, failing the test if meanwhile an error went unhandled: in
-   * the gateway (no uncaughtException handler) each would crash the process.
-   * Waits a moment after: an undici body destroyed before it was read emits
-   * its 'error' a setImmediate later.
-   */
-  async function withoutUncaught<T>(call: () => Promise<T>): Promise<T> {
-    const uncaught: unknown[] = [];
-    const collect = (error: unknown) => void uncaught.push(error);
-    process.on("uncaughtException", collect);
-    try {
-      const result = await call();
-      await new Promise((resolve) => setTimeout(resolve, 50));
-      expect(uncaught.map(String), "errors nobody handled (each would crash the gateway)").toEqual([]);
-      return result;
-    } finally {
-      process.off("uncaughtException", collect);
-    }
-  }
+    it("gets a real 401 for a wrong key, sent in x-api-key", async () => {
+      const { client } = makeClient({ FASEEH_API_KEY: "not-the-key-faseeh-knows" });
+      const sent = call.send(client);
+      const error = await gatewayErrorOf(sent.done);
+      expect(error).toMatchObject({
+        code: "UPSTREAM_UNAUTHORIZED",
+        extensions: { upstreamStatus: 401, upstreamErrorCode: "40101" },
+      });
+      expect(call.requests()[0]!.apiKey).toBe("not-the-key-faseeh-knows");
+      sent.expectNothingMade();
+    });
 
+    it("hands a 429's Retry-After beyond UPSTREAM_RETRY_MAX_WAIT_MS to the caller instead of waiting", async () => {
+      const { client } = makeClient();
+      call.enqueue({ kind: "error", status: 429, headers: { "retry-after": "30" } });
+      const error = await gatewayErrorOf(call.send(client).done);
+      expect(error).toMatchObject({
+        code: "RATE_LIMITED",
+        message: "Faseeh is rate limiting requests: Too many requests. Retry after 30 s.",
+        upstreamOutcome: "rejected",
+        extensions: { retryAfterSeconds: 30, upstreamStatus: 429 },
+      });
+      expect(call.requests()).toHaveLength(1);
+    });
+
+    it("waits out a 429's short Retry-After and sends every byte of every file again", async () => {
+      const { client, logs } = makeClient();
+      call.enqueue({ kind: "error", status: 429, headers: { "retry-after": "0" } });
+      const sent = call.send(client, { seed: 108, size: 2 * MiB });
+      await sent.done;
+      expect(call.requests()).toHaveLength(2);
+      const expected = eachPart(sent.parts, (part) => digest(part.content));
+      expect(call.requests().map(filesOf)).toEqual([expected, expected]);
+      expect(eachPart(sent.parts, (part) => part.opens)).toEqual(eachPart(sent.parts, () => 2));
+      await sent.expectMade();
+      expect(retriesLogged(logs)).toBe(1);
+    });
+
+    it.each([
+      [
+        "a 500",
+        { kind: "error", status: 500 },
+        "HTTP 500: Internal server error",
+        { upstreamStatus: 500, upstreamErrorCode: "50001" },
+      ],
+      [
+        "a 503 even with Retry-After: 0",
+        { kind: "error", status: 503, headers: { "retry-after": "0" } },
+        "HTTP 503: Service unavailable",
+        { upstreamStatus: 503 },
+      ],
+      ["an undocumented 409", { kind: "error", status: 409 }, "HTTP 409: Upstream error", { upstreamStatus: 409 }],
+      [
+        "a 400 without Faseeh's JSON body",
+        { kind: "garbage", status: 400 },
+        "HTTP 400 without Faseeh's JSON error body",
+        { upstreamStatus: 400 },
+      ],
+      [
+        "a 502 HTML page from a proxy",
+        { kind: "raw", status: 502, body: "<h1>Bad Gateway</h1>", contentType: "text/html" },
+        "HTTP 502",
+        { upstreamStatus: 502 },
+      ],
+    ] as const)(
+      "reports %s after the whole request as UPSTREAM_OUTCOME_UNKNOWN, never retried",
+      async (_name, behaviour, said, extensions) => {
+        const { client } = makeClient();
+        call.enqueue(behaviour);
+        const sent = call.send(client);
+        const error = await gatewayErrorOf(sent.done);
+        expect(error).toMatchObject({ code: "UPSTREAM_OUTCOME_UNKNOWN", upstreamOutcome: "unknown", extensions });
+        expect(error.message).toBe(
+          `Faseeh received the whole ${call.request}, but no definitive answer came back (${said}). ${call.consequence}`,
+        );
+        expect(call.requests()).toHaveLength(1);
+        sent.expectNothingMade();
+      },
+    );
+
+    it("reports a connection reset after the whole request as UPSTREAM_OUTCOME_UNKNOWN, never retried", async () => {
+      const { client } = makeClient();
+      call.enqueue({ kind: "reset" });
+      const error = await gatewayErrorOf(call.send(client).done);
+      expect(error).toMatchObject({ code: "UPSTREAM_OUTCOME_UNKNOWN", upstreamOutcome: "unknown" });
+      expect(error.message).toContain("(the connection was closed before an answer arrived)");
+      expect(call.requests()).toHaveLength(1);
+    });
+
+    it("retries a connection reset before the request was complete, resending every MiB file byte for byte", async () => {
+      const { client, logs } = makeClient();
+      call.enqueue({ kind: "resetBeforeBody" });
+      const sent = call.send(client, { seed: 110, size: 2 * MiB, body: untilReset(call.requests) });
+      await sent.done;
+      expect(call.requests().map((received) => received.aborted)).toEqual([true, false]);
+      expect(filesOf(call.requests()[1]!)).toEqual(eachPart(sent.parts, (part) => digest(part.content)));
+      expect(eachPart(sent.parts, (part) => part.opens)).toEqual(eachPart(sent.parts, () => 2));
+      await sent.expectMade();
+      expect(retriesLogged(logs)).toBe(1);
+    });
+
+    it("sends nothing when the signal is already aborted", async () => {
+      const { client } = makeClient();
+      const sent = call.send(client, { seed: 115, size: 8 * 1024, signal: AbortSignal.abort() });
+      const error = await gatewayErrorOf(sent.done);
+      expect(error).toMatchObject({
+        code: "BAD_REQUEST",
+        message: "The client went away before Faseeh had the whole request; nothing was sent to completion.",
+        upstreamOutcome: "rejected",
+      });
+      expect(eachPart(sent.parts, (part) => part.opens)).toEqual(eachPart(sent.parts, () => 0));
+      expect(call.requests()).toHaveLength(0);
+    });
+
+    it("refuses to call at all without FASEEH_API_KEY (UPSTREAM_NOT_CONFIGURED)", async () => {
+      const { client } = makeClient({ FASEEH_API_KEY: undefined });
+      expect(client.isConfigured).toBe(false);
+      const sent = call.send(client, { seed: 114, size: 8 * 1024 });
+      const error = await gatewayErrorOf(sent.done);
+      expect(error.code).toBe("UPSTREAM_NOT_CONFIGURED");
+      expect(eachPart(sent.parts, (part) => part.opens)).toEqual(eachPart(sent.parts, () => 0));
+      expect(call.requests()).toHaveLength(0);
+      sent.expectNothingMade();
+    });
+  });
+}
+
+describe("previewVoice", () => {
   it("POSTs text, similarity, model_id, speed and a multi-MiB file byte for byte, and writes exactly the PCM Faseeh sent", async () => {
     const { client, metrics } = makeClient();
     const recording = noisyWav(3 * MiB + 17, 202);
@@ -883,10 +989,7 @@ describe("previewVoice", () => {
     });
     expect((await stat(request.audioPath)).mode & 0o777).toBe(0o600);
 
-    const samples = (await metrics.upstreamDuration.get()).values.filter((sample) => sample.metricName?.endsWith("_count"));
-    expect(samples.map((sample) => ({ labels: sample.labels, value: sample.value }))).toEqual([
-      { labels: { operation: "previewVoice", status: "200" }, value: 1 },
-    ]);
+    expect(await durationCounts(metrics)).toEqual([{ labels: { operation: "previewVoice", status: "200" }, value: 1 }]);
   });
 
   it.each(["/v2/tts/preview", "/v2/tts/preview/"])("sends the preview to FASEEH_PREVIEW_PATH %s", async (configured) => {
@@ -922,29 +1025,6 @@ describe("previewVoice", () => {
     }
   });
 
-  it.each([
-    [400, "UPSTREAM_BAD_REQUEST", "Faseeh rejected the preview request (HTTP 400): Bad request."],
-    [401, "UPSTREAM_UNAUTHORIZED", "Faseeh refused the gateway's API key (HTTP 401): Invalid API key. Check FASEEH_API_KEY."],
-    [402, "INSUFFICIENT_BALANCE", "Faseeh wallet balance is insufficient: Insufficient wallet balance."],
-    [404, "UPSTREAM_BAD_REQUEST", "Faseeh rejected the preview request (HTTP 404): Not found."],
-    [429, "RATE_LIMITED", "Faseeh is rate limiting requests: Too many requests."],
-  ] as const)("maps a documented %i to %s: a refusal, never retried, nothing written", async (status, code, message) => {
-    const { client, logs } = makeClient();
-    upstream.enqueuePreview({ kind: "error", status });
-    const request = previewRequest();
-    const error = await gatewayErrorOf(client.previewVoice(request));
-    expect(error).toMatchObject({
-      code,
-      message,
-      upstreamOutcome: "rejected",
-      extensions: { code, upstreamStatus: status, upstreamErrorCode: `${status}01` },
-    });
-    expect(error.extensions).not.toHaveProperty("retryAfterSeconds");
-    expect(upstream.previewRequests).toHaveLength(1);
-    expect(retriesLogged(logs)).toBe(0);
-    expect(existsSync(request.audioPath)).toBe(false);
-  });
-
   it("passes on Faseeh's own 400 for a request it finds invalid (text too short)", async () => {
     const { client } = makeClient();
     const error = await gatewayErrorOf(client.previewVoice(previewRequest({ text: "قصير" })));
@@ -956,61 +1036,6 @@ describe("previewVoice", () => {
     });
     expect(upstream.previewRequests).toHaveLength(1);
     expect(upstream.previews).toHaveLength(0);
-  });
-
-  it("gets a real 401 for a wrong key, sent in x-api-key", async () => {
-    const { client } = makeClient({ FASEEH_API_KEY: "not-the-key-faseeh-knows" });
-    const error = await gatewayErrorOf(client.previewVoice(previewRequest()));
-    expect(error).toMatchObject({
-      code: "UPSTREAM_UNAUTHORIZED",
-      extensions: { upstreamStatus: 401, upstreamErrorCode: "40101" },
-    });
-    expect(upstream.previewRequests[0]!.apiKey).toBe("not-the-key-faseeh-knows");
-    expect(upstream.previews).toHaveLength(0);
-  });
-
-  it("reports a 500 after the whole request as UPSTREAM_OUTCOME_UNKNOWN, never retried", async () => {
-    const { client } = makeClient();
-    upstream.enqueuePreview({ kind: "error", status: 500 });
-    const error = await gatewayErrorOf(client.previewVoice(previewRequest()));
-    expect(error).toMatchObject({
-      code: "UPSTREAM_OUTCOME_UNKNOWN",
-      upstreamOutcome: "unknown",
-      extensions: { upstreamStatus: 500, upstreamErrorCode: "50001" },
-    });
-    expect(error.message).toBe(
-      "Faseeh received the whole preview request, but no definitive answer came back (HTTP 500: Internal server error). " +
-        "Faseeh may have produced (and billed) the preview, so the gateway will not send this request again; nothing was kept.",
-    );
-    expect(upstream.previewRequests).toHaveLength(1);
-  });
-
-  it("hands a 429's Retry-After beyond UPSTREAM_RETRY_MAX_WAIT_MS to the caller instead of waiting", async () => {
-    const { client } = makeClient();
-    upstream.enqueuePreview({ kind: "error", status: 429, headers: { "retry-after": "30" } });
-    const error = await gatewayErrorOf(client.previewVoice(previewRequest()));
-    expect(error).toMatchObject({
-      code: "RATE_LIMITED",
-      message: "Faseeh is rate limiting requests: Too many requests. Retry after 30 s.",
-      upstreamOutcome: "rejected",
-      extensions: { retryAfterSeconds: 30, upstreamStatus: 429 },
-    });
-    expect(upstream.previewRequests).toHaveLength(1);
-  });
-
-  it("waits out a 429's short Retry-After and sends every byte again", async () => {
-    const { client, logs } = makeClient();
-    const file = new BytesSource(noisyWav(2 * MiB, 203), "recording.wav");
-    upstream.enqueuePreview({ kind: "error", status: 429, headers: { "retry-after": "0" } });
-    const request = previewRequest({ file });
-    const audio = await client.previewVoice(request);
-    expect(upstream.previewRequests).toHaveLength(2);
-    const expected = { file: digest(file.content) };
-    expect(upstream.previewRequests.map(filesOf)).toEqual([expected, expected]);
-    expect(file.opens).toBe(2);
-    expect(upstream.previews).toEqual([{ size: audio.size, sha256: audio.sha256 }]);
-    expect(digest(await readFile(request.audioPath))).toEqual(upstream.previews[0]);
-    expect(retriesLogged(logs)).toBe(1);
   });
 
   it.each([
@@ -1080,15 +1105,6 @@ describe("previewVoice", () => {
     expect(retriesLogged(logs)).toBe(0);
   });
 
-  it("reports a connection reset after the whole request as UPSTREAM_OUTCOME_UNKNOWN, never retried", async () => {
-    const { client } = makeClient();
-    upstream.enqueuePreview({ kind: "reset" });
-    const error = await gatewayErrorOf(client.previewVoice(previewRequest()));
-    expect(error).toMatchObject({ code: "UPSTREAM_OUTCOME_UNKNOWN", upstreamOutcome: "unknown" });
-    expect(error.message).toContain("(the connection was closed before an answer arrived)");
-    expect(upstream.previewRequests).toHaveLength(1);
-  });
-
   it("never overwrites an existing file at audioPath", async () => {
     const { client } = makeClient();
     const request = previewRequest();
@@ -1097,40 +1113,6 @@ describe("previewVoice", () => {
     expect(error).toMatchObject({ code: "UPSTREAM_OUTCOME_UNKNOWN", upstreamOutcome: "unknown" });
     expect(await readFile(request.audioPath, "utf8")).toBe("kept");
     expect(upstream.previewRequests).toHaveLength(1);
-  });
-
-  it("retries a connection reset before the request was complete, resending the MiB file byte for byte", async () => {
-    const { client, logs } = makeClient();
-    const file = untilPreviewReset(204, 2 * MiB);
-    upstream.enqueuePreview({ kind: "resetBeforeBody" });
-    const request = previewRequest({ file });
-    const audio = await client.previewVoice(request);
-    expect(upstream.previewRequests.map((received) => received.aborted)).toEqual([true, false]);
-    expect(filesOf(upstream.previewRequests[1]!)).toEqual({ file: digest(file.content) });
-    expect(file.opens).toBe(2);
-    expect(upstream.previews).toEqual([{ size: audio.size, sha256: audio.sha256 }]);
-    expect(digest(await readFile(request.audioPath))).toEqual(upstream.previews[0]);
-    expect(retriesLogged(logs)).toBe(1);
-  });
-
-  it("sends nothing when the signal is already aborted", async () => {
-    const { client } = makeClient();
-    const file = new BytesSource(noisyWav(8 * 1024, 205));
-    const error = await gatewayErrorOf(client.previewVoice(previewRequest({ file }), AbortSignal.abort()));
-    expect(error).toMatchObject({ code: "BAD_REQUEST", upstreamOutcome: "rejected" });
-    expect(file.opens).toBe(0);
-    expect(upstream.previewRequests).toHaveLength(0);
-  });
-
-  it("refuses to call at all without FASEEH_API_KEY (UPSTREAM_NOT_CONFIGURED)", async () => {
-    const { client } = makeClient({ FASEEH_API_KEY: undefined });
-    const file = new BytesSource(noisyWav(8 * 1024, 206));
-    const request = previewRequest({ file });
-    const error = await gatewayErrorOf(client.previewVoice(request));
-    expect(error.code).toBe("UPSTREAM_NOT_CONFIGURED");
-    expect(file.opens).toBe(0);
-    expect(upstream.previewRequests).toHaveLength(0);
-    expect(existsSync(request.audioPath)).toBe(false);
   });
 });
 
@@ -1171,10 +1153,7 @@ describe("listModels", () => {
     ]);
     // The fake answers 401 to a missing or wrong key: the list proves the key was sent.
     expect(upstream.modelRequests).toBe(1);
-    const samples = (await metrics.upstreamDuration.get()).values.filter((sample) => sample.metricName?.endsWith("_count"));
-    expect(samples.map((sample) => ({ labels: sample.labels, value: sample.value }))).toEqual([
-      { labels: { operation: "listModels", status: "200" }, value: 1 },
-    ]);
+    expect(await durationCounts(metrics)).toEqual([{ labels: { operation: "listModels", status: "200" }, value: 1 }]);
   });
 
   it("lists what setModels(...) set", async () => {
