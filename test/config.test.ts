@@ -86,6 +86,63 @@ describe("loadConfig defaults", () => {
     });
   });
 
+  it("reads the preview and model settings, with previews under DATA_DIR by default", () => {
+    expect(loadConfig({ DATA_DIR: "/srv/gw" })).toMatchObject({
+      upstream: { previewPath: "/voices/preview", modelsTimeoutMs: 5_000 },
+      models: { cacheTtlMs: 600_000, staleMaxMs: 86_400_000 },
+      previews: {
+        dir: "/srv/gw/previews",
+        ttlHours: 24,
+        urlSecret: undefined,
+        urlTtlSeconds: 3_600,
+        rateLimitPerMinute: 20,
+        maxAudioBytes: 64 * MiB,
+        sweepIntervalMs: 600_000,
+      },
+      publicUrl: undefined,
+    });
+    const secret = "s".repeat(32);
+    expect(
+      loadConfig({
+        FASEEH_PREVIEW_PATH: "/v2/voices/preview/",
+        MODELS_CACHE_TTL_MS: "1000",
+        MODELS_STALE_MAX_MS: "2000",
+        MODELS_TIMEOUT_MS: "300",
+        PREVIEW_DIR: "/data/previews",
+        PREVIEW_TTL_HOURS: "2",
+        PREVIEW_URL_SECRET: secret,
+        PREVIEW_URL_TTL_SECONDS: "60",
+        PREVIEW_RATE_LIMIT_PER_MINUTE: "5",
+        PREVIEW_MAX_AUDIO_BYTES: "1024",
+        PREVIEW_SWEEP_INTERVAL_MS: "5000",
+        PUBLIC_URL: "https://voices.example.com/",
+      }),
+    ).toMatchObject({
+      upstream: { previewPath: "/v2/voices/preview", modelsTimeoutMs: 300 },
+      models: { cacheTtlMs: 1000, staleMaxMs: 2000 },
+      previews: {
+        dir: "/data/previews",
+        ttlHours: 2,
+        urlSecret: secret,
+        urlTtlSeconds: 60,
+        rateLimitPerMinute: 5,
+        maxAudioBytes: 1024,
+        sweepIntervalMs: 5000,
+      },
+      publicUrl: "https://voices.example.com",
+    });
+  });
+
+  it("refuses a short PREVIEW_URL_SECRET without echoing it, and a preview path or public URL that is not one", () => {
+    const error = configError({
+      PREVIEW_URL_SECRET: "short-secret-value",
+      FASEEH_PREVIEW_PATH: "voices/preview",
+      PUBLIC_URL: "voices.example.com",
+    });
+    expect(problemVariables(error).sort()).toEqual(["FASEEH_PREVIEW_PATH", "PREVIEW_URL_SECRET", "PUBLIC_URL"]);
+    expect(error.message).not.toContain("short-secret-value");
+  });
+
   it("reads the upload timeouts and the shutdown clone budget, which defaults to UPSTREAM_TIMEOUT_MS", () => {
     expect(loadConfig({})).toMatchObject({
       uploads: { idleTimeoutMs: 30_000, deadlineMs: 180_000 },

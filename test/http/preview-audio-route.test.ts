@@ -10,10 +10,13 @@ import { bearer, createKey } from "../support/api-keys.js";
 import { sha256 } from "../support/audio-fixtures.js";
 import { describe, expect, test } from "../support/fixtures.js";
 import { startTestGateway, type TestGateway } from "../support/gateway.js";
+import { recordSecret } from "../support/suite-record.js";
 import { fetchAudio, previewVoice } from "../support/preview.js";
 import { waitFor } from "../support/wait.js";
 
 const SECRET = "preview-url-secret-for-tests-0123456789";
+// The suite's secret scan then checks that it appears in no log line or response.
+recordSecret(SECRET);
 test.override("gatewayOptions", { env: { PREVIEW_URL_SECRET: SECRET, PREVIEW_RATE_LIMIT_PER_MINUTE: "100000" } });
 
 /** A URL signed the way the gateway signs them, for any id and expiry. */
