@@ -20,6 +20,9 @@ import { waitFor } from "../support/wait.js";
 
 test.override("gatewayOptions", { env: { PREVIEW_RATE_LIMIT_PER_MINUTE: "100000" } });
 
+/** For cases about fields and answers, not bytes: the byte-for-byte cases send MiB files. */
+const SMALL_RECORDING = { content: wav(64 * 1024), filename: "short.wav" };
+
 const previewRows = (gateway: TestGateway) =>
   gateway.database!.query<{ id: string; owner: string; audio_bytes: string; audio_sha256: string; recording_sha256: string }>(
     "SELECT id::text, owner, audio_bytes::text, audio_sha256, recording_sha256 FROM voice_previews",
@@ -99,7 +102,7 @@ describe("previewVoice", () => {
     ["a blank model", { modelId: " " }, "input.modelId", "must not be blank"],
     ["a model Faseeh does not offer", { modelId: "faseeh-v9" }, "input.modelId", "Valid ids: faseeh-v1, faseeh-v1-pro"],
   ] as const)("refuses %s before anything is sent", async ([, input, field, message], { gateway, upstream }) => {
-    const response = await previewVoice(gateway, { input });
+    const response = await previewVoice(gateway, { input, file: SMALL_RECORDING });
     expect(response.body.errors?.[0]?.extensions).toMatchObject({ code: "BAD_USER_INPUT", field });
     expect(response.body.errors?.[0]?.message).toContain(message);
     expect(upstream.previewRequests).toHaveLength(0);
@@ -137,7 +140,7 @@ describe("previewVoice", () => {
     [{ kind: "reset" }, "UPSTREAM_OUTCOME_UNKNOWN"],
   ] as const)("maps Faseeh's %j to %s, sends it once, and keeps nothing", async ([behaviour, code], { gateway, upstream }) => {
     upstream.enqueuePreview(behaviour);
-    const response = await previewVoice(gateway);
+    const response = await previewVoice(gateway, { file: SMALL_RECORDING });
     expect(response.status).toBe(200);
     expect(response.body.errors?.[0]?.extensions?.code).toBe(code);
     expect(response.body.data).toBeNull();
