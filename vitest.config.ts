@@ -9,12 +9,11 @@ export default defineConfig({
   },
   test: {
     include: ["test/**/*.test.ts"],
-    // Every file gets its own databases and servers, so files run in parallel.
+    // Every file gets its own databases and servers, so files can run in parallel.
     pool: "forks",
-    // Vitest's default is one worker fewer than the cores: one, on a 2-core CI machine. The files
-    // mostly wait (on processes they spawn, sockets, PostgreSQL), so two workers there took the
-    // suite from 535 s to 380-414 s, with every test passing (README, "Tests").
-    maxWorkers: 2,
+    // Vitest's default workers: one fewer than the cores. Two workers on a 2-core machine took the
+    // suite from 535 s to 380-430 s but doubled the time of the tests that spawn processes, and the
+    // heaviest then ran out of their timeouts (2026-11-27): one worker it is.
     testTimeout: 30_000,
     hookTimeout: 60_000,
     globalSetup: ["test/support/global-setup.ts"],

@@ -1,5 +1,10 @@
-// Clone benchmark (run by hand, loopback only):
+// Clone and preview benchmark (run by hand, loopback only):
 //   node --import tsx bench/clone.ts [--sizes 1,10,100] [--runs 7] [--cpu-prof DIR]
+//   node --import tsx bench/clone.ts --call preview [--text-chars 2000] [--sizes ...]
+//
+// `--call preview` measures previewVoice the same way: one recording of each
+// size up, and Faseeh's PCM answer (0.08 s of audio per character of text at
+// the fake: 2,000 characters are 7.3 MiB) streamed back down to disk.
 //
 // Clones the same two files of 1, 10 and 100 MiB (each) through the gateway
 // (a real `src/main.ts` child process) and directly against the fake upstream
@@ -23,6 +28,8 @@ const MiB = 1024 * 1024;
 const { values } = parseArgs({
   options: {
     sizes: { type: "string", default: "1,10,100" },
+    call: { type: "string", default: "clone" },
+    "text-chars": { type: "string", default: "2000" },
     runs: { type: "string", default: "7" },
     // Writes a V8 CPU profile of the gateway process into this directory (open it in Chrome DevTools).
     "cpu-prof": { type: "string" },
@@ -30,6 +37,14 @@ const { values } = parseArgs({
 });
 const sizes = values.sizes.split(",").map(Number);
 const runs = Number(values.runs);
+const previewing = values.call === "preview";
+if (!previewing && values.call !== "clone") throw new Error(`--call is clone or preview, not ${values.call}`);
+/** Arabic words repeated to the requested length: the preview's text. */
+const previewText = "مرحبا بكم في فصيح "
+  .repeat(Math.ceil(Number(values["text-chars"]) / 18))
+  .slice(0, Number(values["text-chars"]))
+  .trim();
+const PREVIEW_VOICE = `mutation PreviewVoice($input: PreviewVoiceInput!) { previewVoice(input: $input) { id durationSeconds } }`;
 
 const dispatcher = new Agent({ connections: 4 });
 const fake = spawnTs("bench/fake-upstream-process.ts", {});
@@ -38,6 +53,7 @@ const upstream = {
   baseUrl: String(fakeReady.baseUrl),
   apiKey: String(fakeReady.apiKey),
   cloneUrl: `${String(fakeReady.baseUrl)}/voices/clone`,
+  previewUrl: `${String(fakeReady.baseUrl)}/voices/preview`,
 };
 const database = await createTestDatabase();
 const work = await mkdtemp(path.join(os.tmpdir(), "bench-clone-"));
@@ -48,6 +64,8 @@ const gateway = spawnTs(
     NODE_ENV: "production",
     ALLOW_ANONYMOUS: "true",
     CLONE_RATE_LIMIT_PER_MINUTE: "1000000",
+    PREVIEW_RATE_LIMIT_PER_MINUTE: "1000000",
+    PREVIEW_DIR: path.join(work, "previews"),
     LOG_LEVEL: "info",
     DATABASE_URL: database.url,
     FASEEH_API_KEY: upstream.apiKey,
@@ -75,7 +93,9 @@ try {
       reference: await openAsBlob(referencePath, { type: "audio/wav" }),
     });
 
-    const direct = async () => {
+    const direct = previewing ? previewDirect : cloneDirect;
+    const viaGateway = previewing ? previewViaGateway : cloneViaGateway;
+    async function cloneDirect() {
       const { voice, reference } = await files();
       const form = new FormData();
       form.append("voice_file", voice, "voice.wav");
@@ -89,8 +109,8 @@ try {
       });
       await response.body.json();
       if (response.statusCode !== 200) throw new Error(`direct clone answered ${response.statusCode}`);
-    };
-    const viaGateway = async () => {
+    }
+    async function cloneViaGateway() {
       const { voice, reference } = await files();
       const form = new FormData();
       form.append(
@@ -103,15 +123,40 @@ try {
       form.append("map", JSON.stringify({ 0: ["variables.input.voiceFile"], 1: ["variables.input.referenceAudioFile"] }));
       form.append("0", voice, "voice.wav");
       form.append("1", reference, "reference.wav");
-      const response = await request(gatewayUrl, {
+      await postToGateway(gatewayUrl, form, "clone");
+    }
+    // A tool calling Faseeh itself reads the PCM as it comes; so does the gateway, to disk.
+    async function previewDirect() {
+      const { voice } = await files();
+      const form = new FormData();
+      form.append("file", voice, "recording.wav");
+      form.append("text", previewText);
+      form.append("similarity", "0.8");
+      form.append("model_id", "faseeh-v1");
+      const response = await request(upstream.previewUrl, {
         method: "POST",
         body: form,
-        headers: { "apollo-require-preflight": "true" },
+        headers: { "x-api-key": upstream.apiKey },
         dispatcher,
       });
-      const body = (await response.body.json()) as { errors?: unknown[] };
-      if (body.errors) throw new Error(`gateway clone failed: ${JSON.stringify(body.errors)}`);
-    };
+      let received = 0;
+      for await (const chunk of response.body as AsyncIterable<Buffer>) received += chunk.length;
+      if (response.statusCode !== 200 || received === 0) throw new Error(`direct preview answered ${response.statusCode}`);
+    }
+    async function previewViaGateway() {
+      const { voice } = await files();
+      const form = new FormData();
+      form.append(
+        "operations",
+        JSON.stringify({
+          query: PREVIEW_VOICE,
+          variables: { input: { file: null, text: previewText, similarity: 0.8, modelId: "faseeh-v1" } },
+        }),
+      );
+      form.append("map", JSON.stringify({ 0: ["variables.input.file"] }));
+      form.append("0", voice, "recording.wav");
+      await postToGateway(gatewayUrl, form, "preview");
+    }
 
     for (let warm = 0; warm < 3; warm++) {
       // Warm-up both paths: connections, JIT, the gateway's first queries.
@@ -132,16 +177,19 @@ try {
     const ratio = median(gatewayTimes) / median(directTimes);
     const growthMiB = (peak - rssBefore) / 1024;
     rows.push(
-      `| ${size} MiB x2 | ${median(directTimes).toFixed(1)} | ${median(gatewayTimes).toFixed(1)} | ${ratio.toFixed(2)} | ${growthMiB.toFixed(1)} | ${(cpuMs / runs).toFixed(0)} |`,
+      `| ${size} MiB x${previewing ? 1 : 2} | ${median(directTimes).toFixed(1)} | ${median(gatewayTimes).toFixed(1)} | ${ratio.toFixed(2)} | ${growthMiB.toFixed(1)} | ${(cpuMs / runs).toFixed(0)} |`,
     );
     console.error(`done: ${size} MiB`);
     await rm(voicePath);
     await rm(referencePath);
   }
 
-  console.log(`Runs per size: ${runs} (median). Node ${process.version}, ${os.cpus().length} cores.\n`);
   console.log(
-    "| files | direct ms | gateway ms | ratio gateway/direct | gateway peak RSS growth MiB | gateway CPU ms per clone |",
+    `${previewing ? `Previews (text of ${previewText.length} characters)` : "Clones"}; runs per size: ${runs} (median). ` +
+      `Node ${process.version}, ${os.cpus().length} cores.\n`,
+  );
+  console.log(
+    `| files | direct ms | gateway ms | ratio gateway/direct | gateway peak RSS growth MiB | gateway CPU ms per ${values.call} |`,
   );
   console.log("|---|---|---|---|---|---|");
   for (const row of rows) console.log(row);
@@ -153,6 +201,18 @@ try {
   await dispatcher.close();
   await database.drop();
   await rm(work, { recursive: true, force: true });
+}
+
+/** One multipart GraphQL request to the gateway; throws when it answers errors. */
+async function postToGateway(url: string, form: FormData, what: string): Promise<void> {
+  const response = await request(url, {
+    method: "POST",
+    body: form,
+    headers: { "apollo-require-preflight": "true" },
+    dispatcher,
+  });
+  const body = (await response.body.json()) as { errors?: unknown[] };
+  if (body.errors) throw new Error(`gateway ${what} failed: ${JSON.stringify(body.errors)}`);
 }
 
 async function timed(work: () => Promise<void>): Promise<number> {
