@@ -21,6 +21,7 @@ export async function contextFor(container: Container, req: HttpRequest, res: Ht
   });
   report.clientName = principal.kind === "key" ? principal.name : "anonymous";
   let logger: Logger | undefined;
+  let origin: string | undefined;
   return {
     requestId: report.requestId,
     // Made on first use: most reads never log, and a pino child per request costs measurable CPU.
@@ -28,7 +29,10 @@ export async function contextFor(container: Container, req: HttpRequest, res: Ht
       return (logger ??= container.logger.child({ requestId: report.requestId }));
     },
     signal: controller.signal,
-    origin: container.config.publicUrl ?? requestOrigin(req),
+    // Made on first use too: only preview fields hand out URLs.
+    get origin() {
+      return (origin ??= container.config.publicUrl ?? requestOrigin(req));
+    },
     idempotencyKey: headerOf(req, "idempotency-key"),
     principal,
     report,

@@ -7,8 +7,7 @@
 //
 // The URL's signature is checked first (preview-url-signer.ts): a wrong,
 // expired or tampered URL gets 403 before the database or the disk is read.
-import { createReadStream } from "node:fs";
-import { access } from "node:fs/promises";
+import { open } from "node:fs/promises";
 import { pipeline } from "node:stream/promises";
 import parseRange from "range-parser";
 import type { Container } from "../container.js";
@@ -39,73 +38,67 @@ export function installPreviewAudioRoute(app: HttpApp, { previews, logger }: Pic
       sendJson(res, 503, { error: "The preview could not be looked up right now; retry shortly." });
       return;
     }
-    if (
-      !preview ||
-      !(await access(previews.audioPath(id)).then(
-        () => true,
-        () => false,
-      ))
-    ) {
+    // Opened once: the same handle answers a HEAD, a Range or the whole file, even if the sweeper unlinks it now.
+    const audio = preview ? await open(previews.audioPath(id)).catch(() => undefined) : undefined;
+    if (!preview || !audio) {
       sendJson(res, 404, { error: "This preview has expired or was removed; make a new one with `previewVoice`." });
       return;
     }
-    const dataBytes = Number(preview.audioBytes);
-    const header = wavHeader(dataBytes, preview.sampleRate, preview.channels);
-    const total = WAV_HEADER_BYTES + dataBytes;
-    let start = 0;
-    let end = total - 1;
-    res.setHeader("accept-ranges", "bytes");
-    res.setHeader("content-type", "audio/wav");
-    res.setHeader(
-      "cache-control",
-      `private, max-age=${Math.max(0, Math.floor((Number(query.get("expires")) * 1000 - Date.now()) / 1000))}`,
-    );
-    res.setHeader("etag", `"${preview.audioSha256.slice(0, 32)}"`);
-    const range = req.headers.range;
-    if (range) {
-      const ranges = parseRange(total, range, { combine: true });
-      if (ranges === -1) {
-        res.statusCode = 416;
-        res.setHeader("content-range", `bytes */${total}`);
+    try {
+      const dataBytes = Number(preview.audioBytes);
+      const total = WAV_HEADER_BYTES + dataBytes;
+      let start = 0;
+      let end = total - 1;
+      res.setHeader("accept-ranges", "bytes");
+      res.setHeader("content-type", "audio/wav");
+      res.setHeader(
+        "cache-control",
+        `private, max-age=${Math.max(0, Math.floor((Number(query.get("expires")) * 1000 - Date.now()) / 1000))}`,
+      );
+      res.setHeader("etag", `"${preview.audioSha256.slice(0, 32)}"`);
+      const range = req.headers.range;
+      if (range) {
+        const ranges = parseRange(total, range, { combine: true });
+        if (ranges === -1) {
+          res.statusCode = 416;
+          res.setHeader("content-range", `bytes */${total}`);
+          res.end();
+          return;
+        }
+        // A malformed header is ignored (the whole file), and so are several ranges: one is all players ask.
+        if (ranges !== -2 && ranges.type === "bytes" && ranges.length === 1 && ranges[0]) {
+          ({ start, end } = ranges[0]);
+          res.statusCode = 206;
+          res.setHeader("content-range", `bytes ${start}-${end}/${total}`);
+        }
+      }
+      res.setHeader("content-length", end - start + 1);
+      if (req.method === "HEAD") {
         res.end();
         return;
       }
-      // A malformed header is ignored (the whole file), and so are several ranges: one is all players ask.
-      if (ranges !== -2 && ranges.type === "bytes" && ranges.length === 1 && ranges[0]) {
-        ({ start, end } = ranges[0]);
-        res.statusCode = 206;
-        res.setHeader("content-range", `bytes ${start}-${end}/${total}`);
-      }
-    }
-    res.setHeader("content-length", end - start + 1);
-    if (req.method === "HEAD") {
-      res.end();
-      return;
-    }
-    const parts: Array<Buffer | NodeJS.ReadableStream> = [];
-    if (start < WAV_HEADER_BYTES) parts.push(header.subarray(start, Math.min(end + 1, WAV_HEADER_BYTES)));
-    if (end >= WAV_HEADER_BYTES) {
-      parts.push(
-        createReadStream(previews.audioPath(id), {
+      const header = wavHeader(dataBytes, preview.sampleRate, preview.channels);
+      const file = audio;
+      async function* bytes(): AsyncGenerator<Buffer> {
+        if (start < WAV_HEADER_BYTES) yield header.subarray(start, Math.min(end + 1, WAV_HEADER_BYTES));
+        if (end < WAV_HEADER_BYTES) return;
+        const data = file.createReadStream({
           start: Math.max(0, start - WAV_HEADER_BYTES),
           end: end - WAV_HEADER_BYTES,
-        }),
-      );
+          autoClose: false,
+        });
+        for await (const chunk of data) yield chunk as Buffer;
+      }
+      await pipeline(bytes(), res).catch((error: unknown) => {
+        // The client stopped listening (it often does: a player that has what it needs).
+        res.destroy();
+        logger.debug({ err: errorMessage(error) }, "preview audio: response ended early");
+      });
+    } finally {
+      // A read stream destroyed mid-way may have closed it already.
+      await audio.close().catch(() => undefined);
     }
-    await pipeline(chunksOf(parts), res).catch((error: unknown) => {
-      // The client stopped listening (it often does: a player that has what it needs), or the file is gone.
-      if (!res.headersSent) sendJson(res, 404, { error: "This preview's audio is no longer kept." });
-      else res.destroy();
-      logger.debug({ err: errorMessage(error) }, "preview audio: response ended early");
-    });
   });
-}
-
-async function* chunksOf(parts: Array<Buffer | NodeJS.ReadableStream>): AsyncGenerator<Buffer> {
-  for (const part of parts) {
-    if (Buffer.isBuffer(part)) yield part;
-    else for await (const chunk of part) yield chunk as Buffer;
-  }
 }
 
 /** The canonical 44-byte header of a 16-bit PCM WAV file holding `dataBytes` of samples. */

@@ -13,11 +13,9 @@ import { ATTEMPT_CREATIONS, ATTEMPT_TRANSITIONS, type AttemptTransitionName } fr
 export type { CloneAttemptStatus };
 export type CloneAttemptRecord = CloneAttempt;
 
-export { ANONYMOUS_OWNER } from "./api-key-service.js";
-
 export interface NewAttempt {
   id: string;
-  /** A client key's id, or ANONYMOUS_OWNER: idempotency keys are unique per owner. */
+  /** A client key's id, or ANONYMOUS_OWNER (api-key-service.ts): idempotency keys are unique per owner. */
   owner: string;
   idempotencyKey: string | undefined;
   requestHash: string;

@@ -61,7 +61,7 @@ const codeList = (pattern: RegExp, example: string) =>
     .transform((values) => normaliseCodes(values));
 
 const cloneFieldsSchema = z.object({
-  text: z.string({ error: "is required" }).trim().min(1, "must not be blank").max(5000, "must be at most 5000 characters"),
+  text: z.string().trim().min(1, "must not be blank").max(5000, "must be at most 5000 characters"),
   stability: z.number().min(0, "must be between 0 and 1").max(1, "must be between 0 and 1"),
   name: z.string().trim().min(1, "must not be blank").max(100, "must be at most 100 characters"),
   model: z.string({ error: "is required" }).trim().min(1, "must not be blank").max(100, "must be at most 100 characters"),
@@ -102,14 +102,14 @@ function parseCloneForm(input: CloneVoiceInput): CloneForm {
     }
     return { kind: "preview", previewId };
   }
-  const missing = (["voiceFile", "referenceAudioFile", "text"] as const).find((name) => input[name] == null);
-  if (missing || !voiceFile || !referenceAudioFile || text == null) {
-    const field = `input.${missing ?? "voiceFile"}`;
-    throw badUserInput(
-      field,
-      `\`${field}\` is required (or send \`input.previewId\` of a preview instead of the files and text).`,
+  const missing = (name: string) =>
+    badUserInput(
+      `input.${name}`,
+      `\`input.${name}\` is required (or send \`input.previewId\` of a preview instead of the files and text).`,
     );
-  }
+  if (!voiceFile) throw missing("voiceFile");
+  if (!referenceAudioFile) throw missing("referenceAudioFile");
+  if (text == null) throw missing("text");
   return { kind: "files", voiceFile, referenceAudioFile };
 }
 
@@ -269,9 +269,7 @@ export class CloneService {
     const session = await UploadSession.open({
       baseDir: uploads.dir ?? path.join(os.tmpdir(), "voice-gateway-uploads"),
       prefix: "clone-",
-      maxBytes: uploads.maxBytes,
-      idleTimeoutMs: uploads.idleTimeoutMs,
-      deadlineMs: uploads.deadlineMs,
+      limits: uploads,
       signal: run.signal,
     });
     try {

@@ -86,11 +86,9 @@ export class PreviewService {
     await rateLimits.consume(`preview:${owner}`, config.previews.rateLimitPerMinute, 60_000, "previews");
     const signal = options.signal ?? new AbortController().signal;
     const session = await UploadSession.open({
-      baseDir: await store.stagingDir(),
+      baseDir: store.stagingDir,
       prefix: "preview-",
-      maxBytes: config.uploads.maxBytes,
-      idleTimeoutMs: config.uploads.idleTimeoutMs,
-      deadlineMs: config.uploads.deadlineMs,
+      limits: config.uploads,
       signal,
     });
     try {

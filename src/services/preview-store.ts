@@ -53,11 +53,9 @@ export class PreviewStore {
     private readonly logger: Logger,
   ) {}
 
-  /** Where a preview's upload and answer are written before they are moved into place. */
-  async stagingDir(): Promise<string> {
-    const dir = path.join(this.options.dir, STAGING);
-    await mkdir(dir, { recursive: true });
-    return dir;
+  /** Where a preview's upload and answer are written before they are moved into place (made by UploadSession). */
+  get stagingDir(): string {
+    return path.join(this.options.dir, STAGING);
   }
 
   /** Moves the staged files into place and records the preview; nothing is left behind when that fails. */
@@ -155,7 +153,7 @@ export class PreviewStore {
   private async removeLeftovers(): Promise<void> {
     const cutoff = Date.now() - LEFTOVER_AGE_MS;
     const old = async (dir: string) => (await stat(dir).catch(() => undefined))?.mtimeMs ?? Infinity;
-    const staging = path.join(this.options.dir, STAGING);
+    const staging = this.stagingDir;
     for (const name of await readdir(staging).catch(() => [])) {
       if ((await old(path.join(staging, name))) < cutoff) await rm(path.join(staging, name), { recursive: true, force: true });
     }

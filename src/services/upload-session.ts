@@ -7,6 +7,7 @@
 import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import path from "node:path";
 import type { FileUpload } from "graphql-upload-minimal";
+import type { Config } from "../config.js";
 import { AudioUpload, type AudioUploadOptions } from "./audio-upload.js";
 import { UploadWatchdog } from "./upload-watchdog.js";
 
@@ -15,9 +16,8 @@ export interface UploadSessionOptions {
   baseDir: string;
   /** Its name's prefix, e.g. "clone-". */
   prefix: string;
-  maxBytes: number;
-  idleTimeoutMs: number;
-  deadlineMs: number;
+  /** MAX_UPLOAD_BYTES per file, and the watchdog's UPLOAD_IDLE_TIMEOUT_MS and UPLOAD_DEADLINE_MS. */
+  limits: Pick<Config["uploads"], "maxBytes" | "idleTimeoutMs" | "deadlineMs">;
   /** Client gone or shutdown: nobody waits for the rest of the files. */
   signal: AbortSignal;
 }
@@ -34,10 +34,11 @@ export class UploadSession {
   static async open(options: UploadSessionOptions): Promise<UploadSession> {
     await mkdir(options.baseDir, { recursive: true });
     const dir = await mkdtemp(path.join(options.baseDir, options.prefix));
-    const watchdog = new UploadWatchdog({ idleTimeoutMs: options.idleTimeoutMs, deadlineMs: options.deadlineMs });
+    const { maxBytes, idleTimeoutMs, deadlineMs } = options.limits;
+    const watchdog = new UploadWatchdog({ idleTimeoutMs, deadlineMs });
     // Cancelled while the client may still be sending: nobody waits for the rest of its files.
     options.signal.addEventListener("abort", () => watchdog.cancel(), { once: true });
-    return new UploadSession(dir, watchdog, options.maxBytes);
+    return new UploadSession(dir, watchdog, maxBytes);
   }
 
   /** One uploaded file of the request, at GraphQL path `field` (e.g. "input.voiceFile"). */

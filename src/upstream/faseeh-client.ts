@@ -410,12 +410,11 @@ export class FaseehClient {
       signal?.removeEventListener("abort", cancel);
       call.onComplete?.();
     });
-    let status: number;
+    let status = 0;
     let headers: Record<string, string | string[] | undefined>;
     let text = "";
     let answer: { value: T } | undefined;
     let completeAtAnswer: boolean;
-    let answered = 0;
     try {
       const response = await this.pool.request({
         method: "POST",
@@ -431,20 +430,20 @@ export class FaseehClient {
         signal: upload.signal,
       });
       completeAtAnswer = sent.complete;
-      status = answered = response.statusCode;
+      status = response.statusCode;
       headers = response.headers;
       if (status >= 200 && status < 300) answer = { value: await call.readAnswer(response.body, headers) };
       else text = await readLimited(response.body, MAX_RESPONSE_BYTES);
     } catch (error) {
       if (error instanceof ContractViolation) {
-        this.record(started, answered, error.message, "warn", operation);
+        this.record(started, status, error.message, "warn", operation);
         this.logger.error(
-          { upstream: "faseeh", op: operation, status: answered, issues: error.issues },
+          { upstream: "faseeh", op: operation, status, issues: error.issues },
           "upstream answer does not match the contract",
         );
         // Faseeh said 2xx: it acted (and charged) even though we cannot read its answer.
         throw new CallFailure(
-          upstreamOutcomeUnknown(`HTTP ${answered} ${error.message}`, { upstreamStatus: answered }, undefined, operation),
+          upstreamOutcomeUnknown(`HTTP ${status} ${error.message}`, { upstreamStatus: status }, undefined, operation),
           NEVER,
         );
       }
@@ -502,16 +501,13 @@ export class FaseehClient {
         method: "GET",
         path: `${this.basePath}${path}`,
         headers: { "x-api-key": apiKey, accept: "application/json" },
-        ...(timeoutMs !== undefined && {
-          headersTimeout: timeoutMs,
-          bodyTimeout: timeoutMs,
-          signal: AbortSignal.timeout(timeoutMs),
-        }),
+        // The whole call, answer included (the pool's own timeouts are per phase, and the clone's).
+        ...(timeoutMs !== undefined && { signal: AbortSignal.timeout(timeoutMs) }),
       });
       status = response.statusCode;
       text = await readLimited(response.body, limit);
     } catch (error) {
-      const failure = upstreamUnavailable(this.transportReason(error, timeoutMs), error);
+      const failure = this.describeTransportFailure(error, timeoutMs);
       this.record(started, "error", failure.message, "warn", operation);
       throw failure;
     }
@@ -521,7 +517,7 @@ export class FaseehClient {
       throw upstreamStatusError(
         status,
         body.success ? { errorCode: body.data.errorCode, errorMessage: this.redact(body.data.errorMessage) } : {},
-        parseRetryAfter(undefined),
+        undefined,
         operation,
       );
     }
@@ -608,8 +604,8 @@ export class FaseehClient {
     return new CallFailure(withUpstreamOutcome(this.describeTransportFailure(error), "rejected"), { kind: "backoff" });
   }
 
-  private describeTransportFailure(error: unknown): GatewayError {
-    return upstreamUnavailable(this.transportReason(error), error);
+  private describeTransportFailure(error: unknown, timeoutMs?: number): GatewayError {
+    return upstreamUnavailable(this.transportReason(error, timeoutMs), error);
   }
 
   private transportReason(error: unknown, timeoutMs = this.config.timeoutMs): string {
