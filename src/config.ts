@@ -100,6 +100,7 @@ const envSchema = z.object({
   GRAPHQL_MAX_COST: positiveInt(5_000),
   RESPONSE_CACHE: booleanFlag,
   RESPONSE_CACHE_MAX_BYTES: positiveInt(64 * MiB),
+  CATALOG_EXACT_COUNT_LIMIT: positiveInt(10_000),
 });
 
 export type Config = Readonly<{
@@ -183,6 +184,11 @@ export type Config = Readonly<{
    * keyed by the request and the catalog's version in PostgreSQL.
    */
   responseCache: Readonly<{ enabled: boolean; maxBytes: number }>;
+  /**
+   * `totalCount` under filters the facet rollups cannot answer (search, name,
+   * dates, several tags) is exact up to this many voices, then estimated.
+   */
+  catalog: Readonly<{ exactCountLimit: number }>;
 }>;
 
 /** Thrown when the environment is invalid; `problems` has one line per variable. */
@@ -279,6 +285,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       cost: e.GRAPHQL_MAX_COST,
     },
     responseCache: { enabled: e.RESPONSE_CACHE, maxBytes: e.RESPONSE_CACHE_MAX_BYTES },
+    catalog: { exactCountLimit: e.CATALOG_EXACT_COUNT_LIMIT },
   };
   return deepFreeze(config);
 }

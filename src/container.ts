@@ -61,7 +61,7 @@ export async function createContainer(config: Config, options: ContainerOptions 
   }
   const metrics = createMetrics();
   const faseeh = new FaseehClient(config.upstream, logger, metrics);
-  const catalog = new CatalogService(db);
+  const catalog = new CatalogService(db, config.catalog);
   const catalogVersion = new CatalogVersion(db);
   // Verified client keys are trusted from memory only while revocations reach this process: a
   // revocation anywhere is announced on KEY_REVOKED_CHANNEL and forgotten here at once.

@@ -6,6 +6,7 @@
 import { mkdirSync } from "node:fs";
 import path from "node:path";
 import { PGlite } from "@electric-sql/pglite";
+import { pg_trgm } from "@electric-sql/pglite/contrib/pg_trgm";
 import { PrismaPg } from "@prisma/adapter-pg";
 import pg from "pg";
 import { PrismaPGlite } from "pglite-prisma-adapter";
@@ -87,7 +88,7 @@ function openPostgres({ url, poolSize, readPoolSize, readStatementTimeoutMs }: P
     max: readPoolSize,
     connectionTimeoutMillis: readStatementTimeoutMs,
     idleTimeoutMillis: 30_000,
-    options: `-c statement_timeout=${readStatementTimeoutMs}`,
+    options: `-c statement_timeout=${readStatementTimeoutMs} ${READ_SESSION_SETTINGS.map(([name, value]) => `-c ${name}=${value}`).join(" ")}`,
   });
   readPool.on("error", (error) => logger.warn({ err: error.message }, "database connection lost (read pool)"));
   return {
@@ -141,17 +142,34 @@ function openPostgres({ url, poolSize, readPoolSize, readStatementTimeoutMs }: P
   };
 }
 
+/**
+ * Settings of every catalog read's session.
+ * - Search forgives a misspelled word when pg_trgm's word similarity reaches
+ *   0.3, pg_trgm's own default for whole strings: "Laila" and "Layla" share
+ *   a third of their trigrams (the default for words, 0.6, finds neither).
+ * - Plans are made for each statement's values: the same filter's shape can
+ *   match 80% of the voices or 0.01%, and a generic plan picked for one
+ *   walks a million rows for the other. Planning costs tens of microseconds.
+ */
+const READ_SESSION_SETTINGS = [
+  ["pg_trgm.word_similarity_threshold", "0.3"],
+  ["plan_cache_mode", "force_custom_plan"],
+] as const;
+
 async function openEmbedded(dataDir: string, role: string): Promise<Database> {
   const lock = await DataDirLock.acquire(dataDir, role);
   const dir = path.join(dataDir, "pglite");
   let pglite: PGlite;
   try {
     mkdirSync(dir, { recursive: true });
-    pglite = await PGlite.create(dir);
+    // pg_trgm serves catalog search (migration 20261129000000); PGlite bundles it.
+    pglite = await PGlite.create(dir, { extensions: { pg_trgm } });
   } catch (error) {
     lock.release();
     throw error;
   }
+  // One connection serves reads and writes alike: the read settings are its own.
+  for (const [name, value] of READ_SESSION_SETTINGS) await pglite.query(`SELECT set_config($1, $2, false)`, [name, value]);
   const prisma = new PrismaClient({ adapter: new PrismaPGlite(pglite) });
   const session: SqlSession = {
     async query(sql, params) {

@@ -120,6 +120,8 @@ export type CloneVoiceInput = {
   referenceAudioFile?: InputMaybe<Scalars['Upload']['input']>;
   /** 0..1: higher values give more consistent output. */
   stability: Scalars['Float']['input'];
+  /** The catalog's labels for the voice, e.g. ["news", "warm"]: at most 20, each 1-40 characters after normalising. Kept in the catalog, never sent to Faseeh. */
+  tags?: InputMaybe<Array<Scalars['String']['input']>>;
   /** The text used to generate the preview. */
   text?: InputMaybe<Scalars['String']['input']>;
   /**
@@ -145,6 +147,13 @@ export type CreatedApiKey = {
   apiKey: ApiKey;
   /** The secret to send as `Authorization: Bearer <key>`. Shown only in this answer: store it now. */
   key: Scalars['String']['output'];
+};
+
+/** One value of a facet and how many voices have it. */
+export type FacetValue = {
+  __typename?: 'FacetValue';
+  count: Scalars['Int']['output'];
+  value: Scalars['String']['output'];
 };
 
 /** A model Faseeh offers (its `GET /models`). */
@@ -177,6 +186,8 @@ export type ModelList = {
 
 export type Mutation = {
   __typename?: 'Mutation';
+  /** Hides a voice from `voices` (unless `filter.includeArchived`); `voice(id)` still finds it. Needs a `write` key. Archiving an archived voice changes nothing. */
+  archiveVoice: VoicePayload;
   /**
    * Clones a voice with Faseeh and stores it in the catalog. Send as a GraphQL
    * multipart request with the header `Apollo-Require-Preflight: true`.
@@ -197,11 +208,26 @@ export type Mutation = {
    * Send as a GraphQL multipart request with `Apollo-Require-Preflight: true`.
    */
   previewVoice: VoicePreview;
+  /** Brings an archived voice back into `voices`. Needs a `write` key. Restoring a voice that is not archived changes nothing. */
+  restoreVoice: VoicePayload;
   /**
    * Revokes a client key by its id or its prefix; it is refused from the next
    * request on. Needs an `admin` key.
    */
   revokeApiKey: ApiKey;
+  /**
+   * Edits the catalog's record of a voice (needs a `write` key). Local to the
+   * catalog: Faseeh's record is untouched and nothing is sent to it. With
+   * `expectedUpdatedAt`, the edit is refused with CONFLICT when the voice changed
+   * since that `updatedAt` (another edit, an archive or a restore).
+   */
+  updateVoice: VoicePayload;
+};
+
+
+export type MutationArchiveVoiceArgs = {
+  expectedUpdatedAt?: InputMaybe<Scalars['DateTime']['input']>;
+  id: Scalars['ID']['input'];
 };
 
 
@@ -221,8 +247,21 @@ export type MutationPreviewVoiceArgs = {
 };
 
 
+export type MutationRestoreVoiceArgs = {
+  expectedUpdatedAt?: InputMaybe<Scalars['DateTime']['input']>;
+  id: Scalars['ID']['input'];
+};
+
+
 export type MutationRevokeApiKeyArgs = {
   key: Scalars['String']['input'];
+};
+
+
+export type MutationUpdateVoiceArgs = {
+  expectedUpdatedAt?: InputMaybe<Scalars['DateTime']['input']>;
+  id: Scalars['ID']['input'];
+  input: UpdateVoiceInput;
 };
 
 export type PageInfo = {
@@ -260,11 +299,17 @@ export type Query = {
    * missing from this list before anything is sent.
    */
   models: ModelList;
-  /** One voice by Faseeh's record `id` or by its `voiceId` (exactly one of them); null when not in the catalog. */
+  /** One voice by Faseeh's record `id` or by its `voiceId` (exactly one of them), archived or not; null when not in the catalog. */
   voice?: Maybe<Voice>;
+  /** Facet counts for a filter (see `VoiceFacets`). `limit` is the most values per dimension, 1..100. */
+  voiceFacets: VoiceFacets;
   /** One of the caller's previews while it is kept, with a fresh `audioUrl`; null when unknown or expired. */
   voicePreview?: Maybe<VoicePreview>;
-  /** Voices in the catalog, newest first. `first` is 1..100; `after` is a cursor from a previous page. */
+  /**
+   * Voices in the catalog (not archived ones unless `filter.includeArchived`),
+   * in `sort` order. `first` is 1..100; `after` is a cursor from a previous page
+   * of the same filter and sort.
+   */
   voices: VoiceConnection;
 };
 
@@ -281,6 +326,12 @@ export type QueryVoiceArgs = {
 };
 
 
+export type QueryVoiceFacetsArgs = {
+  filter?: InputMaybe<VoiceFilter>;
+  limit?: InputMaybe<Scalars['Int']['input']>;
+};
+
+
 export type QueryVoicePreviewArgs = {
   id: Scalars['ID']['input'];
 };
@@ -290,13 +341,39 @@ export type QueryVoicesArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
   filter?: InputMaybe<VoiceFilter>;
   first?: InputMaybe<Scalars['Int']['input']>;
+  sort?: InputMaybe<VoiceSort>;
 };
 
-/** A voice cloned through Faseeh and stored in the catalog. */
+/**
+ * The catalog's metadata of a voice. Only the fields given change; `null`
+ * clears an optional one (`description`, `gender`, `age`, `avatarUrl`) or empties
+ * a list. Validated as `cloneVoice` validates them.
+ */
+export type UpdateVoiceInput = {
+  age?: InputMaybe<Scalars['String']['input']>;
+  /** An absolute http(s) URL of an avatar image. */
+  avatarUrl?: InputMaybe<Scalars['String']['input']>;
+  description?: InputMaybe<Scalars['String']['input']>;
+  dialects?: InputMaybe<Array<Scalars['String']['input']>>;
+  gender?: InputMaybe<Scalars['String']['input']>;
+  languages?: InputMaybe<Array<Scalars['String']['input']>>;
+  /** 1-100 characters, not null. */
+  name?: InputMaybe<Scalars['String']['input']>;
+  /** Replaces the tags: at most 20, each 1-40 characters after normalising. */
+  tags?: InputMaybe<Array<Scalars['String']['input']>>;
+};
+
+/**
+ * A voice cloned through Faseeh and stored in the catalog. Its metadata can be
+ * edited (`updateVoice`): the edits live in the catalog only, Faseeh's own record
+ * of the voice is left as it was.
+ */
 export type Voice = {
   __typename?: 'Voice';
   /** Age category, lower-cased, e.g. "middle", "elderly". */
   age?: Maybe<Scalars['String']['output']>;
+  /** When the voice was archived; null when it is not. */
+  archivedAt?: Maybe<Scalars['DateTime']['output']>;
   avatarUrl?: Maybe<Scalars['String']['output']>;
   /** When the gateway stored the voice. */
   createdAt: Scalars['DateTime']['output'];
@@ -316,31 +393,62 @@ export type Voice = {
   sampleUrl?: Maybe<Scalars['String']['output']>;
   /** 0..1: higher is more consistent. */
   stability: Scalars['Float']['output'];
+  /** The catalog's own labels, normalised (lower case, spaces as "-"); never sent to Faseeh. */
+  tags: Array<Scalars['String']['output']>;
   /** Faseeh's voice type, e.g. "cloned". */
   type?: Maybe<Scalars['String']['output']>;
+  /** When the catalog's record last changed (stored, edited, archived or restored): pass it as `expectedUpdatedAt` to edit safely. */
+  updatedAt: Scalars['DateTime']['output'];
   /** Faseeh's voice_id: pass it to the text-to-speech endpoints. */
   voiceId: Scalars['String']['output'];
 };
 
-/** A page of voices, newest first (Relay connection). */
+/** A page of voices in the requested order (Relay connection). */
 export type VoiceConnection = {
   __typename?: 'VoiceConnection';
   edges: Array<VoiceEdge>;
   /** The same voices as `edges`, without cursors. */
   nodes: Array<Voice>;
   pageInfo: PageInfo;
-  /** How many voices match the filter in all pages (counted only when asked for). */
+  /**
+   * How many voices match the filter in all pages (counted only when asked
+   * for). Exact for filters on language, dialect, gender, age, model, at most
+   * one tag and `includeArchived`. With `search`, `nameContains`, dates or
+   * several tags it is exact up to CATALOG_EXACT_COUNT_LIMIT (10,000), and
+   * past that the planner's estimate, with `totalCountIsEstimate: true`.
+   */
   totalCount: Scalars['Int']['output'];
+  /** True when `totalCount` is an estimate (see `totalCount`). */
+  totalCountIsEstimate: Scalars['Boolean']['output'];
 };
 
 export type VoiceEdge = {
   __typename?: 'VoiceEdge';
-  /** Opaque; pass it as `after` to continue after this voice. */
+  /** Opaque; pass it as `after` to continue after this voice, with the same `filter` and `sort`. */
   cursor: Scalars['String']['output'];
   node: Voice;
 };
 
-/** Narrows `voices`. Every given field must match (AND). Matching ignores case. */
+/**
+ * For each dimension, the values present and how many voices have each, under
+ * the filter's *other* dimensions (the filter on the dimension itself is left
+ * out, so a UI can show every choice with what picking it would give). Ordered
+ * by count, most first, then by value; at most `limit` per dimension.
+ */
+export type VoiceFacets = {
+  __typename?: 'VoiceFacets';
+  ages: Array<FacetValue>;
+  dialects: Array<FacetValue>;
+  genders: Array<FacetValue>;
+  languages: Array<FacetValue>;
+  models: Array<FacetValue>;
+  tags: Array<FacetValue>;
+};
+
+/**
+ * Narrows `voices` and `voiceFacets`. Every given field must match (AND).
+ * Codes (language, dialect, gender, age, model) and tags match ignoring case.
+ */
 export type VoiceFilter = {
   /** Exact match, e.g. "middle". */
   age?: InputMaybe<Scalars['String']['input']>;
@@ -352,12 +460,29 @@ export type VoiceFilter = {
   dialect?: InputMaybe<Scalars['String']['input']>;
   /** Exact match, e.g. "female". */
   gender?: InputMaybe<Scalars['String']['input']>;
+  /** Also list archived voices (see `archiveVoice`). Default false. */
+  includeArchived?: InputMaybe<Scalars['Boolean']['input']>;
   /** Voices whose languages include this code, e.g. "ar". Codes (this and the four below) are at most 64 characters. */
   language?: InputMaybe<Scalars['String']['input']>;
   /** Exact match on the model the clone was made with. */
   model?: InputMaybe<Scalars['String']['input']>;
-  /** Voices whose name contains this text (at most 100 characters). */
+  /** Voices whose name contains this text, ignoring case (at most 100 characters). `search` is the fuzzier, Arabic-aware alternative. */
   nameContains?: InputMaybe<Scalars['String']['input']>;
+  /**
+   * Words to find in the name, description and tags (1-100 characters). Matching
+   * ignores case, Arabic diacritics (tashkeel) and tatweel, treats أ إ آ ا as
+   * one letter, ة as ه and ى as ي, and forgives misspellings by trigram word
+   * similarity ("Laila" finds "Layla", "ليلي" finds "ليلى"). Combines with any
+   * `sort`; `sort: RELEVANCE` ranks by it.
+   */
+  search?: InputMaybe<Scalars['String']['input']>;
+  /** Voices carrying all of these tags (normalised as tags are stored; at most 20). */
+  tags?: InputMaybe<Array<Scalars['String']['input']>>;
+};
+
+export type VoicePayload = {
+  __typename?: 'VoicePayload';
+  voice: Voice;
 };
 
 /**
@@ -384,6 +509,23 @@ export type VoicePreview = {
   speed: Scalars['Float']['output'];
   text: Scalars['String']['output'];
 };
+
+/** The order of `voices`. Every order pages with keyset cursors; a cursor resumes only the order and filter it came from. */
+export type VoiceSort =
+  /** By name, A to Z, ignoring case and Arabic diacritics (byte order of the folded name: Latin before Arabic). */
+  | 'NAME_ASC'
+  /** By name, Z to A. */
+  | 'NAME_DESC'
+  /** Newest first (the default). */
+  | 'NEWEST'
+  /** Oldest first. */
+  | 'OLDEST'
+  /**
+   * Best match first: a name containing the search, then any text containing
+   * it, then the closest spellings; newest first among equals. Only with
+   * `filter.search`.
+   */
+  | 'RELEVANCE';
 
 
 
@@ -467,6 +609,7 @@ export type ResolversTypes = {
   CloneVoicePayload: ResolverTypeWrapper<CloneResult>;
   CreatedApiKey: ResolverTypeWrapper<CreatedApiKey>;
   DateTime: ResolverTypeWrapper<Scalars['DateTime']['output']>;
+  FacetValue: ResolverTypeWrapper<FacetValue>;
   Float: ResolverTypeWrapper<Scalars['Float']['output']>;
   ID: ResolverTypeWrapper<Scalars['ID']['output']>;
   Int: ResolverTypeWrapper<Scalars['Int']['output']>;
@@ -477,12 +620,16 @@ export type ResolversTypes = {
   PreviewVoiceInput: PreviewVoiceInput;
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
   String: ResolverTypeWrapper<Scalars['String']['output']>;
+  UpdateVoiceInput: UpdateVoiceInput;
   Upload: ResolverTypeWrapper<Scalars['Upload']['output']>;
   Voice: ResolverTypeWrapper<VoiceRecord>;
   VoiceConnection: ResolverTypeWrapper<VoicePage>;
   VoiceEdge: ResolverTypeWrapper<Omit<VoiceEdge, 'node'> & { node: ResolversTypes['Voice'] }>;
+  VoiceFacets: ResolverTypeWrapper<VoiceFacets>;
   VoiceFilter: VoiceFilter;
+  VoicePayload: ResolverTypeWrapper<Omit<VoicePayload, 'voice'> & { voice: ResolversTypes['Voice'] }>;
   VoicePreview: ResolverTypeWrapper<PreviewView>;
+  VoiceSort: VoiceSort;
 };
 
 /** Mapping between all available schema types and the resolvers parents */
@@ -494,6 +641,7 @@ export type ResolversParentTypes = {
   CloneVoicePayload: CloneResult;
   CreatedApiKey: CreatedApiKey;
   DateTime: Scalars['DateTime']['output'];
+  FacetValue: FacetValue;
   Float: Scalars['Float']['output'];
   ID: Scalars['ID']['output'];
   Int: Scalars['Int']['output'];
@@ -504,11 +652,14 @@ export type ResolversParentTypes = {
   PreviewVoiceInput: PreviewVoiceInput;
   Query: Record<PropertyKey, never>;
   String: Scalars['String']['output'];
+  UpdateVoiceInput: UpdateVoiceInput;
   Upload: Scalars['Upload']['output'];
   Voice: VoiceRecord;
   VoiceConnection: VoicePage;
   VoiceEdge: Omit<VoiceEdge, 'node'> & { node: ResolversParentTypes['Voice'] };
+  VoiceFacets: VoiceFacets;
   VoiceFilter: VoiceFilter;
+  VoicePayload: Omit<VoicePayload, 'voice'> & { voice: ResolversParentTypes['Voice'] };
   VoicePreview: PreviewView;
 };
 
@@ -552,6 +703,11 @@ export interface DateTimeScalarConfig extends GraphQLScalarTypeConfig<ResolversT
   name: 'DateTime';
 }
 
+export type FacetValueResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['FacetValue'] = ResolversParentTypes['FacetValue']> = {
+  count?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  value?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+};
+
 export type ModelResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['Model'] = ResolversParentTypes['Model']> = {
   costPerCharacter?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
   description?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
@@ -568,10 +724,13 @@ export type ModelListResolvers<ContextType = GatewayContext, ParentType extends 
 };
 
 export type MutationResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = {
+  archiveVoice?: Resolver<ResolversTypes['VoicePayload'], ParentType, ContextType, RequireFields<MutationArchiveVoiceArgs, 'id'>>;
   cloneVoice?: Resolver<ResolversTypes['CloneVoicePayload'], ParentType, ContextType, RequireFields<MutationCloneVoiceArgs, 'input'>>;
   createApiKey?: Resolver<ResolversTypes['CreatedApiKey'], ParentType, ContextType, RequireFields<MutationCreateApiKeyArgs, 'name' | 'scope'>>;
   previewVoice?: Resolver<ResolversTypes['VoicePreview'], ParentType, ContextType, RequireFields<MutationPreviewVoiceArgs, 'input'>>;
+  restoreVoice?: Resolver<ResolversTypes['VoicePayload'], ParentType, ContextType, RequireFields<MutationRestoreVoiceArgs, 'id'>>;
   revokeApiKey?: Resolver<ResolversTypes['ApiKey'], ParentType, ContextType, RequireFields<MutationRevokeApiKeyArgs, 'key'>>;
+  updateVoice?: Resolver<ResolversTypes['VoicePayload'], ParentType, ContextType, RequireFields<MutationUpdateVoiceArgs, 'id' | 'input'>>;
 };
 
 export type PageInfoResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['PageInfo'] = ResolversParentTypes['PageInfo']> = {
@@ -586,8 +745,9 @@ export type QueryResolvers<ContextType = GatewayContext, ParentType extends Reso
   cloneAttempts?: Resolver<Array<ResolversTypes['CloneAttempt']>, ParentType, ContextType, RequireFields<QueryCloneAttemptsArgs, 'first'>>;
   models?: Resolver<ResolversTypes['ModelList'], ParentType, ContextType>;
   voice?: Resolver<Maybe<ResolversTypes['Voice']>, ParentType, ContextType, Partial<QueryVoiceArgs>>;
+  voiceFacets?: Resolver<ResolversTypes['VoiceFacets'], ParentType, ContextType, RequireFields<QueryVoiceFacetsArgs, 'limit'>>;
   voicePreview?: Resolver<Maybe<ResolversTypes['VoicePreview']>, ParentType, ContextType, RequireFields<QueryVoicePreviewArgs, 'id'>>;
-  voices?: Resolver<ResolversTypes['VoiceConnection'], ParentType, ContextType, RequireFields<QueryVoicesArgs, 'first'>>;
+  voices?: Resolver<ResolversTypes['VoiceConnection'], ParentType, ContextType, RequireFields<QueryVoicesArgs, 'first' | 'sort'>>;
 };
 
 export interface UploadScalarConfig extends GraphQLScalarTypeConfig<ResolversTypes['Upload'], any> {
@@ -596,6 +756,7 @@ export interface UploadScalarConfig extends GraphQLScalarTypeConfig<ResolversTyp
 
 export type VoiceResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['Voice'] = ResolversParentTypes['Voice']> = {
   age?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  archivedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
   avatarUrl?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   description?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
@@ -607,7 +768,9 @@ export type VoiceResolvers<ContextType = GatewayContext, ParentType extends Reso
   name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   sampleUrl?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   stability?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  tags?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
   type?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  updatedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   voiceId?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
 };
 
@@ -616,11 +779,25 @@ export type VoiceConnectionResolvers<ContextType = GatewayContext, ParentType ex
   nodes?: Resolver<Array<ResolversTypes['Voice']>, ParentType, ContextType>;
   pageInfo?: Resolver<ResolversTypes['PageInfo'], ParentType, ContextType>;
   totalCount?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  totalCountIsEstimate?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
 };
 
 export type VoiceEdgeResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['VoiceEdge'] = ResolversParentTypes['VoiceEdge']> = {
   cursor?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   node?: Resolver<ResolversTypes['Voice'], ParentType, ContextType>;
+};
+
+export type VoiceFacetsResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['VoiceFacets'] = ResolversParentTypes['VoiceFacets']> = {
+  ages?: Resolver<Array<ResolversTypes['FacetValue']>, ParentType, ContextType>;
+  dialects?: Resolver<Array<ResolversTypes['FacetValue']>, ParentType, ContextType>;
+  genders?: Resolver<Array<ResolversTypes['FacetValue']>, ParentType, ContextType>;
+  languages?: Resolver<Array<ResolversTypes['FacetValue']>, ParentType, ContextType>;
+  models?: Resolver<Array<ResolversTypes['FacetValue']>, ParentType, ContextType>;
+  tags?: Resolver<Array<ResolversTypes['FacetValue']>, ParentType, ContextType>;
+};
+
+export type VoicePayloadResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['VoicePayload'] = ResolversParentTypes['VoicePayload']> = {
+  voice?: Resolver<ResolversTypes['Voice'], ParentType, ContextType>;
 };
 
 export type VoicePreviewResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['VoicePreview'] = ResolversParentTypes['VoicePreview']> = {
@@ -642,6 +819,7 @@ export type Resolvers<ContextType = GatewayContext> = {
   CloneVoicePayload?: CloneVoicePayloadResolvers<ContextType>;
   CreatedApiKey?: CreatedApiKeyResolvers<ContextType>;
   DateTime?: GraphQLScalarType;
+  FacetValue?: FacetValueResolvers<ContextType>;
   Model?: ModelResolvers<ContextType>;
   ModelList?: ModelListResolvers<ContextType>;
   Mutation?: MutationResolvers<ContextType>;
@@ -651,6 +829,8 @@ export type Resolvers<ContextType = GatewayContext> = {
   Voice?: VoiceResolvers<ContextType>;
   VoiceConnection?: VoiceConnectionResolvers<ContextType>;
   VoiceEdge?: VoiceEdgeResolvers<ContextType>;
+  VoiceFacets?: VoiceFacetsResolvers<ContextType>;
+  VoicePayload?: VoicePayloadResolvers<ContextType>;
   VoicePreview?: VoicePreviewResolvers<ContextType>;
 };
 

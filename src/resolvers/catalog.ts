@@ -4,6 +4,7 @@ export const catalogResolvers: Pick<Resolvers, "Query" | "VoiceConnection" | "Vo
   Query: {
     voice: (_parent, args, { services }) => services.catalog.getVoice(args),
     voices: (_parent, args, { services }) => services.catalog.listVoices(args),
+    voiceFacets: (_parent, args, { services }) => services.catalog.voiceFacets(args.filter, args.limit),
   },
   VoiceConnection: {
     edges: (page) => page.voices.map((voice) => ({ cursor: page.cursorOf(voice), node: voice })),
@@ -19,7 +20,8 @@ export const catalogResolvers: Pick<Resolvers, "Query" | "VoiceConnection" | "Vo
       };
     },
     // Resolved only when selected, so plain paging never pays for a COUNT.
-    totalCount: (page) => page.countTotal(),
+    totalCount: async (page) => (await page.total()).count,
+    totalCountIsEstimate: async (page) => (await page.total()).isEstimate,
   },
   // The columns are nullable in SQL (first migration) though Prisma types them as lists: a row
   // written by other means (a bulk copy) may hold NULL, which the schema's [String!]! cannot.
@@ -28,5 +30,7 @@ export const catalogResolvers: Pick<Resolvers, "Query" | "VoiceConnection" | "Vo
     languages: (voice) => voice.languages ?? [],
     // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- NULL in SQL, see above
     dialects: (voice) => voice.dialects ?? [],
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- NULL in SQL, see above
+    tags: (voice) => voice.tags ?? [],
   },
 };

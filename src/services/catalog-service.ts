@@ -1,52 +1,46 @@
 // The voice catalog: storing cloned voices and finding them again.
-// Paging is keyset-based on (createdAt, id), newest first, so pages stay
+// Every sort pages by keyset (the sort's columns, then the id), so pages stay
 // stable and cheap however deep a client goes (no OFFSET scans, no gaps or
-// repeats when voices are added meanwhile).
+// repeats when voices are added meanwhile). A cursor names its sort and a
+// fingerprint of its filter, so it can only resume the listing it came from.
+import { createHash } from "node:crypto";
 import { z } from "zod";
 import { badUserInput, guardDatabase } from "../errors.js";
 import type { Database } from "../db/database.js";
 import type { PrismaClient, Voice } from "../generated/prisma/client.js";
 import {
-  countVoicesStatement,
+  type CatalogQuery,
+  cappedCountStatement,
+  estimateCountStatement,
+  FACET_DIMENSIONS,
+  type FacetDimension,
+  facetsStatement,
   listVoicesStatement,
-  normalise,
+  rollupAnswers,
+  rollupCountStatement,
   type Statement,
   voiceByStatement,
+  type VoiceSort,
   voicesByVoiceIdsStatement,
 } from "./catalog-sql.js";
+import { normalise, normaliseCodes, parseFilterTags } from "./voice-metadata.js";
 
-export type VoiceRecord = Voice;
+/** A stored voice, with the folded name NAME_* sorts resume from (and, for RELEVANCE, its score). */
+export type VoiceRecord = Voice & { sortName?: string; relevance?: number };
+
+export type { VoiceSort };
 
 export const MAX_PAGE_SIZE = 100;
+export const MAX_FACET_LIMIT = 100;
 
 /**
- * Bounds on the text filters: a name search longer than any name, or a code
- * longer than any code, can only cost the database work (an ILIKE over every
- * row with a huge pattern) and is refused before any query runs.
+ * Bounds on the text filters: a search longer than any name, or a code
+ * longer than any code, can only cost the database work and is refused
+ * before any query runs.
  */
-export const MAX_NAME_CONTAINS_LENGTH = 100;
+export const MAX_SEARCH_LENGTH = 100;
 export const MAX_FILTER_CODE_LENGTH = 64;
 const CODE_FILTERS = ["language", "dialect", "gender", "age", "model"] as const;
-
-/** Refuses a filter whose text fields exceed their bounds, naming the field. */
-export function checkFilterBounds(filter: VoiceFilter | null | undefined): void {
-  if (!filter) return;
-  for (const field of CODE_FILTERS) {
-    const value = filter[field];
-    if (value != null && value.length > MAX_FILTER_CODE_LENGTH) {
-      throw badUserInput(
-        `filter.${field}`,
-        `\`filter.${field}\` is at most ${MAX_FILTER_CODE_LENGTH} characters (got ${value.length}).`,
-      );
-    }
-  }
-  if (filter.nameContains != null && filter.nameContains.length > MAX_NAME_CONTAINS_LENGTH) {
-    throw badUserInput(
-      "filter.nameContains",
-      `\`filter.nameContains\` is at most ${MAX_NAME_CONTAINS_LENGTH} characters (got ${filter.nameContains.length}).`,
-    );
-  }
-}
 
 /** `first` of any list: 1..MAX_PAGE_SIZE, default 20. */
 export function parsePageSize(first: number | null | undefined): number {
@@ -63,15 +57,64 @@ export interface VoiceFilter {
   gender?: string | null;
   age?: string | null;
   model?: string | null;
+  tags?: readonly string[] | null;
+  search?: string | null;
   nameContains?: string | null;
   createdAfter?: Date | null;
   createdBefore?: Date | null;
+  includeArchived?: boolean | null;
+}
+
+const KEY_OF: Record<(typeof CODE_FILTERS)[number], Exclude<FacetDimension, "t">> = {
+  language: "l",
+  dialect: "d",
+  gender: "g",
+  age: "a",
+  model: "m",
+};
+
+/** Validates a filter (naming the offending field) and normalises it as the catalog stores values. */
+export function parseFilter(filter: VoiceFilter | null | undefined): CatalogQuery {
+  const query: CatalogQuery = { keys: {}, tags: [], includeArchived: filter?.includeArchived === true };
+  if (!filter) return query;
+  for (const field of CODE_FILTERS) {
+    const value = filter[field];
+    if (value != null && value.length > MAX_FILTER_CODE_LENGTH) {
+      throw badUserInput(
+        `filter.${field}`,
+        `\`filter.${field}\` is at most ${MAX_FILTER_CODE_LENGTH} characters (got ${value.length}).`,
+      );
+    }
+    const code = normalise(value);
+    if (code) query.keys[KEY_OF[field]] = code;
+  }
+  for (const field of ["search", "nameContains"] as const) {
+    const value = filter[field];
+    if (value != null && value.length > MAX_SEARCH_LENGTH) {
+      throw badUserInput(
+        `filter.${field}`,
+        `\`filter.${field}\` is at most ${MAX_SEARCH_LENGTH} characters (got ${value.length}).`,
+      );
+    }
+    const trimmed = value?.trim();
+    if (trimmed) query[field] = trimmed;
+  }
+  query.tags = parseFilterTags(filter.tags).sort();
+  if (filter.createdAfter) query.createdAfter = filter.createdAfter;
+  if (filter.createdBefore) query.createdBefore = filter.createdBefore;
+  return query;
 }
 
 export interface ListVoicesArgs {
   filter?: VoiceFilter | null;
+  sort?: VoiceSort | null;
   first?: number | null;
   after?: string | null;
+}
+
+export interface VoiceTotal {
+  count: number;
+  isEstimate: boolean;
 }
 
 export interface VoicePage {
@@ -79,38 +122,106 @@ export interface VoicePage {
   hasNextPage: boolean;
   hasPreviousPage: boolean;
   cursorOf(voice: VoiceRecord): string;
-  /** Counts every voice matching the filter; run only when a client asks. */
-  countTotal(): Promise<number>;
+  /** Counts every voice matching the filter; run only when a client asks (and once per page). */
+  total(): Promise<VoiceTotal>;
 }
 
-/** What the catalog stores for a new voice (upstream's answer plus our request's model). */
-export type NewVoice = Omit<VoiceRecord, "createdAt">;
-
-type Cursor = { createdAt: Date; id: string };
-
-const cursorSchema = z.object({ c: z.iso.datetime(), i: z.uuid() });
-
-export function encodeCursor(voice: Pick<VoiceRecord, "createdAt" | "id">): string {
-  return Buffer.from(JSON.stringify({ c: voice.createdAt.toISOString(), i: voice.id })).toString("base64url");
+export interface FacetValue {
+  value: string;
+  count: number;
 }
 
-export function decodeCursor(cursor: string): Cursor {
+export type VoiceFacets = Record<(typeof FACET_DIMENSIONS)[FacetDimension], FacetValue[]>;
+
+/** What the catalog stores for a new voice (upstream's answer plus our request's model and tags). */
+export type NewVoice = Omit<VoiceRecord, "createdAt" | "updatedAt" | "archivedAt" | "tags" | "sortName" | "relevance"> & {
+  tags?: string[];
+};
+
+// ---------------------------------------------------------------------------
+// Cursors: { s: sort, f: fingerprint of the filter, k: the keyset values }.
+
+const cursorSchema = z.union([
+  z.object({ s: z.enum(["NEWEST", "OLDEST", "NAME_ASC", "NAME_DESC", "RELEVANCE"]), f: z.string(), k: z.array(z.unknown()) }),
+  // Cursors handed out before sorts existed: NEWEST, any filter.
+  z.object({ c: z.iso.datetime(), i: z.uuid() }),
+]);
+
+/** The keyset values' shapes per sort, checked before they reach SQL. */
+const keysetSchemas: Record<VoiceSort, z.ZodType<unknown[]>> = {
+  NEWEST: z.tuple([z.iso.datetime(), z.uuid()]),
+  OLDEST: z.tuple([z.iso.datetime(), z.uuid()]),
+  NAME_ASC: z.tuple([z.string(), z.uuid()]),
+  NAME_DESC: z.tuple([z.string(), z.uuid()]),
+  RELEVANCE: z.tuple([z.number(), z.iso.datetime(), z.uuid()]),
+};
+
+/** A short hash of the normalised filter: equal for filters that select the same voices the same way. */
+export function filterFingerprint(query: CatalogQuery): string {
+  const canonical = JSON.stringify([
+    Object.entries(query.keys).sort(([a], [b]) => a.localeCompare(b)),
+    query.tags,
+    query.search ?? null,
+    query.nameContains ?? null,
+    query.createdAfter?.toISOString() ?? null,
+    query.createdBefore?.toISOString() ?? null,
+    query.includeArchived,
+  ]);
+  return createHash("sha256").update(canonical).digest("base64url").slice(0, 16);
+}
+
+function keysetOf(voice: VoiceRecord, sort: VoiceSort): unknown[] {
+  const createdAt = voice.createdAt.toISOString();
+  switch (sort) {
+    case "NEWEST":
+    case "OLDEST":
+      return [createdAt, voice.id];
+    case "NAME_ASC":
+    case "NAME_DESC":
+      return [voice.sortName ?? "", voice.id];
+    case "RELEVANCE":
+      return [voice.relevance ?? 0, createdAt, voice.id];
+  }
+}
+
+export function encodeCursor(voice: VoiceRecord, sort: VoiceSort, fingerprint: string): string {
+  return Buffer.from(JSON.stringify({ s: sort, f: fingerprint, k: keysetOf(voice, sort) })).toString("base64url");
+}
+
+const NOT_A_CURSOR = "`after` is not a cursor returned by this API. Use `pageInfo.endCursor` from a previous page.";
+
+/** The keyset values to resume after; refuses a cursor from another sort or filter. */
+export function decodeCursor(cursor: string, sort: VoiceSort, fingerprint: string): unknown[] {
+  let parsed: z.infer<typeof cursorSchema>;
   try {
-    const parsed = cursorSchema.parse(JSON.parse(Buffer.from(cursor, "base64url").toString("utf8")));
-    return { createdAt: new Date(parsed.c), id: parsed.i };
+    parsed = cursorSchema.parse(JSON.parse(Buffer.from(cursor, "base64url").toString("utf8")));
   } catch {
-    throw badUserInput("after", "`after` is not a cursor returned by this API. Use `pageInfo.endCursor` from a previous page.");
+    throw badUserInput("after", NOT_A_CURSOR);
   }
+  if ("c" in parsed) {
+    if (sort !== "NEWEST") throw crossSort("NEWEST", sort);
+    return [parsed.c, parsed.i];
+  }
+  if (parsed.s !== sort) throw crossSort(parsed.s, sort);
+  if (parsed.f !== fingerprint) {
+    throw badUserInput(
+      "after",
+      "`after` is a cursor of a different filter: pass the same `filter` as the page it came from, or leave `after` out to start again.",
+    );
+  }
+  const keyset = keysetSchemas[sort].safeParse(parsed.k);
+  if (!keyset.success) throw badUserInput("after", NOT_A_CURSOR);
+  return keyset.data;
 }
 
-export function normaliseCodes(values: readonly string[] | null | undefined): string[] {
-  const seen = new Set<string>();
-  for (const value of values ?? []) {
-    const code = normalise(value);
-    if (code) seen.add(code);
-  }
-  return [...seen];
-}
+const crossSort = (from: VoiceSort, to: VoiceSort) =>
+  badUserInput(
+    "after",
+    `\`after\` is a cursor of \`sort: ${from}\`, not of \`sort: ${to}\`: page with the sort it came from, or leave \`after\` out to start again.`,
+  );
+
+// ---------------------------------------------------------------------------
+// Writing
 
 export function normaliseVoice(voice: NewVoice): NewVoice {
   return {
@@ -119,6 +230,7 @@ export function normaliseVoice(voice: NewVoice): NewVoice {
     age: normalise(voice.age) ?? null,
     languages: normaliseCodes(voice.languages),
     dialects: normaliseCodes(voice.dialects),
+    tags: voice.tags ?? [],
   };
 }
 
@@ -133,9 +245,15 @@ export function voiceUpsert(prisma: PrismaClient, voice: NewVoice) {
   return prisma.voice.upsert({ where: { id: data.id }, create: data, update: {} });
 }
 
+// ---------------------------------------------------------------------------
+// Reading
+
 export class CatalogService {
   /** Reads run as single named SQL statements (catalog-sql.ts); voices are written with voiceUpsert (Prisma). */
-  constructor(private readonly db: Pick<Database, "query">) {}
+  constructor(
+    private readonly db: Pick<Database, "query">,
+    private readonly options: { exactCountLimit: number } = { exactCountLimit: 10_000 },
+  ) {}
 
   async getVoice(by: { id?: string | null; voiceId?: string | null }): Promise<VoiceRecord | null> {
     const id = by.id ?? undefined;
@@ -157,22 +275,58 @@ export class CatalogService {
 
   async listVoices(args: ListVoicesArgs): Promise<VoicePage> {
     const first = parsePageSize(args.first);
-    checkFilterBounds(args.filter);
-    const after = args.after ? decodeCursor(args.after) : undefined;
+    const query = parseFilter(args.filter);
+    const sort = args.sort ?? "NEWEST";
+    if (sort === "RELEVANCE" && !query.search) {
+      throw badUserInput("sort", "`sort: RELEVANCE` ranks by `filter.search`: give a search, or another sort.");
+    }
+    const fingerprint = filterFingerprint(query);
+    const after = args.after ? decodeCursor(args.after, sort, fingerprint) : undefined;
     // One extra row tells whether another page exists.
-    const rows = await guardDatabase(() => this.db.query<VoiceRecord>(listVoicesStatement(args.filter, after, first + 1)));
+    const rows = await guardDatabase(() => this.db.query<VoiceRecord>(listVoicesStatement(query, sort, after, first + 1)));
+    let total: Promise<VoiceTotal> | undefined;
     return {
       voices: rows.slice(0, first),
       hasNextPage: rows.length > first,
       hasPreviousPage: after !== undefined,
-      cursorOf: encodeCursor,
-      countTotal: () => this.countVoices(args.filter),
+      cursorOf: (voice) => encodeCursor(voice, sort, fingerprint),
+      // totalCount and totalCountIsEstimate share one count.
+      total: () => (total ??= this.countVoices(query)),
     };
   }
 
-  /** Counts the voices a page's filter matches; that filter's bounds were checked when the page was listed. */
-  async countVoices(filter?: VoiceFilter | null): Promise<number> {
-    const [row] = await guardDatabase(() => this.db.query<{ count: number }>(countVoicesStatement(filter)));
+  /**
+   * Counts the voices a filter matches: exactly from the facet rollups when
+   * they can answer, else exactly up to the configured limit and past it the
+   * planner's estimate (never below the limit).
+   */
+  async countVoices(query: CatalogQuery): Promise<VoiceTotal> {
+    if (rollupAnswers(query)) return { count: await this.count(rollupCountStatement(query)), isEstimate: false };
+    const cap = this.options.exactCountLimit;
+    const count = await this.count(cappedCountStatement(query, cap));
+    if (count <= cap) return { count, isEstimate: false };
+    const [plan] = await guardDatabase(() => this.db.query<{ "QUERY PLAN": unknown }>(estimateCountStatement(query)));
+    return { count: Math.max(cap + 1, planRows(plan?.["QUERY PLAN"])), isEstimate: true };
+  }
+
+  /** Each dimension's values and counts under the filter's other dimensions, at most `limit` each. */
+  async voiceFacets(filter: VoiceFilter | null | undefined, limit: number | null | undefined): Promise<VoiceFacets> {
+    const perDimension = limit ?? 10;
+    if (!Number.isInteger(perDimension) || perDimension < 1 || perDimension > MAX_FACET_LIMIT) {
+      throw badUserInput("limit", `\`limit\` must be between 1 and ${MAX_FACET_LIMIT} (got ${perDimension}).`);
+    }
+    const rows = await guardDatabase(() =>
+      this.db.query<{ dimension: FacetDimension; value: string; count: number }>(
+        facetsStatement(parseFilter(filter), perDimension),
+      ),
+    );
+    const facets: VoiceFacets = { languages: [], dialects: [], genders: [], ages: [], models: [], tags: [] };
+    for (const row of rows) facets[FACET_DIMENSIONS[row.dimension]].push({ value: row.value, count: row.count });
+    return facets;
+  }
+
+  private async count(statement: Statement): Promise<number> {
+    const [row] = await guardDatabase(() => this.db.query<{ count: number }>(statement));
     return row?.count ?? 0;
   }
 
@@ -180,4 +334,11 @@ export class CatalogService {
     const [row] = await guardDatabase(() => this.db.query<VoiceRecord>(statement));
     return row ?? null;
   }
+}
+
+/** "Plan Rows" of an EXPLAIN (FORMAT JSON) result (pg parses the json column; PGlite too). */
+function planRows(plan: unknown): number {
+  const parsed: unknown = typeof plan === "string" ? JSON.parse(plan) : plan;
+  const rows = z.array(z.object({ Plan: z.object({ "Plan Rows": z.number() }) })).safeParse(parsed);
+  return rows.success ? Math.round(rows.data[0]?.Plan["Plan Rows"] ?? 0) : 0;
 }

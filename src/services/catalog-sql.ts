@@ -2,84 +2,263 @@
 // schema and of writes; reads are what internal tools do all day, and through
 // Prisma each one paid for its query compiler and result mapping (a fifth of
 // the gateway's CPU per read in the profile, BENCHMARKS.md). Each statement
-// here is named, so PostgreSQL plans it once per connection, and selects the
-// columns under the names VoiceRecord uses, so rows need no mapping.
-import type { VoiceFilter } from "./catalog-service.js";
+// here is named after its shape, so PostgreSQL parses it once per connection,
+// and selects the columns under the names VoiceRecord uses, so rows need no
+// mapping.
+//
+// What the columns and tables used here are: migration
+// 20261129000000_catalog_curation_search_facets (facet_keys, search_text,
+// sort_name, the facet rollups and the catalog_fold function).
 
 export interface Statement {
-  /** Prepared-statement name: one per distinct text (the filter's shape), planned once per connection. */
+  /** Prepared-statement name: one per distinct text (the filter's shape). */
   name: string;
   text: string;
   values: unknown[];
 }
 
+/** The exact-match dimensions, by the prefix of their keys in `facet_keys`. */
+export const FACET_DIMENSIONS = {
+  l: "languages",
+  d: "dialects",
+  g: "genders",
+  a: "ages",
+  m: "models",
+  t: "tags",
+} as const;
+export type FacetDimension = keyof typeof FACET_DIMENSIONS;
+const DIMENSIONS = Object.keys(FACET_DIMENSIONS) as FacetDimension[];
+
+/** A filter once validated and normalised (CatalogService.parseFilter): what the SQL and a cursor's fingerprint are made of. */
+export interface CatalogQuery {
+  /** Exact-match keys, e.g. { l: "ar", g: "female" }: one value per dimension but tags. */
+  keys: Partial<Record<Exclude<FacetDimension, "t">, string>>;
+  /** Normalised tags, all required. */
+  tags: string[];
+  search?: string | undefined;
+  nameContains?: string | undefined;
+  createdAfter?: Date | undefined;
+  createdBefore?: Date | undefined;
+  includeArchived: boolean;
+}
+
+export type VoiceSort = "NEWEST" | "OLDEST" | "NAME_ASC" | "NAME_DESC" | "RELEVANCE";
+
+/** How each sort orders and resumes: its columns (the keyset, ending in the unique id) and its direction. */
+const ORDERS: Record<VoiceSort, { keyset: string[]; types: string[]; descending: boolean }> = {
+  NEWEST: { keyset: ["created_at", "id"], types: ["timestamptz", "uuid"], descending: true },
+  OLDEST: { keyset: ["created_at", "id"], types: ["timestamptz", "uuid"], descending: false },
+  NAME_ASC: { keyset: ["sort_name", "id"], types: ["text", "uuid"], descending: false },
+  NAME_DESC: { keyset: ["sort_name", "id"], types: ["text", "uuid"], descending: true },
+  // Ranked in a subquery (relevance is computed), whose columns carry VoiceRecord's names.
+  RELEVANCE: { keyset: ["relevance", `"createdAt"`, "id"], types: ["float8", "timestamptz", "uuid"], descending: true },
+};
+
 const COLUMNS = `id, voice_id AS "voiceId", name, description, gender, age, languages, dialects, type,
-  sample_url AS "sampleUrl", avatar_url AS "avatarUrl", stability, model, created_at AS "createdAt"`;
+  sample_url AS "sampleUrl", avatar_url AS "avatarUrl", stability, model, tags, created_at AS "createdAt",
+  updated_at AS "updatedAt", archived_at AS "archivedAt", sort_name AS "sortName"`;
 
 /** Makes a value literal inside an ILIKE pattern (backslash is PostgreSQL's default escape). */
 export const escapeLike = (value: string): string => value.replace(/[\\%_]/g, "\\$&");
 
-/** Codes are stored lower-cased (normaliseVoice), so filters lower-case too. */
-export const normalise = (value: string | null | undefined): string | undefined => {
-  const trimmed = value?.trim().toLowerCase();
-  return trimmed ? trimmed : undefined;
-};
+/** The keys a voice must have: `t:` keys for tags, and one per other dimension except `omit`. */
+function requiredKeys(query: CatalogQuery, omit?: FacetDimension, withTags = true): string[] {
+  const keys = Object.entries(query.keys)
+    .filter(([dimension]) => dimension !== omit)
+    .map(([dimension, value]) => `${dimension}:${value}`);
+  if (withTags && omit !== "t") keys.push(...query.tags.map((tag) => `t:${tag}`));
+  return keys;
+}
 
-/** The WHERE conditions of a filter; their values are appended to `values` and numbered after those already there. */
-function conditionsFor(filter: VoiceFilter | null | undefined, values: unknown[]): { sql: string[]; shape: string } {
-  const sql: string[] = [];
-  const shape: string[] = [];
-  const add = (key: string, condition: (parameter: string) => string, value: unknown) => {
-    values.push(value);
-    sql.push(condition(`$${values.length}`));
-    shape.push(key);
-  };
-  if (!filter) return { sql, shape: "" };
-  const language = normalise(filter.language);
-  const dialect = normalise(filter.dialect);
-  const gender = normalise(filter.gender);
-  const age = normalise(filter.age);
-  const model = filter.model?.trim();
-  const nameContains = filter.nameContains?.trim();
-  // `@>` on a one-element array is what the GIN indexes on languages and dialects serve.
-  if (language) add("l", (p) => `languages @> ARRAY[${p}::text]`, language);
-  if (dialect) add("d", (p) => `dialects @> ARRAY[${p}::text]`, dialect);
-  if (gender) add("g", (p) => `gender = ${p}`, gender);
-  if (age) add("a", (p) => `age = ${p}`, age);
-  if (model) add("m", (p) => `model ILIKE ${p}`, escapeLike(model));
-  if (nameContains) add("n", (p) => `name ILIKE '%' || ${p} || '%'`, escapeLike(nameContains));
-  if (filter.createdAfter) add("ca", (p) => `created_at >= ${p}`, filter.createdAfter);
-  if (filter.createdBefore) add("cb", (p) => `created_at < ${p}`, filter.createdBefore);
-  return { sql, shape: shape.join("") };
+/** Collects a statement's parameters, numbered in the order they are added, and the shape that names it. */
+class Parameters {
+  readonly values: unknown[] = [];
+  readonly shape: string[] = [];
+  add(value: unknown, cast = ""): string {
+    this.values.push(value);
+    return `$${this.values.length}${cast}`;
+  }
+}
+
+/** The search's text as both sides store it: folded by the same SQL function. */
+const folded = (parameter: string) => `catalog_fold(${parameter})`;
+
+/**
+ * The WHERE conditions of a filter over `voices`, leaving out the filter on
+ * `omit` (for its facet). `search` is the search's parameter, for ranking.
+ */
+function conditionsFor(
+  query: CatalogQuery,
+  parameters: Parameters,
+  omit?: FacetDimension,
+): string[] & { search?: string } {
+  const sql: string[] & { search?: string } = [];
+  const keys = requiredKeys(query, omit);
+  // One containment test on the GIN index over facet_keys, however many dimensions are given.
+  if (keys.length) {
+    sql.push(`facet_keys @> ${parameters.add(keys, "::text[]")}`);
+    parameters.shape.push(`k${keys.length}`);
+  }
+  if (!query.includeArchived) {
+    sql.push("archived_at IS NULL");
+    parameters.shape.push("live");
+  }
+  if (query.search) {
+    const search = parameters.add(query.search, "::text");
+    sql.search = search;
+    // A substring of the folded text, or a word close enough in spelling (pg_trgm's word
+    // similarity against pg_trgm.word_similarity_threshold, set per read connection).
+    sql.push(
+      `(search_text LIKE catalog_contains_pattern(${folded(search)}) OR ${folded(search)} <% search_text)`,
+    );
+    parameters.shape.push("s");
+  }
+  if (query.nameContains) {
+    sql.push(`name ILIKE '%' || ${parameters.add(escapeLike(query.nameContains))} || '%'`);
+    parameters.shape.push("n");
+  }
+  if (query.createdAfter) {
+    sql.push(`created_at >= ${parameters.add(query.createdAfter)}`);
+    parameters.shape.push("ca");
+  }
+  if (query.createdBefore) {
+    sql.push(`created_at < ${parameters.add(query.createdBefore)}`);
+    parameters.shape.push("cb");
+  }
+  return sql;
 }
 
 const whereClause = (conditions: string[]) => (conditions.length ? `WHERE ${conditions.join(" AND ")}` : "");
 
-/** A page, newest first, after the cursor if any; `limit` is the page size plus one (to tell whether more exist). */
-export function listVoicesStatement(
-  filter: VoiceFilter | null | undefined,
-  after: { createdAt: Date; id: string } | undefined,
-  limit: number,
-): Statement {
-  const values: unknown[] = [];
-  const { sql, shape } = conditionsFor(filter, values);
-  if (after) {
-    values.push(after.createdAt, after.id);
-    // A row comparison: the keyset condition the (created_at DESC, id DESC) index walks from.
-    sql.push(`(created_at, id) < ($${values.length - 1}, $${values.length}::uuid)`);
+/**
+ * RELEVANCE: a name containing the search scores 2, any text containing it 1,
+ * plus the best word similarity (0..1), so whole matches come before close
+ * spellings. A float8, so that a cursor carries it exactly.
+ */
+function relevanceOf(search: string): string {
+  const pattern = `catalog_contains_pattern(${folded(search)})`;
+  return `((sort_name LIKE ${pattern})::int + (search_text LIKE ${pattern})::int + word_similarity(${folded(search)}, search_text))::float8`;
+}
+
+/**
+ * A page in `sort` order, after the keyset values of the last row seen if
+ * any; `limit` is the page size plus one (to tell whether more exist).
+ */
+export function listVoicesStatement(query: CatalogQuery, sort: VoiceSort, after: unknown[] | undefined, limit: number): Statement {
+  const parameters = new Parameters();
+  const conditions = conditionsFor(query, parameters);
+  const order = ORDERS[sort];
+  const direction = order.descending ? "DESC" : "ASC";
+  const orderBy = order.keyset.map((column) => `${column} ${direction}`).join(", ");
+  // A row comparison: the keyset condition an index on the same columns walks from.
+  const keyset = (columns: string[]) =>
+    after
+      ? [
+          `(${columns.join(", ")}) ${order.descending ? "<" : ">"} (${after
+            .map((value, index) => parameters.add(value, `::${order.types[index] ?? "text"}`))
+            .join(", ")})`,
+        ]
+      : [];
+  let text: string;
+  if (sort === "RELEVANCE") {
+    if (!conditions.search) throw new Error("RELEVANCE needs a search (checked by CatalogService)");
+    const ranked = `SELECT ${COLUMNS}, ${relevanceOf(conditions.search)} AS relevance FROM voices ${whereClause(conditions)}`;
+    text = `SELECT * FROM (${ranked}) AS ranked ${whereClause(keyset(order.keyset))} ORDER BY ${orderBy} LIMIT ${parameters.add(limit)}`;
+  } else {
+    text = `SELECT ${COLUMNS} FROM voices ${whereClause([...conditions, ...keyset(order.keyset)])} ORDER BY ${orderBy} LIMIT ${parameters.add(limit)}`;
   }
-  values.push(limit);
+  return { name: `catalog-list-${sort}-${parameters.shape.join("-")}${after ? "-after" : ""}`, text, values: parameters.values };
+}
+
+/**
+ * Whether the facet rollups can answer for `dimension` (or the total, when
+ * undefined): only the exact-match dimensions are in them, and the tag
+ * rollup holds one tag per row, so a filter on two tags needs the voices.
+ */
+export function rollupAnswers(query: CatalogQuery, dimension?: FacetDimension): boolean {
+  if (query.search || query.nameContains || query.createdAfter || query.createdBefore) return false;
+  return dimension === "t" || query.tags.length <= 1;
+}
+
+const archivedCondition = (query: CatalogQuery) => (query.includeArchived ? "" : " AND NOT archived");
+
+/** The exact count from the rollups (only when rollupAnswers(query)). */
+export function rollupCountStatement(query: CatalogQuery): Statement {
+  const parameters = new Parameters();
+  const keys = parameters.add(requiredKeys(query, undefined, false), "::text[]");
+  const [tag] = query.tags;
+  const source =
+    tag === undefined
+      ? `voice_facet_combos WHERE keys @> ${keys}`
+      : `voice_tag_combos WHERE tag = ${parameters.add(tag)} AND keys @> ${keys}`;
   return {
-    name: `catalog-list-${shape}${after ? "-after" : ""}`,
-    text: `SELECT ${COLUMNS} FROM voices ${whereClause(sql)} ORDER BY created_at DESC, id DESC LIMIT $${values.length}`,
-    values,
+    name: `catalog-count-rollup-${tag === undefined ? "" : "tag-"}${query.includeArchived ? "all" : "live"}`,
+    text: `SELECT coalesce(sum(voices), 0)::int AS count FROM ${source} AND voices > 0${archivedCondition(query)}`,
+    values: parameters.values,
   };
 }
 
-export function countVoicesStatement(filter: VoiceFilter | null | undefined): Statement {
-  const values: unknown[] = [];
-  const { sql, shape } = conditionsFor(filter, values);
-  return { name: `catalog-count-${shape}`, text: `SELECT count(*)::int AS count FROM voices ${whereClause(sql)}`, values };
+/** Counts matching voices up to `cap + 1`: enough to tell an exact count from "more than the cap". */
+export function cappedCountStatement(query: CatalogQuery, cap: number): Statement {
+  const parameters = new Parameters();
+  const conditions = conditionsFor(query, parameters);
+  const limit = parameters.add(cap + 1);
+  return {
+    name: `catalog-count-capped-${parameters.shape.join("-")}`,
+    text: `SELECT count(*)::int AS count FROM (SELECT 1 FROM voices ${whereClause(conditions)} LIMIT ${limit}) AS capped`,
+    values: parameters.values,
+  };
+}
+
+/** The planner's estimate of the matching rows (EXPLAIN, nothing runs): the total past the cap. */
+export function estimateCountStatement(query: CatalogQuery): Statement {
+  const parameters = new Parameters();
+  const conditions = conditionsFor(query, parameters);
+  return {
+    name: `catalog-count-estimate-${parameters.shape.join("-")}`,
+    text: `EXPLAIN (FORMAT JSON) SELECT 1 FROM voices ${whereClause(conditions)}`,
+    values: parameters.values,
+  };
+}
+
+/** One dimension's counts under the filter's other dimensions, as rows (dimension, key, count). */
+function facetPart(query: CatalogQuery, dimension: FacetDimension, parameters: Parameters): string {
+  const label = `'${dimension}'`;
+  if (!rollupAnswers(query, dimension)) {
+    const conditions = conditionsFor(query, parameters, dimension);
+    return `SELECT ${label} AS dimension, key, count(*)::int AS count FROM voices CROSS JOIN LATERAL unnest(facet_keys) AS key
+      ${whereClause([...conditions, `key LIKE '${dimension}:%'`])} GROUP BY key`;
+  }
+  const keys = parameters.add(requiredKeys(query, dimension, false), "::text[]");
+  const live = `voices > 0${archivedCondition(query)}`;
+  if (dimension === "t") {
+    return `SELECT ${label} AS dimension, 't:' || tag AS key, sum(voices)::int AS count FROM voice_tag_combos
+      WHERE keys @> ${keys} AND ${live} GROUP BY tag`;
+  }
+  const [tag] = query.tags;
+  const source =
+    tag === undefined ? "voice_facet_combos WHERE" : `voice_tag_combos WHERE tag = ${parameters.add(tag)} AND`;
+  return `SELECT ${label} AS dimension, key, sum(voices)::int AS count FROM (SELECT keys, voices FROM ${source} keys @> ${keys} AND ${live}) AS combos
+    CROSS JOIN LATERAL unnest(keys) AS key WHERE key LIKE '${dimension}:%' GROUP BY key`;
+}
+
+/**
+ * Every dimension's values with their counts, each under the filter's other
+ * dimensions, most first (ties by value), at most `limit` per dimension: one
+ * statement. From the rollups where they can answer, else from the voices.
+ */
+export function facetsStatement(query: CatalogQuery, limit: number): Statement {
+  const parameters = new Parameters();
+  const parts = DIMENSIONS.map((dimension) => facetPart(query, dimension, parameters));
+  const shape = DIMENSIONS.map((dimension) => (rollupAnswers(query, dimension) ? "r" : "v")).join("");
+  return {
+    name: `catalog-facets-${shape}-${parameters.shape.join("-")}-${query.tags.length ? "tag" : ""}${query.includeArchived ? "all" : "live"}`,
+    text: `SELECT dimension, substr(key, 3) AS value, count FROM (
+      SELECT *, row_number() OVER (PARTITION BY dimension ORDER BY count DESC, key COLLATE "C") AS rank
+      FROM (${parts.join("\nUNION ALL\n")}) AS counts WHERE count > 0
+    ) AS ranked WHERE rank <= ${parameters.add(limit)} ORDER BY dimension, rank`,
+    values: parameters.values,
+  };
 }
 
 /** The voices of a list of `voiceId`s, in any order (one statement whatever the count). */

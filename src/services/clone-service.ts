@@ -18,7 +18,8 @@ import {
   notConfigured,
   type UpstreamVoice,
 } from "../upstream/faseeh-client.js";
-import { type CatalogService, normaliseCodes, type VoiceRecord } from "./catalog-service.js";
+import type { CatalogService, VoiceRecord } from "./catalog-service.js";
+import { voiceMetadataFields } from "./voice-metadata.js";
 import { type CloneAttemptRecord, type CloneAttemptStatus, type CloneAttemptStore } from "./clone-attempt-store.js";
 import type { CloneRecoveryService } from "./clone-recovery-service.js";
 import type { Metrics } from "../metrics.js";
@@ -37,44 +38,11 @@ export type { CloneVoiceInput };
 
 type CloneFields = Omit<CloneVoiceRequest, "voiceFile" | "referenceAudioFile">;
 
-const optionalText = (max: number) =>
-  z
-    .string()
-    .trim()
-    .max(max, `must be at most ${max} characters`)
-    .nullish()
-    .transform((value) => (value ? value : undefined));
-
-const plainWord = z
-  .string()
-  .trim()
-  .toLowerCase()
-  .regex(/^[a-z][a-z -]{0,31}$/, 'must be a short plain word, e.g. "female" or "middle"')
-  .nullish()
-  .transform((value) => (value ? value : undefined));
-
-const codeList = (pattern: RegExp, example: string) =>
-  z
-    .array(z.string().trim().toLowerCase().regex(pattern, `each entry must look like ${example}`))
-    .max(20, "must have at most 20 entries")
-    .nullish()
-    .transform((values) => normaliseCodes(values));
-
 const cloneFieldsSchema = z.object({
+  ...voiceMetadataFields,
   text: z.string().trim().min(1, "must not be blank").max(5000, "must be at most 5000 characters"),
   stability: z.number().min(0, "must be between 0 and 1").max(1, "must be between 0 and 1"),
-  name: z.string().trim().min(1, "must not be blank").max(100, "must be at most 100 characters"),
   model: z.string({ error: "is required" }).trim().min(1, "must not be blank").max(100, "must be at most 100 characters"),
-  description: optionalText(1000),
-  gender: plainWord,
-  age: plainWord,
-  languages: codeList(/^[a-z]{2,3}(-[a-z0-9]+)*$/, '"ar" or "ar-sa"'),
-  dialects: codeList(/^[a-z][a-z_-]*$/, '"najdi" or "gulf_saudi"'),
-  avatarUrl: z
-    .url({ protocol: /^https?$/, error: "must be an absolute http(s) URL" })
-    .max(2048)
-    .nullish()
-    .transform((value) => value ?? undefined),
 });
 
 /** Where a clone's files and text come from: the request's uploads, or a stored preview. */

@@ -6,29 +6,50 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { GatewayError } from "../../src/errors.js";
-import { CatalogService, decodeCursor, encodeCursor, type VoiceRecord } from "../../src/services/catalog-service.js";
+import {
+  CatalogService,
+  decodeCursor,
+  encodeCursor,
+  filterFingerprint,
+  parseFilter,
+  type VoiceRecord,
+} from "../../src/services/catalog-service.js";
 import { type MigratedDatabase, openMigratedDatabase } from "../support/migrated-database.js";
 
 const base64url = (text: string) => Buffer.from(text, "utf8").toString("base64url");
 
+const FINGERPRINT = filterFingerprint(parseFilter(undefined));
+const voiceAt = (createdAt: Date, id: string) => ({ createdAt, id }) as VoiceRecord;
+const newest = (voice: VoiceRecord) => encodeCursor(voice, "NEWEST", FINGERPRINT);
+
 describe("encodeCursor / decodeCursor", () => {
   it("round-trips createdAt (to the millisecond) and id", () => {
-    const voice = { createdAt: new Date("2026-11-26T10:11:12.345Z"), id: randomUUID() };
-    expect(decodeCursor(encodeCursor(voice))).toEqual(voice);
+    const id = randomUUID();
+    const voice = voiceAt(new Date("2026-11-26T10:11:12.345Z"), id);
+    expect(decodeCursor(newest(voice), "NEWEST", FINGERPRINT)).toEqual(["2026-11-26T10:11:12.345Z", id]);
   });
 
-  it("hands out URL-safe base64 of a small JSON document", () => {
+  it("hands out URL-safe base64 of a small JSON document naming its sort and filter", () => {
     const id = "3f1c2b7e-4d5a-4c3b-9a8f-0e1d2c3b4a59";
-    const cursor = encodeCursor({ createdAt: new Date("2026-01-02T03:04:05.006Z"), id });
+    const cursor = newest(voiceAt(new Date("2026-01-02T03:04:05.006Z"), id));
     expect(cursor).toMatch(/^[A-Za-z0-9_-]+$/);
-    expect(JSON.parse(Buffer.from(cursor, "base64url").toString("utf8"))).toEqual({ c: "2026-01-02T03:04:05.006Z", i: id });
+    expect(JSON.parse(Buffer.from(cursor, "base64url").toString("utf8"))).toEqual({
+      s: "NEWEST",
+      f: FINGERPRINT,
+      k: ["2026-01-02T03:04:05.006Z", id],
+    });
   });
 
   it("gives distinct cursors to voices that share a createdAt", () => {
     const createdAt = new Date("2026-11-26T10:00:00.000Z");
-    const a = encodeCursor({ createdAt, id: randomUUID() });
-    const b = encodeCursor({ createdAt, id: randomUUID() });
-    expect(a).not.toBe(b);
+    expect(newest(voiceAt(createdAt, randomUUID()))).not.toBe(newest(voiceAt(createdAt, randomUUID())));
+  });
+
+  it("still accepts a cursor handed out before sorts existed, for NEWEST only", () => {
+    const id = randomUUID();
+    const legacy = base64url(JSON.stringify({ c: "2026-11-26T10:00:00.000Z", i: id }));
+    expect(decodeCursor(legacy, "NEWEST", FINGERPRINT)).toEqual(["2026-11-26T10:00:00.000Z", id]);
+    expect(() => decodeCursor(legacy, "OLDEST", FINGERPRINT)).toThrow(/cursor of `sort: NEWEST`, not of `sort: OLDEST`/);
   });
 
   const id = randomUUID();
@@ -45,11 +66,13 @@ describe("encodeCursor / decodeCursor", () => {
     ["a date as a number", base64url(JSON.stringify({ c: 1_764_151_200_000, i: id }))],
     ["an impossible date", base64url(JSON.stringify({ c: "2026-13-45T10:00:00.000Z", i: id }))],
     ["a date with a UTC offset (never handed out)", base64url(JSON.stringify({ c: "2026-11-26T12:00:00.000+02:00", i: id }))],
-    ["a truncated cursor", encodeCursor({ createdAt: new Date(), id }).slice(0, 20)],
+    ["a keyset of the wrong shape", base64url(JSON.stringify({ s: "NEWEST", f: FINGERPRINT, k: [1, 2] }))],
+    ["an unknown sort", base64url(JSON.stringify({ s: "RANDOM", f: FINGERPRINT, k: ["2026-11-26T10:00:00.000Z", id] }))],
+    ["a truncated cursor", newest(voiceAt(new Date(), id)).slice(0, 20)],
   ])("refuses %s as BAD_USER_INPUT on `after`", (_name, cursor) => {
     let thrown: unknown;
     try {
-      decodeCursor(cursor);
+      decodeCursor(cursor, "NEWEST", FINGERPRINT);
     } catch (error) {
       thrown = error;
     }
@@ -59,6 +82,22 @@ describe("encodeCursor / decodeCursor", () => {
       message: "`after` is not a cursor returned by this API. Use `pageInfo.endCursor` from a previous page.",
       extensions: { code: "BAD_USER_INPUT", field: "after" },
     });
+  });
+
+  it("refuses a cursor of another sort or another filter, saying which", () => {
+    const cursor = newest(voiceAt(new Date(), randomUUID()));
+    expect(() => decodeCursor(cursor, "NAME_ASC", FINGERPRINT)).toThrow(
+      "`after` is a cursor of `sort: NEWEST`, not of `sort: NAME_ASC`: page with the sort it came from, or leave `after` out to start again.",
+    );
+    const other = filterFingerprint(parseFilter({ language: "ar" }));
+    expect(() => decodeCursor(cursor, "NEWEST", other)).toThrow(/cursor of a different filter/);
+  });
+
+  it("fingerprints filters by what they select, not how they were spelled", () => {
+    expect(filterFingerprint(parseFilter({ language: " AR ", tags: ["Warm", "news"] }))).toBe(
+      filterFingerprint(parseFilter({ language: "ar", tags: ["news", "warm"] })),
+    );
+    expect(filterFingerprint(parseFilter({ language: "ar" }))).not.toBe(filterFingerprint(parseFilter({ language: "en" })));
   });
 });
 
