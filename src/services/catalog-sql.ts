@@ -87,11 +87,7 @@ const folded = (parameter: string) => `catalog_fold(${parameter})`;
  * The WHERE conditions of a filter over `voices`, leaving out the filter on
  * `omit` (for its facet). `search` is the search's parameter, for ranking.
  */
-function conditionsFor(
-  query: CatalogQuery,
-  parameters: Parameters,
-  omit?: FacetDimension,
-): string[] & { search?: string } {
+function conditionsFor(query: CatalogQuery, parameters: Parameters, omit?: FacetDimension): string[] & { search?: string } {
   const sql: string[] & { search?: string } = [];
   const keys = requiredKeys(query, omit);
   // One containment test on the GIN index over facet_keys, however many dimensions are given.
@@ -108,9 +104,7 @@ function conditionsFor(
     sql.search = search;
     // A substring of the folded text, or a word close enough in spelling (pg_trgm's word
     // similarity against pg_trgm.word_similarity_threshold, set per read connection).
-    sql.push(
-      `(search_text LIKE catalog_contains_pattern(${folded(search)}) OR ${folded(search)} <% search_text)`,
-    );
+    sql.push(`(search_text LIKE catalog_contains_pattern(${folded(search)}) OR ${folded(search)} <% search_text)`);
     parameters.shape.push("s");
   }
   if (query.nameContains) {
@@ -144,7 +138,12 @@ function relevanceOf(search: string): string {
  * A page in `sort` order, after the keyset values of the last row seen if
  * any; `limit` is the page size plus one (to tell whether more exist).
  */
-export function listVoicesStatement(query: CatalogQuery, sort: VoiceSort, after: unknown[] | undefined, limit: number): Statement {
+export function listVoicesStatement(
+  query: CatalogQuery,
+  sort: VoiceSort,
+  after: unknown[] | undefined,
+  limit: number,
+): Statement {
   const parameters = new Parameters();
   const conditions = conditionsFor(query, parameters);
   const order = ORDERS[sort];
@@ -236,8 +235,7 @@ function facetPart(query: CatalogQuery, dimension: FacetDimension, parameters: P
       WHERE keys @> ${keys} AND ${live} GROUP BY tag`;
   }
   const [tag] = query.tags;
-  const source =
-    tag === undefined ? "voice_facet_combos WHERE" : `voice_tag_combos WHERE tag = ${parameters.add(tag)} AND`;
+  const source = tag === undefined ? "voice_facet_combos WHERE" : `voice_tag_combos WHERE tag = ${parameters.add(tag)} AND`;
   return `SELECT ${label} AS dimension, key, sum(voices)::int AS count FROM (SELECT keys, voices FROM ${source} keys @> ${keys} AND ${live}) AS combos
     CROSS JOIN LATERAL unnest(keys) AS key WHERE key LIKE '${dimension}:%' GROUP BY key`;
 }

@@ -35,7 +35,7 @@ export const normaliseTag = (value: string): string => value.normalize("NFKC").t
 
 /** Why a normalised tag is refused, or undefined when it is fine. */
 export function tagProblem(tag: string): string | undefined {
-  const length = [...tag].length;
+  const length = Array.from(tag).length; // code points: a tag of 40 Arabic or CJK letters is 40
   if (length < 1 || length > MAX_TAG_LENGTH) return `must be 1-${MAX_TAG_LENGTH} characters (got ${length})`;
   if (!TAG_PATTERN.test(tag)) return 'may hold only letters, digits and "-", "_" or "." between them';
   return undefined;

@@ -1,0 +1,7 @@
+// Search, sorts, cursors, tags, totals and facets on PostgreSQL (the cases: catalog-search.cases.ts).
+import { test } from "../support/fixtures.js";
+import { catalogSearchCases } from "./catalog-search.cases.js";
+
+// The catalog needs no upstream; a low exact-count limit shows the estimate.
+test.override("gatewayOptions", { withUpstream: false, env: { CATALOG_EXACT_COUNT_LIMIT: "3" } });
+catalogSearchCases();
