@@ -138,14 +138,21 @@ export class CloneAttemptStore {
 
   /**
    * Stores the voice Faseeh created and closes the attempt, atomically.
-   * `requestHash` is known only once the request's files arrived in full; it
-   * keeps a different request from replaying this attempt's key.
+   * `tags` are the request's own (the catalog's, never Faseeh's); absent,
+   * the voice has none. `requestHash` is known only once the request's files
+   * arrived in full; it keeps a different request from replaying this
+   * attempt's key.
    */
-  async recordVoice(attemptId: string, voice: UpstreamVoice, model: string, requestHash?: string): Promise<VoiceRecord> {
+  async recordVoice(
+    attemptId: string,
+    voice: UpstreamVoice,
+    model: string,
+    { tags, requestHash }: { tags?: readonly string[] | undefined; requestHash?: string | undefined } = {},
+  ): Promise<VoiceRecord> {
     const { from, to } = ATTEMPT_TRANSITIONS.recordVoice;
     const [stored] = await guardDatabase(() =>
       this.prisma.$transaction([
-        voiceUpsert(this.prisma, { ...voice, model }),
+        voiceUpsert(this.prisma, { ...voice, model, tags: [...(tags ?? [])] }),
         this.prisma.cloneAttempt.updateMany({
           where: { id: attemptId, status: { in: [...from] } },
           data: {

@@ -12,6 +12,7 @@ import type { Logger } from "../logger.js";
 import type { FaseehClient, ListedVoice, UpstreamVoice } from "../upstream/faseeh-client.js";
 import type { CloneAttemptRecord, CloneAttemptStore } from "./clone-attempt-store.js";
 import type { VoiceJournal } from "./voice-journal.js";
+import { tagList } from "./voice-metadata.js";
 
 export interface ReconcileReport {
   imported: string[];
@@ -104,7 +105,10 @@ export class CloneRecoveryService {
     const imported: string[] = [];
     for (const entry of entries) {
       try {
-        await this.attempts.recordVoice(entry.attemptId, entry.voice, entry.model, entry.requestHash);
+        await this.attempts.recordVoice(entry.attemptId, entry.voice, entry.model, {
+          tags: entry.tags,
+          requestHash: entry.requestHash,
+        });
         await this.journal.remove(entry.attemptId);
         imported.push(entry.voice.voiceId);
         this.logger.info(
@@ -157,7 +161,9 @@ export class CloneRecoveryService {
     if (!this.faseeh.isConfigured || !attempt.voiceId) return false;
     const listed = await this.faseeh.findVoice(attempt.voiceId);
     if (!listed) return false;
-    await this.attempts.recordVoice(attempt.id, voiceFromListing(listed, attempt), attempt.model);
+    await this.attempts.recordVoice(attempt.id, voiceFromListing(listed, attempt), attempt.model, {
+      tags: tagsOfRequest(attempt),
+    });
     this.logger.info({ attemptId: attempt.id, voiceId: attempt.voiceId }, "stored a voice resolved by an operator");
     return true;
   }
@@ -195,6 +201,17 @@ function voiceFromListing(listed: ListedVoice, attempt: CloneAttemptRecord): Ups
     avatarUrl: listed.avatar_url ?? text("avatarUrl"),
     stability: listed.stability ?? (typeof request.stability === "number" ? request.stability : 0),
   };
+}
+
+/**
+ * The tags the attempt's request asked for (its stored `request`, validated
+ * when the clone was): Faseeh's list knows nothing of them. None for
+ * requests from before tags, or a request whose tags cannot be read.
+ */
+function tagsOfRequest(attempt: CloneAttemptRecord): string[] {
+  const request = (attempt.request ?? {}) as Partial<Record<string, unknown>>;
+  const parsed = tagList.safeParse(request.tags ?? []);
+  return parsed.success ? parsed.data : [];
 }
 
 function uuidFromVoiceId(voiceId: string): string {

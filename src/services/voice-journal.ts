@@ -14,6 +14,8 @@ const entrySchema = z.object({
   model: z.string(),
   /** The clone request's hash, so an imported attempt still refuses a different request with its key (absent in old entries). */
   requestHash: z.string().optional(),
+  /** The request's catalog tags, normalised when the clone was validated (absent in entries from before tags). */
+  tags: z.array(z.string()).optional(),
   recordedAt: z.string(),
   voice: upstreamVoiceSchema,
 });

@@ -50,6 +50,10 @@ export interface AudioSource {
   recorded(): Promise<FileDigest>;
 }
 
+/**
+ * What Faseeh's clone call receives, and only that: the gateway's own fields
+ * (the catalog's `tags`) are never part of it.
+ */
 export interface CloneVoiceRequest {
   voiceFile: AudioSource;
   referenceAudioFile: AudioSource;

@@ -107,6 +107,39 @@ describe("cloneVoice round trip", () => {
     expect(rows).toEqual([{ languages: [], dialects: [] }]);
   });
 
+  test("stores the tags normalised and returns them, and never sends them to Faseeh", async ({ gateway, upstream }) => {
+    const response = await cloneVoice(gateway, {
+      input: { tags: ["News", "  Warm   Voice ", "ｎｅｗｓ", "قصص", "studio_2.0"], languages: ["ar"] },
+    });
+    expect(response.body.errors).toBeUndefined();
+    const normalised = ["news", "warm-voice", "قصص", "studio_2.0"];
+    expect(response.body.data!.cloneVoice.voice.tags).toEqual(normalised);
+
+    const received = upstream.requests[0]!;
+    expect(received.fieldNames).not.toContain("tags");
+    expect([...received.fieldNames].sort()).toEqual(
+      ["languages", "model", "name", "reference_audio_file", "stability", "text", "voice_file"].sort(),
+    );
+    expect(Object.values(received.fields).some((value) => value.includes("warm"))).toBe(false);
+
+    expect(await gateway.database!.query("SELECT tags FROM voices")).toEqual([{ tags: normalised }]);
+    // Part of the attempt's recorded request, as validated.
+    const [attempt] = await gateway.database!.query<{ request: { tags: unknown } }>("SELECT request FROM clone_attempts");
+    expect(attempt!.request.tags).toEqual(normalised);
+    const byVoiceId = await gateway.graphql(VoiceDocument, { voiceId: response.body.data!.cloneVoice.voice.voiceId });
+    expect(byVoiceId.body.data!.voice!.tags).toEqual(normalised);
+  });
+
+  test("stores no tags when none are given (absent or null)", async ({ gateway }) => {
+    const absent = await cloneVoice(gateway, { input: { name: "Absent" } });
+    const none = await cloneVoice(gateway, { input: { name: "Null", tags: null } });
+    const empty = await cloneVoice(gateway, { input: { name: "Empty", tags: [] } });
+    for (const response of [absent, none, empty]) {
+      expect(response.body.errors).toBeUndefined();
+      expect(response.body.data!.cloneVoice.voice.tags).toEqual([]);
+    }
+  });
+
   test("can be queried back by id and by voiceId", async ({ gateway }) => {
     const voice = (await cloneVoice(gateway)).body.data!.cloneVoice.voice;
     const byId = await gateway.graphql(VoiceDocument, { id: voice.id });
@@ -174,6 +207,39 @@ describe("cloneVoice input errors: BAD_USER_INPUT, no upstream call, nothing sto
     } finally {
       await small.stop();
     }
+  });
+});
+
+describe("cloneVoice with invalid tags: BAD_USER_INPUT on input.tags before anything is sent or begun", () => {
+  const cases: Array<[string, unknown[], string]> = [
+    ["21 tags", Array.from({ length: 21 }, (_, i) => `tag-${i}`), "at most 20 tags"],
+    ["a 41-character tag", ["x".repeat(41)], "1-40 characters (got 41)"],
+    ["a tag with a comma", ["news,sport"], 'letters, digits and "-", "_" or "."'],
+    ["a blank tag", ["   "], "1-40 characters (got 0)"],
+  ];
+
+  test.for(cases)("rejects %s", async ([, tags, message], { gateway, upstream }) => {
+    const response = await cloneVoice(gateway, { input: { tags, idempotencyKey: "bad-tags" } });
+    const error = response.body.errors?.[0];
+    expect(error?.extensions).toMatchObject({ code: "BAD_USER_INPUT", field: "input.tags" });
+    expect(error?.message).toContain("`input.tags`");
+    expect(error?.message).toContain(message);
+    expect(upstream.requests).toHaveLength(0);
+    expect(await storedVoices(gateway)).toHaveLength(0);
+    // No attempt was begun: the only row is the refusal every refused call
+    // leaves for cloneAttempts (FAILED, holding no idempotency key).
+    expect(
+      await gateway.database!.query("SELECT status, error_code, request_hash, idempotency_key, request FROM clone_attempts"),
+    ).toEqual([
+      { status: "FAILED", error_code: "BAD_USER_INPUT", request_hash: "refused", idempotency_key: null, request: null },
+    ]);
+  });
+
+  test("21 tags that normalise to 20 are accepted", async ({ gateway }) => {
+    const tags = [...Array.from({ length: 20 }, (_, i) => `tag-${i}`), "TAG-0"];
+    const response = await cloneVoice(gateway, { input: { tags } });
+    expect(response.body.errors).toBeUndefined();
+    expect(response.body.data!.cloneVoice.voice.tags).toHaveLength(20);
   });
 });
 

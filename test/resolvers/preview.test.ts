@@ -230,6 +230,23 @@ describe("cloneVoice from a preview", () => {
     expect(attempt).toEqual({ status: "SUCCEEDED", preview_id: preview.id });
   });
 
+  test("takes tags: stored normalised with the voice, never sent to Faseeh, refused like a clone's", async ({
+    gateway,
+    upstream,
+  }) => {
+    const preview = (await previewVoice(gateway, { file: SMALL_RECORDING })).body.data!.previewVoice;
+    const refused = await cloneFromPreview(gateway, { previewId: preview.id, tags: ["news,sport"] });
+    expect(refused.body.errors?.[0]?.extensions).toMatchObject({ code: "BAD_USER_INPUT", field: "input.tags" });
+    expect(upstream.requests).toHaveLength(0);
+
+    const response = await cloneFromPreview(gateway, { previewId: preview.id, tags: ["Bedtime Stories", "calm"] });
+    expect(response.body.errors).toBeUndefined();
+    expect(response.body.data!.cloneVoice.voice.tags).toEqual(["bedtime-stories", "calm"]);
+    expect(upstream.requests).toHaveLength(1);
+    expect(upstream.requests[0]!.fieldNames).not.toContain("tags");
+    expect(await gateway.database!.query("SELECT tags FROM voices")).toEqual([{ tags: ["bedtime-stories", "calm"] }]);
+  });
+
   test("uses the given model instead of the preview's, when one is given", async ({ gateway, upstream }) => {
     const preview = (await previewVoice(gateway)).body.data!.previewVoice;
     const response = await cloneFromPreview(gateway, { previewId: preview.id, model: "faseeh-v2" });

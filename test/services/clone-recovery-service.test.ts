@@ -2,7 +2,7 @@
 // insert, the process restarts with voices left in the journal, an operator
 // runs `npm run reconcile`, and `cloneAttempts` tells what happened.
 import { randomUUID } from "node:crypto";
-import { mkdir, mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { request } from "undici";
@@ -115,6 +115,36 @@ describe("the database fails between Faseeh's answer and the insert", () => {
     expect((await request(`${gateway.url}/readyz`, { dispatcher: client })).statusCode).toBe(200);
   });
 
+  it("keeps the request's tags through the journal: journaled with the voice, stored with it when the database is back", async () => {
+    const db = await freshDatabase();
+    proxy = await startTcpProxy("127.0.0.1", Number(new URL(db.url).port || 5432));
+    cleanups.push(() => proxy.close());
+    const recoveryDir = await tempDir("gw-recovery-");
+    gateway = await startTestGateway({
+      upstream,
+      testDatabase: db,
+      env: { DATABASE_URL: throughProxy(db.url, proxy), RECOVERY_DIR: recoveryDir, RECOVERY_INTERVAL_MS: "200" },
+    });
+    cleanups.push(() => gateway.stop());
+
+    upstream.enqueue({ kind: "delay", ms: 700, then: { kind: "success" } });
+    const pending = cloneVoice(gateway, { input: { tags: ["Breaking News", "warm"] } });
+    await waitFor(async () => upstream.inFlight === 1 && (await db.query("SELECT id FROM clone_attempts")).length === 1);
+    proxy.cut();
+    expect((await pending).body.errors?.[0]?.extensions?.code).toBe("VOICE_NOT_YET_STORED");
+    expect(upstream.requests[0]!.fieldNames).not.toContain("tags");
+
+    const [file] = await readdir(recoveryDir);
+    const journaled = JSON.parse(await readFile(path.join(recoveryDir, file!), "utf8")) as { tags?: string[] };
+    expect(journaled.tags).toEqual(["breaking-news", "warm"]);
+
+    proxy.restore();
+    await waitFor(async () => (await db.query("SELECT id FROM voices")).length === 1);
+    expect(await db.query("SELECT tags FROM voices")).toEqual([{ tags: ["breaking-news", "warm"] }]);
+    const listed = await gateway.graphql(VoiceDocument, { voiceId: upstream.createdVoices[0]!.voice_id });
+    expect(listed.body.data?.voice?.tags).toEqual(["breaking-news", "warm"]);
+  });
+
   it("answers DATABASE_UNAVAILABLE and spends nothing when the database is down before the call", async () => {
     const db = await freshDatabase();
     proxy = await startTcpProxy("127.0.0.1", Number(new URL(db.url).port || 5432));
@@ -182,9 +212,14 @@ describe("replay semantics survive recovery", () => {
 });
 
 describe("operators resolve attempts whose outcome is unknown", () => {
-  async function unknownAttempt(gateway: TestGateway, key: string, behaviour: FakeBehaviour): Promise<string> {
+  async function unknownAttempt(
+    gateway: TestGateway,
+    key: string,
+    behaviour: FakeBehaviour,
+    input: Record<string, unknown> = {},
+  ): Promise<string> {
     upstream.enqueue(behaviour);
-    const response = await cloneVoice(gateway, { input: { idempotencyKey: key } });
+    const response = await cloneVoice(gateway, { input: { ...input, idempotencyKey: key } });
     expect(response.body.errors?.[0]?.extensions?.code).toBe("UPSTREAM_OUTCOME_UNKNOWN");
     return String(response.body.errors![0]!.extensions!.attemptId);
   }
@@ -229,19 +264,23 @@ describe("operators resolve attempts whose outcome is unknown", () => {
   it("--voice-id: the voice Faseeh created is stored from its voice list, and the key replays it", async () => {
     const gateway = await startGateway();
     // Faseeh created the voice, but a proxy answered 502 in its place.
-    const attemptId = await unknownAttempt(gateway, "unsure-2", {
-      kind: "createThen",
-      then: { kind: "raw", status: 502, body: "<h1>Bad gateway</h1>", contentType: "text/html" },
-    });
+    const tags = ["Radio Drama", "warm"];
+    const attemptId = await unknownAttempt(
+      gateway,
+      "unsure-2",
+      { kind: "createThen", then: { kind: "raw", status: 502, body: "<h1>Bad gateway</h1>", contentType: "text/html" } },
+      { tags },
+    );
     const created = upstream.createdVoices[0]!;
     const resolved = await resolveCli(gateway, attemptId, "--voice-id", String(created.voice_id));
     expect(resolved.code, resolved.stderr).toBe(0);
     expect(JSON.parse(resolved.stdout)).toEqual({ attemptId, status: "SUCCEEDED", voiceId: created.voice_id, stored: true });
 
-    const replay = await cloneVoice(gateway, { input: { idempotencyKey: "unsure-2" } });
+    // Faseeh's list knows nothing of tags: they come from the attempt's recorded request.
+    const replay = await cloneVoice(gateway, { input: { idempotencyKey: "unsure-2", tags } });
     expect(replay.body.data?.cloneVoice).toMatchObject({
       replayed: true,
-      voice: { id: created.id, voiceId: created.voice_id, name: "Layla" },
+      voice: { id: created.id, voiceId: created.voice_id, name: "Layla", tags: ["radio-drama", "warm"] },
     });
     expect(upstream.requests).toHaveLength(1);
   }, 60_000);
@@ -290,8 +329,22 @@ describe("voices left in the journal", () => {
     await writeFile(path.join(recoveryDir, `${entry.attemptId}.json`), JSON.stringify(entry));
     const gateway = await startTestGateway({ testDatabase: db, env: { RECOVERY_DIR: recoveryDir } });
     cleanups.push(() => gateway.stop());
-    const rows = await db.query("SELECT id, voice_id, gender, languages FROM voices");
-    expect(rows).toEqual([{ id: entry.voice.id, voice_id: "voice_left_behind", gender: "female", languages: ["ar"] }]);
+    const rows = await db.query("SELECT id, voice_id, gender, languages, tags FROM voices");
+    // An entry from before tags: imported with none.
+    expect(rows).toEqual([{ id: entry.voice.id, voice_id: "voice_left_behind", gender: "female", languages: ["ar"], tags: [] }]);
+    expect(await readdir(recoveryDir)).toEqual([]);
+  });
+
+  it("are imported with the tags they carry", async () => {
+    const db = await freshDatabase();
+    const recoveryDir = await tempDir("gw-recovery-");
+    const entry = { ...journalEntry("voice_tagged"), tags: ["news", "warm-voice"] };
+    await writeFile(path.join(recoveryDir, `${entry.attemptId}.json`), JSON.stringify(entry));
+    const gateway = await startTestGateway({ testDatabase: db, env: { RECOVERY_DIR: recoveryDir } });
+    cleanups.push(() => gateway.stop());
+    expect(await db.query("SELECT voice_id, tags FROM voices")).toEqual([
+      { voice_id: "voice_tagged", tags: ["news", "warm-voice"] },
+    ]);
     expect(await readdir(recoveryDir)).toEqual([]);
   });
 

@@ -65,6 +65,41 @@ describe("idempotency keys", () => {
     expect(await voiceCount(gateway)).toBe(1);
   });
 
+  test("counts tags as normalised: equal tags in another order or case replay, other tags are a different request", async ({
+    gateway,
+    upstream,
+  }) => {
+    const first = await cloneVoice(gateway, { input: { idempotencyKey: "tagged-1", tags: ["News", "Warm Voice"] } });
+    expect(first.body.errors).toBeUndefined();
+    expect(first.body.data!.cloneVoice.voice.tags).toEqual(["news", "warm-voice"]);
+
+    const reordered = await cloneVoice(gateway, {
+      input: { idempotencyKey: "tagged-1", tags: ["WARM  voice", "news", "NEWS"] },
+    });
+    expect(reordered.body.errors).toBeUndefined();
+    expect(reordered.body.data!.cloneVoice).toMatchObject({
+      replayed: true,
+      voice: { id: first.body.data!.cloneVoice.voice.id, tags: ["news", "warm-voice"] },
+    });
+
+    for (const tags of [["news"], ["news", "warm-voice", "sport"], [], null]) {
+      const other = await cloneVoice(gateway, { input: { idempotencyKey: "tagged-1", tags } });
+      expect(other.body.errors?.[0]?.extensions, JSON.stringify(tags)).toMatchObject({
+        code: "IDEMPOTENCY_KEY_REUSED",
+        field: "input.idempotencyKey",
+      });
+    }
+    // A key first used without tags: leaving them out, or an empty list, is the same request.
+    await cloneVoice(gateway, { input: { idempotencyKey: "untagged-1" } });
+    const emptyTags = await cloneVoice(gateway, { input: { idempotencyKey: "untagged-1", tags: [] } });
+    expect(emptyTags.body.data).toMatchObject({ cloneVoice: { replayed: true } });
+    const tagged = await cloneVoice(gateway, { input: { idempotencyKey: "untagged-1", tags: ["news"] } });
+    expect(tagged.body.errors?.[0]?.extensions?.code).toBe("IDEMPOTENCY_KEY_REUSED");
+
+    expect(upstream.requests).toHaveLength(2);
+    expect(await voiceCount(gateway)).toBe(2);
+  });
+
   test("makes one upstream call for two identical requests sent at once", async ({ gateway, upstream }) => {
     upstream.enqueue({ kind: "delay", ms: 600, then: { kind: "success" } });
     const [a, b] = await Promise.all([

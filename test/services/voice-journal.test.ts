@@ -116,6 +116,18 @@ describe("VoiceJournal.list", () => {
     expect(listed[0]!.attemptId).toBe(old.attemptId);
   });
 
+  it("gives back an entry's tags, and reads entries written before entries carried tags", async () => {
+    const tagged = entry({ tags: ["news", "warm-voice"] });
+    const old = entry();
+    expect(old).not.toHaveProperty("tags");
+    await journal.record(tagged);
+    await journal.record(old);
+    const listed = new Map((await journal.list()).map((each) => [each.attemptId, each]));
+    expect(listed.get(tagged.attemptId)?.tags).toEqual(["news", "warm-voice"]);
+    expect(listed.get(old.attemptId)).toBeDefined();
+    expect(listed.get(old.attemptId)).not.toHaveProperty("tags");
+  });
+
   it("skips files that are not entries (a temp file left by a crash, a corrupt one set aside)", async () => {
     const kept = entry();
     await journal.record(kept);
