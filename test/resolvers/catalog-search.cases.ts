@@ -122,7 +122,7 @@ const LIVE = KEYS.filter((key) => !("archivedAt" in CATALOG[key]));
 type Stored = Record<Key, VoiceRecord>;
 
 /** Seeds the catalog one minute apart, in order (laylaAr oldest). */
-async function seed(gateway: TestGateway): Promise<Stored> {
+export async function seed(gateway: TestGateway): Promise<Stored> {
   const stored: Partial<Stored> = {};
   for (const [index, key] of KEYS.entries()) {
     const { archivedAt, ...fields } = { archivedAt: undefined, ...CATALOG[key] };
