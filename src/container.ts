@@ -19,6 +19,7 @@ import { PreviewService } from "./services/preview-service.js";
 import { PreviewStore } from "./services/preview-store.js";
 import { PreviewUrlSigner } from "./services/preview-url-signer.js";
 import { RateLimitService } from "./services/rate-limit-service.js";
+import { VoiceCurationService } from "./services/voice-curation-service.js";
 import { VoiceJournal } from "./services/voice-journal.js";
 import { FaseehClient } from "./upstream/faseeh-client.js";
 
@@ -29,6 +30,7 @@ export interface Container {
   readonly faseeh: FaseehClient;
   readonly catalog: CatalogService;
   readonly catalogVersion: CatalogVersion;
+  readonly curation: VoiceCurationService;
   readonly cloning: CloneService;
   readonly models: ModelCatalog;
   readonly previews: PreviewService;
@@ -63,6 +65,8 @@ export async function createContainer(config: Config, options: ContainerOptions 
   const faseeh = new FaseehClient(config.upstream, logger, metrics);
   const catalog = new CatalogService(db, config.catalog);
   const catalogVersion = new CatalogVersion(db);
+  // Edits are writes: they go through Prisma's pool, not the catalog's read pool and its statement timeout.
+  const curation = new VoiceCurationService(db.prisma);
   // Verified client keys are trusted from memory only while revocations reach this process: a
   // revocation anywhere is announced on KEY_REVOKED_CHANNEL and forgotten here at once.
   const revocations = db.listen(KEY_REVOKED_CHANNEL, {
@@ -128,6 +132,7 @@ export async function createContainer(config: Config, options: ContainerOptions 
     faseeh,
     catalog,
     catalogVersion,
+    curation,
     cloning,
     models,
     previews,

@@ -8,6 +8,7 @@ import type { CloneAttemptStore } from "./services/clone-attempt-store.js";
 import type { CloneService } from "./services/clone-service.js";
 import type { ModelCatalog } from "./services/model-catalog.js";
 import type { PreviewService } from "./services/preview-service.js";
+import type { VoiceCurationService } from "./services/voice-curation-service.js";
 
 /** What the request's log line says; filled by the HTTP layer and Apollo plugins only. */
 export interface RequestReport {
@@ -45,6 +46,7 @@ export interface GatewayContext {
   readonly loaders: CatalogLoaders;
   readonly services: {
     readonly catalog: CatalogService;
+    readonly curation: VoiceCurationService;
     readonly cloning: CloneService;
     readonly previews: PreviewService;
     readonly models: ModelCatalog;

@@ -48,7 +48,17 @@ export const ERROR_CODES = {
   FORBIDDEN: {
     status: 403,
     always: true,
-    description: "The client API key's scope does not allow this operation (cloning needs `write`, managing keys `admin`).",
+    description:
+      "The client API key's scope does not allow this operation (mutations such as cloning and catalog edits need `write`, managing keys `admin`).",
+  },
+  NOT_FOUND: {
+    status: 404,
+    description: "The voice to edit, archive or restore is not in the catalog (or its id is not a UUID).",
+  },
+  CONFLICT: {
+    status: 409,
+    description:
+      "The voice changed since the `expectedUpdatedAt` the client gave; `currentUpdatedAt` says when: refetch and retry.",
   },
   UPSTREAM_NOT_CONFIGURED: {
     status: 503,

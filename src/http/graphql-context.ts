@@ -39,6 +39,7 @@ export async function contextFor(container: Container, req: HttpRequest, res: Ht
     loaders: createCatalogLoaders(container.catalog),
     services: {
       catalog: container.catalog,
+      curation: container.curation,
       cloning: container.cloning,
       previews: container.previews,
       models: container.models,

@@ -1,6 +1,7 @@
 import type { Resolvers } from "../generated/graphql.js";
 import { catalogResolvers } from "./catalog.js";
 import { cloneResolvers } from "./clone.js";
+import { curationResolvers } from "./curation.js";
 import { keysResolvers } from "./keys.js";
 import { modelResolvers } from "./models.js";
 import { previewResolvers } from "./preview.js";
@@ -19,5 +20,10 @@ export const resolvers: Resolvers = {
     ...modelResolvers.Query,
     ...previewResolvers.Query,
   },
-  Mutation: { ...cloneResolvers.Mutation, ...keysResolvers.Mutation, ...previewResolvers.Mutation },
+  Mutation: {
+    ...cloneResolvers.Mutation,
+    ...curationResolvers.Mutation,
+    ...keysResolvers.Mutation,
+    ...previewResolvers.Mutation,
+  },
 };

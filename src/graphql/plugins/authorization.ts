@@ -1,6 +1,6 @@
 // Scopes, checked once the operation is known and before anything runs:
-// `read` keys may query; mutations (cloning spends the wallet) need `write`
-// or `admin`; the key-management fields need `admin` (or an open gateway).
+// `read` keys may query; mutations (cloning spends the wallet, edits change
+// the catalog) need `write` or `admin`; the key-management fields need `admin` (or an open gateway).
 import type { ApolloServerPlugin } from "@apollo/server";
 import { Kind, type OperationDefinitionNode, OperationTypeNode } from "graphql";
 import type { GatewayContext } from "../../context.js";
@@ -19,7 +19,7 @@ export function ApolloPluginAuthorization(): ApolloServerPlugin<GatewayContext> 
           if (operation?.operation === OperationTypeNode.MUTATION && !canWrite(principal.scope)) {
             throw new GatewayError(
               "FORBIDDEN",
-              "This client API key has the `read` scope; cloning and previews need a `write` key.",
+              "This client API key has the `read` scope; mutations (cloning, previews, catalog edits) need a `write` key.",
             );
           }
           if (operation && selectsKeyManagement(operation)) contextValue.services.apiKeys.authorizeManagement(principal);
