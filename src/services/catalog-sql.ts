@@ -164,13 +164,6 @@ export function listVoicesStatement(
     if (!conditions.search) throw new Error("RELEVANCE needs a search (checked by CatalogService)");
     const ranked = `SELECT ${COLUMNS}, ${relevanceOf(conditions.search)} AS relevance FROM voices ${whereClause(conditions)}`;
     text = `SELECT * FROM (${ranked}) AS ranked ${whereClause(keyset(order.keyset))} ${page}`;
-  } else if (conditions.search) {
-    // A search's matches are collected first (through the trigram index), then ordered. Left to
-    // itself the planner may walk the sort's index and test every row against the search: fast
-    // when a term is everywhere, a scan of the whole table when it is rare, and pg_trgm's
-    // estimates cannot tell the two apart. This way the cost follows the number of matches.
-    const matches = `SELECT ${COLUMNS} FROM voices ${whereClause([...conditions, ...keyset(order.keyset)])}`;
-    text = `WITH matches AS MATERIALIZED (${matches}) SELECT * FROM matches ${page.replaceAll("created_at", `"createdAt"`).replaceAll("sort_name", `"sortName"`)}`;
   } else {
     text = `SELECT ${COLUMNS} FROM voices ${whereClause([...conditions, ...keyset(order.keyset)])} ${page}`;
   }
