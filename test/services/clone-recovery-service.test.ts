@@ -69,7 +69,8 @@ describe("the database fails between Faseeh's answer and the insert", () => {
   let proxy: TcpProxy;
   let gateway: TestGateway;
 
-  it("tells the client the voice exists, then stores it exactly once when the database is back", async () => {
+  /** A gateway whose database connection runs through a proxy the test can cut, with a fast recovery loop. */
+  async function startBehindProxy() {
     const db = await freshDatabase();
     proxy = await startTcpProxy("127.0.0.1", Number(new URL(db.url).port || 5432));
     cleanups.push(() => proxy.close());
@@ -80,6 +81,11 @@ describe("the database fails between Faseeh's answer and the insert", () => {
       env: { DATABASE_URL: throughProxy(db.url, proxy), RECOVERY_DIR: recoveryDir, RECOVERY_INTERVAL_MS: "200" },
     });
     cleanups.push(() => gateway.stop());
+    return { db, recoveryDir };
+  }
+
+  it("tells the client the voice exists, then stores it exactly once when the database is back", async () => {
+    const { db, recoveryDir } = await startBehindProxy();
 
     upstream.enqueue({ kind: "delay", ms: 700, then: { kind: "success" } });
     const pending = cloneVoice(gateway);
@@ -116,16 +122,7 @@ describe("the database fails between Faseeh's answer and the insert", () => {
   });
 
   it("keeps the request's tags through the journal: journaled with the voice, stored with it when the database is back", async () => {
-    const db = await freshDatabase();
-    proxy = await startTcpProxy("127.0.0.1", Number(new URL(db.url).port || 5432));
-    cleanups.push(() => proxy.close());
-    const recoveryDir = await tempDir("gw-recovery-");
-    gateway = await startTestGateway({
-      upstream,
-      testDatabase: db,
-      env: { DATABASE_URL: throughProxy(db.url, proxy), RECOVERY_DIR: recoveryDir, RECOVERY_INTERVAL_MS: "200" },
-    });
-    cleanups.push(() => gateway.stop());
+    const { db, recoveryDir } = await startBehindProxy();
 
     upstream.enqueue({ kind: "delay", ms: 700, then: { kind: "success" } });
     const pending = cloneVoice(gateway, { input: { tags: ["Breaking News", "warm"] } });
