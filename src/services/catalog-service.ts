@@ -4,6 +4,7 @@
 // repeats when voices are added meanwhile). A cursor names its sort and a
 // fingerprint of its filter, so it can only resume the listing it came from.
 import { createHash } from "node:crypto";
+import { LRUCache } from "lru-cache";
 import { z } from "zod";
 import { badUserInput, guardDatabase } from "../errors.js";
 import type { Database } from "../db/database.js";
@@ -11,10 +12,12 @@ import type { PrismaClient, Voice } from "../generated/prisma/client.js";
 import {
   type CatalogQuery,
   cappedCountStatement,
+  combinationShareStatement,
   estimateCountStatement,
   FACET_DIMENSIONS,
   type FacetDimension,
   facetsStatement,
+  hasCombinationKeys,
   listVoicesStatement,
   rollupAnswers,
   rollupCountStatement,
@@ -248,7 +251,13 @@ export function voiceUpsert(prisma: PrismaClient, voice: NewVoice) {
 // ---------------------------------------------------------------------------
 // Reading
 
+/** How long a filter's rarity is trusted: it only picks a plan (both are exact), so a stale one costs time, never rows. */
+const RARITY_TTL_MS = 30_000;
+
 export class CatalogService {
+  /** Whether a combination of exact-match values is rare, per values and archive scope (see isRare). */
+  private readonly rarity = new LRUCache<string, Promise<boolean>>({ max: 10_000, ttl: RARITY_TTL_MS });
+
   /** Reads run as single named SQL statements (catalog-sql.ts); voices are written with voiceUpsert (Prisma). */
   constructor(
     private readonly db: Pick<Database, "query">,
@@ -282,8 +291,11 @@ export class CatalogService {
     }
     const fingerprint = filterFingerprint(query);
     const after = args.after ? decodeCursor(args.after, sort, fingerprint) : undefined;
+    const rare = await this.isRare(query, first + 1);
     // One extra row tells whether another page exists.
-    const rows = await guardDatabase(() => this.db.query<VoiceRecord>(listVoicesStatement(query, sort, after, first + 1)));
+    const rows = await guardDatabase(() =>
+      this.db.query<VoiceRecord>(listVoicesStatement(query, sort, after, first + 1, { rare })),
+    );
     let total: Promise<VoiceTotal> | undefined;
     return {
       voices: rows.slice(0, first),
@@ -323,6 +335,30 @@ export class CatalogService {
     const facets: VoiceFacets = { languages: [], dialects: [], genders: [], ages: [], models: [], tags: [] };
     for (const row of rows) facets[FACET_DIMENSIONS[row.dimension]].push({ value: row.value, count: row.count });
     return facets;
+  }
+
+  /**
+   * Whether a page under this filter should fetch its voices by combination
+   * (the rare path of listVoicesStatement) rather than walk the sort's index.
+   * Walking finds `limit` matches after about total x limit / matching rows;
+   * the rare path reads each of the `matching` voices once. So a filter is
+   * rare when matching <= sqrt(limit x total): at a million voices and a
+   * page of 20, up to about 4,600 matches. Both counts come from the rollup,
+   * asked once per filter every 30 s (the answer only picks a plan).
+   */
+  private async isRare(query: CatalogQuery, limit: number): Promise<boolean> {
+    if (!hasCombinationKeys(query) || query.search) return false;
+    const key = JSON.stringify([query.keys, query.includeArchived, limit]);
+    let rare = this.rarity.get(key);
+    if (!rare) {
+      rare = guardDatabase(() => this.db.query<{ matching: number; total: number }>(combinationShareStatement(query))).then(
+        ([share]) => (share ? share.matching * share.matching <= limit * share.total : false),
+      );
+      // A failure is not remembered: the next page asks again.
+      rare.catch(() => this.rarity.delete(key));
+      this.rarity.set(key, rare);
+    }
+    return rare;
   }
 
   private async count(statement: Statement): Promise<number> {

@@ -87,9 +87,20 @@ const folded = (parameter: string) => `catalog_fold(${parameter})`;
  * The WHERE conditions of a filter over `voices`, leaving out the filter on
  * `omit` (for its facet). `search` is the search's parameter, for ranking.
  */
-function conditionsFor(query: CatalogQuery, parameters: Parameters, omit?: FacetDimension): string[] & { search?: string } {
+function conditionsFor(
+  query: CatalogQuery,
+  parameters: Parameters,
+  omit?: FacetDimension,
+  { byCombination = false }: { byCombination?: boolean } = {},
+): string[] & { search?: string } {
   const sql: string[] & { search?: string } = [];
-  const keys = requiredKeys(query, omit);
+  if (byCombination) {
+    // The rare path (listVoicesStatement): the voices of the combinations the rollup named, and
+    // the tags, if any, still tested on facet_keys.
+    sql.push(`facet_combo IN (SELECT combo FROM combos)`);
+    parameters.shape.push("combo");
+  }
+  const keys = byCombination ? query.tags.map((tag) => `t:${tag}`) : requiredKeys(query, omit);
   // One containment test on the GIN index over facet_keys, however many dimensions are given.
   if (keys.length) {
     sql.push(`facet_keys @> ${parameters.add(keys, "::text[]")}`);
@@ -134,18 +145,52 @@ function relevanceOf(search: string): string {
   return `((sort_name LIKE ${pattern})::int + (search_text LIKE ${pattern})::int + word_similarity(${folded(search)}, search_text))::float8`;
 }
 
+/** Whether a filter has exact-match values other than tags: the ones the facet rollup's combinations hold. */
+export const hasCombinationKeys = (query: CatalogQuery): boolean => Object.keys(query.keys).length > 0;
+
+/**
+ * How many voices the filter's exact-match values (tags aside) select, and
+ * how many voices there are, from the rollup: what decides whether a page
+ * takes the rare path (CatalogService.isRare).
+ */
+export function combinationShareStatement(query: CatalogQuery): Statement {
+  const parameters = new Parameters();
+  const keys = parameters.add(requiredKeys(query, undefined, false), "::text[]");
+  return {
+    name: `catalog-combination-share-${query.includeArchived ? "all" : "live"}`,
+    text: `SELECT coalesce(sum(voices) FILTER (WHERE keys @> ${keys}), 0)::int AS matching, coalesce(sum(voices), 0)::int AS total
+      FROM voice_facet_combos WHERE voices > 0${archivedCondition(query)}`,
+    values: parameters.values,
+  };
+}
+
 /**
  * A page in `sort` order, after the keyset values of the last row seen if
  * any; `limit` is the page size plus one (to tell whether more exist).
+ *
+ * `rare` (decided by CatalogService from the rollup's counts) takes the rare
+ * path: the rollup names the combinations that match, their voices are
+ * fetched through the index on facet_combo, then ordered. Otherwise the
+ * planner chooses, which for a broad filter means walking the sort's index.
  */
 export function listVoicesStatement(
   query: CatalogQuery,
   sort: VoiceSort,
   after: unknown[] | undefined,
   limit: number,
+  { rare = false }: { rare?: boolean } = {},
 ): Statement {
   const parameters = new Parameters();
-  const conditions = conditionsFor(query, parameters);
+  const byCombination = rare && hasCombinationKeys(query) && !query.search;
+  let combos = "";
+  if (byCombination) {
+    const keys = parameters.add(requiredKeys(query, undefined, false), "::text[]");
+    combos = `WITH combos AS MATERIALIZED (
+      SELECT DISTINCT array_to_string(keys, E'\\x1f') AS combo FROM voice_facet_combos
+      WHERE keys @> ${keys} AND voices > 0${archivedCondition(query)}
+    ) `;
+  }
+  const conditions = conditionsFor(query, parameters, undefined, { byCombination });
   const order = ORDERS[sort];
   const direction = order.descending ? "DESC" : "ASC";
   const orderBy = order.keyset.map((column) => `${column} ${direction}`).join(", ");
@@ -164,10 +209,20 @@ export function listVoicesStatement(
     if (!conditions.search) throw new Error("RELEVANCE needs a search (checked by CatalogService)");
     const ranked = `SELECT ${COLUMNS}, ${relevanceOf(conditions.search)} AS relevance FROM voices ${whereClause(conditions)}`;
     text = `SELECT * FROM (${ranked}) AS ranked ${whereClause(keyset(order.keyset))} ${page}`;
+  } else if (byCombination) {
+    // Materialized, so that the matches are fetched by combination and only then ordered (the
+    // planner would otherwise still be free to walk the sort's index).
+    const matches = `SELECT ${COLUMNS} FROM voices ${whereClause([...conditions, ...keyset(order.keyset)])}`;
+    const outer = page.replaceAll("created_at", `"createdAt"`).replaceAll("sort_name", `"sortName"`);
+    text = `${combos}, matches AS MATERIALIZED (${matches}) SELECT * FROM matches ${outer}`;
   } else {
     text = `SELECT ${COLUMNS} FROM voices ${whereClause([...conditions, ...keyset(order.keyset)])} ${page}`;
   }
-  return { name: `catalog-list-${sort}-${parameters.shape.join("-")}${after ? "-after" : ""}`, text, values: parameters.values };
+  return {
+    name: `catalog-list-${sort}-${parameters.shape.join("-")}${after ? "-after" : ""}`,
+    text,
+    values: parameters.values,
+  };
 }
 
 /**

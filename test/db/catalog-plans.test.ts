@@ -8,6 +8,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseFilter, type VoiceFilter } from "../../src/services/catalog-service.js";
 import {
+  combinationShareStatement,
   facetsStatement,
   listVoicesStatement,
   rollupCountStatement,
@@ -82,6 +83,28 @@ describe("catalog query plans (PostgreSQL, 40,000 voices)", () => {
     const nodes = await list({ tags: ["studio"], language: "ar", gender: "female" });
     expect(indexes(nodes)).toEqual(["voices_facet_keys_idx"]);
     expect(indexes(await list({ model: "faseeh-v2", tags: ["studio"] }, "NAME_ASC"))).toContain("voices_facet_keys_idx");
+  });
+
+  it("fetches a rare combination of common values by combination, through the index on facet_combo", async () => {
+    // tr + maghrebi + male + elderly: each value common, together about 0.2% of these voices.
+    const [share] = await database.db.query<{ matching: number; total: number }>(
+      combinationShareStatement(parseFilter({ language: "tr", dialect: "maghrebi", gender: "male", age: "elderly" })),
+    );
+    expect(share!.matching).toBeGreaterThan(0);
+    expect(share!.matching ** 2).toBeLessThanOrEqual(21 * share!.total); // what CatalogService.isRare decides
+    for (const sort of ["NEWEST", "NAME_ASC"] as const) {
+      const nodes = await planOf(
+        listVoicesStatement(
+          parseFilter({ language: "tr", dialect: "maghrebi", gender: "male", age: "elderly" }),
+          sort,
+          undefined,
+          21,
+          { rare: true },
+        ),
+      );
+      expect(indexes(nodes)).toContain("voices_facet_combo_idx");
+      expect(indexes(nodes)).not.toContain("voices_created_at_id_idx");
+    }
   });
 
   it("walks the date index for a broad filter's newest page (no sort of the matches)", async () => {

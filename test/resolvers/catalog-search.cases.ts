@@ -276,6 +276,24 @@ export function catalogSearchCases(): void {
       },
     );
 
+    // A filter on language ar (6 of 8 voices): pages of 1 walk the sort's index, pages of 100 fetch
+    // the matching combinations' voices first (CatalogService.isRare); both must page alike.
+    test.for([1, 2, 100])(
+      "pages a filtered listing in every sort, %i per page, whichever path it takes",
+      async (size, { gateway }) => {
+        const stored = await seed(gateway);
+        const arabic = LIVE.filter((key) => CATALOG[key].languages.includes("ar"));
+        const filter = { language: "ar", tags: [] };
+        expect(keysOf(stored, await allPages(gateway, filter, "NEWEST", size))).toEqual([...arabic].reverse());
+        expect(keysOf(stored, await allPages(gateway, filter, "OLDEST", size))).toEqual(arabic);
+        const named = byName(stored).filter((key) => arabic.includes(key));
+        expect(keysOf(stored, await allPages(gateway, filter, "NAME_ASC", size))).toEqual(named);
+        expect(keysOf(stored, await allPages(gateway, filter, "NAME_DESC", size))).toEqual([...named].reverse());
+        const warm = { language: "ar", tags: ["warm"] };
+        expect(keysOf(stored, await allPages(gateway, warm, "NEWEST", size))).toEqual(["omarLower", "laylaAr"]);
+      },
+    );
+
     test("sorts a filtered listing, and NEWEST is the default", async ({ gateway }) => {
       const stored = await seed(gateway);
       const male = await search(gateway, { filter: { gender: "male" }, first: 10 });

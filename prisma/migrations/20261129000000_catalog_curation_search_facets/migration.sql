@@ -65,6 +65,13 @@ CREATE FUNCTION "catalog_untagged_keys"(keys TEXT[]) RETURNS TEXT[]
 LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
 RETURN ARRAY(SELECT key FROM unnest(keys) WITH ORDINALITY AS k(key, n) WHERE key NOT LIKE 't:%' ORDER BY n);
 
+-- A voice's combination as one text (the untagged keys, joined by U+001F,
+-- which no key can contain): what the facet rollup counts per row, and the
+-- key of the index that serves rare combinations (see catalog-sql.ts).
+CREATE FUNCTION "catalog_facet_combo"(languages TEXT[], dialects TEXT[], gender TEXT, age TEXT, model TEXT) RETURNS TEXT
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN array_to_string(catalog_facet_keys(languages, dialects, gender, age, model, NULL), E'\x1f');
+
 ALTER TABLE "voices"
     ADD COLUMN "search_text" TEXT GENERATED ALWAYS AS (catalog_search_text("name", "description", "tags")) STORED,
     -- NAME_ASC / NAME_DESC order by this, byte-wise ("C") so that the order,
@@ -72,7 +79,9 @@ ALTER TABLE "voices"
     -- PGlite whatever their locale.
     ADD COLUMN "sort_name" TEXT COLLATE "C" GENERATED ALWAYS AS (catalog_fold("name")) STORED,
     ADD COLUMN "facet_keys" TEXT[] GENERATED ALWAYS AS (
-        catalog_facet_keys("languages", "dialects", "gender", "age", "model", "tags")) STORED;
+        catalog_facet_keys("languages", "dialects", "gender", "age", "model", "tags")) STORED,
+    ADD COLUMN "facet_combo" TEXT COLLATE "C" GENERATED ALWAYS AS (
+        catalog_facet_combo("languages", "dialects", "gender", "age", "model")) STORED;
 
 -- The per-column indexes are replaced by the one over facet_keys.
 DROP INDEX "voices_languages_idx";
@@ -81,6 +90,12 @@ DROP INDEX "voices_gender_idx";
 CREATE INDEX "voices_facet_keys_idx" ON "voices" USING GIN ("facet_keys");
 CREATE INDEX "voices_search_text_trgm_idx" ON "voices" USING GIN ("search_text" gin_trgm_ops);
 CREATE INDEX "voices_sort_name_id_idx" ON "voices" ("sort_name", "id");
+-- A filter whose values are each common but rare together (tr + maghrebi +
+-- male + elderly: 0.4% of the bench's million) is slow both ways otherwise:
+-- GIN intersects posting lists of half a million entries (35-45 ms), and the
+-- date index walks thousands of rows per match. The rollup names the few
+-- combinations that match; this index fetches exactly their voices.
+CREATE INDEX "voices_facet_combo_idx" ON "voices" ("facet_combo");
 
 -- ---------------------------------------------------------------------------
 -- Facet rollups: how many voices have each combination of exact-match keys
