@@ -521,9 +521,9 @@ export type VoiceSort =
   /** Oldest first. */
   | 'OLDEST'
   /**
-   * Best match first: a name containing the search, then any text containing
-   * it, then the closest spellings; newest first among equals. Only with
-   * `filter.search`.
+   * Best match first: voices whose name contains the search, newest first; then
+   * those whose description or tags contain it, newest first; then the close
+   * spellings, closest first. Only with `filter.search`.
    */
   | 'RELEVANCE';
 

@@ -136,13 +136,50 @@ function conditionsFor(
 const whereClause = (conditions: string[]) => (conditions.length ? `WHERE ${conditions.join(" AND ")}` : "");
 
 /**
- * RELEVANCE: a name containing the search scores 2, any text containing it 1,
- * plus the best word similarity (0..1), so whole matches come before close
- * spellings. A float8, so that a cursor carries it exactly.
+ * RELEVANCE in three tiers, each a branch of one UNION ALL: voices whose name
+ * contains the search (relevance 2), then those whose other text contains it
+ * (1), newest first within each; then the close spellings, closest first
+ * (their word similarity, below 1). Each branch is ordered and limited on its
+ * own, so PostgreSQL's Append runs them in turn and stops as soon as the page
+ * is full: a common name fills its page from the first branch by walking the
+ * date index, a rare one from the trigram index, and the fuzzy branch, the
+ * one that must score every candidate, runs only when the exact matches run
+ * out. (catalog-plans.test.ts checks that the plan is such an Append.)
  */
-function relevanceOf(search: string): string {
+function relevanceStatement(
+  conditions: string[] & { search?: string },
+  parameters: Parameters,
+  after: unknown[] | undefined,
+  limit: number,
+): string {
+  const search = conditions.search;
+  if (!search) throw new Error("RELEVANCE needs a search (checked by CatalogService)");
   const pattern = `catalog_contains_pattern(${folded(search)})`;
-  return `((sort_name LIKE ${pattern})::int + (search_text LIKE ${pattern})::int + word_similarity(${folded(search)}, search_text))::float8`;
+  const [relevance, createdAt, id] = (after ?? []) as [number | undefined, string | undefined, string | undefined];
+  const resume = after ? [parameters.add(createdAt, "::timestamptz"), parameters.add(id, "::uuid")] : [];
+  const limitParameter = parameters.add(limit);
+  const newestFirst = (tier: number, match: string) => {
+    // Past this tier: nothing. In it: after the cursor. Before it (or no cursor): all of it.
+    if (relevance !== undefined && relevance < tier) return undefined;
+    const keyset = relevance === tier ? [`(created_at, id) < (${resume.join(", ")})`] : [];
+    return `(SELECT ${COLUMNS}, ${tier}::float8 AS relevance FROM voices ${whereClause([...conditions, match, ...keyset])}
+      ORDER BY created_at DESC, id DESC LIMIT ${limitParameter})`;
+  };
+  const exactInName = `sort_name LIKE ${pattern}`;
+  const exactInText = `search_text LIKE ${pattern}`;
+  const closeness = `least(word_similarity(${folded(search)}, search_text), 0.999999)::float8`;
+  const fuzzyKeyset =
+    relevance !== undefined && relevance < 1
+      ? [`(relevance, "createdAt", id) < (${parameters.add(relevance, "::float8")}, ${resume.join(", ")})`]
+      : [];
+  // The search condition in `conditions` already requires a substring or a close word.
+  const fuzzy = `(SELECT * FROM (SELECT ${COLUMNS}, ${closeness} AS relevance FROM voices ${whereClause([...conditions, `NOT ${exactInText}`])}) AS fuzzy
+      ${whereClause(fuzzyKeyset)} ORDER BY relevance DESC, "createdAt" DESC, id DESC LIMIT ${limitParameter})`;
+  const branches = [newestFirst(2, exactInName), newestFirst(1, `${exactInText} AND NOT ${exactInName}`), fuzzy].filter(
+    (branch): branch is string => branch !== undefined,
+  );
+  parameters.shape.push(`tier${relevance === undefined ? "" : Math.min(2, Math.floor(relevance))}`);
+  return `SELECT * FROM (${branches.join("\nUNION ALL\n")}) AS ranked LIMIT ${limitParameter}`;
 }
 
 /** Whether a filter has exact-match values other than tags: the ones the facet rollup's combinations hold. */
@@ -203,20 +240,18 @@ export function listVoicesStatement(
             .join(", ")})`,
         ]
       : [];
-  const page = `ORDER BY ${orderBy} LIMIT ${parameters.add(limit)}`;
+  const page = () => `ORDER BY ${orderBy} LIMIT ${parameters.add(limit)}`;
   let text: string;
   if (sort === "RELEVANCE") {
-    if (!conditions.search) throw new Error("RELEVANCE needs a search (checked by CatalogService)");
-    const ranked = `SELECT ${COLUMNS}, ${relevanceOf(conditions.search)} AS relevance FROM voices ${whereClause(conditions)}`;
-    text = `SELECT * FROM (${ranked}) AS ranked ${whereClause(keyset(order.keyset))} ${page}`;
+    text = relevanceStatement(conditions, parameters, after, limit);
   } else if (byCombination) {
     // Materialized, so that the matches are fetched by combination and only then ordered (the
     // planner would otherwise still be free to walk the sort's index).
     const matches = `SELECT ${COLUMNS} FROM voices ${whereClause([...conditions, ...keyset(order.keyset)])}`;
-    const outer = page.replaceAll("created_at", `"createdAt"`).replaceAll("sort_name", `"sortName"`);
+    const outer = page().replaceAll("created_at", `"createdAt"`).replaceAll("sort_name", `"sortName"`);
     text = `${combos}, matches AS MATERIALIZED (${matches}) SELECT * FROM matches ${outer}`;
   } else {
-    text = `SELECT ${COLUMNS} FROM voices ${whereClause([...conditions, ...keyset(order.keyset)])} ${page}`;
+    text = `SELECT ${COLUMNS} FROM voices ${whereClause([...conditions, ...keyset(order.keyset)])} ${page()}`;
   }
   return {
     name: `catalog-list-${sort}-${parameters.shape.join("-")}${after ? "-after" : ""}`,

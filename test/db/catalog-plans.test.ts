@@ -126,6 +126,19 @@ describe("catalog query plans (PostgreSQL, 40,000 voices)", () => {
     expect(indexes(await list({ search: "zephyr" }))).toContain("voices_search_text_trgm_idx");
   });
 
+  it("ranks RELEVANCE as an Append of ordered branches under one Limit, so it stops once the page is full", async () => {
+    for (const search of ["layla", "zephyr"]) {
+      const nodes = await list({ search }, "RELEVANCE");
+      const types = nodes.map((node) => node["Node Type"]);
+      expect(types[0]).toBe("Limit");
+      // In order, and nothing above the Append that would need every branch's rows first.
+      const append = types.indexOf("Append");
+      expect(append).toBeGreaterThan(0);
+      expect(types.slice(0, append).filter((type) => type !== "Limit" && type !== "Subquery Scan")).toEqual([]);
+      expect(types).not.toContain("Gather");
+    }
+  });
+
   it("answers facets and totals under exact-match filters from the rollups, never reading voices", async () => {
     for (const filter of [{}, { language: "ar" }, { language: "ar", gender: "female", tags: ["news"] }] satisfies VoiceFilter[]) {
       const facets = relations(await planOf(facetsStatement(parseFilter(filter), 10)));

@@ -242,6 +242,22 @@ export function catalogSearchCases(): void {
       ]);
     });
 
+    test("pages RELEVANCE across its tiers (name, text, closest spellings) with no gap and no repeat", async ({ gateway }) => {
+      const names = ["Sami", "Old Samira", "Fan Voice", "Samy", "Sammi", "Zed"];
+      const ids = new Map<string, string>();
+      for (const [index, name] of names.entries()) {
+        const voice = await insertVoice(gateway, at(index), { name, description: name === "Fan Voice" ? "For Sami fans" : null });
+        ids.set(voice.id, name);
+      }
+      // Names containing it, newest first; then other text; then close spellings, closest first
+      // ("sammi" shares 4 of the 5 trigrams of "sami", "samy" 3).
+      const expected = ["Old Samira", "Sami", "Fan Voice", "Sammi", "Samy"];
+      for (const size of [1, 2, 10]) {
+        const edges = await allPages(gateway, { search: "sami" }, "RELEVANCE", size);
+        expect(edges.map((edge) => ids.get(edge.node.id))).toEqual(expected);
+      }
+    });
+
     test("refuses RELEVANCE without a search, and a search over 100 characters", async ({ gateway }) => {
       const noSearch = await gateway.graphql(CatalogSearchDocument, { sort: "RELEVANCE" });
       expect(noSearch.body.errors?.[0]).toMatchObject({
