@@ -469,11 +469,12 @@ export type VoiceFilter = {
   /** Voices whose name contains this text, ignoring case (at most 100 characters). `search` is the fuzzier, Arabic-aware alternative. */
   nameContains?: InputMaybe<Scalars['String']['input']>;
   /**
-   * Words to find in the name, description and tags (1-100 characters). Matching
-   * ignores case, Arabic diacritics (tashkeel) and tatweel, treats أ إ آ ا as
-   * one letter, ة as ه and ى as ي, and forgives misspellings by trigram word
-   * similarity ("Laila" finds "Layla", "ليلي" finds "ليلى"). Combines with any
-   * `sort`; `sort: RELEVANCE` ranks by it.
+   * Words to find in the name, description and tags (at most 100 characters
+   * and 8 words; every word must be found). Matching ignores case, Arabic
+   * diacritics (tashkeel) and tatweel, treats أ إ آ ا as one letter, ة as ه and
+   * ى as ي, finds parts of words, and forgives misspellings of words of four
+   * letters or more by trigram word similarity ("Laila" finds "Layla", "ليلي"
+   * finds "ليلى"). Combines with any `sort`; `sort: RELEVANCE` ranks by it.
    */
   search?: InputMaybe<Scalars['String']['input']>;
   /** Voices carrying all of these tags (normalised as tags are stored; at most 20). */
@@ -521,9 +522,9 @@ export type VoiceSort =
   /** Oldest first. */
   | 'OLDEST'
   /**
-   * Best match first: voices whose name contains the search, newest first; then
-   * those whose description or tags contain it, newest first; then the close
-   * spellings, closest first. Only with `filter.search`.
+   * Best match first: voices whose name contains every word of the search, then
+   * those whose name, description or tags contain every word, then those found
+   * by close spellings; newest first within each. Only with `filter.search`.
    */
   | 'RELEVANCE';
 

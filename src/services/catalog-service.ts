@@ -19,6 +19,7 @@ import {
   facetsStatement,
   hasCombinationKeys,
   listVoicesStatement,
+  MAX_SEARCH_WORDS,
   rollupAnswers,
   rollupCountStatement,
   type Statement,
@@ -102,6 +103,9 @@ export function parseFilter(filter: VoiceFilter | null | undefined): CatalogQuer
     const trimmed = value?.trim();
     if (trimmed) query[field] = trimmed;
   }
+  if (query.search && query.search.split(/\s+/).length > MAX_SEARCH_WORDS) {
+    throw badUserInput("filter.search", `\`filter.search\` has at most ${MAX_SEARCH_WORDS} words.`);
+  }
   query.tags = parseFilterTags(filter.tags).sort();
   if (filter.createdAfter) query.createdAfter = filter.createdAfter;
   if (filter.createdBefore) query.createdBefore = filter.createdBefore;
@@ -156,7 +160,7 @@ const keysetSchemas: Record<VoiceSort, z.ZodType<unknown[]>> = {
   OLDEST: z.tuple([z.iso.datetime(), z.uuid()]),
   NAME_ASC: z.tuple([z.string(), z.uuid()]),
   NAME_DESC: z.tuple([z.string(), z.uuid()]),
-  RELEVANCE: z.tuple([z.number(), z.iso.datetime(), z.uuid()]),
+  RELEVANCE: z.tuple([z.union([z.literal(0), z.literal(1), z.literal(2)]), z.iso.datetime(), z.uuid()]),
 };
 
 /** A short hash of the normalised filter: equal for filters that select the same voices the same way. */

@@ -83,6 +83,18 @@ class Parameters {
 /** The search's text as both sides store it: folded by the same SQL function. */
 const folded = (parameter: string) => `catalog_fold(${parameter})`;
 
+/** WHERE conditions, and the parameters of the search's words (for RELEVANCE). */
+type Conditions = string[] & { words?: Array<{ parameter: string; fuzzy: boolean }> };
+
+/** The most words a search is split into; more would only add conditions. */
+export const MAX_SEARCH_WORDS = 8;
+
+/** A search's words, split at whitespace (which folding never changes). */
+export const searchWords = (search: string): string[] => search.split(/\s+/).filter(Boolean).slice(0, MAX_SEARCH_WORDS);
+
+/** Whether a word is long enough (letters, not marks or tatweel, counted) to be matched by spelling too. */
+const isFuzzyWord = (word: string): boolean => Array.from(word.replace(/[\u064B-\u065F\u0670\u0640]/gu, "")).length >= 4;
+
 /**
  * The WHERE conditions of a filter over `voices`, leaving out the filter on
  * `omit` (for its facet). `search` is the search's parameter, for ranking.
@@ -92,8 +104,8 @@ function conditionsFor(
   parameters: Parameters,
   omit?: FacetDimension,
   { byCombination = false }: { byCombination?: boolean } = {},
-): string[] & { search?: string } {
-  const sql: string[] & { search?: string } = [];
+): Conditions {
+  const sql: Conditions = [];
   if (byCombination) {
     // The rare path (listVoicesStatement): the voices of the combinations the rollup named, and
     // the tags, if any, still tested on facet_keys.
@@ -111,12 +123,19 @@ function conditionsFor(
     parameters.shape.push("live");
   }
   if (query.search) {
-    const search = parameters.add(query.search, "::text");
-    sql.search = search;
-    // A substring of the folded text, or a word close enough in spelling (pg_trgm's word
-    // similarity against pg_trgm.word_similarity_threshold, set per read connection).
-    sql.push(`(search_text LIKE catalog_contains_pattern(${folded(search)}) OR ${folded(search)} <% search_text)`);
-    parameters.shape.push("s");
+    // Every word must be found: as a substring of the folded text, or (words of four letters or
+    // more) as a word close enough in spelling: pg_trgm's word similarity against
+    // pg_trgm.word_similarity_threshold, set per read connection. Shorter words match exactly
+    // only, since a trigram or two in common says little about them.
+    sql.words = searchWords(query.search).map((word) => ({
+      parameter: parameters.add(word, "::text"),
+      fuzzy: isFuzzyWord(word),
+    }));
+    for (const { parameter, fuzzy } of sql.words) {
+      const exact = `search_text LIKE catalog_contains_pattern(${folded(parameter)})`;
+      sql.push(fuzzy ? `(${exact} OR ${folded(parameter)} <% search_text)` : exact);
+    }
+    parameters.shape.push(`s${sql.words.map(({ fuzzy }) => (fuzzy ? "f" : "x")).join("")}`);
   }
   if (query.nameContains) {
     sql.push(`name ILIKE '%' || ${parameters.add(escapeLike(query.nameContains))} || '%'`);
@@ -137,48 +156,38 @@ const whereClause = (conditions: string[]) => (conditions.length ? `WHERE ${cond
 
 /**
  * RELEVANCE in three tiers, each a branch of one UNION ALL: voices whose name
- * contains the search (relevance 2), then those whose other text contains it
- * (1), newest first within each; then the close spellings, closest first
- * (their word similarity, below 1). Each branch is ordered and limited on its
- * own, so PostgreSQL's Append runs them in turn and stops as soon as the page
- * is full: a common name fills its page from the first branch by walking the
- * date index, a rare one from the trigram index, and the fuzzy branch, the
- * one that must score every candidate, runs only when the exact matches run
- * out. (catalog-plans.test.ts checks that the plan is such an Append.)
+ * contains every word (relevance 2), then those whose text contains every
+ * word (1), then those found only by close spellings (0); newest first within
+ * each. Each branch is ordered and limited on its own, so PostgreSQL's Append
+ * runs them in turn and stops as soon as the page is full, and each branch is
+ * planned like any NEWEST page: a common name walks the date index, a rare
+ * one reads the trigram index. (catalog-plans.test.ts checks that the plan is
+ * such an Append.) The tier is the cursor's relevance.
  */
-function relevanceStatement(
-  conditions: string[] & { search?: string },
-  parameters: Parameters,
-  after: unknown[] | undefined,
-  limit: number,
-): string {
-  const search = conditions.search;
-  if (!search) throw new Error("RELEVANCE needs a search (checked by CatalogService)");
-  const pattern = `catalog_contains_pattern(${folded(search)})`;
+function relevanceStatement(conditions: Conditions, parameters: Parameters, after: unknown[] | undefined, limit: number): string {
+  const words = conditions.words;
+  if (!words?.length) throw new Error("RELEVANCE needs a search (checked by CatalogService)");
+  const every = (column: string) =>
+    words.map(({ parameter }) => `${column} LIKE catalog_contains_pattern(${folded(parameter)})`).join(" AND ");
   const [relevance, createdAt, id] = (after ?? []) as [number | undefined, string | undefined, string | undefined];
-  const resume = after ? [parameters.add(createdAt, "::timestamptz"), parameters.add(id, "::uuid")] : [];
+  const resume = after
+    ? `(created_at, id) < (${parameters.add(createdAt, "::timestamptz")}, ${parameters.add(id, "::uuid")})`
+    : "";
   const limitParameter = parameters.add(limit);
-  const newestFirst = (tier: number, match: string) => {
-    // Past this tier: nothing. In it: after the cursor. Before it (or no cursor): all of it.
-    if (relevance !== undefined && relevance < tier) return undefined;
-    const keyset = relevance === tier ? [`(created_at, id) < (${resume.join(", ")})`] : [];
-    return `(SELECT ${COLUMNS}, ${tier}::float8 AS relevance FROM voices ${whereClause([...conditions, match, ...keyset])}
-      ORDER BY created_at DESC, id DESC LIMIT ${limitParameter})`;
-  };
-  const exactInName = `sort_name LIKE ${pattern}`;
-  const exactInText = `search_text LIKE ${pattern}`;
-  const closeness = `least(word_similarity(${folded(search)}, search_text), 0.999999)::float8`;
-  const fuzzyKeyset =
-    relevance !== undefined && relevance < 1
-      ? [`(relevance, "createdAt", id) < (${parameters.add(relevance, "::float8")}, ${resume.join(", ")})`]
-      : [];
-  // The search condition in `conditions` already requires a substring or a close word.
-  const fuzzy = `(SELECT * FROM (SELECT ${COLUMNS}, ${closeness} AS relevance FROM voices ${whereClause([...conditions, `NOT ${exactInText}`])}) AS fuzzy
-      ${whereClause(fuzzyKeyset)} ORDER BY relevance DESC, "createdAt" DESC, id DESC LIMIT ${limitParameter})`;
-  const branches = [newestFirst(2, exactInName), newestFirst(1, `${exactInText} AND NOT ${exactInName}`), fuzzy].filter(
-    (branch): branch is string => branch !== undefined,
-  );
-  parameters.shape.push(`tier${relevance === undefined ? "" : Math.min(2, Math.floor(relevance))}`);
+  const tiers = [
+    { tier: 2, match: [every("sort_name")] },
+    { tier: 1, match: [every("search_text"), `NOT (${every("sort_name")})`] },
+    { tier: 0, match: [`NOT (${every("search_text")})`] },
+  ];
+  const branches = tiers
+    // Past a tier: nothing of it. In it: after the cursor. Before it (or no cursor): all of it.
+    .filter(({ tier }) => relevance === undefined || tier <= relevance)
+    .map(({ tier, match }) => {
+      const keyset = relevance === tier ? [resume] : [];
+      return `(SELECT ${COLUMNS}, ${tier}::float8 AS relevance FROM voices ${whereClause([...conditions, ...match, ...keyset])}
+        ORDER BY created_at DESC, id DESC LIMIT ${limitParameter})`;
+    });
+  parameters.shape.push(`tier${relevance ?? ""}`);
   return `SELECT * FROM (${branches.join("\nUNION ALL\n")}) AS ranked LIMIT ${limitParameter}`;
 }
 

@@ -206,6 +206,20 @@ export function catalogSearchCases(): void {
       expect(await found(gateway, stored, "news")).toEqual(["newsDesk", "mohammed", "laylaAr"]);
     });
 
+    test("needs every word, from any of name, description and tags; short words match exactly only", async ({ gateway }) => {
+      const stored = await seed(gateway);
+      expect(await found(gateway, stored, "layla hassan")).toEqual(["laylaEn"]);
+      expect(await found(gateway, stored, "Calm  LAYLA audiobooks")).toEqual(["laylaEn"]);
+      expect(await found(gateway, stored, "layla zzzz")).toEqual([]);
+      expect(await found(gateway, stored, "oma")).toEqual(["omarLower", "omarUpper"]);
+      expect(await found(gateway, stored, "omr")).toEqual([]); // three letters: no spelling match
+      const tooMany = await gateway.graphql(CatalogSearchDocument, { filter: { search: "a b c d e f g h i" } });
+      expect(tooMany.body.errors?.[0]).toMatchObject({
+        message: "`filter.search` has at most 8 words.",
+        extensions: { code: "BAD_USER_INPUT", field: "filter.search" },
+      });
+    });
+
     test("forgives a misspelling by trigram word similarity, and does not match unrelated names", async ({ gateway }) => {
       const stored = await seed(gateway);
       expect(await found(gateway, stored, "Laila")).toEqual(["laylaEn"]);
@@ -249,8 +263,8 @@ export function catalogSearchCases(): void {
         const voice = await insertVoice(gateway, at(index), { name, description: name === "Fan Voice" ? "For Sami fans" : null });
         ids.set(voice.id, name);
       }
-      // Names containing it, newest first; then other text; then close spellings, closest first
-      // ("sammi" shares 4 of the 5 trigrams of "sami", "samy" 3).
+      // Names containing it, newest first; then other text; then close spellings ("sammi" shares
+      // 4 of the 5 trigrams of "sami", "samy" 3), newest first.
       const expected = ["Old Samira", "Sami", "Fan Voice", "Sammi", "Samy"];
       for (const size of [1, 2, 10]) {
         const edges = await allPages(gateway, { search: "sami" }, "RELEVANCE", size);
