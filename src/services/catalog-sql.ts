@@ -6,6 +6,8 @@
 // and selects the columns under the names VoiceRecord uses, so rows need no
 // mapping.
 //
+import { createHash } from "node:crypto";
+
 // What the columns and tables used here are: migration
 // 20261129000000_catalog_curation_search_facets (facet_keys, search_text,
 // sort_name, the facet rollups and the catalog_fold function).
@@ -320,24 +322,67 @@ export function estimateCountStatement(query: CatalogQuery): Statement {
   };
 }
 
-/** One dimension's counts under the filter's other dimensions, as rows (dimension, key, count). */
-function facetPart(query: CatalogQuery, dimension: FacetDimension, parameters: Parameters): string {
-  const label = `'${dimension}'`;
-  if (!rollupAnswers(query, dimension)) {
-    const conditions = conditionsFor(query, parameters, dimension);
-    return `SELECT ${label} AS dimension, key, count(*)::int AS count FROM voices CROSS JOIN LATERAL unnest(facet_keys) AS key
-      ${whereClause([...conditions, `key LIKE '${dimension}:%'`])} GROUP BY key`;
-  }
-  const keys = parameters.add(requiredKeys(query, dimension, false), "::text[]");
+/**
+ * `CASE` over a key's dimension (its prefix): true when the row it came from
+ * has `keysOf(dimension)`, false for dimensions not in `dimensions`. This is
+ * what lets one pass over rows count every dimension, each under its own
+ * filter (the filter's other dimensions).
+ */
+function perDimension(
+  dimensions: FacetDimension[],
+  column: string,
+  keysOf: (dimension: FacetDimension) => string[],
+  parameters: Parameters,
+): string {
+  const branches = dimensions.map((dimension) => {
+    const keys = keysOf(dimension);
+    return `WHEN '${dimension}' THEN ${keys.length ? `${column} @> ${parameters.add(keys, "::text[]")}` : "true"}`;
+  });
+  return `CASE left(key, 1) ${branches.join(" ")} ELSE false END`;
+}
+
+/**
+ * Counts from the rollups, in one pass over each: the untagged dimensions
+ * over the combinations (of the voices with the filter's tag, when it has
+ * one), the tags over the tag rollup.
+ */
+function facetsFromRollups(query: CatalogQuery, dimensions: FacetDimension[], parameters: Parameters): string[] {
   const live = `voices > 0${archivedCondition(query)}`;
-  if (dimension === "t") {
-    return `SELECT ${label} AS dimension, 't:' || tag AS key, sum(voices)::int AS count FROM voice_tag_combos
-      WHERE keys @> ${keys} AND ${live} GROUP BY tag`;
+  const parts: string[] = [];
+  const untagged = dimensions.filter((dimension) => dimension !== "t");
+  if (untagged.length) {
+    const [tag] = query.tags;
+    const source = tag === undefined ? "voice_facet_combos WHERE" : `voice_tag_combos WHERE tag = ${parameters.add(tag)} AND`;
+    const wanted = perDimension(untagged, "keys", (dimension) => requiredKeys(query, dimension, false), parameters);
+    parts.push(`SELECT key, sum(voices)::int AS count FROM (SELECT keys, voices FROM ${source} ${live}) AS combos
+      CROSS JOIN LATERAL unnest(keys) AS key WHERE ${wanted} GROUP BY key`);
   }
-  const [tag] = query.tags;
-  const source = tag === undefined ? "voice_facet_combos WHERE" : `voice_tag_combos WHERE tag = ${parameters.add(tag)} AND`;
-  return `SELECT ${label} AS dimension, key, sum(voices)::int AS count FROM (SELECT keys, voices FROM ${source} keys @> ${keys} AND ${live}) AS combos
-    CROSS JOIN LATERAL unnest(keys) AS key WHERE key LIKE '${dimension}:%' GROUP BY key`;
+  if (dimensions.includes("t")) {
+    const keys = requiredKeys(query, "t", false);
+    const filter = keys.length ? `keys @> ${parameters.add(keys, "::text[]")} AND ` : "";
+    parts.push(`SELECT 't:' || tag AS key, sum(voices)::int AS count FROM voice_tag_combos WHERE ${filter}${live} GROUP BY tag`);
+  }
+  return parts;
+}
+
+/**
+ * Counts from the voices themselves, one pass over the rows that can count
+ * for any of `dimensions`: those matching the search, names, dates and the
+ * values of the other dimensions (found through their indexes), each key
+ * then counted if its row matches the filter without its own dimension.
+ */
+function facetsFromVoices(query: CatalogQuery, dimensions: FacetDimension[], parameters: Parameters): string {
+  const common: CatalogQuery = {
+    ...query,
+    keys: Object.fromEntries(
+      Object.entries(query.keys).filter(([dimension]) => !dimensions.includes(dimension as FacetDimension)),
+    ),
+    tags: dimensions.includes("t") ? [] : query.tags,
+  };
+  const conditions = conditionsFor(common, parameters);
+  const wanted = perDimension(dimensions, "facet_keys", (dimension) => requiredKeys(query, dimension), parameters);
+  return `SELECT key, count(*)::int AS count FROM voices CROSS JOIN LATERAL unnest(facet_keys) AS key
+    ${whereClause([...conditions, wanted])} GROUP BY key`;
 }
 
 /**
@@ -347,14 +392,18 @@ function facetPart(query: CatalogQuery, dimension: FacetDimension, parameters: P
  */
 export function facetsStatement(query: CatalogQuery, limit: number): Statement {
   const parameters = new Parameters();
-  const parts = DIMENSIONS.map((dimension) => facetPart(query, dimension, parameters));
-  const shape = DIMENSIONS.map((dimension) => (rollupAnswers(query, dimension) ? "r" : "v")).join("");
-  return {
-    name: `catalog-facets-${shape}-${parameters.shape.join("-")}-${query.tags.length ? "tag" : ""}${query.includeArchived ? "all" : "live"}`,
-    text: `SELECT dimension, substr(key, 3) AS value, count FROM (
-      SELECT *, row_number() OVER (PARTITION BY dimension ORDER BY count DESC, key COLLATE "C") AS rank
+  const fromRollups = DIMENSIONS.filter((dimension) => rollupAnswers(query, dimension));
+  const fromVoices = DIMENSIONS.filter((dimension) => !fromRollups.includes(dimension));
+  const parts = facetsFromRollups(query, fromRollups, parameters);
+  if (fromVoices.length) parts.push(facetsFromVoices(query, fromVoices, parameters));
+  const text = `SELECT left(key, 1) AS dimension, substr(key, 3) AS value, count FROM (
+      SELECT *, row_number() OVER (PARTITION BY left(key, 1) ORDER BY count DESC, key COLLATE "C") AS rank
       FROM (${parts.join("\nUNION ALL\n")}) AS counts WHERE count > 0
-    ) AS ranked WHERE rank <= ${parameters.add(limit)} ORDER BY dimension, rank`,
+    ) AS ranked WHERE rank <= ${parameters.add(limit)} ORDER BY dimension, rank`;
+  // The text varies with which dimensions have values in the filter, so it names itself.
+  return {
+    name: `catalog-facets-${createHash("sha256").update(text).digest("base64url").slice(0, 16)}`,
+    text,
     values: parameters.values,
   };
 }
