@@ -86,7 +86,11 @@ class Parameters {
 const folded = (parameter: string) => `catalog_fold(${parameter})`;
 
 /** WHERE conditions, and the parameters of the search's words (for RELEVANCE). */
-type Conditions = string[] & { words?: Array<{ parameter: string; fuzzy: boolean }> };
+type Conditions = string[] & {
+  words?: Array<{ parameter: string; fuzzy: boolean }>;
+  /** The conditions other than the search's, for RELEVANCE's exact tiers. */
+  beside?: string[];
+};
 
 /** The most words a search is split into; more would only add conditions. */
 export const MAX_SEARCH_WORDS = 8;
@@ -124,7 +128,21 @@ function conditionsFor(
     sql.push("archived_at IS NULL");
     parameters.shape.push("live");
   }
+  if (query.nameContains) {
+    sql.push(`name ILIKE '%' || ${parameters.add(escapeLike(query.nameContains))} || '%'`);
+    parameters.shape.push("n");
+  }
+  if (query.createdAfter) {
+    sql.push(`created_at >= ${parameters.add(query.createdAfter)}`);
+    parameters.shape.push("ca");
+  }
+  if (query.createdBefore) {
+    sql.push(`created_at < ${parameters.add(query.createdBefore)}`);
+    parameters.shape.push("cb");
+  }
   if (query.search) {
+    // Last, so that everything before it is what RELEVANCE's exact tiers keep (`beside`).
+    sql.beside = [...sql];
     // Every word must be found: as a substring of the folded text, or (words of four letters or
     // more) as a word close enough in spelling: pg_trgm's word similarity against
     // pg_trgm.word_similarity_threshold, set per read connection. Shorter words match exactly
@@ -138,18 +156,6 @@ function conditionsFor(
       sql.push(fuzzy ? `(${exact} OR ${folded(parameter)} <% search_text)` : exact);
     }
     parameters.shape.push(`s${sql.words.map(({ fuzzy }) => (fuzzy ? "f" : "x")).join("")}`);
-  }
-  if (query.nameContains) {
-    sql.push(`name ILIKE '%' || ${parameters.add(escapeLike(query.nameContains))} || '%'`);
-    parameters.shape.push("n");
-  }
-  if (query.createdAfter) {
-    sql.push(`created_at >= ${parameters.add(query.createdAfter)}`);
-    parameters.shape.push("ca");
-  }
-  if (query.createdBefore) {
-    sql.push(`created_at < ${parameters.add(query.createdBefore)}`);
-    parameters.shape.push("cb");
   }
   return sql;
 }
@@ -176,17 +182,21 @@ function relevanceStatement(conditions: Conditions, parameters: Parameters, afte
     ? `(created_at, id) < (${parameters.add(createdAt, "::timestamptz")}, ${parameters.add(id, "::uuid")})`
     : "";
   const limitParameter = parameters.add(limit);
+  // The exact tiers need every word as a substring, so they leave out the close-spelling
+  // alternative: a misspelled search then finds them empty through the trigram index at once,
+  // instead of fetching every close spelling only to find that none contains the words.
+  const beside = conditions.beside ?? [];
   const tiers = [
-    { tier: 2, match: [every("sort_name")] },
-    { tier: 1, match: [every("search_text"), `NOT (${every("sort_name")})`] },
-    { tier: 0, match: [`NOT (${every("search_text")})`] },
+    { tier: 2, where: [...beside, every("search_text"), every("sort_name")] },
+    { tier: 1, where: [...beside, every("search_text"), `NOT (${every("sort_name")})`] },
+    { tier: 0, where: [...conditions, `NOT (${every("search_text")})`] },
   ];
   const branches = tiers
     // Past a tier: nothing of it. In it: after the cursor. Before it (or no cursor): all of it.
     .filter(({ tier }) => relevance === undefined || tier <= relevance)
-    .map(({ tier, match }) => {
+    .map(({ tier, where }) => {
       const keyset = relevance === tier ? [resume] : [];
-      return `(SELECT ${COLUMNS}, ${tier}::float8 AS relevance FROM voices ${whereClause([...conditions, ...match, ...keyset])}
+      return `(SELECT ${COLUMNS}, ${tier}::float8 AS relevance FROM voices ${whereClause([...where, ...keyset])}
         ORDER BY created_at DESC, id DESC LIMIT ${limitParameter})`;
     });
   parameters.shape.push(`tier${relevance ?? ""}`);
