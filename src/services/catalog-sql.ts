@@ -369,8 +369,14 @@ function facetsFromRollups(query: CatalogQuery, dimensions: FacetDimension[], pa
   }
   if (dimensions.includes("t")) {
     const keys = requiredKeys(query, "t", false);
-    const filter = keys.length ? `keys @> ${parameters.add(keys, "::text[]")} AND ` : "";
-    parts.push(`SELECT 't:' || tag AS key, sum(voices)::int AS count FROM voice_tag_combos WHERE ${filter}${live} GROUP BY tag`);
+    // Under one other value at most, the per-key counts answer; under more, the combinations do.
+    parts.push(
+      keys.length <= 1
+        ? `SELECT 't:' || tag AS key, sum(voices)::int AS count FROM voice_tag_key_counts
+            WHERE key = ${parameters.add(keys[0] ?? "*")} AND ${live} GROUP BY tag`
+        : `SELECT 't:' || tag AS key, sum(voices)::int AS count FROM voice_tag_combos
+            WHERE keys @> ${parameters.add(keys, "::text[]")} AND ${live} GROUP BY tag`,
+    );
   }
   return parts;
 }

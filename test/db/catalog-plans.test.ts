@@ -143,7 +143,8 @@ describe("catalog query plans (PostgreSQL, 40,000 voices)", () => {
     for (const filter of [{}, { language: "ar" }, { language: "ar", gender: "female", tags: ["news"] }] satisfies VoiceFilter[]) {
       const facets = relations(await planOf(facetsStatement(parseFilter(filter), 10)));
       expect(facets).not.toContain("voices");
-      expect(facets).toContain("voice_tag_combos");
+      // Tags under one value at most come from the per-key counts, under more from the combinations.
+      expect(facets).toContain(Object.keys(filter).length <= 1 ? "voice_tag_key_counts" : "voice_tag_combos");
       expect(relations(await planOf(rollupCountStatement(parseFilter(filter))))).not.toContain("voices");
     }
   });

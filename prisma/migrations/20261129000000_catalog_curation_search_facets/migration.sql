@@ -122,6 +122,19 @@ CREATE TABLE "voice_tag_combos" (
     CONSTRAINT "voice_tag_combos_pkey" PRIMARY KEY ("tag", "keys", "archived")
 );
 
+-- Per tag, how many voices have each single exact-match key ('*': all of
+-- them): the tag facet under a filter on at most one other dimension (no
+-- filter, or language ar alone, the common case) adds up a few hundred rows
+-- here instead of the tag rollup's hundreds of thousands.
+CREATE TABLE "voice_tag_key_counts" (
+    "tag" TEXT NOT NULL,
+    "key" TEXT NOT NULL,
+    "archived" BOOLEAN NOT NULL,
+    "voices" INTEGER NOT NULL,
+
+    CONSTRAINT "voice_tag_key_counts_pkey" PRIMARY KEY ("key", "tag", "archived")
+);
+
 -- One function for INSERT, UPDATE and DELETE (PostgreSQL allows transition
 -- tables on single-event triggers only, hence three triggers): the rows that
 -- left count -1, the rows that arrived +1, summed per combination, so a bulk
@@ -135,6 +148,7 @@ BEGIN
   IF TG_OP = 'TRUNCATE' THEN
     DELETE FROM "voice_facet_combos";
     DELETE FROM "voice_tag_combos";
+    DELETE FROM "voice_tag_key_counts";
     RETURN NULL;
   END IF;
   changes := CASE TG_OP
@@ -164,6 +178,20 @@ BEGIN
     WHERE voices <> 0
     ORDER BY tag, keys, archived
     ON CONFLICT (tag, keys, archived) DO UPDATE SET voices = c.voices + excluded.voices
+  $sql$, changes);
+  EXECUTE format($sql$
+    INSERT INTO voice_tag_key_counts AS c (tag, key, archived, voices)
+    SELECT tag, key, archived, voices FROM (
+      SELECT substr(tag_key, 3) AS tag, key, archived, sum(delta)::int AS voices
+      FROM (%s) AS changes
+      CROSS JOIN LATERAL unnest(facet_keys) AS tag_key
+      CROSS JOIN LATERAL unnest(array_append(catalog_untagged_keys(facet_keys), '*')) AS key
+      WHERE tag_key LIKE 't:%%'
+      GROUP BY 1, 2, 3
+    ) AS counts
+    WHERE voices <> 0
+    ORDER BY key, tag, archived
+    ON CONFLICT (key, tag, archived) DO UPDATE SET voices = c.voices + excluded.voices
   $sql$, changes);
   RETURN NULL;
 END
