@@ -266,11 +266,12 @@ export function listVoicesStatement(
   if (sort === "RELEVANCE") {
     text = relevanceStatement(conditions, parameters, after, limit);
   } else if (byCombination) {
-    // Materialized, so that the matches are fetched by combination and only then ordered (the
-    // planner would otherwise still be free to walk the sort's index).
-    const matches = `SELECT ${COLUMNS} FROM voices ${whereClause([...conditions, ...keyset(order.keyset)])}`;
-    const outer = page().replaceAll("created_at", `"createdAt"`).replaceAll("sort_name", `"sortName"`);
-    text = `${combos}, matches AS MATERIALIZED (${matches}) SELECT * FROM matches ${outer}`;
+    // Materialized, so that the matches are fetched by combination and only then resumed and
+    // ordered: with the keyset inside, the planner would still be free to walk the sort's index.
+    const outerNames = (sql: string) => sql.replaceAll("created_at", `"createdAt"`).replaceAll("sort_name", `"sortName"`);
+    const matches = `SELECT ${COLUMNS} FROM voices ${whereClause(conditions)}`;
+    const resume = whereClause(keyset(order.keyset.map(outerNames)));
+    text = `${combos}, matches AS MATERIALIZED (${matches}) SELECT * FROM matches ${resume} ${outerNames(page())}`;
   } else {
     text = `SELECT ${COLUMNS} FROM voices ${whereClause([...conditions, ...keyset(order.keyset)])} ${page()}`;
   }

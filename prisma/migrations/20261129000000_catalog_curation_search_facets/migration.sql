@@ -121,6 +121,8 @@ CREATE TABLE "voice_tag_combos" (
 
     CONSTRAINT "voice_tag_combos_pkey" PRIMARY KEY ("tag", "keys", "archived")
 );
+-- The combinations under a filter on several values, without reading all of them.
+CREATE INDEX "voice_tag_combos_keys_idx" ON "voice_tag_combos" USING GIN ("keys");
 
 -- Per tag, how many voices have each single exact-match key ('*': all of
 -- them): the tag facet under a filter on at most one other dimension (no
