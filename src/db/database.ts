@@ -152,11 +152,16 @@ function openPostgres({ url, poolSize, readPoolSize, readStatementTimeoutMs }: P
  *   walks a million rows for the other. Planning costs tens of microseconds.
  * - No JIT: it triggers on the planner's cost, and a facet count over a
  *   search's matches spent 450 ms compiling what runs in a few ms without.
+ * - No parallel workers: catalog reads are many and short. Starting two
+ *   workers for a facet count cost more than the count (a Gather returning
+ *   after 145-265 ms for 28-78 ms of work; 68 -> 28 ms without, BENCHMARKS.md),
+ *   and under load the cores are better spent on other requests.
  */
 const READ_SESSION_SETTINGS = [
   ["pg_trgm.word_similarity_threshold", "0.3"],
   ["plan_cache_mode", "force_custom_plan"],
   ["jit", "off"],
+  ["max_parallel_workers_per_gather", "0"],
 ] as const;
 
 async function openEmbedded(dataDir: string, role: string): Promise<Database> {

@@ -118,7 +118,13 @@ function conditionsFor(
     sql.push(`facet_combo IN (SELECT combo FROM combos)`);
     parameters.shape.push("combo");
   }
-  const keys = byCombination ? query.tags.map((tag) => `t:${tag}`) : requiredKeys(query, omit);
+  if (byCombination && query.tags.length) {
+    // On `tags`, which has no index: through facet_keys' GIN the planner would fetch every voice
+    // with the tag (100,000 of a million for a common one) to intersect them with a cursor's range.
+    sql.push(`tags @> ${parameters.add(query.tags, "::text[]")}`);
+    parameters.shape.push(`t${query.tags.length}`);
+  }
+  const keys = byCombination ? [] : requiredKeys(query, omit);
   // One containment test on the GIN index over facet_keys, however many dimensions are given.
   if (keys.length) {
     sql.push(`facet_keys @> ${parameters.add(keys, "::text[]")}`);
