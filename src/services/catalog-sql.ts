@@ -272,12 +272,13 @@ export function listVoicesStatement(
   if (sort === "RELEVANCE") {
     text = relevanceStatement(conditions, parameters, after, limit);
   } else if (byCombination) {
-    // Materialized, so that the matches are fetched by combination and only then resumed and
-    // ordered: with the keyset inside, the planner would still be free to walk the sort's index.
-    const outerNames = (sql: string) => sql.replaceAll("created_at", `"createdAt"`).replaceAll("sort_name", `"sortName"`);
-    const matches = `SELECT ${COLUMNS} FROM voices ${whereClause(conditions)}`;
-    const resume = whereClause(keyset(order.keyset.map(outerNames)));
-    text = `${combos}, matches AS MATERIALIZED (${matches}) SELECT * FROM matches ${resume} ${outerNames(page())}`;
+    // The matches' sort keys come from the index on facet_combo alone (it includes them, an
+    // index-only scan), materialized so that the planner cannot walk the sort's index instead;
+    // they are resumed and ordered there, and only the page's rows are read from the table.
+    const matches = `SELECT id, created_at, sort_name FROM voices ${whereClause(conditions)}`;
+    const pageIds = `SELECT id FROM matches ${whereClause(keyset(order.keyset))} ${page()}`;
+    text = `${combos}, matches AS MATERIALIZED (${matches})
+      SELECT ${COLUMNS} FROM voices WHERE id IN (${pageIds}) ORDER BY ${orderBy}`;
   } else {
     text = `SELECT ${COLUMNS} FROM voices ${whereClause([...conditions, ...keyset(order.keyset)])} ${page()}`;
   }

@@ -102,7 +102,10 @@ CREATE INDEX "voices_sort_name_id_idx" ON "voices" ("sort_name", "id");
 -- GIN intersects posting lists of half a million entries (35-45 ms), and the
 -- date index walks thousands of rows per match. The rollup names the few
 -- combinations that match; this index fetches exactly their voices.
-CREATE INDEX "voices_facet_combo_idx" ON "voices" ("facet_combo");
+-- It carries what the rare path filters and orders by, so the matches' keys
+-- are read from the index alone and only a page's rows from the table.
+CREATE INDEX "voices_facet_combo_idx" ON "voices" ("facet_combo")
+    INCLUDE ("created_at", "id", "sort_name", "archived_at", "tags");
 
 -- ---------------------------------------------------------------------------
 -- Facet rollups: how many voices have each combination of exact-match keys
