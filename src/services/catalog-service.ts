@@ -19,12 +19,12 @@ import {
   facetsStatement,
   hasCombinationKeys,
   listVoicesStatement,
-  MAX_SEARCH_WORDS,
   rollupAnswers,
   rollupCountStatement,
   type Statement,
   voiceByStatement,
   type VoiceSort,
+  searchWords,
   voicesByVoiceIdsStatement,
 } from "./catalog-sql.js";
 import { normalise, normaliseCodes, parseFilterTags } from "./voice-metadata.js";
@@ -43,6 +43,8 @@ export const MAX_FACET_LIMIT = 100;
  * before any query runs.
  */
 export const MAX_SEARCH_LENGTH = 100;
+/** The most words a search has: each is a condition. */
+export const MAX_SEARCH_WORDS = 8;
 export const MAX_FILTER_CODE_LENGTH = 64;
 const CODE_FILTERS = ["language", "dialect", "gender", "age", "model"] as const;
 
@@ -103,7 +105,7 @@ export function parseFilter(filter: VoiceFilter | null | undefined): CatalogQuer
     const trimmed = value?.trim();
     if (trimmed) query[field] = trimmed;
   }
-  if (query.search && query.search.split(/\s+/).length > MAX_SEARCH_WORDS) {
+  if (query.search && searchWords(query.search).length > MAX_SEARCH_WORDS) {
     throw badUserInput("filter.search", `\`filter.search\` has at most ${MAX_SEARCH_WORDS} words.`);
   }
   query.tags = parseFilterTags(filter.tags).sort();
@@ -281,7 +283,7 @@ export class CatalogService {
 
   /** Voices by Faseeh's `voiceId`, in the order asked, null where none is stored: one query for the lot. */
   async getVoicesByVoiceIds(voiceIds: readonly string[]): Promise<Array<VoiceRecord | null>> {
-    const rows = await guardDatabase(() => this.db.query<VoiceRecord>(voicesByVoiceIdsStatement(voiceIds)));
+    const rows = await this.rows<VoiceRecord>(voicesByVoiceIdsStatement(voiceIds));
     const byVoiceId = new Map(rows.map((row) => [row.voiceId, row]));
     return voiceIds.map((voiceId) => byVoiceId.get(voiceId) ?? null);
   }
@@ -293,19 +295,19 @@ export class CatalogService {
     if (sort === "RELEVANCE" && !query.search) {
       throw badUserInput("sort", "`sort: RELEVANCE` ranks by `filter.search`: give a search, or another sort.");
     }
-    const fingerprint = filterFingerprint(query);
-    const after = args.after ? decodeCursor(args.after, sort, fingerprint) : undefined;
+    // Hashed only when a cursor is read or handed out: a plain first page needs none.
+    let fingerprint: string | undefined;
+    const fingerprintOf = () => (fingerprint ??= filterFingerprint(query));
+    const after = args.after ? decodeCursor(args.after, sort, fingerprintOf()) : undefined;
     const rare = await this.isRare(query, first + 1);
     // One extra row tells whether another page exists.
-    const rows = await guardDatabase(() =>
-      this.db.query<VoiceRecord>(listVoicesStatement(query, sort, after, first + 1, { rare })),
-    );
+    const rows = await this.rows<VoiceRecord>(listVoicesStatement(query, sort, after, first + 1, { rare }));
     let total: Promise<VoiceTotal> | undefined;
     return {
       voices: rows.slice(0, first),
       hasNextPage: rows.length > first,
       hasPreviousPage: after !== undefined,
-      cursorOf: (voice) => encodeCursor(voice, sort, fingerprint),
+      cursorOf: (voice) => encodeCursor(voice, sort, fingerprintOf()),
       // totalCount and totalCountIsEstimate share one count.
       total: () => (total ??= this.countVoices(query)),
     };
@@ -321,7 +323,7 @@ export class CatalogService {
     const cap = this.options.exactCountLimit;
     const count = await this.count(cappedCountStatement(query, cap));
     if (count <= cap) return { count, isEstimate: false };
-    const [plan] = await guardDatabase(() => this.db.query<{ "QUERY PLAN": unknown }>(estimateCountStatement(query)));
+    const [plan] = await this.rows<{ "QUERY PLAN": unknown }>(estimateCountStatement(query));
     return { count: Math.max(cap + 1, planRows(plan?.["QUERY PLAN"])), isEstimate: true };
   }
 
@@ -331,10 +333,8 @@ export class CatalogService {
     if (!Number.isInteger(perDimension) || perDimension < 1 || perDimension > MAX_FACET_LIMIT) {
       throw badUserInput("limit", `\`limit\` must be between 1 and ${MAX_FACET_LIMIT} (got ${perDimension}).`);
     }
-    const rows = await guardDatabase(() =>
-      this.db.query<{ dimension: FacetDimension; value: string; count: number }>(
-        facetsStatement(parseFilter(filter), perDimension),
-      ),
+    const rows = await this.rows<{ dimension: FacetDimension; value: string; count: number }>(
+      facetsStatement(parseFilter(filter), perDimension),
     );
     const facets: VoiceFacets = { languages: [], dialects: [], genders: [], ages: [], models: [], tags: [] };
     for (const row of rows) facets[FACET_DIMENSIONS[row.dimension]].push({ value: row.value, count: row.count });
@@ -355,8 +355,8 @@ export class CatalogService {
     const key = JSON.stringify([query.keys, query.includeArchived, limit]);
     let rare = this.rarity.get(key);
     if (!rare) {
-      rare = guardDatabase(() => this.db.query<{ matching: number; total: number }>(combinationShareStatement(query))).then(
-        ([share]) => (share ? share.matching * share.matching <= limit * share.total : false),
+      rare = this.rows<{ matching: number; total: number }>(combinationShareStatement(query)).then(([share]) =>
+        share ? share.matching * share.matching <= limit * share.total : false,
       );
       // A failure is not remembered: the next page asks again.
       rare.catch(() => this.rarity.delete(key));
@@ -365,13 +365,18 @@ export class CatalogService {
     return rare;
   }
 
+  /** Every read goes through here: one statement, an outage mapped to DATABASE_UNAVAILABLE. */
+  private rows<Row extends Record<string, unknown>>(statement: Statement): Promise<Row[]> {
+    return guardDatabase(() => this.db.query<Row>(statement));
+  }
+
   private async count(statement: Statement): Promise<number> {
-    const [row] = await guardDatabase(() => this.db.query<{ count: number }>(statement));
+    const [row] = await this.rows<{ count: number }>(statement);
     return row?.count ?? 0;
   }
 
   private async first(statement: Statement): Promise<VoiceRecord | null> {
-    const [row] = await guardDatabase(() => this.db.query<VoiceRecord>(statement));
+    const [row] = await this.rows<VoiceRecord>(statement);
     return row ?? null;
   }
 }

@@ -2,21 +2,31 @@
 // schema and of writes; reads are what internal tools do all day, and through
 // Prisma each one paid for its query compiler and result mapping (a fifth of
 // the gateway's CPU per read in the profile, BENCHMARKS.md). Each statement
-// here is named after its shape, so PostgreSQL parses it once per connection,
-// and selects the columns under the names VoiceRecord uses, so rows need no
-// mapping.
-//
+// is named after its text, so PostgreSQL parses it once per connection, and
+// selects the columns under the names VoiceRecord uses, so rows need no
+// mapping. What the columns, tables and functions used here are: migration
+// 20261129000000_catalog_curation_search_facets.
 import { createHash } from "node:crypto";
 
-// What the columns and tables used here are: migration
-// 20261129000000_catalog_curation_search_facets (facet_keys, search_text,
-// sort_name, the facet rollups and the catalog_fold function).
-
 export interface Statement {
-  /** Prepared-statement name: one per distinct text (the filter's shape). */
+  /** Prepared-statement name: one per distinct text. */
   name: string;
   text: string;
   values: unknown[];
+}
+
+/**
+ * A statement named by a hash of its text: the text varies with which
+ * filters, sorts and tiers a request uses, and two texts must never share a
+ * name on one connection. Hashing is the one rule that cannot drift from
+ * the text (about 2 us for a list statement).
+ */
+function statement(text: string, parameters: Parameters): Statement {
+  return {
+    name: `catalog-${createHash("sha256").update(text).digest("base64url").slice(0, 22)}`,
+    text,
+    values: parameters.values,
+  };
 }
 
 /** The exact-match dimensions, by the prefix of their keys in `facet_keys`. */
@@ -46,17 +56,20 @@ export interface CatalogQuery {
 
 export type VoiceSort = "NEWEST" | "OLDEST" | "NAME_ASC" | "NAME_DESC" | "RELEVANCE";
 
-/** How each sort orders and resumes: its columns (the keyset, ending in the unique id) and its direction. */
-const ORDERS: Record<VoiceSort, { keyset: string[]; types: string[]; descending: boolean }> = {
+/**
+ * How each column sort orders and resumes: its columns (the keyset, ending in
+ * the unique id) and its direction. RELEVANCE resumes by tier
+ * (relevanceStatement).
+ */
+const ORDERS: Record<Exclude<VoiceSort, "RELEVANCE">, { keyset: string[]; types: string[]; descending: boolean }> = {
   NEWEST: { keyset: ["created_at", "id"], types: ["timestamptz", "uuid"], descending: true },
   OLDEST: { keyset: ["created_at", "id"], types: ["timestamptz", "uuid"], descending: false },
   NAME_ASC: { keyset: ["sort_name", "id"], types: ["text", "uuid"], descending: false },
   NAME_DESC: { keyset: ["sort_name", "id"], types: ["text", "uuid"], descending: true },
-  // Ranked in a subquery (relevance is computed), whose columns carry VoiceRecord's names.
-  RELEVANCE: { keyset: ["relevance", `"createdAt"`, "id"], types: ["float8", "timestamptz", "uuid"], descending: true },
 };
 
-const COLUMNS = `id, voice_id AS "voiceId", name, description, gender, age, languages, dialects, type,
+/** A voice's columns under VoiceRecord's names (also what voice-curation-service.ts returns from its UPDATE). */
+export const VOICE_COLUMNS = `id, voice_id AS "voiceId", name, description, gender, age, languages, dialects, type,
   sample_url AS "sampleUrl", avatar_url AS "avatarUrl", stability, model, tags, created_at AS "createdAt",
   updated_at AS "updatedAt", archived_at AS "archivedAt", sort_name AS "sortName"`;
 
@@ -72,10 +85,9 @@ function requiredKeys(query: CatalogQuery, omit?: FacetDimension, withTags = tru
   return keys;
 }
 
-/** Collects a statement's parameters, numbered in the order they are added, and the shape that names it. */
+/** Collects a statement's parameters, numbered in the order they are added. */
 class Parameters {
   readonly values: unknown[] = [];
-  readonly shape: string[] = [];
   add(value: unknown, cast = ""): string {
     this.values.push(value);
     return `$${this.values.length}${cast}`;
@@ -92,18 +104,16 @@ type Conditions = string[] & {
   beside?: string[];
 };
 
-/** The most words a search is split into; more would only add conditions. */
-export const MAX_SEARCH_WORDS = 8;
-
-/** A search's words, split at whitespace (which folding never changes). */
-export const searchWords = (search: string): string[] => search.split(/\s+/).filter(Boolean).slice(0, MAX_SEARCH_WORDS);
+/** A search's words, split at whitespace (which folding never changes); CatalogService bounds how many. */
+export const searchWords = (search: string): string[] => search.split(/\s+/).filter(Boolean);
 
 /** Whether a word is long enough (letters, not marks or tatweel, counted) to be matched by spelling too. */
 const isFuzzyWord = (word: string): boolean => Array.from(word.replace(/[\u064B-\u065F\u0670\u0640]/gu, "")).length >= 4;
 
 /**
  * The WHERE conditions of a filter over `voices`, leaving out the filter on
- * `omit` (for its facet). `search` is the search's parameter, for ranking.
+ * `omit` (for its facet), or on the combinations' values (`byCombination`,
+ * the rare path of listVoicesStatement).
  */
 function conditionsFor(
   query: CatalogQuery,
@@ -113,38 +123,28 @@ function conditionsFor(
 ): Conditions {
   const sql: Conditions = [];
   if (byCombination) {
-    // The rare path (listVoicesStatement): the voices of the combinations the rollup named, and
-    // the tags, if any, still tested on facet_keys.
+    // The voices of the combinations the rollup named.
     sql.push(`facet_combo IN (SELECT combo FROM combos)`);
-    parameters.shape.push("combo");
-  }
-  if (byCombination && query.tags.length) {
-    // On `tags`, which has no index: through facet_keys' GIN the planner would fetch every voice
-    // with the tag (100,000 of a million for a common one) to intersect them with a cursor's range.
-    sql.push(`tags @> ${parameters.add(query.tags, "::text[]")}`);
-    parameters.shape.push(`t${query.tags.length}`);
+    // The tags on `tags`, which has no index: through facet_keys' GIN the planner would fetch every
+    // voice with the tag (100,000 of a million for a common one) to intersect them with a cursor's range.
+    if (query.tags.length) sql.push(`tags @> ${parameters.add(query.tags, "::text[]")}`);
   }
   const keys = byCombination ? [] : requiredKeys(query, omit);
   // One containment test on the GIN index over facet_keys, however many dimensions are given.
   if (keys.length) {
     sql.push(`facet_keys @> ${parameters.add(keys, "::text[]")}`);
-    parameters.shape.push(`k${keys.length}`);
   }
   if (!query.includeArchived) {
     sql.push("archived_at IS NULL");
-    parameters.shape.push("live");
   }
   if (query.nameContains) {
     sql.push(`name ILIKE '%' || ${parameters.add(escapeLike(query.nameContains))} || '%'`);
-    parameters.shape.push("n");
   }
   if (query.createdAfter) {
     sql.push(`created_at >= ${parameters.add(query.createdAfter)}`);
-    parameters.shape.push("ca");
   }
   if (query.createdBefore) {
     sql.push(`created_at < ${parameters.add(query.createdBefore)}`);
-    parameters.shape.push("cb");
   }
   if (query.search) {
     // Last, so that everything before it is what RELEVANCE's exact tiers keep (`beside`).
@@ -161,7 +161,6 @@ function conditionsFor(
       const exact = `search_text LIKE catalog_contains_pattern(${folded(parameter)})`;
       sql.push(fuzzy ? `(${exact} OR ${folded(parameter)} <% search_text)` : exact);
     }
-    parameters.shape.push(`s${sql.words.map(({ fuzzy }) => (fuzzy ? "f" : "x")).join("")}`);
   }
   return sql;
 }
@@ -202,10 +201,9 @@ function relevanceStatement(conditions: Conditions, parameters: Parameters, afte
     .filter(({ tier }) => relevance === undefined || tier <= relevance)
     .map(({ tier, where }) => {
       const keyset = relevance === tier ? [resume] : [];
-      return `(SELECT ${COLUMNS}, ${tier}::float8 AS relevance FROM voices ${whereClause([...where, ...keyset])}
+      return `(SELECT ${VOICE_COLUMNS}, ${tier}::float8 AS relevance FROM voices ${whereClause([...where, ...keyset])}
         ORDER BY created_at DESC, id DESC LIMIT ${limitParameter})`;
     });
-  parameters.shape.push(`tier${relevance ?? ""}`);
   return `SELECT * FROM (${branches.join("\nUNION ALL\n")}) AS ranked LIMIT ${limitParameter}`;
 }
 
@@ -220,22 +218,22 @@ export const hasCombinationKeys = (query: CatalogQuery): boolean => Object.keys(
 export function combinationShareStatement(query: CatalogQuery): Statement {
   const parameters = new Parameters();
   const keys = parameters.add(requiredKeys(query, undefined, false), "::text[]");
-  return {
-    name: `catalog-combination-share-${query.includeArchived ? "all" : "live"}`,
-    text: `SELECT coalesce(sum(voices) FILTER (WHERE keys @> ${keys}), 0)::int AS matching, coalesce(sum(voices), 0)::int AS total
+  return statement(
+    `SELECT coalesce(sum(voices) FILTER (WHERE keys @> ${keys}), 0)::int AS matching, coalesce(sum(voices), 0)::int AS total
       FROM voice_facet_combos WHERE voices > 0${archivedCondition(query)}`,
-    values: parameters.values,
-  };
+    parameters,
+  );
 }
 
 /**
  * A page in `sort` order, after the keyset values of the last row seen if
  * any; `limit` is the page size plus one (to tell whether more exist).
  *
- * `rare` (decided by CatalogService from the rollup's counts) takes the rare
- * path: the rollup names the combinations that match, their voices are
- * fetched through the index on facet_combo, then ordered. Otherwise the
- * planner chooses, which for a broad filter means walking the sort's index.
+ * `rare` (decided by CatalogService.isRare, only for a filter with
+ * combination values and no search) takes the rare path: the rollup names
+ * the combinations that match, their voices are fetched through the index on
+ * facet_combo, then ordered. Otherwise the planner chooses, which for a broad
+ * filter means walking the sort's index.
  */
 export function listVoicesStatement(
   query: CatalogQuery,
@@ -245,48 +243,40 @@ export function listVoicesStatement(
   { rare = false }: { rare?: boolean } = {},
 ): Statement {
   const parameters = new Parameters();
-  const byCombination = rare && hasCombinationKeys(query) && !query.search;
+  if (sort === "RELEVANCE")
+    return statement(relevanceStatement(conditionsFor(query, parameters), parameters, after, limit), parameters);
   let combos = "";
-  if (byCombination) {
+  if (rare) {
     const keys = parameters.add(requiredKeys(query, undefined, false), "::text[]");
     combos = `WITH combos AS MATERIALIZED (
-      SELECT DISTINCT array_to_string(keys, E'\\x1f') AS combo FROM voice_facet_combos
+      SELECT DISTINCT catalog_combo_text(keys) AS combo FROM voice_facet_combos
       WHERE keys @> ${keys} AND voices > 0${archivedCondition(query)}
     ) `;
   }
-  const conditions = conditionsFor(query, parameters, undefined, { byCombination });
+  const conditions = conditionsFor(query, parameters, undefined, { byCombination: rare });
   const order = ORDERS[sort];
   const direction = order.descending ? "DESC" : "ASC";
   const orderBy = order.keyset.map((column) => `${column} ${direction}`).join(", ");
   // A row comparison: the keyset condition an index on the same columns walks from.
-  const keyset = (columns: string[]) =>
-    after
-      ? [
-          `(${columns.join(", ")}) ${order.descending ? "<" : ">"} (${after
-            .map((value, index) => parameters.add(value, `::${order.types[index] ?? "text"}`))
-            .join(", ")})`,
-        ]
-      : [];
-  const page = () => `ORDER BY ${orderBy} LIMIT ${parameters.add(limit)}`;
-  let text: string;
-  if (sort === "RELEVANCE") {
-    text = relevanceStatement(conditions, parameters, after, limit);
-  } else if (byCombination) {
-    // The matches' sort keys come from the index on facet_combo alone (it includes them, an
-    // index-only scan), materialized so that the planner cannot walk the sort's index instead;
-    // they are resumed and ordered there, and only the page's rows are read from the table.
-    const matches = `SELECT id, created_at, sort_name FROM voices ${whereClause(conditions)}`;
-    const pageIds = `SELECT id FROM matches ${whereClause(keyset(order.keyset))} ${page()}`;
-    text = `${combos}, matches AS MATERIALIZED (${matches})
-      SELECT ${COLUMNS} FROM voices WHERE id IN (${pageIds}) ORDER BY ${orderBy}`;
-  } else {
-    text = `SELECT ${COLUMNS} FROM voices ${whereClause([...conditions, ...keyset(order.keyset)])} ${page()}`;
+  const keyset = after
+    ? [
+        `(${order.keyset.join(", ")}) ${order.descending ? "<" : ">"} (${after
+          .map((value, index) => parameters.add(value, `::${order.types[index] ?? "text"}`))
+          .join(", ")})`,
+      ]
+    : [];
+  if (!rare) {
+    const text = `SELECT ${VOICE_COLUMNS} FROM voices ${whereClause([...conditions, ...keyset])} ORDER BY ${orderBy} LIMIT ${parameters.add(limit)}`;
+    return statement(text, parameters);
   }
-  return {
-    name: `catalog-list-${sort}-${parameters.shape.join("-")}${after ? "-after" : ""}`,
-    text,
-    values: parameters.values,
-  };
+  // The matches' sort keys come from the index on facet_combo alone (it includes them, an
+  // index-only scan), materialized so that the planner cannot walk the sort's index instead;
+  // they are resumed and ordered there, and only the page's rows are read from the table.
+  const matches = `SELECT id, created_at, sort_name FROM voices ${whereClause(conditions)}`;
+  const pageIds = `SELECT id FROM matches ${whereClause(keyset)} ORDER BY ${orderBy} LIMIT ${parameters.add(limit)}`;
+  const text = `${combos}, matches AS MATERIALIZED (${matches})
+    SELECT ${VOICE_COLUMNS} FROM voices WHERE id IN (${pageIds}) ORDER BY ${orderBy}`;
+  return statement(text, parameters);
 }
 
 /**
@@ -310,11 +300,10 @@ export function rollupCountStatement(query: CatalogQuery): Statement {
     tag === undefined
       ? `voice_facet_combos WHERE keys @> ${keys}`
       : `voice_tag_combos WHERE tag = ${parameters.add(tag)} AND keys @> ${keys}`;
-  return {
-    name: `catalog-count-rollup-${tag === undefined ? "" : "tag-"}${query.includeArchived ? "all" : "live"}`,
-    text: `SELECT coalesce(sum(voices), 0)::int AS count FROM ${source} AND voices > 0${archivedCondition(query)}`,
-    values: parameters.values,
-  };
+  return statement(
+    `SELECT coalesce(sum(voices), 0)::int AS count FROM ${source} AND voices > 0${archivedCondition(query)}`,
+    parameters,
+  );
 }
 
 /** Counts matching voices up to `cap + 1`: enough to tell an exact count from "more than the cap". */
@@ -322,22 +311,17 @@ export function cappedCountStatement(query: CatalogQuery, cap: number): Statemen
   const parameters = new Parameters();
   const conditions = conditionsFor(query, parameters);
   const limit = parameters.add(cap + 1);
-  return {
-    name: `catalog-count-capped-${parameters.shape.join("-")}`,
-    text: `SELECT count(*)::int AS count FROM (SELECT 1 FROM voices ${whereClause(conditions)} LIMIT ${limit}) AS capped`,
-    values: parameters.values,
-  };
+  return statement(
+    `SELECT count(*)::int AS count FROM (SELECT 1 FROM voices ${whereClause(conditions)} LIMIT ${limit}) AS capped`,
+    parameters,
+  );
 }
 
 /** The planner's estimate of the matching rows (EXPLAIN, nothing runs): the total past the cap. */
 export function estimateCountStatement(query: CatalogQuery): Statement {
   const parameters = new Parameters();
   const conditions = conditionsFor(query, parameters);
-  return {
-    name: `catalog-count-estimate-${parameters.shape.join("-")}`,
-    text: `EXPLAIN (FORMAT JSON) SELECT 1 FROM voices ${whereClause(conditions)}`,
-    values: parameters.values,
-  };
+  return statement(`EXPLAIN (FORMAT JSON) SELECT 1 FROM voices ${whereClause(conditions)}`, parameters);
 }
 
 /**
@@ -424,27 +408,22 @@ export function facetsStatement(query: CatalogQuery, limit: number): Statement {
       SELECT *, row_number() OVER (PARTITION BY left(key, 1) ORDER BY count DESC, key COLLATE "C") AS rank
       FROM (${parts.join("\nUNION ALL\n")}) AS counts WHERE count > 0
     ) AS ranked WHERE rank <= ${parameters.add(limit)} ORDER BY dimension, rank`;
-  // The text varies with which dimensions have values in the filter, so it names itself.
-  return {
-    name: `catalog-facets-${createHash("sha256").update(text).digest("base64url").slice(0, 16)}`,
-    text,
-    values: parameters.values,
-  };
+  return statement(text, parameters);
 }
 
 /** The voices of a list of `voiceId`s, in any order (one statement whatever the count). */
 export function voicesByVoiceIdsStatement(voiceIds: readonly string[]): Statement {
-  return {
-    name: "catalog-voices-by-voice-ids",
-    text: `SELECT ${COLUMNS} FROM voices WHERE voice_id = ANY($1::text[])`,
-    values: [voiceIds],
-  };
+  const parameters = new Parameters();
+  return statement(
+    `SELECT ${VOICE_COLUMNS} FROM voices WHERE voice_id = ANY(${parameters.add(voiceIds, "::text[]")})`,
+    parameters,
+  );
 }
 
 export function voiceByStatement(column: "id" | "voice_id", value: string): Statement {
-  return {
-    name: `catalog-voice-by-${column}`,
-    text: `SELECT ${COLUMNS} FROM voices WHERE ${column} = $1${column === "id" ? "::uuid" : ""}`,
-    values: [value],
-  };
+  const parameters = new Parameters();
+  return statement(
+    `SELECT ${VOICE_COLUMNS} FROM voices WHERE ${column} = ${parameters.add(value, column === "id" ? "::uuid" : "")}`,
+    parameters,
+  );
 }
