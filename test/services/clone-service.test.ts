@@ -343,6 +343,27 @@ describe("every byte, every time", () => {
     expect(complete(upstream).map(filesOf)).toEqual([sent, sent]);
   });
 
+  // Tags ride with the request (its stored fields, its hash, the voice) but never go to Faseeh:
+  // the same bytes, and only Faseeh's fields, on every send; a replay sends nothing.
+  test("with tags: the same bytes and no tags on the first send, an automatic retry and a same-key retry; a replay sends nothing", async ({
+    gateway,
+    upstream,
+  }) => {
+    upstream.enqueue({ kind: "error", status: 429, headers: { "retry-after": "0" } }, { kind: "error", status: 402 });
+    const refused = await clone(gateway, { idempotencyKey: "tagged", tags: ["News", "warm"] });
+    expect(refused.body.errors?.[0]?.extensions?.code).toBe("INSUFFICIENT_BALANCE");
+    // The same tags in another order and case are the same request: retried, not refused.
+    const retried = await clone(gateway, { idempotencyKey: "tagged", tags: ["WARM", "news"] });
+    expect(retried.body.errors).toBeUndefined();
+    // The voice keeps the tags of the request that made it, in their order.
+    expect(retried.body.data!.cloneVoice).toMatchObject({ replayed: false, voice: { tags: ["warm", "news"] } });
+    const replayed = await clone(gateway, { idempotencyKey: "tagged", tags: ["news", "warm"] });
+    expect(replayed.body.data!.cloneVoice).toMatchObject({ replayed: true, voice: { tags: ["warm", "news"] } });
+    expect(complete(upstream).map(filesOf)).toEqual([sent, sent, sent]);
+    expect(upstream.requests.every((received) => !received.fieldNames.includes("tags"))).toBe(true);
+    expect(upstream.createdVoices).toHaveLength(1);
+  });
+
   test("sends both files whole when a concurrent duplicate takes over after the first failed", async ({ gateway, upstream }) => {
     upstream.enqueue({ kind: "delay", ms: 400, then: { kind: "error", status: 402 } });
     const [first, second] = await Promise.all([
