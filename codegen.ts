@@ -19,7 +19,7 @@ const config: CodegenConfig = {
           ModelList: "../services/model-catalog.js#ModelListing",
           Model: "../upstream/faseeh-client.js#UpstreamModel",
         },
-        scalars: { DateTime: "Date", Upload: "Promise<import('graphql-upload-minimal').FileUpload>" },
+        scalars: { DateTime: "Date", Upload: "Promise<import('../services/file-upload.js').FileUpload>" },
         enumsAsTypes: true,
         avoidOptionals: false,
         strictScalars: true,

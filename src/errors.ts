@@ -20,8 +20,10 @@ export const ERROR_CODES = {
     description: "The request's arguments are invalid; `extensions.field` names the offending one.",
   },
   // HTTP-level problems: malformed multipart bodies, missing CSRF preflight header, stalled uploads.
+  // About the request itself, so 400 even when the body broke off while its operation ran.
   BAD_REQUEST: {
     status: 400,
+    always: true,
     description: "The HTTP request itself is malformed (multipart body, CSRF preflight header), or its upload stalled.",
   },
   PAYLOAD_TOO_LARGE: {
@@ -44,6 +46,12 @@ export const ERROR_CODES = {
     description: "The operation would cost more than GRAPHQL_MAX_COST (list sizes multiplied through); nothing ran.",
   },
   OPERATION_RESOLUTION_FAILURE: { status: 400, description: "The request names an operation the document does not contain." },
+  // Apollo's automatic persisted queries: the first step of the protocol, not a mistake. 200 as Apollo
+  // answers it: Apollo Client's persisted-query link turns the feature off for good on a 400 or 500.
+  PERSISTED_QUERY_NOT_FOUND: {
+    status: 200,
+    description: "An automatic persisted query's hash is not known (yet): send the query with it, as Apollo Client does.",
+  },
   UNAUTHENTICATED: { status: 401, always: true, description: "No valid client API key: send `Authorization: Bearer <key>`." },
   FORBIDDEN: {
     status: 403,

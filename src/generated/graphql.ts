@@ -20,7 +20,7 @@ export type Scalars = {
   /** An ISO-8601 date-time in UTC, e.g. 2026-11-26T10:15:30.000Z. */
   DateTime: { input: Date; output: Date; }
   /** A file sent with the GraphQL multipart request spec (https://github.com/jaydenseric/graphql-multipart-request-spec). */
-  Upload: { input: Promise<import('graphql-upload-minimal').FileUpload>; output: Promise<import('graphql-upload-minimal').FileUpload>; }
+  Upload: { input: Promise<import('../services/file-upload.js').FileUpload>; output: Promise<import('../services/file-upload.js').FileUpload>; }
 };
 
 /** A client API key, as stored: never the secret itself, only its first characters. */

@@ -28,12 +28,16 @@ export async function startApolloServer(container: Container, httpServer: http.S
   const armor = new ApolloArmor({
     maxDepth: { n: config.limits.depth, ignoreIntrospection: true },
     maxAliases: { n: config.limits.aliases },
-    maxTokens: { n: config.limits.tokens },
     maxDirectives: { n: config.limits.directives },
+    // graphql-js's parser counts tokens itself (`parseOptions` below), so going over is a parse
+    // failure (400). Armor's counter parsed in a plugin hook, where any throw, a plain syntax error
+    // included, became Apollo's unexpected-error path (500).
+    maxTokens: { enabled: false },
     // Cost is ours (plugins/cost-limit.ts): armor's counts each field once, whatever the list sizes.
     costLimit: { enabled: false },
-    // "Did you mean ...?" hints map the schema for an attacker; off in production.
-    blockFieldSuggestion: { enabled: production },
+    // Suggestions are removed from every message in one place, format-error.ts: armor's rule
+    // missed those of enum values and of variables.
+    blockFieldSuggestion: { enabled: false },
   }).protect();
 
   const apollo = new ApolloServer<GatewayContext>({
@@ -47,7 +51,8 @@ export async function startApolloServer(container: Container, httpServer: http.S
     stopOnTerminationSignals: false,
     includeStacktraceInErrorResponses: false,
     validationRules: armor.validationRules,
-    formatError: formatErrorFor({ introspection: config.introspection }),
+    parseOptions: { maxLexicalTokens: config.limits.tokens },
+    formatError: formatErrorFor({ introspection: config.introspection, production }),
     // Compact JSON: Apollo's default pretty-prints every response (two-space
     // indent), which costs CPU and bytes on each catalog read; clients and
     // Sandbox format it themselves (BENCHMARKS.md, "Catalog reads").

@@ -1,17 +1,18 @@
-// Express middleware for the GraphQL multipart request spec, wrapping
-// graphql-upload-minimal's processRequest with the safety it lacks:
+// Middleware for the GraphQL multipart request spec (multipart-request.ts
+// reads the body):
 // - a multipart request without a CSRF preflight header is refused before a
 //   single byte of its body is parsed (Apollo's CSRF prevention would refuse
 //   it anyway, but only after the files were received);
-// - parse failures answer as GraphQL errors with a stable code and a message
-//   naming the mistake (see multipart-parts.ts);
+// - a body that cannot be read answers BAD_REQUEST or PAYLOAD_TOO_LARGE with a
+//   message naming the mistake, and closes the connection;
 // - once the response is sent, any file stream a resolver did not read is
 //   drained, because an unread stream stalls the request and its connection.
-import { processRequest, Upload } from "graphql-upload-minimal";
 import typeis from "type-is";
+import { GatewayError } from "../errors.js";
+import type { Upload } from "../services/file-upload.js";
 import { sendGraphQLError } from "./graphql-error-response.js";
 import { headerOf, type HttpRequest, type HttpResponse, type Middleware, type NextFunction } from "./http-app.js";
-import { MultipartParts } from "./multipart-parts.js";
+import { readMultipartRequest } from "./multipart-request.js";
 
 export const MULTIPART_PREFLIGHT_HEADERS = ["apollo-require-preflight", "x-apollo-operation-name"] as const;
 
@@ -19,6 +20,9 @@ export interface GraphqlUploadOptions {
   maxFileBytes: number;
   maxFiles: number;
 }
+
+/** `operations` and `map` together stay far below this; it only bounds what a client can make the gateway parse. */
+const MAX_FIELD_BYTES = 1024 * 1024;
 
 export function graphqlUploads(options: GraphqlUploadOptions): Middleware {
   return async (req: HttpRequest, res: HttpResponse, next: NextFunction) => {
@@ -36,45 +40,26 @@ export function graphqlUploads(options: GraphqlUploadOptions): Middleware {
       );
       return;
     }
-    const boundary = MultipartParts.boundaryOf(headerOf(req, "content-type"));
-    const parts = boundary ? new MultipartParts(req, boundary) : undefined;
     try {
-      const body = await processRequest(req, res, {
-        maxFileSize: options.maxFileBytes,
+      const { operations, uploads } = await readMultipartRequest(req, {
+        maxFileBytes: options.maxFileBytes,
         maxFiles: options.maxFiles,
-        maxFieldSize: 1024 * 1024,
+        maxFieldBytes: MAX_FIELD_BYTES,
       });
-      parts?.stop();
-      res.once("close", () => drainUploads(body));
-      req.body = body;
+      res.once("close", () => drainUploads(uploads));
+      req.body = operations;
       next();
     } catch (error) {
-      parts?.stop();
-      if ((error as { status?: unknown }).status === 413) {
-        sendGraphQLError(res, "PAYLOAD_TOO_LARGE", tooLarge(error, options.maxFiles), { closeConnection: true });
-        return;
-      }
-      const said = error instanceof Error ? error.message : "Invalid multipart request.";
-      sendGraphQLError(res, "BAD_REQUEST", parts?.explain() ?? said, { closeConnection: true });
+      if (!(error instanceof GatewayError)) throw error;
+      sendGraphQLError(res, error.code, error.message, { closeConnection: true });
     }
   };
 }
 
-/** The library's 413s, in the client's terms. */
-function tooLarge(error: unknown, maxFiles: number): string {
-  const said = error instanceof Error ? error.message : "";
-  if (/max file uploads exceeded/.test(said)) {
-    return `This request carries more file parts than it may: at most ${maxFiles} files (voiceFile and referenceAudioFile).`;
-  }
-  return said || "A part of the request exceeds its size limit.";
-}
-
 /** Reads to the end every file stream that nobody consumed. */
-function drainUploads(value: unknown, seen = new Set<unknown>()): void {
-  if (!value || typeof value !== "object" || seen.has(value)) return;
-  seen.add(value);
-  if (value instanceof Upload) {
-    value.promise.then(
+function drainUploads(uploads: readonly Upload[]): void {
+  for (const upload of uploads) {
+    upload.promise.then(
       (file) => {
         try {
           const stream = file.createReadStream();
@@ -86,7 +71,5 @@ function drainUploads(value: unknown, seen = new Set<unknown>()): void {
       },
       () => undefined,
     );
-    return;
   }
-  for (const inner of Object.values(value)) drainUploads(inner, seen);
 }

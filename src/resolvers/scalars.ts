@@ -1,7 +1,7 @@
-import { GraphQLScalarType } from "graphql";
+import { GraphQLError, GraphQLScalarType } from "graphql";
 import { DateTimeISOResolver } from "graphql-scalars";
-import { GraphQLUpload } from "graphql-upload-minimal";
 import type { Resolvers } from "../generated/graphql.js";
+import { Upload } from "../services/file-upload.js";
 
 // DateTimeISO keeps milliseconds, which cursors, clients comparing createdAt
 // values and `expectedUpdatedAt` rely on. It is given the schema's own name:
@@ -10,5 +10,18 @@ import type { Resolvers } from "../generated/graphql.js";
 // variable declared `$at: DateTime` would name no type (GRAPHQL_VALIDATION_FAILED).
 export const scalarResolvers: Pick<Resolvers, "DateTime" | "Upload"> = {
   DateTime: new GraphQLScalarType({ ...DateTimeISOResolver.toConfig(), name: "DateTime" }),
-  Upload: GraphQLUpload,
+  // A file of a multipart request: only ever a variable that the request's `map` filled.
+  Upload: new GraphQLScalarType({
+    name: "Upload",
+    parseValue(value) {
+      if (value instanceof Upload) return value.promise;
+      throw new GraphQLError("must be a file of the multipart request: null in `variables`, filled by `map`.");
+    },
+    parseLiteral() {
+      throw new GraphQLError("An Upload cannot be written in the document: pass it as a variable filled by `map`.");
+    },
+    serialize() {
+      throw new GraphQLError("An Upload cannot be returned.");
+    },
+  }),
 };

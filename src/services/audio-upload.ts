@@ -14,9 +14,9 @@
 // the request. Measured: streaming keeps gateway latency near a direct call;
 // spooling first doubled it (BENCHMARKS.md).
 //
-// graphql-upload-minimal quirks handled here:
-// - at its size limit busboy truncates the stream silently (and the library
-//   unpipes it): the stream is read by iteration and `truncated` is checked;
+// Multipart quirks handled here:
+// - at its size limit busboy truncates the stream silently: the stream is
+//   read by iteration and `truncated` is checked;
 // - an unconsumed file stream stalls the whole request: `settle()` always
 //   reads to the end, even when the file is already known to be rejected.
 import { createHash, type Hash } from "node:crypto";
@@ -24,9 +24,9 @@ import { once } from "node:events";
 import { createReadStream, createWriteStream, type WriteStream } from "node:fs";
 import path from "node:path";
 import type { Readable } from "node:stream";
-import type { FileUpload } from "graphql-upload-minimal";
 import { badUserInput, errorMessage, GatewayError } from "../errors.js";
 import type { AudioPart, AudioSource, FileDigest } from "../upstream/faseeh-client.js";
+import { type FileUpload, UploadFailure } from "./file-upload.js";
 import { FASEEH_PCM_CONTENT_TYPE } from "../upstream/pcm-format.js";
 import { ACCEPTED_AUDIO_FORMATS, declaresRawPcm, SNIFF_BYTES, sniffFileType } from "./audio-type.js";
 import type { UploadWatchdog } from "./upload-watchdog.js";
@@ -347,21 +347,23 @@ const interrupted = (field: string, error: unknown) =>
   new GatewayError("BAD_REQUEST", `The upload of \`${field}\` was interrupted (${errorMessage(error)}).`, { field });
 
 /**
- * graphql-upload-minimal's own refusals, which reach a resolver through the
- * upload (its promise, its stream): too many file parts (413), a file over
- * the size limit, a client that went away (499).
+ * What the multipart reader says of a file it could not deliver (see
+ * UploadFailure), in the client's terms; undefined for anything else.
  */
 function uploadFailure(field: string, error: unknown): GatewayError | undefined {
-  const { status, message } = error as { status?: unknown; message?: unknown };
-  if (status === 413 && typeof message === "string" && /max file uploads exceeded/.test(message)) {
-    return new GatewayError(
-      "PAYLOAD_TOO_LARGE",
-      "This request carries more file parts than it may: at most 2 files (voiceFile and referenceAudioFile).",
-    );
+  if (!(error instanceof UploadFailure)) return undefined;
+  switch (error.reason) {
+    case "too-many-files":
+      return new GatewayError("PAYLOAD_TOO_LARGE", error.message);
+    case "disconnected":
+      return new GatewayError("BAD_REQUEST", `The client went away while \`${field}\` was uploading.`, { field });
+    case "malformed":
+      return new GatewayError("BAD_REQUEST", `The request broke off while \`${field}\` was uploading: ${error.message}`, {
+        field,
+      });
+    case "missing":
+      return badUserInput(field, `\`${field}\` is missing from the multipart request (its file part never came).`);
   }
-  if (status === 413) return undefined; // a file over the size limit: `truncated` tells, with the limit
-  if (status === 499) return new GatewayError("BAD_REQUEST", `The client went away while \`${field}\` was uploading.`, { field });
-  return undefined;
 }
 
 /** Keeps the client's file name for upstream, minus paths and control characters. */

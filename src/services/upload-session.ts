@@ -6,7 +6,7 @@
 // watchdog and removes the directory.
 import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import path from "node:path";
-import type { FileUpload } from "graphql-upload-minimal";
+import type { FileUpload } from "./file-upload.js";
 import type { Config } from "../config.js";
 import { AudioUpload, type AudioUploadOptions } from "./audio-upload.js";
 import { UploadWatchdog } from "./upload-watchdog.js";

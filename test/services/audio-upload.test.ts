@@ -1,18 +1,17 @@
-// AudioUpload on its own, fed real streams the way graphql-upload-minimal
-// feeds it (a FileUpload promise whose createReadStream() gives the client's
+// AudioUpload on its own, fed real streams the way the multipart reader
+// (src/http/multipart-request.ts) feeds it (a FileUpload promise whose createReadStream() gives the client's
 // bytes as they arrive): the first open streams live, every later one
 // replays the private copy on disk byte for byte, recorded() is the size and
 // SHA-256 of what the client sent, and every refusal (not audio, empty, too
 // large, truncated, interrupted, missing, stalled) names the field while the
 // client's stream is still read to its end.
 import { mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
-import type { ReadStream } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { PassThrough } from "node:stream";
-import type { FileUpload } from "graphql-upload-minimal";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { AudioUpload, formatBytes, safeFilename } from "../../src/services/audio-upload.js";
+import { type FileUpload, UploadFailure } from "../../src/services/file-upload.js";
 import { UploadWatchdog } from "../../src/services/upload-watchdog.js";
 import { flac, MiB, mp3, noisyWav, oggOpus, rawPcm, sha256, textFile } from "../support/audio-fixtures.js";
 import { gatewayErrorOf } from "../support/gateway-error.js";
@@ -50,10 +49,9 @@ function client(options: { filename?: string | undefined; mimetype?: string } = 
   const stream: ClientStream = new PassThrough();
   const file = {
     filename: "filename" in options ? options.filename : "preview.wav",
-    fieldName: "1",
     mimetype: options.mimetype ?? "application/octet-stream",
     encoding: "7bit",
-    createReadStream: () => stream as unknown as ReadStream,
+    createReadStream: () => stream,
   } as FileUpload;
   return {
     stream,
@@ -301,13 +299,13 @@ describe("AudioUpload: refusals", () => {
     });
   });
 
-  it("reports graphql-upload-minimal's disconnect (499) as the client going away", async () => {
+  it("reports the multipart reader's disconnect as the client going away", async () => {
     const sender = client();
     const upload = audioUpload(sender.file);
     sender.stream.write(noisyWav(256 * 1024, 35));
     const part = await upload.open();
     const reading = collect(part.body);
-    sender.stream.destroy(Object.assign(new Error("Request disconnected during file upload stream parsing."), { status: 499 }));
+    sender.stream.destroy(new UploadFailure("disconnected", "the client went away"));
     expect(await gatewayErrorOf(reading)).toMatchObject({
       code: "BAD_REQUEST",
       message: "The client went away while `input.voiceFile` was uploading.",
@@ -316,19 +314,37 @@ describe("AudioUpload: refusals", () => {
   });
 
   it("reports a file missing from the multipart request as BAD_USER_INPUT", async () => {
-    const upload = audioUpload(Promise.reject(new Error("File missing in the request.")));
+    const upload = audioUpload(Promise.reject(new UploadFailure("missing", "File missing in the request.")));
     const error = await gatewayErrorOf(upload.open());
     expect(error).toMatchObject({
       code: "BAD_USER_INPUT",
-      message: "`input.voiceFile` is missing from the multipart request (File missing in the request.).",
+      message: "`input.voiceFile` is missing from the multipart request (its file part never came).",
       extensions: { field: FIELD },
     });
     expect(upload.hasArrived).toBe(true);
     await expect(upload.recorded()).rejects.toBe(error);
   });
 
-  it("reports too many file parts (graphql-upload-minimal's 413) as PAYLOAD_TOO_LARGE", async () => {
-    const tooMany = Object.assign(new Error("2 max file uploads exceeded."), { status: 413 });
+  it("reports a body broken off mid-file as BAD_REQUEST naming the field", async () => {
+    const sender = client();
+    const upload = audioUpload(sender.file);
+    sender.stream.write(noisyWav(256 * 1024, 37));
+    const part = await upload.open();
+    const reading = collect(part.body);
+    sender.stream.destroy(new UploadFailure("malformed", "The multipart body is malformed (Unexpected end of form)."));
+    expect(await gatewayErrorOf(reading)).toMatchObject({
+      code: "BAD_REQUEST",
+      message:
+        "The request broke off while `input.voiceFile` was uploading: The multipart body is malformed (Unexpected end of form).",
+      extensions: { field: FIELD },
+    });
+  });
+
+  it("reports too many file parts (the multipart reader's refusal) as PAYLOAD_TOO_LARGE", async () => {
+    const tooMany = new UploadFailure(
+      "too-many-files",
+      "This request carries more file parts than it may: at most 2 files (voiceFile and referenceAudioFile).",
+    );
     const error = await gatewayErrorOf(audioUpload(Promise.reject(tooMany)).started());
     expect(error).toMatchObject({
       code: "PAYLOAD_TOO_LARGE",
@@ -339,7 +355,6 @@ describe("AudioUpload: refusals", () => {
   it("reports a stream that cannot be created as an interrupted upload", async () => {
     const file = {
       filename: "x.wav",
-      fieldName: "1",
       mimetype: "audio/wav",
       encoding: "7bit",
       createReadStream: () => {
