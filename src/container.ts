@@ -78,6 +78,7 @@ export async function createContainer(config: Config, options: ContainerOptions 
     allowAnonymous: config.auth.allowAnonymous,
     cacheTtlMs: config.auth.keyCacheTtlMs,
     revocationsLive: () => revocations.live,
+    keysCommandWhileServing: db.kind === "postgres",
   });
   const rateLimits = new RateLimitService(db.prisma);
   const attempts = new CloneAttemptStore(db.prisma);

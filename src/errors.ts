@@ -57,11 +57,16 @@ export const ERROR_CODES = {
     status: 403,
     always: true,
     description:
-      "The client API key's scope does not allow this operation (mutations such as cloning and catalog edits need `write`, managing keys `admin`).",
+      "The client API key's scope does not allow a field of the operation (mutations such as cloning and catalog edits need `write`, managing keys `admin`); `requiredScope` names the scope needed.",
   },
   NOT_FOUND: {
     status: 404,
     description: "The voice to edit, archive or restore is not in the catalog (or its id is not a UUID).",
+  },
+  LAST_ADMIN_KEY: {
+    status: 409,
+    description:
+      "Revoking this key would leave no active `admin` key, so nobody could manage keys over GraphQL: create another admin key first (the keys command's `--force` can still do it).",
   },
   CONFLICT: {
     status: 409,

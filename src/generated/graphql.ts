@@ -664,6 +664,12 @@ export type ResolversParentTypes = {
   VoicePreview: PreviewView;
 };
 
+export type ScopeDirectiveArgs = {
+  requires: ApiKeyScope;
+};
+
+export type ScopeDirectiveResolver<Result, Parent, ContextType = GatewayContext, Args = ScopeDirectiveArgs> = DirectiveResolverFn<Result, Parent, ContextType, Args>;
+
 export type ApiKeyResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['ApiKey'] = ResolversParentTypes['ApiKey']> = {
   createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
@@ -835,3 +841,6 @@ export type Resolvers<ContextType = GatewayContext> = {
   VoicePreview?: VoicePreviewResolvers<ContextType>;
 };
 
+export type DirectiveResolvers<ContextType = GatewayContext> = {
+  scope?: ScopeDirectiveResolver<any, any, ContextType>;
+};

@@ -13,7 +13,7 @@ import { resolvers } from "../resolvers/index.js";
 import { typeDefs } from "../schema/index.js";
 import { formatErrorFor } from "./format-error.js";
 import { jitExecutor } from "./jit-executor.js";
-import { ApolloPluginAuthorization } from "./plugins/authorization.js";
+import { enforceScopes } from "./scopes.js";
 import { ApolloPluginCostLimit } from "./plugins/cost-limit.js";
 import { ApolloPluginHttpStatus } from "./plugins/http-status.js";
 import { ApolloPluginRequestReport } from "./plugins/request-report.js";
@@ -41,8 +41,9 @@ export async function startApolloServer(container: Container, httpServer: http.S
   }).protect();
 
   const apollo = new ApolloServer<GatewayContext>({
-    // graphql-jit runs the operations; Apollo does everything around them (jit-executor.ts).
-    gateway: jitExecutor(makeExecutableSchema({ typeDefs, resolvers })),
+    // graphql-jit runs the operations; Apollo does everything around them (jit-executor.ts). Each
+    // root field checks its client key scope as it resolves (scopes.ts).
+    gateway: jitExecutor(enforceScopes(makeExecutableSchema({ typeDefs, resolvers }))),
     introspection: config.introspection,
     csrfPrevention: true,
     allowBatchedHttpRequests: false,
@@ -71,7 +72,6 @@ export async function startApolloServer(container: Container, httpServer: http.S
             // users would otherwise have to discover it themselves.
             embed: { initialState: { sharedHeaders: { "Apollo-Require-Preflight": "true" } } },
           }),
-      ApolloPluginAuthorization(),
       ApolloPluginCostLimit({ maxCost: config.limits.cost }),
       ApolloPluginRequestReport({ metrics }),
       ApolloPluginHttpStatus(),

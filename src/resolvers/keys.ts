@@ -7,8 +7,8 @@ const fromScope = (scope: Scope): ApiKeyScope => scope.toUpperCase() as ApiKeySc
 const toGraphQL = (key: ApiKeyView) => ({ ...key, scope: fromScope(key.scope) });
 
 export const keysResolvers: Pick<Resolvers, "Query" | "Mutation"> = {
+  // Each field's `admin` scope is checked as it resolves (graphql/scopes.ts).
   Query: {
-    // Scope checked before execution (graphql/plugins/authorization.ts).
     apiKeys: async (_parent, _args, { services }) => (await services.apiKeys.list()).map(toGraphQL),
   },
   Mutation: {
@@ -26,6 +26,13 @@ function revoked(result: RevokeResult): ApiKeyView {
     case "revoked":
     case "already-revoked":
       return result.key;
+    case "last-admin":
+      throw new GatewayError(
+        "LAST_ADMIN_KEY",
+        `${result.key.prefix}… (${result.key.name}) is the last active admin key: without it nobody could manage keys here. ` +
+          "Create another admin key first, then revoke this one.",
+        { field: "key" },
+      );
     case "ambiguous":
       throw new GatewayError(
         "BAD_USER_INPUT",

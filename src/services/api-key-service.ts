@@ -10,13 +10,17 @@ export type Scope = "read" | "write" | "admin";
 
 export const SCOPES: readonly Scope[] = ["read", "write", "admin"];
 
-/** Whether a scope may run mutations (cloning spends the Faseeh wallet). */
-export const canWrite = (scope: Scope): boolean => scope === "write" || scope === "admin";
+/** Whether a key of scope `held` may do what needs `required` (read < write < admin). */
+export const scopeAllows = (held: Scope, required: Scope): boolean => SCOPES.indexOf(held) >= SCOPES.indexOf(required);
 
 export type Principal =
   | { kind: "key"; id: string; name: string; scope: Scope }
-  /** Nobody identified: allowed only while the gateway is open (see `authenticate`). */
-  | { kind: "anonymous"; scope: Scope };
+  /**
+   * Nobody identified: allowed only while the gateway is open (it never had a
+   * key, see `authenticate`), when every caller may do anything, creating the
+   * first key included.
+   */
+  | { kind: "anonymous"; scope: "admin" };
 
 /** The owner of records made without a client key (all anonymous callers share it). */
 export const ANONYMOUS_OWNER = "anonymous";
@@ -44,6 +48,12 @@ export interface KeyPolicy {
    * (the LISTEN connection is up). The cache is used only while it is.
    */
   revocationsLive?: () => boolean;
+  /**
+   * Whether `npm run keys` can reach the database while the gateway runs
+   * (PostgreSQL: yes; the embedded one is the gateway's alone): the boot
+   * warning of an open gateway names only what works.
+   */
+  keysCommandWhileServing?: boolean;
 }
 
 /** The channel revocations are announced on, with the key's id as payload. */
@@ -69,11 +79,17 @@ export interface ApiKeyView {
 
 export type RevokeResult =
   | { kind: "revoked"; key: ApiKeyView }
+  /** Refused: it is the last active admin key (see `revoke`). */
+  | { kind: "last-admin"; key: ApiKeyView }
   | { kind: "already-revoked"; key: ApiKeyView }
   | { kind: "none" }
   | { kind: "ambiguous"; keys: ApiKeyView[] }
   | { kind: "not-a-reference" };
 
+/** The advisory lock revocations take turns on (any fixed number no other lock of ours uses). */
+const KEY_REVOCATION_LOCK = 0x6b657973; // "keys"
+/** Longest key name: a tool's name, as short as a voice's. */
+const MAX_NAME_LENGTH = 100;
 const VIEW = { id: true, name: true, scope: true, prefix: true, createdAt: true, lastUsedAt: true, revokedAt: true } as const;
 const LAST_USED_PRECISION_MS = 60_000;
 /** Far more keys than any deployment has; past it the cache starts over rather than grow. */
@@ -83,13 +99,24 @@ const toScope = (scope: ApiKeyScope): Scope => scope.toLowerCase() as Scope;
 const fromScope = (scope: Scope): ApiKeyScope => scope.toUpperCase() as ApiKeyScope;
 const toView = (row: Omit<ApiKeyView, "scope"> & { scope: ApiKeyScope }): ApiKeyView => ({ ...row, scope: toScope(row.scope) });
 export const hashKey = (key: string) => createHash("sha256").update(key).digest("hex");
+const newSecret = () => `${KEY_PREFIX}${randomBytes(32).toString("base64url")}`;
+
+/** A key's name, trimmed: the tool that uses it, 1-100 characters. */
+function keyName(name: string): string {
+  const trimmed = name.trim();
+  if (!trimmed) throw new GatewayError("BAD_USER_INPUT", "A key needs a name (the tool that uses it).", { field: "name" });
+  if (trimmed.length > MAX_NAME_LENGTH) {
+    throw new GatewayError("BAD_USER_INPUT", `A key's name is at most ${MAX_NAME_LENGTH} characters.`, { field: "name" });
+  }
+  return trimmed;
+}
 
 export const unauthenticated = (message: string) =>
   new GatewayError("UNAUTHENTICATED", message, { http: { headers: new Map([["www-authenticate", "Bearer"]]) } });
 
 /** How the gateway may start, decided from the keys that exist at boot (see `ApiKeyService.bootPolicy`). */
 export interface BootPolicy {
-  /** No active key: anyone who can reach the gateway may call it. */
+  /** Never had a key: anyone who can reach the gateway may call it. */
   open: boolean;
   /** Why it must not start at all (production, open, not on purpose). */
   refusal: string | undefined;
@@ -108,16 +135,18 @@ export class ApiKeyService {
    * created a moment ago works at once); bounded in size and age.
    */
   private readonly verified = new Map<string, { principal: KeyPrincipal; until: number }>();
+  /** Set once the gateway is known to have had a key: it never opens again, so it is not asked again. */
+  private closed = false;
 
   constructor(
     private readonly prisma: PrismaClient,
     private readonly policy: KeyPolicy,
   ) {}
 
+  /** A new key (an admin's request, or the keys command). */
   async create(input: { name: string; scope: Scope }): Promise<CreatedKey> {
-    const name = input.name.trim();
-    if (!name) throw new GatewayError("BAD_USER_INPUT", "A key needs a name (the tool that uses it).", { field: "name" });
-    const key = `${KEY_PREFIX}${randomBytes(32).toString("base64url")}`;
+    const name = keyName(input.name);
+    const key = newSecret();
     const id = randomUUID();
     const row = await guardDatabase(() =>
       this.prisma.apiKey.create({
@@ -129,44 +158,13 @@ export class ApiKeyService {
   }
 
   /**
-   * Revokes the key `reference` names: its id, the prefix that `list` shows
-   * (with or without the trailing "…"), or the key itself. Takes effect on the
-   * next request, in every replica.
+   * The first key of an open gateway, which closes it: inserted by one
+   * statement only while the gateway has never had a key, so of any number of
+   * anonymous callers racing for it exactly one gets it (the others wait on
+   * the state row's lock, then find the gateway closed).
    */
-  async revoke(reference: string): Promise<RevokeResult> {
-    const matches = await this.find(reference);
-    if (matches === "not-a-reference") return { kind: "not-a-reference" };
-    const [key, ...others] = matches;
-    if (!key) return { kind: "none" };
-    if (others.length > 0) return { kind: "ambiguous", keys: matches };
-    if (key.revokedAt) return { kind: "already-revoked", key };
-    const revokedAt = new Date();
-    // The notification is sent when the revocation commits, to every replica listening (see forget).
-    const [{ count }] = await guardDatabase(() =>
-      this.prisma.$transaction([
-        this.prisma.apiKey.updateMany({ where: { id: key.id, revokedAt: null }, data: { revokedAt } }),
-        this.prisma.$executeRaw`SELECT pg_notify(${KEY_REVOKED_CHANNEL}, ${key.id})`,
-      ]),
-    );
-    this.forget(key.id);
-    return count === 1 ? { kind: "revoked", key: { ...key, revokedAt } } : { kind: "already-revoked", key };
-  }
-
-  async list(): Promise<ApiKeyView[]> {
-    const rows = await guardDatabase(() => this.prisma.apiKey.findMany({ orderBy: { createdAt: "asc" }, select: VIEW }));
-    return rows.map(toView);
-  }
-
-  /** Key management over GraphQL: `admin` keys, or anyone while the gateway is open (no key yet). */
-  authorizeManagement(principal: Principal): void {
-    if (principal.scope === "admin" || principal.kind === "anonymous") return;
-    throw new GatewayError("FORBIDDEN", "Managing client keys needs an `admin` key.");
-  }
-
-  /** `createApiKey`: the secret is in the answer only. The first key of an open gateway must be `admin`. */
-  async createFor(principal: Principal, input: { name: string; scope: Scope }): Promise<CreatedKey> {
-    this.authorizeManagement(principal);
-    if (principal.kind === "anonymous" && input.scope !== "admin") {
+  private async createFirst(input: { name: string; scope: Scope }): Promise<CreatedKey> {
+    if (input.scope !== "admin") {
       throw new GatewayError(
         "BAD_USER_INPUT",
         "The first client key closes this gateway at once, so it must have the ADMIN scope; otherwise nobody could manage keys " +
@@ -174,7 +172,76 @@ export class ApiKeyService {
         { field: "scope" },
       );
     }
-    return this.create(input);
+    const name = keyName(input.name);
+    const key = newSecret();
+    const id = randomUUID();
+    const rows = await guardDatabase(
+      () => this.prisma.$queryRaw<Array<Omit<ApiKeyView, "scope"> & { scope: ApiKeyScope }>>`
+        WITH closing AS (
+          INSERT INTO gateway_state (id, first_key_at) VALUES (true, now())
+          ON CONFLICT (id) DO UPDATE SET first_key_at = excluded.first_key_at WHERE gateway_state.first_key_at IS NULL
+          RETURNING first_key_at
+        )
+        INSERT INTO api_keys (id, name, scope, key_hash, prefix, created_at)
+        SELECT ${id}::uuid, ${name}, 'ADMIN', ${hashKey(key)}, ${key.slice(0, PREFIX_LENGTH)}, first_key_at FROM closing
+        RETURNING id::text AS id, name, scope::text AS scope, prefix, created_at AS "createdAt",
+                  last_used_at AS "lastUsedAt", revoked_at AS "revokedAt"`,
+    );
+    const [row] = rows;
+    if (!row) {
+      this.closed = true;
+      throw unauthenticated(
+        "This gateway has a client key now (another caller created the first one): send `Authorization: Bearer <key>`.",
+      );
+    }
+    this.closed = true;
+    return { id, name, scope: "admin", apiKey: toView(row), key };
+  }
+
+  /**
+   * Revokes the key `reference` names: its id, the prefix that `list` shows
+   * (with or without the trailing "…"), or the key itself. Takes effect on the
+   * next request, in every replica. The last active admin key is kept (nobody
+   * could manage keys over GraphQL without one) unless `allowLastAdmin` says
+   * otherwise (the keys command's `--force`). Revocations take turns on one
+   * transaction-scoped advisory lock (each statement after it sees what the
+   * previous holder committed), so two of them never each leave the other's
+   * admin key as "the one that remains".
+   */
+  async revoke(reference: string, { allowLastAdmin = false }: { allowLastAdmin?: boolean } = {}): Promise<RevokeResult> {
+    const matches = await this.find(reference);
+    if (matches === "not-a-reference") return { kind: "not-a-reference" };
+    const [key, ...others] = matches;
+    if (!key) return { kind: "none" };
+    if (others.length > 0) return { kind: "ambiguous", keys: matches };
+    if (key.revokedAt) return { kind: "already-revoked", key };
+    const revokedAt = new Date();
+    const outcome = await guardDatabase(() =>
+      this.prisma.$transaction(async (tx) => {
+        await tx.$queryRaw`SELECT pg_advisory_xact_lock(${KEY_REVOCATION_LOCK})::text`;
+        if (key.scope === "admin" && !allowLastAdmin) {
+          const otherAdmins = await tx.apiKey.count({ where: { scope: "ADMIN", revokedAt: null, id: { not: key.id } } });
+          if (otherAdmins === 0) return "last-admin" as const;
+        }
+        const { count } = await tx.apiKey.updateMany({ where: { id: key.id, revokedAt: null }, data: { revokedAt } });
+        // Sent when the revocation commits, to every replica listening (see forget).
+        await tx.$executeRaw`SELECT pg_notify(${KEY_REVOKED_CHANNEL}, ${key.id})`;
+        return count === 1 ? ("revoked" as const) : ("already-revoked" as const);
+      }),
+    );
+    if (outcome === "last-admin") return { kind: "last-admin", key };
+    this.forget(key.id);
+    return outcome === "revoked" ? { kind: "revoked", key: { ...key, revokedAt } } : { kind: "already-revoked", key };
+  }
+
+  async list(): Promise<ApiKeyView[]> {
+    const rows = await guardDatabase(() => this.prisma.apiKey.findMany({ orderBy: { createdAt: "asc" }, select: VIEW }));
+    return rows.map(toView);
+  }
+
+  /** `createApiKey` (its `admin` scope is checked where the field resolves): the secret is in the answer only. */
+  createFor(principal: Principal, input: { name: string; scope: Scope }): Promise<CreatedKey> {
+    return principal.kind === "anonymous" ? this.createFirst(input) : this.create(input);
   }
 
   private async find(reference: string): Promise<ApiKeyView[] | "not-a-reference"> {
@@ -188,8 +255,21 @@ export class ApiKeyService {
     return rows.map(toView);
   }
 
-  async hasActiveKeys(): Promise<boolean> {
-    return (await guardDatabase(() => this.prisma.apiKey.count({ where: { revokedAt: null }, take: 1 }))) > 0;
+  /** Whether the gateway has ever had a client key (revoked ones count: open means never had one). */
+  async hasHadKeys(): Promise<boolean> {
+    if (this.closed) return true;
+    const [state] = await guardDatabase(() => this.prisma.gatewayState.findMany({ select: { firstKeyAt: true }, take: 1 }));
+    // The row is made by the migration; without it (a database restored without it), count the keys themselves.
+    const had = state ? state.firstKeyAt !== null : (await guardDatabase(() => this.prisma.apiKey.count({ take: 1 }))) > 0;
+    // Closed for good: no need to ask again.
+    if (had) this.closed = true;
+    return had;
+  }
+
+  /** Whether any key (of `scope`, if given) may be used now. */
+  async hasActiveKeys({ scope }: { scope?: Scope } = {}): Promise<boolean> {
+    const where = { revokedAt: null, ...(scope && { scope: fromScope(scope) }) };
+    return (await guardDatabase(() => this.prisma.apiKey.count({ where, take: 1 }))) > 0;
   }
 
   /**
@@ -198,8 +278,12 @@ export class ApiKeyService {
    * same policy (an open gateway closes with its first key, no restart).
    */
   async bootPolicy(): Promise<BootPolicy> {
-    const open = !(await this.hasActiveKeys());
-    const { production, allowAnonymous } = this.policy;
+    const open = !(await this.hasHadKeys());
+    const { production, allowAnonymous, keysCommandWhileServing = true } = this.policy;
+    const howToClose = keysCommandWhileServing
+      ? 'Create an admin key (mutation createApiKey(name: "ops", scope: ADMIN), or `npm run keys -- create --name <tool> --scope admin`)'
+      : 'Create an admin key with the mutation createApiKey(name: "ops", scope: ADMIN) on this gateway (while it runs, the embedded ' +
+        "database is its alone, so `npm run keys` is refused)";
     return {
       open,
       refusal:
@@ -219,17 +303,16 @@ export class ApiKeyService {
               : `on ${bound} (${chosenBy}), so anyone who can reach that address`;
         return (
           `no client API key exists: the gateway is OPEN to any caller. It listens ${reach} may clone on its Faseeh key. ` +
-          "Create an admin key (mutation createApiKey, or `npm run keys -- create --name <tool> --scope admin`): from then on " +
-          "every request needs a key, without a restart."
+          `${howToClose}: from then on every request needs a key, without a restart, for good (revoking keys never reopens it).`
         );
       },
     };
   }
 
-  /** Whether callers without a key are let in: only while no key exists, and in production only on purpose. */
+  /** Whether callers without a key are let in: only while the gateway never had one, and in production only on purpose. */
   async isOpen(): Promise<boolean> {
     if (this.policy.production && !this.policy.allowAnonymous) return false;
-    return !(await this.hasActiveKeys());
+    return !(await this.hasHadKeys());
   }
 
   /**
@@ -238,7 +321,7 @@ export class ApiKeyService {
    */
   async authenticate(authorization: string | undefined): Promise<Principal> {
     if (!authorization) {
-      if (await this.isOpen()) return { kind: "anonymous", scope: "write" };
+      if (await this.isOpen()) return { kind: "anonymous", scope: "admin" };
       throw unauthenticated("This gateway needs a client API key: send `Authorization: Bearer <key>`.");
     }
     const key = /^Bearer\s+(\S+)\s*$/i.exec(authorization)?.[1];
@@ -272,6 +355,7 @@ export class ApiKeyService {
   /** Revocations may have been missed (the listener reconnected): trust nothing from memory. */
   forgetAll(): void {
     this.verified.clear();
+    this.closed = false;
   }
 
   private cacheUsable(): boolean {

@@ -1,6 +1,10 @@
 // Client API keys made the way an operator makes them: with the keys CLI
-// (`src/cli/keys.ts`) against the gateway's database.
+// (`src/cli/keys.ts`) against the gateway's database; or, where a test makes
+// many and the command itself is not its subject, with the service the
+// command calls (`issueKey`), in-process.
 import { expect } from "vitest";
+import type { Scope } from "../../src/services/api-key-service.js";
+import type { TestGateway } from "./gateway.js";
 import type { TestDatabase } from "./database.js";
 import { spawnTs } from "./process.js";
 import { recordSecret } from "./suite-record.js";
@@ -24,6 +28,13 @@ export async function createKey(
   expect(key).toBeDefined();
   recordSecret(key!);
   return { id: id!, key: key! };
+}
+
+/** A key made by `ApiKeyService.create`, as `npm run keys -- create` makes it, without spawning the command. */
+export async function issueKey(gateway: TestGateway, name: string, scope: Scope): Promise<{ id: string; key: string }> {
+  const created = await gateway.container.apiKeys.create({ name, scope });
+  recordSecret(created.key);
+  return { id: created.id, key: created.key };
 }
 
 export const bearer = (key: string): { authorization: string } => ({ authorization: `Bearer ${key}` });

@@ -64,6 +64,7 @@ export const test = base
     upstream.reset();
     gateway.container.models.clear(); // what it kept came from the fake just reset
     await emptyAllTables(gateway);
+    gateway.container.apiKeys.forgetAll(); // what it knew of keys (and whether the gateway was closed) is gone with them
     // Previews are rows and files: the files go with their rows.
     const previews = gateway.container.config.previews.dir;
     for (const name of await readdir(previews).catch(() => []))
