@@ -1,15 +1,15 @@
 // Process entry point: read config, build the container (database +
 // migrations), serve, and shut down gracefully on SIGTERM/SIGINT.
 import { createGateway, UnsafeStartError } from "./app.js";
-import { ConfigError, loadConfig } from "./config.js";
+import { type Config, ConfigError, loadConfig } from "./config.js";
 import { createContainer } from "./container.js";
 import { DataDirInUseError } from "./db/data-dir-lock.js";
 import { createLogger } from "./logger.js";
+import { describeStartupFailure } from "./startup-failure.js";
 
-async function main(): Promise<void> {
-  let config;
+function loadConfigOrExit(): Config {
   try {
-    config = loadConfig();
+    return loadConfig();
   } catch (error) {
     if (error instanceof ConfigError) {
       process.stderr.write(`${error.message}\n`);
@@ -17,6 +17,9 @@ async function main(): Promise<void> {
     }
     throw error;
   }
+}
+
+async function main(config: Config): Promise<void> {
   const logger = createLogger(config);
   process.on("unhandledRejection", (reason) => logger.error({ err: reason }, "unhandled promise rejection"));
 
@@ -71,9 +74,14 @@ async function main(): Promise<void> {
   process.on("SIGINT", (signal) => void shutdown(signal));
 }
 
-main().catch((error: unknown) => {
-  if (error instanceof UnsafeStartError || error instanceof DataDirInUseError) {
-    process.stderr.write(`Refusing to start: ${error.message}\n`);
+const config = loadConfigOrExit();
+main(config).catch((error: unknown) => {
+  // What the operator can fix is one sentence on stderr; anything else is a bug and keeps its stack.
+  const sentence =
+    describeStartupFailure(error, config) ??
+    (error instanceof UnsafeStartError || error instanceof DataDirInUseError ? `Refusing to start: ${error.message}` : undefined);
+  if (sentence) {
+    process.stderr.write(`${sentence}\n`);
     process.exit(1);
   }
   const logger = createLogger({ logLevel: "info" });

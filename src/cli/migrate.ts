@@ -1,13 +1,11 @@
 // `npm run migrate`: applies pending migrations and exits (the gateway also
 // does this at boot). Prints one JSON line with what it did.
-import { loadConfig } from "../config.js";
 import { openDatabase } from "../db/database.js";
 import { migrate } from "../db/migrator.js";
 import { createLogger } from "../logger.js";
 import { runCli } from "./run-cli.js";
 
-await runCli(async () => {
-  const config = loadConfig();
+await runCli(async (config) => {
   const logger = createLogger(config);
   const db = await openDatabase(config, logger, { role: "npm run migrate" });
   try {

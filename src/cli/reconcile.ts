@@ -11,7 +11,6 @@
 // With the embedded database, run it while the gateway is stopped (PGlite
 // allows one process at a time).
 import { parseArgs } from "node:util";
-import { loadConfig } from "../config.js";
 import { createContainer } from "../container.js";
 import type { Resolution } from "../services/clone-recovery-service.js";
 import { runCli } from "./run-cli.js";
@@ -51,8 +50,8 @@ if (command === "resolve") {
   fail(`unknown command: ${command ?? "(options without resolve)"}`);
 }
 
-await runCli(async () => {
-  const container = await createContainer(loadConfig(), { recovery: false, role: "npm run reconcile" });
+await runCli(async (config) => {
+  const container = await createContainer(config, { recovery: false, role: "npm run reconcile" });
   try {
     if (resolution) {
       const report = await container.recovery.resolve(resolution.attemptId, resolution.verdict);

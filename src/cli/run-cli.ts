@@ -1,20 +1,26 @@
 // How every command (`npm run keys`, `reconcile`, `migrate`) ends: known
-// failures print one plain sentence on stderr and exit 1; only a bug shows a
-// stack trace.
-import { ConfigError } from "../config.js";
+// failures (src/startup-failure.ts, bad configuration, the embedded database
+// in use, a refusal of the command) print one plain sentence on stderr and
+// exit 1; only a bug shows a stack trace.
+import { type Config, ConfigError, loadConfig } from "../config.js";
 import { DataDirInUseError } from "../db/data-dir-lock.js";
 import { GatewayError } from "../errors.js";
+import { describeStartupFailure } from "../startup-failure.js";
 
-/** Runs a command's body; its answer is the exit status (0 when it returns none). */
-export async function runCli(main: () => Promise<number | undefined>): Promise<void> {
+/** Runs a command's body with the configuration; its answer is the exit status (0 when it returns none). */
+export async function runCli(main: (config: Config) => Promise<number | undefined>): Promise<void> {
+  let config: Config | undefined;
   try {
-    process.exitCode = (await main()) ?? 0;
+    config = loadConfig();
+    process.exitCode = (await main(config)) ?? 0;
   } catch (error) {
-    if (error instanceof ConfigError || error instanceof DataDirInUseError || error instanceof GatewayError) {
-      process.stderr.write(`${error.message}\n`);
-      process.exitCode = 1;
-      return;
-    }
-    throw error;
+    const sentence =
+      describeStartupFailure(error, config) ??
+      (error instanceof ConfigError || error instanceof DataDirInUseError || error instanceof GatewayError
+        ? error.message
+        : undefined);
+    if (sentence === undefined) throw error;
+    process.stderr.write(`${sentence}\n`);
+    process.exitCode = 1;
   }
 }

@@ -9,13 +9,13 @@
 // project's own node_modules (dev dependencies): a runtime import of prisma,
 // tsx or typescript would fail here.
 import { type ChildProcess, execFile, spawn } from "node:child_process";
-import { createHash } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import { cpSync, existsSync, lstatSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { createTestDatabase, type TestDatabase } from "../support/database.js";
+import { adminUrl, createTestDatabase, type TestDatabase } from "../support/database.js";
 import { recordOutput, recordSecret } from "../support/suite-record.js";
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
@@ -377,6 +377,29 @@ describe("production build (compiled dist/, production dependencies only)", () =
         expect((await gateway.exited).code).toBe(0);
       } finally {
         await db.drop();
+      }
+    },
+    TEST_TIMEOUT_MS,
+  );
+
+  it(
+    "dist/main.js and dist/cli/keys.js say in one sentence that DATABASE_URL's database does not exist, without a stack",
+    async () => {
+      const url = new URL(adminUrl());
+      url.password = `pw-${randomBytes(6).toString("hex")}`;
+      recordSecret(url.password);
+      url.pathname = `/gw_missing_${randomBytes(4).toString("hex")}`;
+      for (const [script, args] of [
+        ["dist/main.js", []],
+        ["dist/cli/keys.js", ["list"]],
+      ] as const) {
+        const failed = await runNode(dir, script, [...args], { DATABASE_URL: url.toString() });
+        expect(failed.status, failed.stderr).toEqual({ code: 1, signal: null });
+        expect(failed.stderr).toMatch(
+          /^The database "gw_missing_\w+" named in DATABASE_URL does not exist[^\n]*createdb[^\n]*\.\n$/,
+        );
+        expect(`${failed.stdout}${failed.stderr}`).not.toMatch(/^\s+at /m);
+        expect(`${failed.stdout}${failed.stderr}`).not.toContain(url.password);
       }
     },
     TEST_TIMEOUT_MS,
