@@ -67,6 +67,7 @@ const envSchema = z.object({
   UPSTREAM_MAX_ATTEMPTS: positiveInt(3),
   UPSTREAM_RETRY_MAX_WAIT_MS: positiveInt(10_000),
   UPSTREAM_MAX_CONCURRENCY: positiveInt(4),
+  UPSTREAM_MAX_CONCURRENCY_PER_KEY: optionalPositiveInt,
   UPSTREAM_QUEUE_TIMEOUT_MS: positiveInt(30_000),
   MAX_UPLOAD_BYTES: positiveInt(20 * MiB),
   RECOVERY_DIR: optionalString,
@@ -83,6 +84,9 @@ const envSchema = z.object({
   UPLOAD_DIR: optionalString,
   UPLOAD_IDLE_TIMEOUT_MS: positiveInt(30_000),
   UPLOAD_DEADLINE_MS: positiveInt(180_000),
+  UPLOAD_MIN_BYTES_PER_SECOND: positiveInt(16 * 1024),
+  UPLOAD_RATE_GRACE_MS: positiveInt(5_000),
+  UPLOAD_RATE_WINDOW_MS: positiveInt(10_000),
   SHUTDOWN_GRACE_MS: positiveInt(10_000),
   SHUTDOWN_CLONE_GRACE_MS: optionalPositiveInt,
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
@@ -103,6 +107,22 @@ const envSchema = z.object({
   CATALOG_EXACT_COUNT_LIMIT: positiveInt(10_000),
 });
 
+/** Rules between variables, checked once each variable they involve is valid on its own. */
+const SHARE_VARIABLES = new Set<PropertyKey>(["UPSTREAM_MAX_CONCURRENCY", "UPSTREAM_MAX_CONCURRENCY_PER_KEY"]);
+const checkedEnvSchema = envSchema.superRefine(
+  (e, ctx) => {
+    const share = e.UPSTREAM_MAX_CONCURRENCY_PER_KEY;
+    if (share !== undefined && share > e.UPSTREAM_MAX_CONCURRENCY) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["UPSTREAM_MAX_CONCURRENCY_PER_KEY"],
+        message: `must be at most UPSTREAM_MAX_CONCURRENCY (${e.UPSTREAM_MAX_CONCURRENCY}): one key cannot hold more slots than there are`,
+      });
+    }
+  },
+  { when: ({ issues }) => !issues.some((issue) => SHARE_VARIABLES.has(issue.path?.[0] ?? "")) },
+);
+
 export type Config = Readonly<{
   env: "development" | "production" | "test";
   host: string | undefined;
@@ -121,6 +141,8 @@ export type Config = Readonly<{
     /** A Retry-After longer than this is returned to the client instead of waited out. */
     retryMaxWaitMs: number;
     maxConcurrency: number;
+    /** Of those, the most one client key may hold (an open gateway's anonymous callers may hold all). */
+    maxConcurrencyPerKey: number;
     queueTimeoutMs: number;
     /** Faseeh's preview call, under baseUrl (not in our copy of the reference, so configurable). */
     previewPath: string;
@@ -156,6 +178,8 @@ export type Config = Readonly<{
     idleTimeoutMs: number;
     /** ... or when they are not complete this long after the clone started. */
     deadlineMs: number;
+    /** ... or when, past a grace, the bytes they sent over a window of waiting for them average less. */
+    minRate: Readonly<{ bytesPerSecond: number; graceMs: number; windowMs: number }>;
   }>;
   /** How long SIGTERM waits for in-flight HTTP requests once clones are settled. */
   shutdownGraceMs: number;
@@ -202,7 +226,7 @@ export class ConfigError extends Error {
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
   // `FOO=` (in a .env file, compose, or a shell) means "not set": use the default.
   const given = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value.trim() !== ""));
-  const parsed = envSchema.safeParse(given);
+  const parsed = checkedEnvSchema.safeParse(given);
   if (!parsed.success) {
     const problems = parsed.error.issues.map((issue) => {
       const name = issue.path.join(".");
@@ -236,6 +260,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       maxAttempts: e.UPSTREAM_MAX_ATTEMPTS,
       retryMaxWaitMs: e.UPSTREAM_RETRY_MAX_WAIT_MS,
       maxConcurrency: e.UPSTREAM_MAX_CONCURRENCY,
+      maxConcurrencyPerKey: e.UPSTREAM_MAX_CONCURRENCY_PER_KEY ?? Math.max(1, Math.floor(e.UPSTREAM_MAX_CONCURRENCY / 2)),
       queueTimeoutMs: e.UPSTREAM_QUEUE_TIMEOUT_MS,
       previewPath: e.FASEEH_PREVIEW_PATH.replace(/\/+$/, ""),
       modelsTimeoutMs: e.MODELS_TIMEOUT_MS,
@@ -261,6 +286,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       dir: e.UPLOAD_DIR,
       idleTimeoutMs: e.UPLOAD_IDLE_TIMEOUT_MS,
       deadlineMs: e.UPLOAD_DEADLINE_MS,
+      minRate: {
+        bytesPerSecond: e.UPLOAD_MIN_BYTES_PER_SECOND,
+        graceMs: e.UPLOAD_RATE_GRACE_MS,
+        windowMs: e.UPLOAD_RATE_WINDOW_MS,
+      },
     },
     shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
     shutdownCloneGraceMs: e.SHUTDOWN_CLONE_GRACE_MS ?? e.UPSTREAM_TIMEOUT_MS,

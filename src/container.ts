@@ -7,7 +7,7 @@ import { migrate } from "./db/migrator.js";
 import { errorMessage } from "./errors.js";
 import { createLogger, type Logger } from "./logger.js";
 import { createMetrics, type Metrics, registerGauge } from "./metrics.js";
-import { ApiKeyService, KEY_REVOKED_CHANNEL } from "./services/api-key-service.js";
+import { ANONYMOUS_OWNER, ApiKeyService, KEY_REVOKED_CHANNEL } from "./services/api-key-service.js";
 import { CatalogService } from "./services/catalog-service.js";
 import { CatalogVersion } from "./services/catalog-version.js";
 import { CloneAttemptStore } from "./services/clone-attempt-store.js";
@@ -19,6 +19,7 @@ import { PreviewService } from "./services/preview-service.js";
 import { PreviewStore } from "./services/preview-store.js";
 import { PreviewUrlSigner } from "./services/preview-url-signer.js";
 import { RateLimitService } from "./services/rate-limit-service.js";
+import { AbandonedUploadSweeper, sessionAgeBoundMs, uploadsBaseDir } from "./services/upload-session.js";
 import { VoiceCurationService } from "./services/voice-curation-service.js";
 import { VoiceJournal } from "./services/voice-journal.js";
 import { FaseehClient } from "./upstream/faseeh-client.js";
@@ -83,9 +84,19 @@ export async function createContainer(config: Config, options: ContainerOptions 
   const rateLimits = new RateLimitService(db.prisma);
   const attempts = new CloneAttemptStore(db.prisma);
   const journal = new VoiceJournal(config.recovery.dir, logger);
-  const recovery = new CloneRecoveryService(journal, attempts, faseeh, config, logger);
-  // One cap on the calls Faseeh bills, clones and previews alike.
-  const limiter = new ConcurrencyLimiter(config.upstream.maxConcurrency, config.upstream.queueTimeoutMs);
+  const previewStore = new PreviewStore(db.prisma, config.previews, logger);
+  // A process killed mid-upload leaves its uploads' directories: each recovery pass removes them.
+  const abandonedUploads = new AbandonedUploadSweeper([uploadsBaseDir(config.uploads), previewStore.stagingDir], {
+    maxSessionAgeMs: sessionAgeBoundMs(config),
+    logger,
+  });
+  const recovery = new CloneRecoveryService(journal, attempts, faseeh, config, logger, abandonedUploads);
+  // One cap on the calls Faseeh bills, clones and previews alike, and a share of it per client key.
+  // Anonymous callers exist only while the gateway is open, when no key does: no other key to be fair to.
+  const { maxConcurrency, queueTimeoutMs, maxConcurrencyPerKey } = config.upstream;
+  const limiter = new ConcurrencyLimiter(maxConcurrency, queueTimeoutMs, (owner) =>
+    owner === ANONYMOUS_OWNER ? maxConcurrency : maxConcurrencyPerKey,
+  );
   const models = new ModelCatalog(faseeh, config.models, logger);
   if (!config.previews.urlSecret && config.env === "production") {
     logger.warn("PREVIEW_URL_SECRET is not set: preview audio URLs stop working at a restart and on other replicas");
@@ -93,7 +104,7 @@ export async function createContainer(config: Config, options: ContainerOptions 
   const previews = new PreviewService({
     faseeh,
     models,
-    store: new PreviewStore(db.prisma, config.previews, logger),
+    store: previewStore,
     signer: new PreviewUrlSigner(config.previews.urlSecret, config.previews.urlTtlSeconds),
     limiter,
     rateLimits,

@@ -112,6 +112,11 @@ export const ERROR_CODES = {
     description:
       "Faseeh created the voice (see `voiceId`) but the catalog could not store it yet; it will appear once the database recovers.",
   },
+  PREVIEW_NOT_YET_STORED: {
+    status: 503,
+    description:
+      "Faseeh made the preview (see `id`) but the gateway could not record it yet; it is kept and becomes usable with that id once the database recovers.",
+  },
   SERVICE_UNAVAILABLE: { status: 503, description: "The gateway is shutting down; retry against another replica or shortly." },
   INTERNAL_SERVER_ERROR: { status: 500, description: "An unexpected failure; details are logged, never returned." },
 } as const satisfies Record<string, { status: number; always?: true; description: string }>;

@@ -158,6 +158,38 @@ describe("loadConfig defaults", () => {
     );
   });
 
+  it("reads the per-key share of UPSTREAM_MAX_CONCURRENCY (by default half of it, at least 1) and the minimum upload rate", () => {
+    expect(loadConfig({}).upstream).toMatchObject({ maxConcurrency: 4, maxConcurrencyPerKey: 2 });
+    expect(loadConfig({ UPSTREAM_MAX_CONCURRENCY: "1" }).upstream.maxConcurrencyPerKey).toBe(1);
+    expect(loadConfig({ UPSTREAM_MAX_CONCURRENCY: "5" }).upstream.maxConcurrencyPerKey).toBe(2);
+    expect(
+      loadConfig({ UPSTREAM_MAX_CONCURRENCY: "8", UPSTREAM_MAX_CONCURRENCY_PER_KEY: "" }).upstream.maxConcurrencyPerKey,
+    ).toBe(4);
+    expect(
+      loadConfig({ UPSTREAM_MAX_CONCURRENCY: "8", UPSTREAM_MAX_CONCURRENCY_PER_KEY: "8" }).upstream.maxConcurrencyPerKey,
+    ).toBe(8);
+    expect(loadConfig({}).uploads.minRate).toEqual({ bytesPerSecond: 16 * 1024, graceMs: 5_000, windowMs: 10_000 });
+    expect(
+      loadConfig({ UPLOAD_MIN_BYTES_PER_SECOND: "1000", UPLOAD_RATE_GRACE_MS: "200", UPLOAD_RATE_WINDOW_MS: "300" }).uploads
+        .minRate,
+    ).toEqual({ bytesPerSecond: 1000, graceMs: 200, windowMs: 300 });
+  });
+
+  it("refuses a per-key share above UPSTREAM_MAX_CONCURRENCY, reported with the other problems", () => {
+    const error = configError({ UPSTREAM_MAX_CONCURRENCY_PER_KEY: "5", PORT: "abc", UPLOAD_MIN_BYTES_PER_SECOND: "0" });
+    expect(problemVariables(error).sort()).toEqual(["PORT", "UPLOAD_MIN_BYTES_PER_SECOND", "UPSTREAM_MAX_CONCURRENCY_PER_KEY"]);
+    // Its value is not echoed: the name holds "KEY", which the secret rule cannot tell from an API key's.
+    expect(error.problems).toContain(
+      "UPSTREAM_MAX_CONCURRENCY_PER_KEY: must be at most UPSTREAM_MAX_CONCURRENCY (4): one key cannot hold more slots than there are",
+    );
+    // Compared only once each is valid on its own: one problem per variable, never a comparison with nonsense.
+    const invalid = configError({ UPSTREAM_MAX_CONCURRENCY: "many", UPSTREAM_MAX_CONCURRENCY_PER_KEY: "5" });
+    expect(problemVariables(invalid)).toEqual(["UPSTREAM_MAX_CONCURRENCY"]);
+    expect(problemVariables(configError({ UPSTREAM_MAX_CONCURRENCY_PER_KEY: "0" }))).toEqual([
+      "UPSTREAM_MAX_CONCURRENCY_PER_KEY",
+    ]);
+  });
+
   it("accepts PORT=0 (an ephemeral port, used by tests)", () => {
     expect(loadConfig({ PORT: "0" }).port).toBe(0);
   });

@@ -3,7 +3,7 @@
 // health probes, and graceful shutdown on SIGTERM (in-flight clones finish).
 import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
-import { mkdtemp, readdir, rm } from "node:fs/promises";
+import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { Readable } from "node:stream";
@@ -642,6 +642,106 @@ describe("NODE_ENV=production without any client key", () => {
       } finally {
         await db.drop();
       }
+    },
+    SLOW_TEST_TIMEOUT_MS,
+  );
+});
+
+describe("SIGKILL mid-upload leaves nothing behind", () => {
+  let upstream: FakeFaseeh;
+  const cleanups: Array<() => Promise<unknown>> = [];
+
+  beforeAll(async () => {
+    upstream = await startFakeFaseeh();
+  });
+  afterEach(async () => {
+    await killAllSpawned();
+    upstream.reset();
+    while (cleanups.length) await cleanups.pop()!().catch(() => undefined);
+  });
+  afterAll(async () => {
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- unset when beforeAll failed before starting it
+    await upstream?.close();
+  });
+
+  /** The upload session directories in `uploadDir` whose marker names process `pid`. */
+  async function sessionsOf(uploadDir: string, pid: number): Promise<string[]> {
+    const owned: string[] = [];
+    for (const name of await readdir(uploadDir).catch(() => [])) {
+      const marker = await readFile(path.join(uploadDir, name, ".owner.json"), "utf8").catch(() => undefined);
+      if (marker && (JSON.parse(marker) as { pid: number }).pid === pid) owned.push(name);
+    }
+    return owned;
+  }
+
+  /** A clone of big files; `stallAfter` bytes in, the client stops sending (and never resumes). */
+  function sendClone(url: string, stallAfter = Infinity) {
+    const paced = pacedClone({
+      voiceFile: { content: noisyWav(2 * MiB, 61), filename: "preview.wav" },
+      referenceAudioFile: { content: noisyWav(MiB, 62), filename: "original.wav" },
+    });
+    const pace = async (sent: number) => {
+      if (sent > stallAfter) await new Promise(() => undefined);
+    };
+    return request(`${url}/graphql`, {
+      method: "POST",
+      body: Readable.from(paced.body(pace)),
+      headers: { "apollo-require-preflight": "true", "content-type": paced.contentType },
+    }).catch(() => undefined); // the gateway it went to is killed
+  }
+
+  it(
+    "removes a killed gateway's upload directories at the next boot, before serving, and a live gateway's only once it is killed too",
+    async () => {
+      const db = await createTestDatabase();
+      cleanups.push(() => db.drop());
+      const root = await mkdtemp(path.join(os.tmpdir(), "gw-main-crash-"));
+      cleanups.push(() => rm(root, { recursive: true, force: true }));
+      const uploadDir = path.join(root, "uploads");
+      const env = {
+        PORT: "0",
+        HOST: "127.0.0.1",
+        NODE_ENV: "test",
+        DATABASE_URL: db.url,
+        DATA_DIR: path.join(root, "data"),
+        UPLOAD_DIR: uploadDir,
+        FASEEH_BASE_URL: upstream.baseUrl,
+        FASEEH_API_KEY: upstream.apiKey,
+        UPSTREAM_TIMEOUT_MS: "600000",
+        RECOVERY_INTERVAL_MS: "3600000", // no pass of theirs runs during the test
+      };
+      // Two replicas on one host share UPLOAD_DIR.
+      const killed = spawnTs("src/main.ts", env);
+      const live = spawnTs("src/main.ts", env);
+      const [killedUrl, liveUrl] = await Promise.all([listeningUrl(killed), listeningUrl(live)]);
+
+      // The live one holds a session while Faseeh works on its request...
+      upstream.enqueue({ kind: "hang" });
+      void sendClone(liveUrl);
+      await waitFor(() => upstream.requests.length === 1, 30_000, "Faseeh to have the live gateway's whole request");
+      // ...and the other dies while a client is mid-upload.
+      void sendClone(killedUrl, MiB);
+      await waitFor(
+        async () => upstream.inFlight === 2 && (await sessionsOf(uploadDir, killed.pid)).length === 1,
+        30_000,
+        "the upload to be streaming through the gateway about to be killed",
+      );
+      killed.child.kill("SIGKILL");
+      await killed.waitForExit(10_000);
+      expect(await sessionsOf(uploadDir, killed.pid)).toHaveLength(1); // what the crash left
+      const held = await sessionsOf(uploadDir, live.pid);
+      expect(held).toHaveLength(1);
+
+      const next = spawnTs("src/main.ts", { ...env, RECOVERY_INTERVAL_MS: "200" });
+      await listeningUrl(next);
+      expect(await readdir(uploadDir)).toEqual(held);
+
+      live.child.kill("SIGKILL");
+      await live.waitForExit(10_000);
+      // One directory removed at boot, then one by a later pass.
+      const removals = () => next.logs.filter((line) => line.msg === "recovery pass" && line.uploadDirsRemoved === 1);
+      await waitFor(() => removals().length === 2, 30_000, "a recovery pass to remove the live gateway's, once killed");
+      expect(await readdir(uploadDir)).toEqual([]);
     },
     SLOW_TEST_TIMEOUT_MS,
   );

@@ -9,17 +9,17 @@
 // before a byte of the database is read or written.
 import { randomBytes } from "node:crypto";
 import { closeSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, writeSync } from "node:fs";
-import os from "node:os";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
+import { currentProcess, isAlive, type ProcessIdentity } from "../process-liveness.js";
 
 export const LOCK_FILE = "gateway.lock";
 
-export interface LockOwner {
-  pid: number;
+/** The holder (pid, host and, on Linux, what tells a recycled pid: see process-liveness.ts) and what it is. */
+export interface LockOwner extends ProcessIdentity {
   /** What holds it: "gateway", or the command, e.g. "npm run keys". */
   role: string;
-  hostname: string;
+  /** When it took the lock. */
   startedAt: string;
   /** Set by a gateway once it listens. */
   port?: number;
@@ -62,7 +62,7 @@ export class DataDirLock {
   static async acquire(dataDir: string, role: string): Promise<DataDirLock> {
     mkdirSync(dataDir, { recursive: true });
     const file = path.join(dataDir, LOCK_FILE);
-    const owner: LockOwner = { pid: process.pid, role, hostname: os.hostname(), startedAt: new Date().toISOString() };
+    const owner: LockOwner = { ...currentProcess(), role, startedAt: new Date().toISOString() };
     for (let attempt = 0; ; attempt++) {
       try {
         const fd = openSync(file, "wx", 0o600);
@@ -133,23 +133,6 @@ function readOwner(file: string): LockOwner | "gone" | undefined {
     return typeof parsed.pid === "number" && typeof parsed.role === "string" ? (parsed as LockOwner) : undefined;
   } catch {
     return undefined;
-  }
-}
-
-/** Whether the holder still runs: same host, a live pid, and (where /proc tells) still a node process. */
-function isAlive(owner: LockOwner): boolean {
-  if (owner.hostname !== os.hostname()) return true; // another machine's process: cannot tell, so assume it lives
-  if (owner.pid === process.pid) return true;
-  try {
-    process.kill(owner.pid, 0);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== "EPERM") return false;
-  }
-  try {
-    // A recycled pid that now belongs to another program does not hold the lock.
-    return readFileSync(`/proc/${owner.pid}/cmdline`, "utf8").includes("node");
-  } catch {
-    return true; // no /proc (not Linux): the live pid is all there is to go on
   }
 }
 

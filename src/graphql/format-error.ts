@@ -29,6 +29,10 @@ export function formatErrorFor({ introspection, production = false }: FormatErro
   return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
     if (unwrapResolverError(error) instanceof GatewayError) return withoutSuggestions(formatted);
     const code = formatted.extensions?.code;
+    if (code === "GRAPHQL_VALIDATION_FAILED" && refusedByScalar(error)) {
+      // A literal our scalar refused (a DateTime out of range): the value is wrong, not the document.
+      return withoutSuggestions({ ...formatted, extensions: { code: "BAD_USER_INPUT" } });
+    }
     if (code === "GRAPHQL_VALIDATION_FAILED" && /introspection/i.test(formatted.message) && !introspection) {
       // Apollo's text tells the server's author to pass an option; an operator sets a variable.
       return {
@@ -55,6 +59,10 @@ export function formatErrorFor({ introspection, production = false }: FormatErro
     return { message: "Internal server error.", extensions: { code: "INTERNAL_SERVER_ERROR" } };
   };
 }
+
+/** Whether graphql-js wraps a BAD_USER_INPUT our own scalar threw while reading a literal. */
+const refusedByScalar = (error: unknown): boolean =>
+  error instanceof GraphQLError && error.originalError instanceof GatewayError && error.originalError.code === "BAD_USER_INPUT";
 
 /** The HTTP status an error of Apollo's asks for, if any. */
 const httpStatusOf = (error: unknown): unknown =>

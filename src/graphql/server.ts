@@ -18,6 +18,7 @@ import { ApolloPluginCostLimit } from "./plugins/cost-limit.js";
 import { ApolloPluginHttpStatus } from "./plugins/http-status.js";
 import { ApolloPluginRequestReport } from "./plugins/request-report.js";
 import { ApolloPluginResponseCachePolicy } from "./plugins/response-cache-policy.js";
+import { ApolloPluginStorableInput } from "./plugins/storable-input.js";
 
 export async function startApolloServer(container: Container, httpServer: http.Server): Promise<ApolloServer<GatewayContext>> {
   const { config, metrics } = container;
@@ -72,6 +73,7 @@ export async function startApolloServer(container: Container, httpServer: http.S
             // users would otherwise have to discover it themselves.
             embed: { initialState: { sharedHeaders: { "Apollo-Require-Preflight": "true" } } },
           }),
+      ApolloPluginStorableInput(),
       ApolloPluginCostLimit({ maxCost: config.limits.cost }),
       ApolloPluginRequestReport({ metrics }),
       ApolloPluginHttpStatus(),

@@ -296,7 +296,7 @@ export class AudioUpload implements AudioSource {
       return undefined;
     }
     const chunk = result.value;
-    this.options.watchdog.touch();
+    this.options.watchdog.touch(chunk.length);
     this.size += chunk.length;
     if (this.size > this.options.maxBytes || receiving.stream.truncated) this.tooLarge();
     if (this.failure) return undefined; // drain without keeping

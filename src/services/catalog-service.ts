@@ -28,6 +28,7 @@ import {
   voicesByVoiceIdsStatement,
 } from "./catalog-sql.js";
 import { normalise, normaliseCodes, parseFilterTags } from "./voice-metadata.js";
+import { instantProblem, textProblem } from "./storable-values.js";
 
 /** A stored voice, with the folded name NAME_* sorts resume from (and, for RELEVANCE, its score). */
 export type VoiceRecord = Voice & { sortName?: string; relevance?: number };
@@ -153,16 +154,21 @@ export type NewVoice = Omit<VoiceRecord, "createdAt" | "updatedAt" | "archivedAt
 const cursorSchema = z.union([
   z.object({ s: z.enum(["NEWEST", "OLDEST", "NAME_ASC", "NAME_DESC", "RELEVANCE"]), f: z.string(), k: z.array(z.unknown()) }),
   // Cursors handed out before sorts existed: NEWEST, any filter.
-  z.object({ c: z.iso.datetime(), i: z.uuid() }),
+  z.object({ c: z.iso.datetime().refine((value) => !instantProblem(new Date(value))), i: z.uuid() }),
 ]);
+
+/** A cursor's instant: ISO, and one PostgreSQL can compare (a forged year 0 would fail in SQL). */
+const cursorInstant = z.iso.datetime().refine((value) => !instantProblem(new Date(value)));
+/** A cursor's name: text PostgreSQL can hold (a forged NUL would fail in SQL). */
+const cursorText = z.string().refine((value) => !textProblem(value));
 
 /** The keyset values' shapes per sort, checked before they reach SQL. */
 const keysetSchemas: Record<VoiceSort, z.ZodType<unknown[]>> = {
-  NEWEST: z.tuple([z.iso.datetime(), z.uuid()]),
-  OLDEST: z.tuple([z.iso.datetime(), z.uuid()]),
-  NAME_ASC: z.tuple([z.string(), z.uuid()]),
-  NAME_DESC: z.tuple([z.string(), z.uuid()]),
-  RELEVANCE: z.tuple([z.union([z.literal(0), z.literal(1), z.literal(2)]), z.iso.datetime(), z.uuid()]),
+  NEWEST: z.tuple([cursorInstant, z.uuid()]),
+  OLDEST: z.tuple([cursorInstant, z.uuid()]),
+  NAME_ASC: z.tuple([cursorText, z.uuid()]),
+  NAME_DESC: z.tuple([cursorText, z.uuid()]),
+  RELEVANCE: z.tuple([z.union([z.literal(0), z.literal(1), z.literal(2)]), cursorInstant, z.uuid()]),
 };
 
 /** A short hash of the normalised filter: equal for filters that select the same voices the same way. */

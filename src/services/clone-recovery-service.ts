@@ -1,16 +1,18 @@
 // Makes sure no voice Faseeh created is ever lost: imports voices left in the
 // journal (the database was down when they arrived, or the process died),
 // closes attempts a dead process left pending, stores voices an operator
-// resolved by hand once Faseeh's voice list shows them, and frees expired
-// idempotency keys. Runs at boot, every RECOVERY_INTERVAL_MS, and on demand
-// (`npm run reconcile`), which is also where operators resolve attempts whose
-// outcome is unknown.
+// resolved by hand once Faseeh's voice list shows them, frees expired
+// idempotency keys, and removes the upload directories of processes that no
+// longer run (a crash mid-upload leaves them). Runs at boot, every
+// RECOVERY_INTERVAL_MS, and on demand (`npm run reconcile`), which is also
+// where operators resolve attempts whose outcome is unknown.
 import { createHash } from "node:crypto";
 import type { Config } from "../config.js";
 import { errorMessage, GatewayError, isDatabaseUnavailable } from "../errors.js";
 import type { Logger } from "../logger.js";
 import type { FaseehClient, ListedVoice, UpstreamVoice } from "../upstream/faseeh-client.js";
 import type { CloneAttemptRecord, CloneAttemptStore } from "./clone-attempt-store.js";
+import type { AbandonedUploadSweeper } from "./upload-session.js";
 import type { VoiceJournal } from "./voice-journal.js";
 import { tagList } from "./voice-metadata.js";
 
@@ -23,6 +25,8 @@ export interface ReconcileReport {
   resolvedStored: string[];
   /** Voices resolved by an operator whose record is not known yet. */
   awaitingRecord: number;
+  /** Upload directories left by processes that no longer run, removed. */
+  uploadDirsRemoved: number;
 }
 
 export type Resolution = { notCreated: true } | { voiceId: string };
@@ -45,6 +49,7 @@ export class CloneRecoveryService {
     private readonly faseeh: FaseehClient,
     private readonly config: Pick<Config, "upstream" | "recovery">,
     private readonly logger: Logger,
+    private readonly abandonedUploads?: Pick<AbandonedUploadSweeper, "sweep">,
   ) {}
 
   /** One pass; concurrent callers share it. */
@@ -101,6 +106,8 @@ export class CloneRecoveryService {
   }
 
   private async pass(): Promise<ReconcileReport> {
+    // First: it needs no database, so a database that is down does not keep the disk full.
+    const uploadDirsRemoved = (await this.abandonedUploads?.sweep()) ?? 0;
     const entries = await this.journal.list();
     const imported: string[] = [];
     for (const entry of entries) {
@@ -135,8 +142,11 @@ export class CloneRecoveryService {
       keysExpired,
       resolvedStored,
       awaitingRecord,
+      uploadDirsRemoved,
     };
-    if (imported.length || report.remaining || markedUnknown || resolvedStored.length) this.logger.info(report, "recovery pass");
+    if (imported.length || report.remaining || markedUnknown || resolvedStored.length || uploadDirsRemoved) {
+      this.logger.info(report, "recovery pass");
+    }
     return report;
   }
 

@@ -9,7 +9,7 @@ import path from "node:path";
 import { z } from "zod";
 import type { Config } from "../config.js";
 import type { PreviewVoiceInput } from "../generated/graphql.js";
-import { badUserInput, errorMessage, invalidInput } from "../errors.js";
+import { badUserInput, errorMessage, GatewayError, invalidInput } from "../errors.js";
 import type { Logger } from "../logger.js";
 import {
   type AudioPart,
@@ -46,6 +46,9 @@ const previewFieldsSchema = z.object({
 
 type PreviewFields = z.infer<typeof previewFieldsSchema>;
 
+/** How soon a preview kept without its row is tried again (the sweeper also tries, every PREVIEW_SWEEP_INTERVAL_MS). */
+const IMPORT_RETRY_MS = 5_000;
+
 export interface PreviewServiceDeps {
   faseeh: FaseehClient;
   models: ModelCatalog;
@@ -70,6 +73,7 @@ export interface PreviewForClone {
 
 export class PreviewService {
   private sweeper: NodeJS.Timeout | undefined;
+  private importer: NodeJS.Timeout | undefined;
 
   constructor(private readonly deps: PreviewServiceDeps) {}
 
@@ -98,10 +102,14 @@ export class PreviewService {
       const audioPath = path.join(session.dir, "preview.pcm");
       const audio = await limiter.run(
         () => faseeh.previewVoice({ file, ...fields, audioPath, maxAudioBytes: config.previews.maxAudioBytes }, signal),
-        signal,
+        { owner, signal },
       );
       const recording = await file.settle();
       return await store.save({ owner, ...fields, audio: { ...audio, path: audioPath }, recording });
+    } catch (error) {
+      // Kept on disk, its row deferred: stored as soon as the database takes it, not only at the next sweep.
+      if (error instanceof GatewayError && error.code === "PREVIEW_NOT_YET_STORED") this.importSoon();
+      throw error;
     } finally {
       await session.close();
     }
@@ -185,8 +193,20 @@ export class PreviewService {
     this.sweeper.unref();
   }
 
+  /** Tries to store the previews kept without a row every IMPORT_RETRY_MS until it succeeds. */
+  private importSoon(): void {
+    this.importer ??= setTimeout(() => {
+      this.importer = undefined;
+      this.deps.store.importUnrecorded().catch((error: unknown) => {
+        this.deps.logger.warn({ err: errorMessage(error) }, "storing previews kept on disk failed; retrying");
+        this.importSoon();
+      });
+    }, IMPORT_RETRY_MS).unref();
+  }
+
   stop(): void {
     clearInterval(this.sweeper);
+    clearTimeout(this.importer);
   }
 }
 

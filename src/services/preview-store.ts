@@ -10,12 +10,16 @@
 //
 // A preview is written into a staging directory first and moved into place
 // with one rename, so a reader never sees half a preview. The sweeper removes
-// expired previews, except those a PENDING clone still uses, and leftovers
-// (staging directories, directories without a row) once they are old.
+// expired previews, except those a PENDING clone still uses, and directories
+// without a row once they are old. What a dead process left in the staging
+// directory goes sooner, with the uploads of any dead process: see
+// AbandonedUploadSweeper (upload-session.ts), run by every recovery pass.
 import { randomUUID } from "node:crypto";
-import { type FileHandle, mkdir, open, readdir, rename, rm, stat } from "node:fs/promises";
+import { type FileHandle, mkdir, open, readdir, readFile, rename, rm, stat } from "node:fs/promises";
 import path from "node:path";
-import { errorMessage, guardDatabase } from "../errors.js";
+import { setTimeout as sleep } from "node:timers/promises";
+import { z } from "zod";
+import { errorMessage, GatewayError, guardDatabase } from "../errors.js";
 import type { PrismaClient, VoicePreview } from "../generated/prisma/client.js";
 import type { Logger } from "../logger.js";
 import type { PreviewAudio } from "../upstream/faseeh-client.js";
@@ -42,8 +46,11 @@ export interface OpenPreviewFiles {
 
 const AUDIO_FILE = "audio.pcm";
 const RECORDING_FILE = "recording";
+/** The preview's row as JSON, written before the row is stored (see save). */
+const RECORD_FILE = "preview.json";
+const STORE_RETRY_DELAYS_MS = [0, 250, 1000];
 const STAGING = ".staging";
-/** Leftovers younger than this may belong to a preview being written right now. */
+/** A directory without a row younger than this may be a preview being moved into place right now. */
 const LEFTOVER_AGE_MS = 3_600_000;
 
 export class PreviewStore {
@@ -58,42 +65,88 @@ export class PreviewStore {
     return path.join(this.options.dir, STAGING);
   }
 
-  /** Moves the staged files into place and records the preview; nothing is left behind when that fails. */
+  /**
+   * Moves the staged files into place, writes the preview's record beside
+   * them (fsync'd: Faseeh has billed it), then stores the row. When the row
+   * cannot be stored, the files and their record stay: `importUnrecorded`
+   * stores it later, and the caller is told PREVIEW_NOT_YET_STORED. Only a
+   * failure before the record is on disk removes what was moved.
+   */
   async save(preview: NewPreview): Promise<PreviewRecord> {
-    const id = randomUUID();
     const made = new Date();
-    const dir = this.dirOf(id);
+    const row: PreviewRecord = {
+      id: randomUUID(),
+      owner: preview.owner,
+      text: preview.text,
+      similarity: preview.similarity,
+      modelId: preview.modelId,
+      speed: preview.speed,
+      audioContentType: preview.audio.contentType,
+      sampleRate: preview.audio.sampleRate,
+      channels: preview.audio.channels,
+      audioBytes: BigInt(preview.audio.size),
+      audioSha256: preview.audio.sha256,
+      recordingFilename: preview.recording.filename,
+      recordingContentType: preview.recording.contentType,
+      recordingBytes: BigInt(preview.recording.size),
+      recordingSha256: preview.recording.sha256,
+      createdAt: made,
+      expiresAt: new Date(made.getTime() + this.options.ttlHours * 3_600_000),
+    };
+    const dir = this.dirOf(row.id);
     await mkdir(dir, { recursive: true });
     try {
       await rename(preview.audio.path, path.join(dir, AUDIO_FILE));
       await rename(preview.recording.path, path.join(dir, RECORDING_FILE));
-      return await guardDatabase(() =>
-        this.prisma.voicePreview.create({
-          data: {
-            id,
-            owner: preview.owner,
-            text: preview.text,
-            similarity: preview.similarity,
-            modelId: preview.modelId,
-            speed: preview.speed,
-            audioContentType: preview.audio.contentType,
-            sampleRate: preview.audio.sampleRate,
-            channels: preview.audio.channels,
-            audioBytes: BigInt(preview.audio.size),
-            audioSha256: preview.audio.sha256,
-            recordingFilename: preview.recording.filename,
-            recordingContentType: preview.recording.contentType,
-            recordingBytes: BigInt(preview.recording.size),
-            recordingSha256: preview.recording.sha256,
-            createdAt: made,
-            expiresAt: new Date(made.getTime() + this.options.ttlHours * 3_600_000),
-          },
-        }),
-      );
+      await writeRecord(path.join(dir, RECORD_FILE), row);
     } catch (error) {
       await rm(dir, { recursive: true, force: true });
       throw error;
     }
+    let lastError: unknown;
+    for (const delay of STORE_RETRY_DELAYS_MS) {
+      if (delay) await sleep(delay);
+      try {
+        return await guardDatabase(() => this.prisma.voicePreview.create({ data: row }));
+      } catch (error) {
+        lastError = error;
+        this.logger.warn({ previewId: row.id, err: errorMessage(error) }, "storing a preview failed; retrying");
+      }
+    }
+    this.logger.error({ previewId: row.id, err: errorMessage(lastError) }, "preview kept on disk; its row is deferred");
+    throw previewNotYetStored(row.id, lastError);
+  }
+
+  /**
+   * Stores the rows of previews whose files and record are on disk but whose
+   * row is not (the database failed after Faseeh made them, or the process
+   * died in between); removes those expired meanwhile. Returns how many it stored.
+   */
+  async importUnrecorded(): Promise<number> {
+    let stored = 0;
+    for (const id of await this.unrecordedIds()) {
+      const record = await readRecord(path.join(this.dirOf(id), RECORD_FILE));
+      if (!record) continue; // no record: a leftover, for removeLeftovers
+      if (record.expiresAt.getTime() <= Date.now()) {
+        await rm(this.dirOf(id), { recursive: true, force: true });
+        continue;
+      }
+      await guardDatabase(() => this.prisma.voicePreview.createMany({ data: [record], skipDuplicates: true }));
+      stored++;
+    }
+    if (stored) this.logger.info({ stored }, "previews kept on disk are stored now");
+    return stored;
+  }
+
+  /** Preview directories that have no row. */
+  private async unrecordedIds(): Promise<string[]> {
+    const ids = (await readdir(this.options.dir).catch(() => [])).filter((name) => UUID.test(name));
+    if (!ids.length) return [];
+    const known = await guardDatabase(() =>
+      this.prisma.voicePreview.findMany({ where: { id: { in: ids } }, select: { id: true } }),
+    );
+    const recorded = new Set(known.map((row) => row.id));
+    return ids.filter((id) => !recorded.has(id));
   }
 
   /** The preview, unless it has expired; only its owner's (an `undefined` owner: anybody's). */
@@ -131,10 +184,12 @@ export class PreviewStore {
   }
 
   /**
-   * Removes expired previews (rows, then files) that no PENDING clone uses,
-   * and old leftovers. Returns how many previews it removed.
+   * Stores previews kept on disk without a row, removes expired previews
+   * (rows, then files) that no PENDING clone uses, and old leftovers. Returns
+   * how many previews it removed.
    */
   async sweep(): Promise<number> {
+    await this.importUnrecorded();
     const expired = await guardDatabase(
       () =>
         this.prisma.$queryRaw<Array<{ id: string }>>`
@@ -149,24 +204,14 @@ export class PreviewStore {
     return expired.length;
   }
 
-  /** Staging directories and preview directories without a row, once older than LEFTOVER_AGE_MS. */
+  /** Preview directories without a row or a record of their own (see save), once older than LEFTOVER_AGE_MS. */
   private async removeLeftovers(): Promise<void> {
     const cutoff = Date.now() - LEFTOVER_AGE_MS;
     const old = async (dir: string) => (await stat(dir).catch(() => undefined))?.mtimeMs ?? Infinity;
-    const staging = this.stagingDir;
-    for (const name of await readdir(staging).catch(() => [])) {
-      if ((await old(path.join(staging, name))) < cutoff) await rm(path.join(staging, name), { recursive: true, force: true });
-    }
-    const ids = (await readdir(this.options.dir).catch(() => [])).filter((name) => UUID.test(name));
-    if (!ids.length) return;
-    const known = new Set(
-      (await guardDatabase(() => this.prisma.voicePreview.findMany({ where: { id: { in: ids } }, select: { id: true } }))).map(
-        (row) => row.id,
-      ),
-    );
-    for (const id of ids) {
-      if (known.has(id) || (await old(this.dirOf(id))) >= cutoff) continue;
-      await rm(this.dirOf(id), { recursive: true, force: true }).catch((error: unknown) =>
+    for (const id of await this.unrecordedIds()) {
+      const dir = this.dirOf(id);
+      if ((await old(dir)) >= cutoff || (await readRecord(path.join(dir, RECORD_FILE)))) continue;
+      await rm(dir, { recursive: true, force: true }).catch((error: unknown) =>
         this.logger.warn({ err: errorMessage(error) }, "could not remove a leftover preview directory"),
       );
     }
@@ -178,3 +223,53 @@ export class PreviewStore {
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+const previewNotYetStored = (id: string, cause: unknown) =>
+  new GatewayError(
+    "PREVIEW_NOT_YET_STORED",
+    `Faseeh made the preview (id ${id}), but the gateway could not record it yet. It is kept, not lost: once the database ` +
+      "recovers it can be played and cloned with this id. Do not preview it again.",
+    { id },
+    cause,
+  );
+
+/** Writes the record and flushes it to disk before returning (bigints as strings, dates as ISO). */
+async function writeRecord(file: string, row: PreviewRecord): Promise<void> {
+  const handle = await open(file, "wx", 0o600);
+  try {
+    await handle.writeFile(JSON.stringify(row, (_key, value: unknown) => (typeof value === "bigint" ? value.toString() : value)));
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+const recordSchema = z.object({
+  id: z.uuid(),
+  owner: z.string(),
+  text: z.string(),
+  similarity: z.number(),
+  modelId: z.string(),
+  speed: z.number(),
+  audioContentType: z.string(),
+  sampleRate: z.number().int(),
+  channels: z.number().int(),
+  audioBytes: z.string().transform(BigInt),
+  audioSha256: z.string(),
+  recordingFilename: z.string(),
+  recordingContentType: z.string(),
+  recordingBytes: z.string().transform(BigInt),
+  recordingSha256: z.string(),
+  createdAt: z.coerce.date(),
+  expiresAt: z.coerce.date(),
+});
+
+/** A preview's record from disk; undefined when there is none or it cannot be read (a crash mid-write). */
+async function readRecord(file: string): Promise<PreviewRecord | undefined> {
+  try {
+    const parsed = recordSchema.safeParse(JSON.parse(await readFile(file, "utf8")));
+    return parsed.success ? parsed.data : undefined;
+  } catch {
+    return undefined;
+  }
+}

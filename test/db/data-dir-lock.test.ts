@@ -2,11 +2,13 @@
 // running gateway, is refused before it reads or writes anything, with a
 // message naming the holder; a lock whose owner died is taken over.
 import { spawn } from "node:child_process";
+import { existsSync } from "node:fs";
 import { mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { DataDirInUseError, DataDirLock, LOCK_FILE } from "../../src/db/data-dir-lock.js";
+import { currentProcess } from "../../src/process-liveness.js";
 import { killAllSpawned, type LogLine, spawnTs } from "../support/process.js";
 
 const BOOT_TIMEOUT_MS = 90_000;
@@ -62,6 +64,20 @@ describe("DataDirLock", () => {
     expect(owner.pid).toBe(process.pid);
     lock.release();
   });
+
+  it.runIf(existsSync("/proc/self/stat"))(
+    "takes over a lock whose pid another process has now (a restarted gateway may get the dead one's pid)",
+    async () => {
+      const dir = await dataDir();
+      const me = currentProcess();
+      const earlier = { ...me, startTicks: `${me.startTicks}0`, role: "gateway", startedAt: new Date(0).toISOString() };
+      await writeFile(path.join(dir, LOCK_FILE), JSON.stringify(earlier));
+      const lock = await DataDirLock.acquire(dir, "gateway");
+      const owner = JSON.parse(await readFile(path.join(dir, LOCK_FILE), "utf8")) as { startTicks: string };
+      expect(owner.startTicks).toBe(me.startTicks);
+      lock.release();
+    },
+  );
 
   it("lets exactly one of many simultaneous contenders win", async () => {
     const dir = await dataDir();

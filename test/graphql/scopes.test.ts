@@ -4,16 +4,15 @@
 // refused field has no side effect: no key is revoked or made, Faseeh is not
 // called, nothing is written.
 import { makeExecutableSchema } from "@graphql-tools/schema";
-import { describe, expect, it } from "vitest";
 import { declaredScope, enforceScopes, rootTypes } from "../../src/graphql/scopes.js";
 import { resolvers } from "../../src/resolvers/index.js";
 import { typeDefs } from "../../src/schema/index.js";
 import { bearer, issueKey } from "../support/api-keys.js";
 import { cloneVoice } from "../support/clone.js";
-import { test } from "../support/fixtures.js";
+import { describe, expect, test } from "../support/fixtures.js";
 
 describe("every root field declares its scope", () => {
-  it("in the SDL, each Query and Mutation field", () => {
+  test("in the SDL, each Query and Mutation field", () => {
     const schema = makeExecutableSchema({ typeDefs, resolvers });
     const undeclared = rootTypes(schema).flatMap((type) =>
       Object.keys(type.getFields())
@@ -25,7 +24,7 @@ describe("every root field declares its scope", () => {
     expect(() => enforceScopes(schema)).not.toThrow();
   });
 
-  it("a root field without one stops the gateway from starting", () => {
+  test("a root field without one stops the gateway from starting", () => {
     const schema = makeExecutableSchema({
       typeDefs: `${typeDefs}\nextend type Query { leak: String }`,
       resolvers: { ...resolvers, Query: { ...resolvers.Query, leak: () => "secret" } },

@@ -100,15 +100,18 @@ describe("bodies broken after their files", () => {
     ["no closing boundary", Buffer.alloc(0)],
     ["garbage instead of the closing boundary", Buffer.from("garbage that is no boundary at all")],
     ["a third file part", filePart("2", wav())],
-  ] as const)("%s: the clone fails with a 4xx and Faseeh never gets a complete request", async ([, tail], { gateway, upstream }) => {
-    const files = [filePart("0", noisyWav(MiB, 3)), filePart("1", noisyWav(MiB + 5, 4))];
-    const response = await post(gateway, Buffer.concat([field("operations", operations), field("map", map), ...files, tail]));
-    expect(response.status).toBeGreaterThanOrEqual(400);
-    expect(response.status).toBeLessThan(500);
-    expect(response.body.errors?.[0]?.extensions?.code).toMatch(/^(BAD_REQUEST|PAYLOAD_TOO_LARGE)$/);
-    expect(completeRequests(upstream)).toEqual([]);
-    await stillServes(gateway);
-  });
+  ] as const)(
+    "%s: the clone fails with a 4xx and Faseeh never gets a complete request",
+    async ([, tail], { gateway, upstream }) => {
+      const files = [filePart("0", noisyWav(MiB, 3)), filePart("1", noisyWav(MiB + 5, 4))];
+      const response = await post(gateway, Buffer.concat([field("operations", operations), field("map", map), ...files, tail]));
+      expect(response.status).toBeGreaterThanOrEqual(400);
+      expect(response.status).toBeLessThan(500);
+      expect(response.body.errors?.[0]?.extensions?.code).toMatch(/^(BAD_REQUEST|PAYLOAD_TOO_LARGE)$/);
+      expect(completeRequests(upstream)).toEqual([]);
+      await stillServes(gateway);
+    },
+  );
 });
 
 describe("map paths", () => {

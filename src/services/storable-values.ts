@@ -1,0 +1,30 @@
+// What PostgreSQL can store, and a field can mean, decided once for every
+// input whatever its way in (a GraphQL literal or variable, a cursor, a date):
+// - text without NUL (PostgreSQL's text cannot hold U+0000) and without
+//   unpaired UTF-16 surrogates (not characters at all: the driver would
+//   silently store U+FFFD in their place);
+// - instants in years 0001-9999 (PostgreSQL has no year 0, and no client
+//   means one beyond 9999).
+// A value outside these is the client's mistake, refused as BAD_USER_INPUT
+// before any service runs (src/graphql/plugins/storable-input.ts), never a
+// storage error after Faseeh was paid.
+
+/** Why `text` cannot be stored, or undefined when it can. */
+export function textProblem(text: string): string | undefined {
+  if (text.includes("\u0000")) return "holds a NUL character (U+0000), which cannot be stored";
+  if (!text.isWellFormed()) return "holds an unpaired UTF-16 surrogate, which is not a character";
+  return undefined;
+}
+
+export const EARLIEST_INSTANT = new Date("0001-01-01T00:00:00.000Z");
+export const LATEST_INSTANT = new Date("9999-12-31T23:59:59.999Z");
+
+/** Why `date` cannot be stored or compared with stored instants, or undefined when it can. */
+export function instantProblem(date: Date): string | undefined {
+  const time = date.getTime();
+  if (Number.isNaN(time)) return "is not a valid instant";
+  if (time < EARLIEST_INSTANT.getTime() || time > LATEST_INSTANT.getTime()) {
+    return "must be between 0001-01-01T00:00:00.000Z and 9999-12-31T23:59:59.999Z";
+  }
+  return undefined;
+}
