@@ -3,14 +3,20 @@
 // - text without NUL (PostgreSQL's text cannot hold U+0000) and without
 //   unpaired UTF-16 surrogates (not characters at all: the driver would
 //   silently store U+FFFD in their place);
+// - text no field could mean: longer than the longest any field accepts
+//   (a preview's or clone's text, 5,000 characters), with room to spare;
 // - instants in years 0001-9999 (PostgreSQL has no year 0, and no client
 //   means one beyond 9999).
 // A value outside these is the client's mistake, refused as BAD_USER_INPUT
 // before any service runs (src/graphql/plugins/storable-input.ts), never a
 // storage error after Faseeh was paid.
 
+/** Longer than any field of the API accepts (the longest, a clone's or preview's text, is 5,000). */
+export const MAX_TEXT_LENGTH = 10_000;
+
 /** Why `text` cannot be stored, or undefined when it can. */
 export function textProblem(text: string): string | undefined {
+  if (text.length > MAX_TEXT_LENGTH) return `is longer than any field accepts (at most ${MAX_TEXT_LENGTH} characters)`;
   if (text.includes("\u0000")) return "holds a NUL character (U+0000), which cannot be stored";
   if (!text.isWellFormed()) return "holds an unpaired UTF-16 surrogate, which is not a character";
   return undefined;
