@@ -15,7 +15,7 @@ import { CLONE_VOICE, defaultCloneInput, pacedClone } from "./support/clone.js";
 import { createTestDatabase, type TestDatabase } from "./support/database.js";
 import { type FakeFaseeh, filesOf, startFakeFaseeh } from "./support/fake-faseeh.js";
 import { buildMultipart, type GraphQLResponse } from "./support/gateway.js";
-import { killAllSpawned, type LogLine, PROJECT_ROOT, spawnTs, type TsProcess } from "./support/process.js";
+import { killAllSpawned, type LogLine, PROJECT_ROOT, spawnedGatewaysBlock, spawnTs, type TsProcess } from "./support/process.js";
 import { startTcpProxy, throughProxy } from "./support/tcp-proxy.js";
 import { waitFor } from "./support/wait.js";
 
@@ -159,6 +159,11 @@ describe("no DATABASE_URL: embedded database, no FASEEH_API_KEY (npm start defau
       "the FASEEH_API_KEY warning",
     );
     expect(warning.level).toBe(40);
+    // The open gateway's warning names what closes it here: the GraphQL mutation, not the keys
+    // command, which cannot open the embedded database while the gateway owns it.
+    const open = proc.logs.find((line) => String(line.msg).includes("OPEN to any caller"));
+    expect(open?.msg).toContain('createApiKey(name: "ops", scope: ADMIN)');
+    expect(open?.msg).not.toContain("npm run keys -- create");
     // The database lives in DATA_DIR.
     expect(existsSync(path.join(dataDir, "pglite"))).toBe(true);
   });
@@ -322,31 +327,17 @@ describe("SIGTERM while a clone is in flight (PostgreSQL, fake upstream)", () =>
 });
 
 describe("SIGTERM keeps voices", () => {
-  let upstream: FakeFaseeh;
-  const cleanups: Array<() => Promise<unknown>> = [];
-
-  beforeAll(async () => {
-    upstream = await startFakeFaseeh();
-  });
-  afterEach(async () => {
-    await killAllSpawned();
-    upstream.reset();
-    while (cleanups.length) await cleanups.pop()!().catch(() => undefined);
-  });
-  afterAll(async () => {
-    // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- unset when beforeAll failed before starting it
-    await upstream?.close();
-  });
+  const block = spawnedGatewaysBlock();
 
   async function tempDir(prefix: string): Promise<string> {
     const dir = await mkdtemp(path.join(os.tmpdir(), prefix));
-    cleanups.push(() => rm(dir, { recursive: true, force: true }));
+    block.cleanups.push(() => rm(dir, { recursive: true, force: true }));
     return dir;
   }
 
   async function freshDatabase(): Promise<TestDatabase> {
     const db = await createTestDatabase();
-    cleanups.push(() => db.drop());
+    block.cleanups.push(() => db.drop());
     return db;
   }
 
@@ -355,8 +346,8 @@ describe("SIGTERM keeps voices", () => {
       PORT: "0",
       HOST: "127.0.0.1",
       NODE_ENV: "test",
-      FASEEH_BASE_URL: upstream.baseUrl,
-      FASEEH_API_KEY: upstream.apiKey,
+      FASEEH_BASE_URL: block.upstream.baseUrl,
+      FASEEH_API_KEY: block.upstream.apiKey,
       SHUTDOWN_GRACE_MS: "1000",
       ...env,
     });
@@ -405,13 +396,13 @@ describe("SIGTERM keeps voices", () => {
       const dataDir = await tempDir("gw-main-left-");
       const first = startGateway({ DATA_DIR: dataDir });
       const url = await listeningUrl(first);
-      upstream.enqueue({ kind: "delay", ms: 2500, then: { kind: "success" } });
+      block.upstream.enqueue({ kind: "delay", ms: 2500, then: { kind: "success" } });
       const controller = new AbortController();
       const sent = sendClone(url, controller.signal, { idempotencyKey: "left-then-sigterm" });
-      await waitFor(() => upstream.requests.length === 1, 20_000, "Faseeh to have the whole request");
-      expect(upstream.requests[0]!.aborted).toBe(false);
+      await waitFor(() => block.upstream.requests.length === 1, 20_000, "Faseeh to have the whole request");
+      expect(block.upstream.requests[0]!.aborted).toBe(false);
       // Billed once, for exactly what the client sent.
-      expect(filesOf(upstream.requests[0]!)).toMatchObject({
+      expect(filesOf(block.upstream.requests[0]!)).toMatchObject({
         voice_file: { size: SHUTDOWN_VOICE_FILE.length, sha256: sha256(SHUTDOWN_VOICE_FILE) },
         reference_audio_file: { size: SHUTDOWN_REFERENCE_FILE.length, sha256: sha256(SHUTDOWN_REFERENCE_FILE) },
       });
@@ -422,13 +413,13 @@ describe("SIGTERM keeps voices", () => {
       first.child.kill("SIGINT"); // twice, as Ctrl-C under npm does: the repeat must not cut the shutdown short
       expect(await first.waitForExit(20_000)).toEqual({ code: 0, signal: null });
       expect(first.logs.find(isMsg("already shutting down"))).toMatchObject({ signal: "SIGINT" });
-      expect(upstream.createdVoices).toHaveLength(1);
+      expect(block.upstream.createdVoices).toHaveLength(1);
       expect(first.logs.find(isMsg("shutdown: clones settled"))).toMatchObject({ finished: 1, abandoned: 0, aborted: 0 });
 
       const second = startGateway({ DATA_DIR: dataDir });
       const again = await listeningUrl(second);
       const data = await query<{ voices: { nodes: Array<{ voiceId: string }> } }>(again, `{ voices { nodes { voiceId } } }`);
-      expect(data.voices.nodes).toEqual([{ voiceId: upstream.createdVoices[0]!.voice_id }]);
+      expect(data.voices.nodes).toEqual([{ voiceId: block.upstream.createdVoices[0]!.voice_id }]);
       second.child.kill("SIGTERM");
       expect((await second.waitForExit(20_000)).code).toBe(0);
     },
@@ -441,9 +432,9 @@ describe("SIGTERM keeps voices", () => {
       const db = await freshDatabase();
       const first = startGateway({ DATABASE_URL: db.url, SHUTDOWN_CLONE_GRACE_MS: "500" });
       const url = await listeningUrl(first);
-      upstream.enqueue({ kind: "hang" });
+      block.upstream.enqueue({ kind: "hang" });
       const sent = sendClone(url, new AbortController().signal, { idempotencyKey: "budget-spent" });
-      await waitFor(() => upstream.requests.length === 1, 20_000, "Faseeh to have the whole request");
+      await waitFor(() => block.upstream.requests.length === 1, 20_000, "Faseeh to have the whole request");
       const signalledAt = Date.now();
       first.child.kill("SIGTERM");
       expect(await first.waitForExit(20_000)).toEqual({ code: 0, signal: null });
@@ -468,7 +459,7 @@ describe("SIGTERM keeps voices", () => {
       const again = await listeningUrl(second);
       const retried = await sendClone(again, new AbortController().signal, { idempotencyKey: "budget-spent" });
       expect("body" in retried && retried.body.errors?.[0]?.extensions?.code).toBe("UPSTREAM_OUTCOME_UNKNOWN");
-      expect(upstream.requests).toHaveLength(1);
+      expect(block.upstream.requests).toHaveLength(1);
     },
     SLOW_TEST_TIMEOUT_MS,
   );
@@ -478,7 +469,7 @@ describe("SIGTERM keeps voices", () => {
     async () => {
       const db = await freshDatabase();
       const proxy = await startTcpProxy("127.0.0.1", Number(new URL(db.url).port || 5432));
-      cleanups.push(() => proxy.close());
+      block.cleanups.push(() => proxy.close());
       const recoveryDir = await tempDir("gw-main-journal-");
       const first = startGateway({
         DATABASE_URL: throughProxy(db.url, proxy),
@@ -486,15 +477,15 @@ describe("SIGTERM keeps voices", () => {
         SHUTDOWN_CLONE_GRACE_MS: "800",
       });
       const url = await listeningUrl(first);
-      upstream.enqueue({ kind: "delay", ms: 300, then: { kind: "success" } });
+      block.upstream.enqueue({ kind: "delay", ms: 300, then: { kind: "success" } });
       const sent = sendClone(url, new AbortController().signal);
-      await waitFor(() => upstream.requests.length === 1, 20_000, "Faseeh to have the whole request");
+      await waitFor(() => block.upstream.requests.length === 1, 20_000, "Faseeh to have the whole request");
       proxy.cut(); // the database goes away before Faseeh's answer can be stored
       first.child.kill("SIGTERM");
       await first.waitForExit(30_000);
       await sent;
-      expect(upstream.createdVoices).toHaveLength(1);
-      const created = upstream.createdVoices[0]!;
+      expect(block.upstream.createdVoices).toHaveLength(1);
+      const created = block.upstream.createdVoices[0]!;
       expect(first.logs.find(isMsg("shutdown: clone budget spent; unfinished clones secured"))).toMatchObject({
         phases: ["storing"],
       });
@@ -519,7 +510,7 @@ describe("SIGTERM keeps voices", () => {
       const sent = sendClone(url, new AbortController().signal, {}, async (sentBytes) => {
         if (sentBytes > MiB) await new Promise(() => undefined); // the client is slow; it will not finish before SIGTERM
       });
-      await waitFor(() => upstream.inFlight === 1, 20_000, "the upload to be streaming to Faseeh");
+      await waitFor(() => block.upstream.inFlight === 1, 20_000, "the upload to be streaming to Faseeh");
       const signalledAt = Date.now();
       proc.child.kill("SIGTERM");
       expect(await proc.waitForExit(20_000)).toEqual({ code: 0, signal: null });
@@ -527,8 +518,8 @@ describe("SIGTERM keeps voices", () => {
       // The client is told why, and that nothing was spent.
       const answer = await sent;
       expect("body" in answer && answer.body.errors?.[0]?.extensions?.code, JSON.stringify(answer)).toBe("SERVICE_UNAVAILABLE");
-      expect(upstream.requests.every((received) => received.aborted)).toBe(true);
-      expect(upstream.createdVoices).toHaveLength(0);
+      expect(block.upstream.requests.every((received) => received.aborted)).toBe(true);
+      expect(block.upstream.createdVoices).toHaveLength(0);
       expect(await db.query("SELECT status, error_code FROM clone_attempts")).toEqual([
         { status: "FAILED", error_code: "SERVICE_UNAVAILABLE" },
       ]);
@@ -648,21 +639,7 @@ describe("NODE_ENV=production without any client key", () => {
 });
 
 describe("SIGKILL mid-upload leaves nothing behind", () => {
-  let upstream: FakeFaseeh;
-  const cleanups: Array<() => Promise<unknown>> = [];
-
-  beforeAll(async () => {
-    upstream = await startFakeFaseeh();
-  });
-  afterEach(async () => {
-    await killAllSpawned();
-    upstream.reset();
-    while (cleanups.length) await cleanups.pop()!().catch(() => undefined);
-  });
-  afterAll(async () => {
-    // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- unset when beforeAll failed before starting it
-    await upstream?.close();
-  });
+  const block = spawnedGatewaysBlock();
 
   /** The upload session directories in `uploadDir` whose marker names process `pid`. */
   async function sessionsOf(uploadDir: string, pid: number): Promise<string[]> {
@@ -694,9 +671,9 @@ describe("SIGKILL mid-upload leaves nothing behind", () => {
     "removes a killed gateway's upload directories at the next boot, before serving, and a live gateway's only once it is killed too",
     async () => {
       const db = await createTestDatabase();
-      cleanups.push(() => db.drop());
+      block.cleanups.push(() => db.drop());
       const root = await mkdtemp(path.join(os.tmpdir(), "gw-main-crash-"));
-      cleanups.push(() => rm(root, { recursive: true, force: true }));
+      block.cleanups.push(() => rm(root, { recursive: true, force: true }));
       const uploadDir = path.join(root, "uploads");
       const env = {
         PORT: "0",
@@ -705,8 +682,8 @@ describe("SIGKILL mid-upload leaves nothing behind", () => {
         DATABASE_URL: db.url,
         DATA_DIR: path.join(root, "data"),
         UPLOAD_DIR: uploadDir,
-        FASEEH_BASE_URL: upstream.baseUrl,
-        FASEEH_API_KEY: upstream.apiKey,
+        FASEEH_BASE_URL: block.upstream.baseUrl,
+        FASEEH_API_KEY: block.upstream.apiKey,
         UPSTREAM_TIMEOUT_MS: "600000",
         RECOVERY_INTERVAL_MS: "3600000", // no pass of theirs runs during the test
       };
@@ -716,13 +693,13 @@ describe("SIGKILL mid-upload leaves nothing behind", () => {
       const [killedUrl, liveUrl] = await Promise.all([listeningUrl(killed), listeningUrl(live)]);
 
       // The live one holds a session while Faseeh works on its request...
-      upstream.enqueue({ kind: "hang" });
+      block.upstream.enqueue({ kind: "hang" });
       void sendClone(liveUrl);
-      await waitFor(() => upstream.requests.length === 1, 30_000, "Faseeh to have the live gateway's whole request");
+      await waitFor(() => block.upstream.requests.length === 1, 30_000, "Faseeh to have the live gateway's whole request");
       // ...and the other dies while a client is mid-upload.
       void sendClone(killedUrl, MiB);
       await waitFor(
-        async () => upstream.inFlight === 2 && (await sessionsOf(uploadDir, killed.pid)).length === 1,
+        async () => block.upstream.inFlight === 2 && (await sessionsOf(uploadDir, killed.pid)).length === 1,
         30_000,
         "the upload to be streaming through the gateway about to be killed",
       );

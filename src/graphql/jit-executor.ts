@@ -47,10 +47,15 @@ export function jitExecutor(schema: GraphQLSchema): GatewayInterface {
     load() {
       return Promise.resolve({
         async executor({ document, operation, operationName, request, context }) {
+          // Apollo found no operation by this name (or none unnamed): it asks execution for graphql-js's
+          // refusal (OPERATION_RESOLUTION_FAILURE). graphql-jit would run the document's only operation
+          // instead, past every check made on the resolved one (GET's queries only, the cost limit).
+          // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- undefined at run time despite Apollo's type
+          if (!operation) return { errors: [unresolvedOperation(operationName)] };
           const raw = request.variables ?? {};
           const query = compiledFor(document, operationName);
           // A document graphql-jit cannot compile answers with the compiler's errors, as graphql-js would.
-          if (!isCompiledQuery(query)) return query;
+          if (!isCompiledQuery(query)) return { ...query, errors: query.errors?.map(asGraphQLError) };
           const result = await query.query(undefined, context, raw);
           // graphql-jit answers without `data` only when it refused the variables. Its messages differ
           // from graphql-js's, which Apollo recognises and answers as BAD_USER_INPUT (HTTP 400), so
@@ -68,13 +73,22 @@ export function jitExecutor(schema: GraphQLSchema): GatewayInterface {
   };
 }
 
+/** graphql-js's words when `operationName` names no operation of the document. */
+const unresolvedOperation = (operationName: string | null): GraphQLError =>
+  new GraphQLError(
+    operationName
+      ? `Unknown operation named "${operationName}".`
+      : "Must provide operation name if query contains multiple operations.",
+  );
+
 /**
  * graphql-jit's errors have a read-only `message`; Apollo's plugins (armor's
  * suggestion blocking, the request report's masking) rewrite messages, so
  * each error is re-made as graphql-js's own, keeping path, locations,
  * extensions and the original error (which the error codes come from).
  */
-function asGraphQLError(error: GraphQLError): GraphQLError {
+function asGraphQLError(error: GraphQLError | Error): GraphQLError {
+  if (!(error instanceof GraphQLError)) return new GraphQLError(error.message, { originalError: error });
   return new GraphQLError(error.message, {
     nodes: error.nodes,
     source: error.source,

@@ -14,6 +14,7 @@ import { typeDefs } from "../schema/index.js";
 import { formatErrorFor } from "./format-error.js";
 import { jitExecutor } from "./jit-executor.js";
 import { enforceScopes } from "./scopes.js";
+import { SupportedOperationTypesRule } from "./supported-operations.js";
 import { ApolloPluginCostLimit } from "./plugins/cost-limit.js";
 import { ApolloPluginHttpStatus } from "./plugins/http-status.js";
 import { ApolloPluginRequestReport } from "./plugins/request-report.js";
@@ -52,7 +53,7 @@ export async function startApolloServer(container: Container, httpServer: http.S
     // and kill the process before the database is closed.
     stopOnTerminationSignals: false,
     includeStacktraceInErrorResponses: false,
-    validationRules: armor.validationRules,
+    validationRules: [...armor.validationRules, SupportedOperationTypesRule],
     parseOptions: { maxLexicalTokens: config.limits.tokens },
     formatError: formatErrorFor({ introspection: config.introspection, production }),
     // Compact JSON: Apollo's default pretty-prints every response (two-space

@@ -259,24 +259,40 @@ class MultipartReader {
   }
 }
 
-/** Puts `value` at `path` ("variables.input.voiceFile") in `operations`; why not, when it cannot. */
+/**
+ * Puts `value` at `path` ("variables.input.voiceFile") in `operations`; why
+ * not, when it cannot. The path runs through the request's own JSON only
+ * (plain objects and arrays, never a file already placed), and ends at a
+ * null (the spec's placeholder) or, in an object, a name not given yet: a
+ * path can never reach into an Upload, an array's length or a prototype.
+ */
 function placeAt(operations: Record<string, unknown>, path: unknown, value: Upload): string | undefined {
   if (typeof path !== "string" || !path.startsWith("variables.")) {
     return `${JSON.stringify(path)} is not a path into \`variables\` (e.g. "variables.input.voiceFile").`;
   }
   const segments = path.split(".");
-  if (segments.some((segment) => segment === "" || UNSAFE_SEGMENTS.has(segment)))
-    return `${JSON.stringify(path)} is not a valid path.`;
+  const last = segments.pop() ?? "";
+  const invalid = `${JSON.stringify(path)} names no null variable of \`operations\` to put a file in.`;
   let node: unknown = operations;
-  for (const segment of segments.slice(0, -1)) {
-    node =
-      typeof node === "object" && node !== null && Object.hasOwn(node, segment)
-        ? (node as Record<string, unknown>)[segment]
-        : undefined;
-    if (typeof node !== "object" || node === null) return `${JSON.stringify(path)} names no variable of \`operations\`.`;
+  for (const segment of segments) {
+    node = isJsonContainer(node) && holds(node, segment) ? (node as Record<string, unknown>)[segment] : undefined;
+    if (!isJsonContainer(node)) return invalid;
   }
-  (node as Record<string, unknown>)[segments[segments.length - 1] ?? ""] = value;
+  const parent = node as Record<string, unknown>;
+  if (Array.isArray(parent) ? !holds(parent, last) : UNSAFE_SEGMENTS.has(last)) return invalid;
+  if (Object.hasOwn(parent, last) && parent[last] !== null) return invalid;
+  parent[last] = value;
   return undefined;
+}
+
+/** A plain object or array of the parsed JSON (an Upload placed earlier is neither). */
+const isJsonContainer = (node: unknown): node is object =>
+  Array.isArray(node) || (typeof node === "object" && node !== null && Object.getPrototypeOf(node) === Object.prototype);
+
+/** Whether `key` names an own entry: an object's property, or an array's index (never `length`). */
+function holds(node: object, key: string): boolean {
+  if (Array.isArray(node)) return /^(0|[1-9]\d{0,8})$/.test(key) && Number(key) < node.length;
+  return !UNSAFE_SEGMENTS.has(key) && Object.hasOwn(node, key);
 }
 
 const NOT_JSON = Symbol("not JSON");

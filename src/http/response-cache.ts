@@ -134,11 +134,16 @@ function cacheKeyOf(req: HttpRequest): string | undefined {
   ) {
     return undefined;
   }
-  return JSON.stringify([
-    req.headers.accept ?? "",
-    body.operationName ?? null,
-    body.query ?? null,
-    body.variables ?? null,
-    body.extensions ?? null,
-  ]);
+  try {
+    return JSON.stringify([
+      req.headers.accept ?? "",
+      body.operationName ?? null,
+      body.query ?? null,
+      body.variables ?? null,
+      body.extensions ?? null,
+    ]);
+  } catch {
+    // Nested too deeply to write out (a hostile body): not cached; Apollo and the plugins refuse it as usual.
+    return undefined;
+  }
 }

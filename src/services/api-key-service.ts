@@ -65,6 +65,8 @@ const KEY_PREFIX = "fvg_";
 /** How much of a key is stored in clear to recognise it in lists. */
 const PREFIX_LENGTH = 10;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+/** The start of a key as `list` shows it: "fvg_" and at least four of a key's own characters (base64url). */
+const PREFIX_REFERENCE = /^fvg_[\w-]{4,6}$/;
 
 /** A key as lists show it: never the secret. */
 export interface ApiKeyView {
@@ -246,13 +248,13 @@ export class ApiKeyService {
 
   private async find(reference: string): Promise<ApiKeyView[] | "not-a-reference"> {
     const text = reference.trim().replace(/(…|\.\.\.)$/, "");
-    let where: Prisma.ApiKeyWhereInput;
-    if (UUID.test(text)) where = { id: text.toLowerCase() };
-    else if (text.startsWith(KEY_PREFIX) && text.length > PREFIX_LENGTH) where = { keyHash: hashKey(text) };
-    else if (text.startsWith(KEY_PREFIX) && text.length >= KEY_PREFIX.length + 4) where = { prefix: { startsWith: text } };
-    else return "not-a-reference";
-    const rows = await guardDatabase(() => this.prisma.apiKey.findMany({ where, select: VIEW, orderBy: { createdAt: "asc" } }));
-    return rows.map(toView);
+    const rows = (where: Prisma.ApiKeyWhereInput) =>
+      guardDatabase(() => this.prisma.apiKey.findMany({ where, select: VIEW, orderBy: { createdAt: "asc" } }));
+    if (UUID.test(text)) return (await rows({ id: text.toLowerCase() })).map(toView);
+    if (text.startsWith(KEY_PREFIX) && text.length > PREFIX_LENGTH) return (await rows({ keyHash: hashKey(text) })).map(toView);
+    if (!PREFIX_REFERENCE.test(text)) return "not-a-reference";
+    // `startsWith` is a LIKE, in which the "_" keys are made of matches any character: only exact prefixes count.
+    return (await rows({ prefix: { startsWith: text } })).filter((row) => row.prefix.startsWith(text)).map(toView);
   }
 
   /** Whether the gateway has ever had a client key (revoked ones count: open means never had one). */

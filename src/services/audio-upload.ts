@@ -26,6 +26,7 @@ import path from "node:path";
 import type { Readable } from "node:stream";
 import { badUserInput, errorMessage, GatewayError } from "../errors.js";
 import type { AudioPart, AudioSource, FileDigest } from "../upstream/faseeh-client.js";
+import { formatBytes } from "./byte-size.js";
 import { type FileUpload, UploadFailure } from "./file-upload.js";
 import { FASEEH_PCM_CONTENT_TYPE } from "../upstream/pcm-format.js";
 import { ACCEPTED_AUDIO_FORMATS, declaresRawPcm, SNIFF_BYTES, sniffFileType } from "./audio-type.js";
@@ -375,15 +376,4 @@ export function safeFilename(name: string | undefined, fallback: string): string
     .trim()
     .slice(0, 200);
   return cleaned || fallback;
-}
-
-export function formatBytes(bytes: number): string {
-  const units = ["bytes", "KiB", "MiB", "GiB"];
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  return `${Number.isInteger(value) ? value : value.toFixed(1)} ${units[unit]}`;
 }

@@ -21,7 +21,7 @@
 // of one request share one body, so an unread first file also holds back
 // the second's start).
 import { GatewayError } from "../errors.js";
-import { formatBytes } from "./audio-upload.js";
+import { formatBytes } from "./byte-size.js";
 
 /** The least rate an upload must keep (UPLOAD_MIN_BYTES_PER_SECOND, UPLOAD_RATE_GRACE_MS, UPLOAD_RATE_WINDOW_MS). */
 export interface MinUploadRate {

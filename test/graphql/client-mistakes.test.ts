@@ -35,6 +35,74 @@ describe("documents that do not parse", () => {
   });
 });
 
+describe("operations Apollo does not resolve, and operation types the gateway does not serve", () => {
+  const VOICE = "6f0f4f8e-3a5c-4d0e-9b7e-2f1c1a9d4e10";
+  const archive = `mutation Archive { archiveVoice(id: "${VOICE}") { voice { archivedAt } } }`;
+  const archived = async (gateway: TestGateway) =>
+    (await gateway.database!.query<{ archived_at: Date | null }>("SELECT archived_at FROM voices WHERE id = $1", [VOICE]))[0]
+      ?.archived_at ?? null;
+
+  test("an operationName the document does not have runs nothing: 400 OPERATION_RESOLUTION_FAILURE, over POST and GET", async ({
+    gateway,
+  }) => {
+    await gateway.database!.query(
+      `INSERT INTO voices (id, voice_id, name, stability, model) VALUES ('${VOICE}', 'v-1', 'Layla', 0.5, 'faseeh-v1')`,
+    );
+    const posted = await fetch(`${gateway.url}/graphql`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ query: archive, operationName: "Other" }),
+    });
+    expect(posted.status).toBe(400);
+    expect(((await posted.json()) as { errors: Array<{ extensions: { code: string } }> }).errors[0]?.extensions.code).toBe(
+      "OPERATION_RESOLUTION_FAILURE",
+    );
+    const search = new URLSearchParams({ query: archive, operationName: "Other" });
+    const got = await fetch(`${gateway.url}/graphql?${search.toString()}`, { headers: { "apollo-require-preflight": "true" } });
+    expect(got.status).toBe(400);
+    expect(await archived(gateway)).toBeNull();
+    expect(gateway.logs.filter((line) => Number(line.level) >= 50)).toEqual([]);
+  });
+
+  test("a subscription answers 400 GRAPHQL_VALIDATION_FAILED", async ({ gateway, production }) => {
+    for (const server of [gateway, production]) {
+      const response = await server.graphql("subscription { __typename }");
+      expect(response.status).toBe(400);
+      expect(response.body.errors?.[0]?.extensions?.code).toBe("GRAPHQL_VALIDATION_FAILED");
+      expect(response.body.errors?.[0]?.message).toContain("serves no subscription operations");
+    }
+  });
+
+  test("variables nested ten thousand deep answer without a 5xx, with the response cache on or off", async ({
+    gateway,
+    upstream,
+  }) => {
+    // Written by hand: JSON.stringify itself recurses, and would overflow here first.
+    const deep = `${"[".repeat(10_000)}${"]".repeat(10_000)}`;
+    const post = async (server: TestGateway, query: string, variable: string) => {
+      const response = await fetch(`${server.url}/graphql`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: `{"query":${JSON.stringify(query)},"variables":{"${variable}":${deep}}}`,
+      });
+      return { status: response.status, body: (await response.json()) as { errors?: Array<{ extensions?: { code?: string } }> } };
+    };
+    const cached = await startTestGateway({ upstream, env: { RESPONSE_CACHE: "true" } });
+    try {
+      for (const server of [gateway, cached]) {
+        // A variable the operation does not declare is ignored, however deep.
+        expect((await post(server, "{ __typename }", "x")).status).toBe(200);
+        const declared = await post(server, "query($t: [String!]) { voices(filter: { tags: $t }) { totalCount } }", "t");
+        expect(declared.status).toBe(400);
+        expect(declared.body.errors?.[0]?.extensions?.code).toBe("BAD_USER_INPUT");
+        expect(server.logs.filter((line) => Number(line.level) >= 50)).toEqual([]);
+      }
+    } finally {
+      await cached.stop();
+    }
+  });
+});
+
 describe("automatic persisted queries", () => {
   const query = "{ voices { totalCount } }";
   const sha256Hash = createHash("sha256").update(query).digest("hex");

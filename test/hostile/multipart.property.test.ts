@@ -58,9 +58,33 @@ type Mutation =
   | { kind: "duplicate"; part: number }
   | { kind: "drop"; part: number }
   | { kind: "truncate"; fraction: number }
-  | { kind: "trailer"; text: string };
+  | { kind: "trailer"; text: string }
+  | { kind: "map"; entries: Array<[string, string[]]> };
 
 const index = fc.nat({ max: 3 });
+/**
+ * A `map` entry an attacker might send: a path, then paths that go on from it
+ * (into the file the first one placed, an array's length, a prototype), or nowhere.
+ */
+const mapEntry: fc.Arbitrary<[string, string[]]> = fc
+  .tuple(
+    fc.constantFrom("0", "1", "2"),
+    fc.constantFrom(
+      "variables.input.voiceFile",
+      "variables.input.referenceAudioFile",
+      "variables.input",
+      "variables",
+      "variables.x",
+      "query",
+    ),
+    fc.array(
+      fc.constantFrom(".promise", ".resolve", ".reject", ".then", ".length", ".__proto__", ".0", ".constructor.prototype", "."),
+      {
+        maxLength: 2,
+      },
+    ),
+  )
+  .map(([part, base, suffixes]): [string, string[]] => [part, [base, ...suffixes.map((suffix) => base + suffix)]]);
 const nastyByte = fc.constantFrom(0x00, 0x0a, 0x0d, 0x22, 0x3a, 0x3b, 0x5c, 0x7f, 0x80, 0xff);
 const mutation: fc.Arbitrary<Mutation> = fc.oneof(
   fc.record({
@@ -88,20 +112,31 @@ const mutation: fc.Arbitrary<Mutation> = fc.oneof(
   fc.record({ kind: fc.constant("drop"), part: index }),
   fc.record({ kind: fc.constant("truncate"), fraction: fc.double({ min: 0, max: 1, noNaN: true }) }),
   fc.record({ kind: fc.constant("trailer"), text: fc.string({ maxLength: 40, unit: "binary" }) }),
+  fc.record({ kind: fc.constant("map"), entries: fc.array(mapEntry, { minLength: 1, maxLength: 3 }) }),
 );
 
-/** The request's Content-Type, as a client might get it wrong. */
-const contentType = fc.constantFrom(
-  `multipart/form-data; boundary=${BOUNDARY}`,
-  `multipart/form-data; boundary="${BOUNDARY}"`,
-  "multipart/form-data",
-  "multipart/form-data; boundary=",
-  "multipart/form-data; boundary=other",
-  `multipart/mixed; boundary=${BOUNDARY}`,
-  `multipart/form-data; charset=utf-8; boundary=${BOUNDARY}`,
-  "application/json",
-  "text/plain",
+/** The request's Content-Type, as a client might get it wrong (mostly right, so that the body's own mistakes are reached). */
+const contentType = fc.oneof(
+  { arbitrary: fc.constant(`multipart/form-data; boundary=${BOUNDARY}`), weight: 4 },
+  { arbitrary: wrongContentType(), weight: 1 },
 );
+
+function wrongContentType() {
+  return fc.constantFrom(
+    `multipart/form-data; boundary=${BOUNDARY}`,
+    `multipart/form-data; boundary="${BOUNDARY}"`,
+    "multipart/form-data",
+    "multipart/form-data; boundary=",
+    "multipart/form-data; boundary=other",
+    `multipart/mixed; boundary=${BOUNDARY}`,
+    `multipart/form-data; charset=utf-8; boundary=${BOUNDARY}`,
+    "application/json",
+    "text/plain",
+  );
+}
+
+/** Mostly true: a case that is not mostly valid only tests the first check. */
+const mostly = fc.oneof({ arbitrary: fc.constant(true), weight: 4 }, { arbitrary: fc.constant(false), weight: 1 });
 
 /** Writes the parts with their delimiters, after applying the mutations that change parts. */
 function serialise(mutations: readonly Mutation[]): Buffer {
@@ -159,6 +194,11 @@ function serialise(mutations: readonly Mutation[]): Buffer {
       case "trailer":
         trailer = change.text;
         break;
+      case "map": {
+        const map = parts.find((candidate) => candidate.headers[0]?.includes('name="map"'));
+        if (map) map.body = Buffer.from(JSON.stringify(Object.fromEntries(change.entries)));
+        break;
+      }
     }
   }
   const body = Buffer.concat([
@@ -173,11 +213,15 @@ function serialise(mutations: readonly Mutation[]): Buffer {
 }
 
 const framing = fc.record({
-  mutations: fc.array(mutation, { minLength: 1, maxLength: 3 }),
+  mutations: fc.oneof(
+    fc.array(mutation, { minLength: 1, maxLength: 3 }),
+    // The map alone, often: its paths are parsed before anyone is authenticated.
+    fc.array(mapEntry, { minLength: 1, maxLength: 3 }).map((entries): Mutation[] => [{ kind: "map", entries }]),
+  ),
   contentType,
-  preflight: fc.boolean(),
+  preflight: mostly,
   /** Leave after the body, declaring more than was sent: a client gone mid-body. */
-  leave: fc.boolean(),
+  leave: mostly.map((stay) => !stay),
 });
 
 type Framing = typeof framing extends fc.Arbitrary<infer T> ? T : never;

@@ -2,9 +2,12 @@
 // from the schema itself (every Query and Mutation field, so a field added
 // tomorrow is in the draw): one to three root fields, each reached plainly,
 // through an alias, an inline fragment, a named fragment, nested fragments or
-// a directive, and sent with a read, a write and an admin key. A field the
-// key's scope does not allow never returns data, and when every field of a
-// mutation is out of scope nothing happens: no key made or revoked, no voice
+// a directive, sent as POST or GET, with or without a matching operationName,
+// and with a read, a write and an admin key. A field the
+// key's scope does not allow never returns data, nothing answers 5xx, an
+// operation Apollo does not resolve (a wrong operationName, a mutation over
+// GET) runs nothing, and when every field of a mutation is out of scope
+// nothing happens: no key made or revoked, no voice
 // changed, no attempt or preview written, nothing sent to Faseeh.
 import { makeExecutableSchema } from "@graphql-tools/schema";
 import fc from "fast-check";
@@ -68,8 +71,13 @@ const rootFields: RootField[] = (["Query", "Mutation"] as const).flatMap((typeNa
 type Shape = "plain" | "alias" | "inline" | "fragment" | "nested" | "directive";
 const shapes: Shape[] = ["plain", "alias", "inline", "fragment", "nested", "directive"];
 
-/** The document, and the response key each field answers under. */
-function documentOf(type: "Query" | "Mutation", picks: Array<{ field: RootField; shape: Shape }>, adminId: string) {
+/** The document (its operation named `Op` when `named`), and the response key each field answers under. */
+function documentOf(
+  type: "Query" | "Mutation",
+  picks: Array<{ field: RootField; shape: Shape }>,
+  adminId: string,
+  named: boolean,
+) {
   const selections: string[] = [];
   const fragments: string[] = [];
   const answers = picks.map(({ field, shape }, at) => {
@@ -104,7 +112,7 @@ function documentOf(type: "Query" | "Mutation", picks: Array<{ field: RootField;
     return { field, responseKey };
   });
   const operation = type === "Query" ? "query" : "mutation";
-  return { document: `${operation} { ${selections.join(" ")} } ${fragments.join(" ")}`, answers };
+  return { document: `${operation}${named ? " Op" : ""} { ${selections.join(" ")} } ${fragments.join(" ")}`, answers };
 }
 
 const draw = fc.constantFrom<"Query" | "Mutation">("Query", "Mutation").chain((type) =>
@@ -118,8 +126,35 @@ const draw = fc.constantFrom<"Query" | "Mutation">("Query", "Mutation").chain((t
       { minLength: 1, maxLength: 3, selector: (pick) => pick.field.name },
     ),
     scope: fc.constantFrom<Scope>("read", "write", "admin"),
+    named: fc.boolean(),
+    /** The request's operationName: none, the operation's, or one the document does not have. */
+    operationName: fc.constantFrom(undefined, "Op", "Other"),
+    transport: fc.oneof(
+      { arbitrary: fc.constant("POST" as const), weight: 3 },
+      { arbitrary: fc.constant("GET" as const), weight: 1 },
+    ),
   }),
 );
+
+type Draw = typeof draw extends fc.Arbitrary<infer T> ? T : never;
+
+/** Sends the document as the draw says (POST with JSON, or GET with a query string). */
+async function send(gateway: TestGateway, document: string, draw: Draw, key: string) {
+  if (draw.transport === "POST") {
+    const body = { query: document, ...(draw.operationName && { operationName: draw.operationName }) };
+    const response = await fetch(`${gateway.url}/graphql`, {
+      method: "POST",
+      headers: { "content-type": "application/json", ...bearer(key) },
+      body: JSON.stringify(body),
+    });
+    return { status: response.status, body: (await response.json()) as { data?: Record<string, unknown> | null } };
+  }
+  const search = new URLSearchParams({ query: document, ...(draw.operationName && { operationName: draw.operationName }) });
+  const response = await fetch(`${gateway.url}/graphql?${search.toString()}`, {
+    headers: { "apollo-require-preflight": "true", ...bearer(key) },
+  });
+  return { status: response.status, body: (await response.json()) as { data?: Record<string, unknown> | null } };
+}
 
 /** Everything a refused mutation could have changed. */
 async function sideEffects(gateway: TestGateway, upstream: { requests: unknown[]; previewRequests: unknown[] }) {
@@ -144,18 +179,24 @@ describe("random documents from the schema, with each scope", () => {
       read: (await issueKey(gateway, "catalog-browser", "read")).key,
     };
     await fc.assert(
-      fc.asyncProperty(draw, async ({ type, picks, scope }) => {
-        const { document, answers } = documentOf(type, picks, admin.id);
+      fc.asyncProperty(draw, async (drawn) => {
+        const { type, picks, scope } = drawn;
+        const { document, answers } = documentOf(type, picks, admin.id, drawn.named);
+        // Apollo runs the operation only when the operationName resolves, and a mutation never over GET.
+        const resolves = drawn.operationName === undefined || (drawn.operationName === "Op" && drawn.named);
+        const runs = resolves && !(drawn.transport === "GET" && type === "Mutation");
         const refusedAll = answers.every(({ field }) => !scopeAllows(scope, field.scope));
-        const before = type === "Mutation" && refusedAll ? await sideEffects(gateway, upstream) : undefined;
-        const response = await gateway.graphql(document, undefined, bearer(keys[scope]));
-        expect(response.status, JSON.stringify(response.body)).toBeLessThan(500);
+        const before = type === "Mutation" && (refusedAll || !runs) ? await sideEffects(gateway, upstream) : undefined;
+        const response = await send(gateway, document, drawn, keys[scope]);
+        const said = `${drawn.transport} ${document} (${String(drawn.operationName)}) with ${scope}: ${JSON.stringify(response.body)}`;
+        expect(response.status, said).toBeLessThan(500);
         const data = response.body.data;
+        if (!runs) expect(data, said).toBeUndefined();
         for (const { field, responseKey } of answers) {
           if (scopeAllows(scope, field.scope)) continue;
-          expect(data?.[responseKey] ?? null, `${document} with ${scope}`).toBeNull();
+          expect(data?.[responseKey] ?? null, said).toBeNull();
         }
-        if (before) expect(await sideEffects(gateway, upstream), document).toEqual(before);
+        if (before) expect(await sideEffects(gateway, upstream), said).toEqual(before);
       }),
       hostileRuns,
     );

@@ -133,6 +133,28 @@ describe("map paths", () => {
   });
 });
 
+describe("map paths that reach past the variables' JSON", () => {
+  const operationsWith = (variables: Record<string, unknown>) => JSON.stringify({ query: "{ __typename }", variables });
+  test.for([
+    ["into the file an earlier path placed (its promise)", { a: null }, { 0: ["variables.a", "variables.a.promise"] }, false],
+    ["into the file an earlier path placed (its resolve)", { a: null }, { 0: ["variables.a", "variables.a.resolve"] }, true],
+    ["into the file an earlier path placed (its reject)", { a: null }, { 0: ["variables.a", "variables.a.reject"] }, false],
+    ["to an array's length", { a: [] }, { 0: ["variables.a.length"] }, false],
+    ["past an array's end", { a: [null] }, { 0: ["variables.a.5"] }, false],
+    ["onto a value that is not null", { a: "text" }, { 0: ["variables.a"] }, false],
+  ] as const)(
+    "a path %s answers 400 BAD_REQUEST, and the gateway keeps serving",
+    async ([, variables, badMap, withFile], { gateway }) => {
+      const parts = [field("operations", operationsWith(variables)), field("map", JSON.stringify(badMap))];
+      if (withFile) parts.push(filePart("0", wav()));
+      const response = await post(gateway, Buffer.concat([...parts, closing]));
+      expect(response.status).toBe(400);
+      expect(response.body.errors?.[0]?.extensions?.code).toBe("BAD_REQUEST");
+      await stillServes(gateway);
+    },
+  );
+});
+
 test("a client that leaves mid-file ends only its own request", async ({ gateway, upstream }) => {
   const head = Buffer.concat([field("operations", operations), field("map", map), filePart("0", noisyWav(MiB, 5))]);
   const partial = Buffer.concat([

@@ -94,3 +94,19 @@ describe("the last active admin key", () => {
     expect((await gateway.graphql(VOICES, undefined, bearer(admin.key))).status).toBe(200);
   }, 60_000);
 });
+
+describe("revoking by prefix", () => {
+  test("matches the prefix exactly: LIKE's wildcards in it match nothing", async ({ gateway }) => {
+    const admin = await issueKey(gateway, "ops", "admin");
+    await issueKey(gateway, "ops-2", "admin");
+    for (const key of ["fvg_____", "fvg_%%%%", "fvg_%", "fvg______"]) {
+      const response = await gateway.graphql(RevokeApiKeyDocument, { key }, bearer(admin.key));
+      expect(response.body.errors?.[0]?.extensions, key).toMatchObject({ code: "BAD_USER_INPUT", field: "key" });
+    }
+    const revoked = await gateway.database!.query("SELECT id FROM api_keys WHERE revoked_at IS NOT NULL");
+    expect(revoked).toEqual([]);
+    // The real prefix still works.
+    const byPrefix = await gateway.graphql(RevokeApiKeyDocument, { key: admin.key.slice(0, 10) }, bearer(admin.key));
+    expect(byPrefix.body.errors).toBeUndefined();
+  });
+});

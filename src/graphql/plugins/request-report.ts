@@ -25,7 +25,8 @@ export function ApolloPluginRequestReport({ metrics }: RequestReportOptions): Ap
             const original = unwrapResolverError(error);
             if (original instanceof GatewayError) {
               contextValue.logger.info({ code: original.code, path: error.path }, original.message);
-            } else if (!isErrorCode(error.extensions.code) || error.extensions.code === "INTERNAL_SERVER_ERROR") {
+              // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- an error from outside graphql-js may have none
+            } else if (!isErrorCode(error.extensions?.code) || error.extensions?.code === "INTERNAL_SERVER_ERROR") {
               contextValue.logger.error({ err: original, path: error.path }, "unexpected error");
             }
           }

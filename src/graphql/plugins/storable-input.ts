@@ -70,21 +70,30 @@ function valueNodeProblem(value: ValueNode, path: string): GatewayError | undefi
   }
 }
 
-/** The first string in the variables (values and object keys, at any depth) that cannot be stored. */
-export function variableProblem(value: unknown, path = ""): GatewayError | undefined {
-  if (typeof value === "string") return problemAt(value, path);
-  if (Array.isArray(value)) {
-    for (const [index, item] of value.entries()) {
-      const problem = variableProblem(item, join(path, String(index)));
+/**
+ * The first string in the variables (values and object keys, at any depth)
+ * that cannot be stored. Walked with a stack of its own, not by recursion:
+ * variables nested ten thousand deep are a few kilobytes of JSON.
+ */
+export function variableProblem(variables: unknown): GatewayError | undefined {
+  const pending: Array<{ value: unknown; path: string }> = [{ value: variables, path: "" }];
+  for (let next = pending.pop(); next; next = pending.pop()) {
+    const { value, path } = next;
+    if (typeof value === "string") {
+      const problem = problemAt(value, path);
       if (problem) return problem;
+    } else if (Array.isArray(value)) {
+      for (let index = value.length - 1; index >= 0; index--)
+        pending.push({ value: value[index], path: join(path, String(index)) });
+    } else if (typeof value === "object" && value !== null && Object.getPrototypeOf(value) === Object.prototype) {
+      // Plain JSON objects only: an upload the multipart map put here is a file, not text.
+      const entries: Array<[string, unknown]> = Object.entries(value);
+      for (const [key] of entries) {
+        const problem = problemAt(key, join(path, "(a key)"));
+        if (problem) return problem;
+      }
+      for (const [key, item] of entries.reverse()) pending.push({ value: item, path: join(path, key) });
     }
-    return undefined;
-  }
-  // Plain JSON objects only: an upload the multipart map put here is a file, not text.
-  if (typeof value !== "object" || value === null || Object.getPrototypeOf(value) !== Object.prototype) return undefined;
-  for (const [key, item] of Object.entries(value)) {
-    const problem = problemAt(key, join(path, "(a key)")) ?? variableProblem(item, join(path, key));
-    if (problem) return problem;
   }
   return undefined;
 }
