@@ -4,6 +4,7 @@
 // refused field has no side effect: no key is revoked or made, Faseeh is not
 // called, nothing is written.
 import { makeExecutableSchema } from "@graphql-tools/schema";
+import { CATALOG_ROOT_FIELDS } from "../../src/graphql/plugins/response-cache-policy.js";
 import { declaredScope, enforceScopes, rootTypes } from "../../src/graphql/scopes.js";
 import { resolvers } from "../../src/resolvers/index.js";
 import { typeDefs } from "../../src/schema/index.js";
@@ -22,6 +23,14 @@ describe("every root field declares its scope", () => {
     expect(undeclared).toEqual([]);
     // What the gateway would refuse to start with.
     expect(() => enforceScopes(schema)).not.toThrow();
+  });
+
+  test("the response cache keeps only fields every key may read", () => {
+    // It serves a kept answer to any authenticated caller (src/graphql/plugins/response-cache-policy.ts).
+    const schema = makeExecutableSchema({ typeDefs, resolvers });
+    const query = schema.getQueryType()!;
+    const cached = [...CATALOG_ROOT_FIELDS].filter((name) => name !== "__typename");
+    expect(cached.map((name) => [name, declaredScope(query, name)])).toEqual(cached.map((name) => [name, "read"]));
   });
 
   test("a root field without one stops the gateway from starting", () => {
