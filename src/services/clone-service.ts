@@ -393,6 +393,9 @@ export class CloneService {
         { owner, signal },
       );
     } catch (error) {
+      // The attempt's record may still be on its way (it runs beside the upload): the outcome waits for it,
+      // or it would find no PENDING attempt to move, and the record would then stay PENDING.
+      await holdUntil?.catch(() => undefined);
       throw await this.recordFailure(attemptId, run, error, await requestHash());
     }
     flight.phase = "storing";
