@@ -14,6 +14,7 @@ import { installMetricsRoute } from "./http/metrics-route.js";
 import { installPreviewAudioRoute } from "./http/preview-audio-route.js";
 import { installRequestLog } from "./http/request-log.js";
 import type { ServingState } from "./http/serving-state.js";
+import { UnsafeStartError } from "./startup-failure.js";
 
 export interface Gateway {
   readonly httpServer: http.Server;
@@ -23,10 +24,7 @@ export interface Gateway {
   stop(): Promise<void>;
 }
 
-/** Thrown when the configuration would leave a production gateway open to anyone. */
-export class UnsafeStartError extends Error {
-  override name = "UnsafeStartError";
-}
+export { UnsafeStartError } from "./startup-failure.js";
 
 export async function createGateway(container: Container): Promise<Gateway> {
   const { config, logger } = container;

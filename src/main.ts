@@ -1,21 +1,27 @@
 // Process entry point: read config, build the container (database +
 // migrations), serve, and shut down gracefully on SIGTERM/SIGINT.
-import { createGateway, UnsafeStartError } from "./app.js";
-import { type Config, ConfigError, loadConfig } from "./config.js";
+import { createGateway } from "./app.js";
+import { type Config, loadConfig } from "./config.js";
 import { createContainer } from "./container.js";
-import { DataDirInUseError } from "./db/data-dir-lock.js";
 import { createLogger } from "./logger.js";
-import { describeStartupFailure } from "./startup-failure.js";
+import { operatorSentence } from "./startup-failure.js";
+
+/** What the operator can fix is one sentence on stderr and status 1; anything else is a bug and keeps its stack. */
+function exitOn(error: unknown, config?: Config): never {
+  const sentence = operatorSentence(error, config);
+  if (sentence !== undefined) {
+    process.stderr.write(`${sentence}\n`);
+    process.exit(1);
+  }
+  createLogger({ logLevel: "info" }).fatal({ err: error }, "gateway failed to start");
+  process.exit(1);
+}
 
 function loadConfigOrExit(): Config {
   try {
     return loadConfig();
   } catch (error) {
-    if (error instanceof ConfigError) {
-      process.stderr.write(`${error.message}\n`);
-      process.exit(1);
-    }
-    throw error;
+    return exitOn(error);
   }
 }
 
@@ -75,16 +81,4 @@ async function main(config: Config): Promise<void> {
 }
 
 const config = loadConfigOrExit();
-main(config).catch((error: unknown) => {
-  // What the operator can fix is one sentence on stderr; anything else is a bug and keeps its stack.
-  const sentence =
-    describeStartupFailure(error, config) ??
-    (error instanceof UnsafeStartError || error instanceof DataDirInUseError ? `Refusing to start: ${error.message}` : undefined);
-  if (sentence) {
-    process.stderr.write(`${sentence}\n`);
-    process.exit(1);
-  }
-  const logger = createLogger({ logLevel: "info" });
-  logger.fatal({ err: error }, "gateway failed to start");
-  process.exit(1);
-});
+main(config).catch((error: unknown) => exitOn(error, config));

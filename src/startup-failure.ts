@@ -8,8 +8,33 @@
 // driver's or the socket's error as is, Prisma 7 nests it under
 // `meta.driverAdapterError.cause`, pg-pool under `cause`, Node's
 // happy-eyeballs connect under an AggregateError's `errors`.
-import type { Config } from "./config.js";
-import { isDatabaseUnavailable } from "./errors.js";
+import { type Config, ConfigError } from "./config.js";
+import { DataDirInUseError } from "./db/data-dir-lock.js";
+import { GatewayError, isDatabaseUnavailable } from "./errors.js";
+
+/** Thrown when the configuration would leave a production gateway open to anyone. */
+export class UnsafeStartError extends Error {
+  override name = "UnsafeStartError";
+
+  constructor(why: string) {
+    super(`Refusing to start: ${why}`);
+  }
+}
+
+/**
+ * The one sentence main.ts and every command print for a failure the
+ * operator fixes (below, a bad configuration, a refusal to start open, the
+ * embedded database in use, a command's own refusal); undefined for a bug,
+ * which keeps its stack.
+ */
+export function operatorSentence(error: unknown, config?: Config): string | undefined {
+  const known =
+    error instanceof ConfigError ||
+    error instanceof UnsafeStartError ||
+    error instanceof DataDirInUseError ||
+    error instanceof GatewayError;
+  return describeStartupFailure(error, config) ?? (known ? error.message : undefined);
+}
 
 type ErrorNode = Record<string, unknown>;
 

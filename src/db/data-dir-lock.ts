@@ -37,7 +37,7 @@ export class DataDirInUseError extends Error {
       ? `pid ${owner.pid} (${owner.role}${owner.port !== undefined ? ` on port ${owner.port}` : ""})`
       : "another process that is starting";
     super(
-      `the embedded database in ${displayPath(dataDir)} is in use by ${holder}: stop it, or use DATABASE_URL ` +
+      `The embedded database in ${displayPath(dataDir)} is in use by ${holder}: stop it, or use DATABASE_URL ` +
         "(PostgreSQL allows any number of gateways and commands at once).",
     );
   }

@@ -189,14 +189,14 @@ export class ApiKeyService {
         RETURNING id::text AS id, name, scope::text AS scope, prefix, created_at AS "createdAt",
                   last_used_at AS "lastUsedAt", revoked_at AS "revokedAt"`,
     );
+    // Closed either way: by this key, or by the one that won the race.
+    this.closed = true;
     const [row] = rows;
     if (!row) {
-      this.closed = true;
       throw unauthenticated(
         "This gateway has a client key now (another caller created the first one): send `Authorization: Bearer <key>`.",
       );
     }
-    this.closed = true;
     return { id, name, scope: "admin", apiKey: toView(row), key };
   }
 

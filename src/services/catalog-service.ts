@@ -151,16 +151,16 @@ export type NewVoice = Omit<VoiceRecord, "createdAt" | "updatedAt" | "archivedAt
 // ---------------------------------------------------------------------------
 // Cursors: { s: sort, f: fingerprint of the filter, k: the keyset values }.
 
-const cursorSchema = z.union([
-  z.object({ s: z.enum(["NEWEST", "OLDEST", "NAME_ASC", "NAME_DESC", "RELEVANCE"]), f: z.string(), k: z.array(z.unknown()) }),
-  // Cursors handed out before sorts existed: NEWEST, any filter.
-  z.object({ c: z.iso.datetime().refine((value) => !instantProblem(new Date(value))), i: z.uuid() }),
-]);
-
 /** A cursor's instant: ISO, and one PostgreSQL can compare (a forged year 0 would fail in SQL). */
 const cursorInstant = z.iso.datetime().refine((value) => !instantProblem(new Date(value)));
 /** A cursor's name: text PostgreSQL can hold (a forged NUL would fail in SQL). */
 const cursorText = z.string().refine((value) => !textProblem(value));
+
+const cursorSchema = z.union([
+  z.object({ s: z.enum(["NEWEST", "OLDEST", "NAME_ASC", "NAME_DESC", "RELEVANCE"]), f: z.string(), k: z.array(z.unknown()) }),
+  // Cursors handed out before sorts existed: NEWEST, any filter.
+  z.object({ c: cursorInstant, i: z.uuid() }),
+]);
 
 /** The keyset values' shapes per sort, checked before they reach SQL. */
 const keysetSchemas: Record<VoiceSort, z.ZodType<unknown[]>> = {

@@ -12,7 +12,7 @@ import { errorMessage, GatewayError, isDatabaseUnavailable } from "../errors.js"
 import type { Logger } from "../logger.js";
 import type { FaseehClient, ListedVoice, UpstreamVoice } from "../upstream/faseeh-client.js";
 import type { CloneAttemptRecord, CloneAttemptStore } from "./clone-attempt-store.js";
-import type { AbandonedUploadSweeper } from "./upload-session.js";
+import type { AbandonedUploadSweeper } from "./abandoned-uploads.js";
 import type { VoiceJournal } from "./voice-journal.js";
 import { tagList } from "./voice-metadata.js";
 

@@ -9,13 +9,16 @@
 // for the recovery journal); the README says so.
 //
 // A preview is written into a staging directory first and moved into place
-// with one rename, so a reader never sees half a preview. The sweeper removes
-// expired previews, except those a PENDING clone still uses, and directories
-// without a row once they are old. What a dead process left in the staging
-// directory goes sooner, with the uploads of any dead process: see
-// AbandonedUploadSweeper (upload-session.ts), run by every recovery pass.
+// with one rename, so a reader never sees half a preview; its record
+// (`preview.json`, the row as JSON) is written beside the files before the
+// row, so a preview whose row cannot be stored is kept and stored later. The
+// sweeper stores those, removes expired previews, except those a PENDING clone
+// still uses, and directories with neither row nor record once they are old.
+// What a dead process left in the staging directory goes sooner, with the
+// uploads of any dead process: see abandoned-uploads.ts, run by every
+// recovery pass.
 import { randomUUID } from "node:crypto";
-import { type FileHandle, mkdir, open, readdir, readFile, rename, rm, stat } from "node:fs/promises";
+import { type FileHandle, mkdir, open, readdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { z } from "zod";
@@ -67,10 +70,12 @@ export class PreviewStore {
 
   /**
    * Moves the staged files into place, writes the preview's record beside
-   * them (fsync'd: Faseeh has billed it), then stores the row. When the row
-   * cannot be stored, the files and their record stay: `importUnrecorded`
-   * stores it later, and the caller is told PREVIEW_NOT_YET_STORED. Only a
-   * failure before the record is on disk removes what was moved.
+   * them, then stores the row. When the row cannot be stored, the record is
+   * flushed to disk (Faseeh has billed the preview) and the files stay:
+   * `importUnrecorded` stores it later, and the caller is told
+   * PREVIEW_NOT_YET_STORED. As with a clone's journal entry, the flush is
+   * paid only then: a row stored is the record that lasts. Only a failure
+   * before the record is written removes what was moved.
    */
   async save(preview: NewPreview): Promise<PreviewRecord> {
     const made = new Date();
@@ -98,7 +103,7 @@ export class PreviewStore {
     try {
       await rename(preview.audio.path, path.join(dir, AUDIO_FILE));
       await rename(preview.recording.path, path.join(dir, RECORDING_FILE));
-      await writeRecord(path.join(dir, RECORD_FILE), row);
+      await writeFile(path.join(dir, RECORD_FILE), serialiseRecord(row), { flag: "wx", mode: 0o600 });
     } catch (error) {
       await rm(dir, { recursive: true, force: true });
       throw error;
@@ -113,6 +118,9 @@ export class PreviewStore {
         this.logger.warn({ previewId: row.id, err: errorMessage(error) }, "storing a preview failed; retrying");
       }
     }
+    await flush(path.join(dir, RECORD_FILE)).catch((error: unknown) =>
+      this.logger.error({ previewId: row.id, err: errorMessage(error) }, "could not flush a kept preview's record"),
+    );
     this.logger.error({ previewId: row.id, err: errorMessage(lastError) }, "preview kept on disk; its row is deferred");
     throw previewNotYetStored(row.id, lastError);
   }
@@ -122,17 +130,30 @@ export class PreviewStore {
    * row is not (the database failed after Faseeh made them, or the process
    * died in between); removes those expired meanwhile. Returns how many it stored.
    */
-  async importUnrecorded(): Promise<number> {
+  importUnrecorded(): Promise<number> {
+    return this.settleUnrecorded({ removeLeftovers: false });
+  }
+
+  /**
+   * One pass over the preview directories without a row: each with a record is
+   * stored (or removed, once expired); with `removeLeftovers`, each without one
+   * is removed once older than LEFTOVER_AGE_MS (younger, it may be a preview
+   * being moved into place right now).
+   */
+  private async settleUnrecorded({ removeLeftovers }: { removeLeftovers: boolean }): Promise<number> {
     let stored = 0;
+    const cutoff = Date.now() - LEFTOVER_AGE_MS;
     for (const id of await this.unrecordedIds()) {
-      const record = await readRecord(path.join(this.dirOf(id), RECORD_FILE));
-      if (!record) continue; // no record: a leftover, for removeLeftovers
-      if (record.expiresAt.getTime() <= Date.now()) {
-        await rm(this.dirOf(id), { recursive: true, force: true });
-        continue;
+      const dir = this.dirOf(id);
+      const record = await readRecord(path.join(dir, RECORD_FILE));
+      if (record && record.expiresAt.getTime() > Date.now()) {
+        await guardDatabase(() => this.prisma.voicePreview.createMany({ data: [record], skipDuplicates: true }));
+        stored++;
+      } else if (record || (removeLeftovers && ((await stat(dir).catch(() => undefined))?.mtimeMs ?? Infinity) < cutoff)) {
+        await rm(dir, { recursive: true, force: true }).catch((error: unknown) =>
+          this.logger.warn({ err: errorMessage(error) }, "could not remove a leftover preview directory"),
+        );
       }
-      await guardDatabase(() => this.prisma.voicePreview.createMany({ data: [record], skipDuplicates: true }));
-      stored++;
     }
     if (stored) this.logger.info({ stored }, "previews kept on disk are stored now");
     return stored;
@@ -189,7 +210,7 @@ export class PreviewStore {
    * how many previews it removed.
    */
   async sweep(): Promise<number> {
-    await this.importUnrecorded();
+    await this.settleUnrecorded({ removeLeftovers: true });
     const expired = await guardDatabase(
       () =>
         this.prisma.$queryRaw<Array<{ id: string }>>`
@@ -199,22 +220,8 @@ export class PreviewStore {
         RETURNING p.id::text AS id`,
     );
     for (const { id } of expired) await rm(this.dirOf(id), { recursive: true, force: true });
-    await this.removeLeftovers();
     if (expired.length) this.logger.info({ removed: expired.length }, "expired voice previews removed");
     return expired.length;
-  }
-
-  /** Preview directories without a row or a record of their own (see save), once older than LEFTOVER_AGE_MS. */
-  private async removeLeftovers(): Promise<void> {
-    const cutoff = Date.now() - LEFTOVER_AGE_MS;
-    const old = async (dir: string) => (await stat(dir).catch(() => undefined))?.mtimeMs ?? Infinity;
-    for (const id of await this.unrecordedIds()) {
-      const dir = this.dirOf(id);
-      if ((await old(dir)) >= cutoff || (await readRecord(path.join(dir, RECORD_FILE)))) continue;
-      await rm(dir, { recursive: true, force: true }).catch((error: unknown) =>
-        this.logger.warn({ err: errorMessage(error) }, "could not remove a leftover preview directory"),
-      );
-    }
   }
 
   private dirOf(id: string): string {
@@ -233,11 +240,13 @@ const previewNotYetStored = (id: string, cause: unknown) =>
     cause,
   );
 
-/** Writes the record and flushes it to disk before returning (bigints as strings, dates as ISO). */
-async function writeRecord(file: string, row: PreviewRecord): Promise<void> {
-  const handle = await open(file, "wx", 0o600);
+/** The record as JSON (bigints as strings, dates as ISO). */
+const serialiseRecord = (row: PreviewRecord): string =>
+  JSON.stringify(row, (_key, value: unknown) => (typeof value === "bigint" ? value.toString() : value));
+
+async function flush(file: string): Promise<void> {
+  const handle = await open(file, "r+");
   try {
-    await handle.writeFile(JSON.stringify(row, (_key, value: unknown) => (typeof value === "bigint" ? value.toString() : value)));
     await handle.sync();
   } finally {
     await handle.close();

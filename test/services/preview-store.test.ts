@@ -2,7 +2,7 @@
 // previews go (rows and files), previews a PENDING clone uses stay until it
 // is settled, and preview directories without a row go once they are old.
 // (What a dead process left in the staging directory goes with the uploads of
-// any dead process: test/services/upload-session.test.ts.)
+// any dead process: test/services/abandoned-uploads.test.ts.)
 import { mkdir, readdir, rm, utimes, writeFile } from "node:fs/promises";
 import { randomUUID } from "node:crypto";
 import path from "node:path";
