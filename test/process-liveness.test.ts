@@ -10,7 +10,7 @@ import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { afterEach, describe, expect, it } from "vitest";
 import { currentProcess, isAlive, liveness, type ProcessIdentity } from "../src/process-liveness.js";
-import { PROJECT_ROOT } from "./support/process.js";
+import { killAndWait, PROJECT_ROOT } from "./support/process.js";
 
 const LINUX = existsSync("/proc/self/stat");
 const children = new Set<ChildProcess>();
@@ -20,11 +20,7 @@ afterEach(async () => {
 });
 
 async function stop(child: ChildProcess): Promise<void> {
-  if (child.exitCode === null && child.signalCode === null) {
-    const exited = once(child, "exit");
-    child.kill("SIGKILL");
-    await exited;
-  }
+  await killAndWait(child);
   children.delete(child);
 }
 

@@ -4,7 +4,6 @@
 // one included) nor another host's. Real directories and real processes: a
 // holder process opens a session with the real UploadSession and is killed.
 import { type ChildProcess, spawn } from "node:child_process";
-import { once } from "node:events";
 import { existsSync } from "node:fs";
 import { mkdir, mkdtemp, readdir, rm, utimes, writeFile } from "node:fs/promises";
 import os from "node:os";
@@ -18,7 +17,7 @@ import { AbandonedUploadSweeper, sessionAgeBoundMs } from "../../src/services/ab
 import { UploadSession } from "../../src/services/upload-session.js";
 import { createTestDatabase } from "../support/database.js";
 import { startTestGateway } from "../support/gateway.js";
-import { PROJECT_ROOT, spawnTs } from "../support/process.js";
+import { killAndWait, PROJECT_ROOT, spawnTs } from "../support/process.js";
 
 const HOUR_MS = 3_600_000;
 const SLOW_TEST_TIMEOUT_MS = 120_000;
@@ -38,11 +37,7 @@ async function tempDir(prefix: string): Promise<string> {
 
 /** SIGKILL, as a crash: the process never reaches its cleanup. */
 async function kill(child: ChildProcess): Promise<void> {
-  if (child.exitCode === null && child.signalCode === null) {
-    const exited = once(child, "exit");
-    child.kill("SIGKILL");
-    await exited;
-  }
+  await killAndWait(child);
   holders.delete(child);
 }
 

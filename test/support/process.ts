@@ -206,3 +206,11 @@ export function spawnedGatewaysBlock(): { readonly upstream: FakeFaseeh; readonl
     cleanups,
   };
 }
+
+/** SIGKILL, as a crash (the process never reaches its cleanup), then waits for it to have exited. */
+export async function killAndWait(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((resolve) => child.once("exit", resolve));
+  child.kill("SIGKILL");
+  await exited;
+}
