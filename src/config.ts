@@ -149,13 +149,13 @@ export type Config = Readonly<{
     /** The whole `GET /models` call, answer included. */
     modelsTimeoutMs: number;
   }>;
-  /** Faseeh's model list (`GET /models`), cached in-process (src/services/model-catalog.ts). */
+  /** Faseeh's model list (`GET /models`), cached in-process (src/services/models/model-catalog.ts). */
   models: Readonly<{
     cacheTtlMs: number;
     /** After a failed refresh, a list at most this old is still served, marked stale. */
     staleMaxMs: number;
   }>;
-  /** Voice previews (src/services/preview-service.ts): kept on disk, served by a signed URL. */
+  /** Voice previews (src/services/previews/preview-service.ts): kept on disk, served by a signed URL. */
   previews: Readonly<{
     dir: string;
     ttlHours: number;

@@ -1,14 +1,14 @@
 // What every resolver receives. Built once per request by app.ts; resolvers
 // never mutate it.
 import type { Logger } from "./logger.js";
-import type { ApiKeyService, Principal } from "./services/api-key-service.js";
-import type { CatalogLoaders } from "./services/catalog-loaders.js";
-import type { CatalogService } from "./services/catalog-service.js";
-import type { CloneAttemptStore } from "./services/clone-attempt-store.js";
-import type { CloneService } from "./services/clone-service.js";
-import type { ModelCatalog } from "./services/model-catalog.js";
-import type { PreviewService } from "./services/preview-service.js";
-import type { VoiceCurationService } from "./services/voice-curation-service.js";
+import type { ApiKeyService, Principal } from "./services/access/api-key-service.js";
+import type { CatalogLoaders } from "./services/catalog/catalog-loaders.js";
+import type { CatalogService } from "./services/catalog/catalog-service.js";
+import type { CloneAttemptStore } from "./services/clone/clone-attempt-store.js";
+import type { CloneService } from "./services/clone/clone-service.js";
+import type { ModelCatalog } from "./services/models/model-catalog.js";
+import type { PreviewService } from "./services/previews/preview-service.js";
+import type { VoiceCurationService } from "./services/catalog/voice-curation-service.js";
 
 /** What the request's log line says; filled by the HTTP layer and Apollo plugins only. */
 export interface RequestReport {

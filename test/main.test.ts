@@ -13,7 +13,7 @@ import { MiB, noisyWav, sha256, wav } from "./support/audio-fixtures.js";
 import type { CloneVoiceMutation } from "./generated/operations.js";
 import { CLONE_VOICE, defaultCloneInput, pacedClone } from "./support/clone.js";
 import { createTestDatabase, type TestDatabase } from "./support/database.js";
-import { type FakeFaseeh, filesOf, startFakeFaseeh } from "./support/fake-faseeh.js";
+import { type FakeFaseeh, filesOf, startFakeFaseeh } from "../dev/fake-faseeh.js";
 import { buildMultipart, type GraphQLResponse } from "./support/gateway.js";
 import { killAllSpawned, type LogLine, PROJECT_ROOT, spawnedGatewaysBlock, spawnTs, type TsProcess } from "./support/process.js";
 import { startTcpProxy, throughProxy } from "./support/tcp-proxy.js";

@@ -15,7 +15,7 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { wav } from "./support/audio-fixtures.js";
 import { adminUrl } from "./support/database.js";
-import { type FakeFaseeh, filesOf, startFakeFaseeh } from "./support/fake-faseeh.js";
+import { type FakeFaseeh, filesOf, startFakeFaseeh } from "../dev/fake-faseeh.js";
 import { PROJECT_ROOT } from "./support/process.js";
 import { recordOutput, recordSecret } from "./support/suite-record.js";
 import { waitFor } from "./support/wait.js";
@@ -55,9 +55,9 @@ const COVERED_ELSEWHERE: Record<string, string> = {
   "npm install": ".ci/run installs with `npm ci` from the same lockfile",
   "npm test": ".ci/run runs it",
   "npm run reconcile -- resolve <attemptId> --not-created":
-    'test/services/clone-recovery-service.test.ts, "operators resolve attempts"',
+    'test/services/clone/clone-recovery-service.test.ts, "operators resolve attempts"',
   "npm run reconcile -- resolve <attemptId> --voice-id <voiceId>":
-    'test/services/clone-recovery-service.test.ts, "operators resolve attempts"',
+    'test/services/clone/clone-recovery-service.test.ts, "operators resolve attempts"',
 };
 /** Docker needs an engine, which test machines lack: docker-compose.test.ts validates the file and production-build.test.ts the image's runtime. */
 const isCoveredElsewhere = (command: string) => command in COVERED_ELSEWHERE || /^docker compose /.test(command);

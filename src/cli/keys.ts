@@ -10,7 +10,7 @@ import { parseArgs } from "node:util";
 import { openDatabase } from "../db/database.js";
 import { migrate } from "../db/migrator.js";
 import { createLogger } from "../logger.js";
-import { ApiKeyService, type ApiKeyView, SCOPES } from "../services/api-key-service.js";
+import { ApiKeyService, type ApiKeyView, SCOPES } from "../services/access/api-key-service.js";
 import { runCli } from "./run-cli.js";
 
 const USAGE = `usage:

@@ -12,7 +12,7 @@
 // allows one process at a time).
 import { parseArgs } from "node:util";
 import { createContainer } from "../container.js";
-import type { Resolution } from "../services/clone-recovery-service.js";
+import type { Resolution } from "../services/clone/clone-recovery-service.js";
 import { runCli } from "./run-cli.js";
 
 const USAGE = `usage:

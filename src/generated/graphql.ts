@@ -1,9 +1,9 @@
 import type { GraphQLResolveInfo, GraphQLScalarType, GraphQLScalarTypeConfig } from 'graphql';
-import type { VoiceRecord, VoicePage } from '../services/catalog-service.js';
-import type { CloneAttemptRecord } from '../services/clone-attempt-store.js';
-import type { CloneResult } from '../services/clone-service.js';
-import type { PreviewView } from '../services/preview-service.js';
-import type { ModelListing } from '../services/model-catalog.js';
+import type { VoiceRecord, VoicePage } from '../services/catalog/catalog-service.js';
+import type { CloneAttemptRecord } from '../services/clone/clone-attempt-store.js';
+import type { CloneResult } from '../services/clone/clone-service.js';
+import type { PreviewView } from '../services/previews/preview-service.js';
+import type { ModelListing } from '../services/models/model-catalog.js';
 import type { UpstreamModel } from '../upstream/faseeh-client.js';
 import type { GatewayContext } from '../context.js';
 export type Maybe<T> = T | null;
@@ -20,7 +20,7 @@ export type Scalars = {
   /** An ISO-8601 date-time in UTC, e.g. 2026-11-26T10:15:30.000Z. */
   DateTime: { input: Date; output: Date; }
   /** A file sent with the GraphQL multipart request spec (https://github.com/jaydenseric/graphql-multipart-request-spec). */
-  Upload: { input: Promise<import('../services/file-upload.js').FileUpload>; output: Promise<import('../services/file-upload.js').FileUpload>; }
+  Upload: { input: Promise<import('../services/uploads/file-upload.js').FileUpload>; output: Promise<import('../services/uploads/file-upload.js').FileUpload>; }
 };
 
 /** A client API key, as stored: never the secret itself, only its first characters. */

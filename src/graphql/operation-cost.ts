@@ -28,7 +28,7 @@ import {
   type OperationDefinitionNode,
   type SelectionSetNode,
 } from "graphql";
-import { MAX_PAGE_SIZE } from "../services/catalog-service.js";
+import { MAX_PAGE_SIZE } from "../services/catalog/catalog-service.js";
 
 /** Extra weight of fields that cost more than producing a value, by `Type.field`. */
 export const FIELD_WEIGHTS: Readonly<Record<string, number>> = {

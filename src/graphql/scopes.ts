@@ -8,7 +8,7 @@
 import { type GraphQLFieldResolver, type GraphQLObjectType, type GraphQLSchema, Kind } from "graphql";
 import type { GatewayContext } from "../context.js";
 import { GatewayError } from "../errors.js";
-import { type Scope, SCOPES, scopeAllows } from "../services/api-key-service.js";
+import { type Scope, SCOPES, scopeAllows } from "../services/access/api-key-service.js";
 
 export const SCOPE_DIRECTIVE = "scope";
 

@@ -5,7 +5,7 @@ import type { Container } from "../container.js";
 import type { GatewayContext, RequestReport } from "../context.js";
 import { GatewayError, httpStatusOf, maskedMessage } from "../errors.js";
 import type { Logger } from "../logger.js";
-import { createCatalogLoaders } from "../services/catalog-loaders.js";
+import { createCatalogLoaders } from "../services/catalog/catalog-loaders.js";
 import { headerOf, type HttpRequest, type HttpResponse } from "./http-app.js";
 
 export async function contextFor(container: Container, req: HttpRequest, res: HttpResponse): Promise<GatewayContext> {

@@ -9,7 +9,7 @@
 //   drained, because an unread stream stalls the request and its connection.
 import typeis from "type-is";
 import { GatewayError } from "../errors.js";
-import type { Upload } from "../services/file-upload.js";
+import type { Upload } from "../services/uploads/file-upload.js";
 import { sendGraphQLError } from "./graphql-error-response.js";
 import { headerOf, type HttpRequest, type HttpResponse, type Middleware, type NextFunction } from "./http-app.js";
 import { readMultipartRequest } from "./multipart-request.js";

@@ -1,7 +1,7 @@
 // Reads a GraphQL multipart request (https://github.com/jaydenseric/graphql-multipart-request-spec)
 // with busboy, streaming: the promise resolves with the operations as soon as
 // `operations` and `map` are read, each file arriving later settles its
-// Upload (src/services/file-upload.ts).
+// Upload (src/services/uploads/file-upload.ts).
 //
 // Written here rather than taken from graphql-upload-minimal because the body
 // is read before anyone is authenticated, so its parser must never throw past
@@ -23,7 +23,7 @@ import type { IncomingMessage } from "node:http";
 import { PassThrough, type Readable } from "node:stream";
 import busboy from "busboy";
 import { GatewayError } from "../errors.js";
-import { type FileUpload, Upload, UploadFailure } from "../services/file-upload.js";
+import { type FileUpload, Upload, UploadFailure } from "../services/uploads/file-upload.js";
 
 export interface MultipartLimits {
   /** Bytes per file; a longer file's stream ends early, marked `truncated`. */

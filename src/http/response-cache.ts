@@ -6,7 +6,7 @@
 // name, extensions and the Accept header that chose the content type). It
 // is served again only while the catalog's version in PostgreSQL is the one
 // it was produced under. That version is read for every request
-// (services/catalog-version.ts, one coalesced query for a burst), so a voice
+// (services/catalog/catalog-version.ts, one coalesced query for a burst), so a voice
 // stored, edited or removed on any replica makes every cached page stale on
 // every replica at once, and the next list shows it.
 //
@@ -17,8 +17,8 @@
 import { LRUCache } from "lru-cache";
 import typeis from "type-is";
 import type { Metrics } from "../metrics.js";
-import type { ApiKeyService } from "../services/api-key-service.js";
-import type { CatalogVersion } from "../services/catalog-version.js";
+import type { ApiKeyService } from "../services/access/api-key-service.js";
+import type { CatalogVersion } from "../services/catalog/catalog-version.js";
 import type { WrittenResponse } from "./apollo-handler.js";
 import { headerOf, type HttpRequest, type HttpResponse, type Middleware, type NextFunction } from "./http-app.js";
 

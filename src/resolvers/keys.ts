@@ -1,6 +1,6 @@
 import type { ApiKeyScope, Resolvers } from "../generated/graphql.js";
 import { GatewayError } from "../errors.js";
-import type { ApiKeyView, RevokeResult, Scope } from "../services/api-key-service.js";
+import type { ApiKeyView, RevokeResult, Scope } from "../services/access/api-key-service.js";
 
 const toScope = (scope: ApiKeyScope): Scope => scope.toLowerCase() as Scope;
 const fromScope = (scope: Scope): ApiKeyScope => scope.toUpperCase() as ApiKeyScope;

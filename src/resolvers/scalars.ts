@@ -2,7 +2,7 @@ import { GraphQLError, GraphQLScalarType } from "graphql";
 import { DateTimeISOResolver } from "graphql-scalars";
 import { GatewayError } from "../errors.js";
 import type { Resolvers } from "../generated/graphql.js";
-import { Upload } from "../services/file-upload.js";
+import { Upload } from "../services/uploads/file-upload.js";
 import { instantProblem } from "../services/storable-values.js";
 
 const dateTime = DateTimeISOResolver.toConfig();

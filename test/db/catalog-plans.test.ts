@@ -6,7 +6,7 @@
 // gateway's own (catalog-sql.ts builders), run on its read pool with its
 // read-session settings. Timings live in BENCHMARKS.md, not here.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { parseFilter, type VoiceFilter } from "../../src/services/catalog-service.js";
+import { parseFilter, type VoiceFilter } from "../../src/services/catalog/catalog-service.js";
 import {
   combinationShareStatement,
   facetsStatement,
@@ -14,7 +14,7 @@ import {
   rollupCountStatement,
   type Statement,
   type VoiceSort,
-} from "../../src/services/catalog-sql.js";
+} from "../../src/services/catalog/catalog-sql.js";
 import { type MigratedDatabase, openMigratedDatabase } from "../support/migrated-database.js";
 
 const VOICES = 40_000;

@@ -8,7 +8,7 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { NewVoice, VoiceRecord } from "../../src/services/catalog-service.js";
+import type { NewVoice, VoiceRecord } from "../../src/services/catalog/catalog-service.js";
 import {
   type VoiceFieldsFragment,
   VoiceDocument,
@@ -18,7 +18,7 @@ import {
 } from "../generated/operations.js";
 import { cloneVoice } from "../support/clone.js";
 import { createTestDatabase, type TestDatabase } from "../support/database.js";
-import { type FakeFaseeh, startFakeFaseeh } from "../support/fake-faseeh.js";
+import { type FakeFaseeh, startFakeFaseeh } from "../../dev/fake-faseeh.js";
 import { startTestGateway, type TestGateway } from "../support/gateway.js";
 
 const MIGRATIONS_DIR = fileURLToPath(new URL("../../prisma/migrations", import.meta.url));

@@ -14,7 +14,7 @@ import { bearer, createKey } from "../support/api-keys.js";
 import { wav } from "../support/audio-fixtures.js";
 import { CLONE_VOICE, defaultCloneInput } from "../support/clone.js";
 import { createTestDatabase, type TestDatabase } from "../support/database.js";
-import { type FakeFaseeh, startFakeFaseeh } from "../support/fake-faseeh.js";
+import { type FakeFaseeh, startFakeFaseeh } from "../../dev/fake-faseeh.js";
 import { errorCodes, hostileRuns, rawPost } from "../support/hostile.js";
 import { killAllSpawned, msg, spawnTs, type TsProcess } from "../support/process.js";
 import { waitFor } from "../support/wait.js";

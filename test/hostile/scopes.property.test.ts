@@ -15,7 +15,7 @@ import { getNamedType, type GraphQLField, type GraphQLObjectType, isObjectType, 
 import { declaredScope } from "../../src/graphql/scopes.js";
 import { resolvers } from "../../src/resolvers/index.js";
 import { typeDefs } from "../../src/schema/index.js";
-import { type Scope, scopeAllows } from "../../src/services/api-key-service.js";
+import { type Scope, scopeAllows } from "../../src/services/access/api-key-service.js";
 import { bearer, issueKey } from "../support/api-keys.js";
 import { describe, expect, test } from "../support/fixtures.js";
 import type { TestGateway } from "../support/gateway.js";

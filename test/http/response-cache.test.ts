@@ -3,10 +3,10 @@
 // to the catalog from anywhere (another replica's clone, another connection's
 // write) is in the very next answer, with no wait.
 import { randomUUID } from "node:crypto";
-import { voiceUpsert } from "../../src/services/catalog-service.js";
+import { voiceUpsert } from "../../src/services/catalog/catalog-service.js";
 import { bearer, createKey } from "../support/api-keys.js";
 import { cloneVoice, cloneWithLargeFiles } from "../support/clone.js";
-import { filesOf } from "../support/fake-faseeh.js";
+import { filesOf } from "../../dev/fake-faseeh.js";
 import { expect, test } from "../support/fixtures.js";
 import { startTestGateway, type TestGateway } from "../support/gateway.js";
 import { voiceData } from "../support/voice-data.js";

@@ -1,7 +1,7 @@
 // Scenario data for catalog.test.ts: the voices its tests seed, as plain
 // typed data, and the few functions that write them (exactly as given, no
 // normalisation, with a chosen createdAt) through the gateway's Prisma client.
-import type { NewVoice, VoiceRecord } from "../../src/services/catalog-service.js";
+import type { NewVoice, VoiceRecord } from "../../src/services/catalog/catalog-service.js";
 import type { TestGateway } from "../support/gateway.js";
 import { voiceData } from "../support/voice-data.js";
 

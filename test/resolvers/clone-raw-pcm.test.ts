@@ -5,11 +5,11 @@
 // request is cut before its end), when its bytes are some other known format,
 // when it is the referenceAudioFile, or when it is not declared at all. Bytes
 // that sniff as a real container win over the declaration.
-import { AudioUpload } from "../../src/services/audio-upload.js";
+import { AudioUpload } from "../../src/services/uploads/audio-upload.js";
 import type { AudioPart } from "../../src/upstream/faseeh-client.js";
 import { MiB, noisyWav, rawPcm, sha256, wav } from "../support/audio-fixtures.js";
 import { cloneVoice } from "../support/clone.js";
-import type { FakeFaseeh, ReceivedFile } from "../support/fake-faseeh.js";
+import type { FakeFaseeh, ReceivedFile } from "../../dev/fake-faseeh.js";
 import { describe, expect, test, vi } from "../support/fixtures.js";
 import type { TestGateway } from "../support/gateway.js";
 

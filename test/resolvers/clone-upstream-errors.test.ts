@@ -3,7 +3,7 @@
 // stored, the attempt records the outcome, and the gateway keeps serving.
 import { readdir } from "node:fs/promises";
 import { cloneVoice } from "../support/clone.js";
-import { type FakeBehaviour, startFakeFaseeh } from "../support/fake-faseeh.js";
+import { type FakeBehaviour, startFakeFaseeh } from "../../dev/fake-faseeh.js";
 import { describe, expect, test } from "../support/fixtures.js";
 import { startTestGateway } from "../support/gateway.js";
 import { waitFor } from "../support/wait.js";

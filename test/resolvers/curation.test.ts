@@ -4,9 +4,9 @@
 // archiving out of `voices` and back, the catalog's filters, search and facet
 // rollups following every change, and never a request to Faseeh.
 import { randomUUID } from "node:crypto";
-import { type NewVoice, type VoiceRecord, voiceUpsert } from "../../src/services/catalog-service.js";
-import { parseCloneFields } from "../../src/services/clone-service.js";
-import type { UpdateVoiceInput } from "../../src/services/voice-curation-service.js";
+import { type NewVoice, type VoiceRecord, voiceUpsert } from "../../src/services/catalog/catalog-service.js";
+import { parseCloneFields } from "../../src/services/clone/clone-service.js";
+import type { UpdateVoiceInput } from "../../src/services/catalog/voice-curation-service.js";
 import {
   ArchiveVoiceDocument,
   CatalogFacetsDocument,

@@ -4,7 +4,7 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { ModelsDocument } from "../generated/operations.js";
 import { cloneVoice } from "../support/clone.js";
-import { DEFAULT_FAKE_MODELS } from "../support/fake-faseeh.js";
+import { DEFAULT_FAKE_MODELS } from "../../dev/fake-faseeh.js";
 import { describe, expect, test } from "../support/fixtures.js";
 import { startTestGateway } from "../support/gateway.js";
 import { previewVoice } from "../support/preview.js";

@@ -10,7 +10,7 @@ import { request } from "undici";
 import { CloneVoiceDocument, PreviewVoiceDocument, VoicePreviewDocument } from "../generated/operations.js";
 import { MiB, noisyWav, sha256, textFile, wav } from "../support/audio-fixtures.js";
 import { bearer, createKey } from "../support/api-keys.js";
-import { filesOf, fakePreviewSamples, PREVIEW_CONTENT_TYPE } from "../support/fake-faseeh.js";
+import { filesOf, fakePreviewSamples, PREVIEW_CONTENT_TYPE } from "../../dev/fake-faseeh.js";
 import { describe, expect, test } from "../support/fixtures.js";
 import { cloneVoice } from "../support/clone.js";
 import { client, startTestGateway, type TestGateway } from "../support/gateway.js";

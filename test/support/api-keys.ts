@@ -3,7 +3,7 @@
 // many and the command itself is not its subject, with the service the
 // command calls (`issueKey`), in-process.
 import { expect } from "vitest";
-import type { Scope } from "../../src/services/api-key-service.js";
+import type { Scope } from "../../src/services/access/api-key-service.js";
 import type { TestGateway } from "./gateway.js";
 import type { TestDatabase } from "./database.js";
 import { spawnTs } from "./process.js";

@@ -23,7 +23,7 @@ import { mkdtemp, readdir, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { test as base } from "vitest";
-import { type FakeFaseeh, startFakeFaseeh } from "./fake-faseeh.js";
+import { type FakeFaseeh, startFakeFaseeh } from "../../dev/fake-faseeh.js";
 import { startTestGateway, type TestGateway, type TestGatewayOptions } from "./gateway.js";
 
 export { describe, expect, vi } from "vitest";

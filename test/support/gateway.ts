@@ -15,7 +15,7 @@ import { loadConfig } from "../../src/config.js";
 import { type Container, createContainer } from "../../src/container.js";
 import { createLogger } from "../../src/logger.js";
 import { createTestDatabase, type TestDatabase } from "./database.js";
-import type { FakeFaseeh } from "./fake-faseeh.js";
+import type { FakeFaseeh } from "../../dev/fake-faseeh.js";
 import { recordOutput, recordSecret } from "./suite-record.js";
 
 export interface TestGatewayOptions {

@@ -6,7 +6,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { EventEmitter } from "node:events";
 import { fileURLToPath } from "node:url";
 import { afterAll, afterEach, beforeAll } from "vitest";
-import { type FakeFaseeh, startFakeFaseeh } from "./fake-faseeh.js";
+import { type FakeFaseeh, startFakeFaseeh } from "../../dev/fake-faseeh.js";
 import { recordOutput, recordSecret } from "./suite-record.js";
 
 export const PROJECT_ROOT = fileURLToPath(new URL("../../", import.meta.url));

@@ -6,7 +6,7 @@
 // Faseeh certainly created nothing), and how a cancelled call behaves before
 // and after the closing boundary. Constructed as src/container.ts does, from
 // loadConfig. The gateway-level retry tests live in
-// test/services/clone-service.upstream.test.ts.
+// test/services/clone/clone-service.upstream.test.ts.
 import { existsSync } from "node:fs";
 import { mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
 import net from "node:net";
@@ -36,7 +36,7 @@ import {
   PREVIEW_CONTENT_TYPE,
   type ReceivedCloneRequest,
   startFakeFaseeh,
-} from "../support/fake-faseeh.js";
+} from "../../dev/fake-faseeh.js";
 import { recordOutput, recordSecret } from "../support/suite-record.js";
 import { waitFor } from "../support/wait.js";
 import { gatewayErrorOf } from "../support/gateway-error.js";
