@@ -1,6 +1,7 @@
 // Everything the gateway needs, built once at boot from a Config. Tests build
 // the very same container with another Config (a fresh database, a fake
 // upstream), so what they exercise is what runs in production.
+import { type Clock, systemClock } from "./clock.js";
 import type { Config } from "./config.js";
 import { type Database, openDatabase } from "./db/database.js";
 import { migrate } from "./db/migrator.js";
@@ -51,11 +52,14 @@ export interface ContainerOptions {
   recovery?: boolean;
   /** Who opens the database (named to a process refused the embedded one): "gateway" or the command. */
   role?: string;
+  /** What the services read the time from (default: the system's); tests pass one they move. */
+  clock?: Clock;
 }
 
 /** Opens the database, applies pending migrations, and wires the services. */
 export async function createContainer(config: Config, options: ContainerOptions = {}): Promise<Container> {
   const logger = options.logger ?? createLogger(config);
+  const clock = options.clock ?? systemClock;
   const db = await openDatabase(config, logger, { role: options.role ?? "gateway" });
   try {
     await migrate(db, logger);
@@ -82,7 +86,7 @@ export async function createContainer(config: Config, options: ContainerOptions 
     revocationsLive: () => revocations.live,
     keysCommandWhileServing: db.kind === "postgres",
   });
-  const rateLimits = new RateLimitService(db.prisma);
+  const rateLimits = new RateLimitService(db.prisma, clock);
   const attempts = new CloneAttemptStore(db.prisma);
   const journal = new VoiceJournal(config.recovery.dir, logger);
   const previewStore = new PreviewStore(db.prisma, config.previews, logger);
@@ -98,7 +102,7 @@ export async function createContainer(config: Config, options: ContainerOptions 
   const limiter = new ConcurrencyLimiter(maxConcurrency, queueTimeoutMs, (owner) =>
     owner === ANONYMOUS_OWNER ? maxConcurrency : maxConcurrencyPerKey,
   );
-  const models = new ModelCatalog(faseeh, config.models, logger);
+  const models = new ModelCatalog(faseeh, config.models, logger, clock);
   if (!config.previews.urlSecret && config.env === "production") {
     logger.warn("PREVIEW_URL_SECRET is not set: preview audio URLs stop working at a restart and on other replicas");
   }
@@ -106,7 +110,7 @@ export async function createContainer(config: Config, options: ContainerOptions 
     faseeh,
     models,
     store: previewStore,
-    signer: new PreviewUrlSigner(config.previews.urlSecret, config.previews.urlTtlSeconds),
+    signer: new PreviewUrlSigner(config.previews.urlSecret, config.previews.urlTtlSeconds, clock),
     limiter,
     rateLimits,
     config,

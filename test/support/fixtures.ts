@@ -22,9 +22,12 @@
 import { mkdtemp, readdir, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import { test as base } from "vitest";
+import { test as base, type TestContext } from "vitest";
 import { type FakeFaseeh, startFakeFaseeh } from "../../dev/fake-faseeh.js";
+import type { Database } from "../../src/db/database.js";
+import { createTestDatabase, type TestDatabase } from "./database.js";
 import { startTestGateway, type TestGateway, type TestGatewayOptions } from "./gateway.js";
+import { type MigratedDatabase, openMigratedDatabase } from "./migrated-database.js";
 
 export { describe, expect, vi } from "vitest";
 
@@ -34,7 +37,7 @@ export interface GatewayFixtureOptions extends Omit<TestGatewayOptions, "upstrea
   withUpstream?: boolean;
 }
 
-export const test = base
+const gatewayTest = base
   .extend("gatewayOptions", { scope: "file" }, {} as GatewayFixtureOptions)
   // Vitest reads a fixture's dependencies from its first parameter, which must be a destructuring pattern.
   // eslint-disable-next-line no-empty-pattern -- no dependencies: an empty pattern is how vitest spells that
@@ -76,7 +79,10 @@ export const test = base
  * the database itself: a table added by a later migration is emptied too.
  */
 export async function emptyAllTables(gateway: TestGateway): Promise<void> {
-  const prisma = gateway.container.db.prisma;
+  await emptyTablesOf(gateway.container.db);
+}
+
+async function emptyTablesOf({ prisma }: Database): Promise<void> {
   const tables = await prisma.$queryRawUnsafe<Array<{ name: string }>>(
     `SELECT quote_ident(tablename) AS name FROM pg_tables
       WHERE schemaname = current_schema() AND tablename <> '_prisma_migrations'`,
@@ -84,3 +90,75 @@ export async function emptyAllTables(gateway: TestGateway): Promise<void> {
   if (tables.length === 0) return;
   await prisma.$executeRawUnsafe(`TRUNCATE ${tables.map((table) => table.name).join(", ")} RESTART IDENTITY CASCADE`);
 }
+
+// ---------------------------------------------------------------------------
+// What a test sets up for itself beside the file's gateway: `startGateway`
+// (another configuration, or a restart on the same database), `freshDatabase`
+// and `tempDir` start, create or make it when the test calls them, and it is
+// stopped, dropped or removed when the test ends, the last made first (a
+// gateway before the database under it, as `onTestFinished` runs them): no
+// test needs try/finally for them. A test that opens something else (a TCP
+// proxy) hands it to the same stack with `onTestFinished`.
+
+/** Starts a gateway (startTestGateway's options), stopped when the test ends. */
+export type StartGateway = (options?: TestGatewayOptions) => Promise<TestGateway>;
+
+/** A fixture's view of the test: only its cleanup stack. */
+type TestEnd = Pick<TestContext, "onTestFinished">;
+
+const startGatewayFixture =
+  ({ onTestFinished }: TestEnd): StartGateway =>
+  async (options) => {
+    const gateway = await startTestGateway(options);
+    onTestFinished(() => gateway.stop());
+    return gateway;
+  };
+
+const freshDatabaseFixture =
+  ({ onTestFinished }: TestEnd) =>
+  async (): Promise<TestDatabase> => {
+    const database = await createTestDatabase();
+    onTestFinished(() => database.drop());
+    return database;
+  };
+
+const tempDirFixture =
+  ({ onTestFinished }: TestEnd) =>
+  async (prefix: string): Promise<string> => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), prefix));
+    onTestFinished(() => rm(dir, { recursive: true, force: true }));
+    return dir;
+  };
+
+export const test = gatewayTest
+  .extend("startGateway", startGatewayFixture)
+  .extend("freshDatabase", freshDatabaseFixture)
+  .extend("tempDir", tempDirFixture);
+
+/**
+ * For files with no in-process gateway of their own (the real process, a
+ * service on a migrated database, restarts): the same per-test fixtures, a
+ * fake Faseeh of the test's own (`upstream`, test-scoped here: nothing to
+ * reset), a migrated database shared by the file and emptied before each
+ * test that names it (`migratedDatabase`), and no `freshState`.
+ */
+export const testWithoutGateway = base
+  // eslint-disable-next-line no-empty-pattern -- no dependencies: an empty pattern is how vitest spells that
+  .extend("upstream", async ({}, { onCleanup }): Promise<FakeFaseeh> => {
+    const upstream = await startFakeFaseeh();
+    onCleanup(() => upstream.close());
+    return upstream;
+  })
+  .extend("startGateway", startGatewayFixture)
+  .extend("freshDatabase", freshDatabaseFixture)
+  .extend("tempDir", tempDirFixture)
+  // eslint-disable-next-line no-empty-pattern -- no dependencies: an empty pattern is how vitest spells that
+  .extend("databaseOfFile", { scope: "file" }, async ({}, { onCleanup }): Promise<MigratedDatabase> => {
+    const database = await openMigratedDatabase();
+    onCleanup(() => database.close());
+    return database;
+  })
+  .extend("migratedDatabase", async ({ databaseOfFile }): Promise<MigratedDatabase> => {
+    await emptyTablesOf(databaseOfFile.db);
+    return databaseOfFile;
+  });

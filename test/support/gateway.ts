@@ -11,6 +11,7 @@ import type { TypedDocumentNode } from "@graphql-typed-document-node/core";
 import { print } from "graphql";
 import { Agent, FormData, request } from "undici";
 import { createGateway, type Gateway } from "../../src/app.js";
+import type { Clock } from "../../src/clock.js";
 import { loadConfig } from "../../src/config.js";
 import { type Container, createContainer } from "../../src/container.js";
 import { createLogger } from "../../src/logger.js";
@@ -26,6 +27,8 @@ export interface TestGatewayOptions {
   dataDir?: string;
   upstream?: FakeFaseeh;
   env?: Record<string, string>;
+  /** The services' clock (rate limits, the model list's lifetime, audio URLs' expiry): the system's by default. */
+  clock?: Clock;
 }
 
 export interface GraphQLResponse<Data = Record<string, unknown>> {
@@ -121,7 +124,7 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
   let container: Container;
   let gateway: Gateway;
   try {
-    container = await createContainer(config, { logger });
+    container = await createContainer(config, { logger, clock: options.clock });
     gateway = await createGateway(container);
   } catch (error) {
     if (ownDatabase) await database?.drop();

@@ -1,14 +1,18 @@
 // Fixed-window rate limits kept in PostgreSQL, so every replica counts
 // against the same budget. One upsert per check.
+import { type Clock, systemClock } from "../../clock.js";
 import { GatewayError, guardDatabase } from "../../errors.js";
 import type { PrismaClient } from "../../generated/prisma/client.js";
 
 export class RateLimitService {
-  constructor(private readonly prisma: PrismaClient) {}
+  constructor(
+    private readonly prisma: PrismaClient,
+    private readonly clock: Clock = systemClock,
+  ) {}
 
   /** Counts one event in `bucket`; throws RATE_LIMITED beyond `limit` per `windowMs`. */
   async consume(bucket: string, limit: number, windowMs: number, what: string): Promise<void> {
-    const now = Date.now();
+    const now = this.clock.now();
     const windowStart = new Date(now - (now % windowMs));
     // A counter lost in a database crash costs nothing, so this commit does
     // not wait for the WAL flush: the check stays cheap on the request path.

@@ -10,6 +10,7 @@
 //   is down is not asked again by every clone.
 // - The check (`checkModel`) refuses an id missing from a list it has; when
 //   no list can be had it lets the call go ahead, as before the check existed.
+import { type Clock, systemClock } from "../../clock.js";
 import type { Config } from "../../config.js";
 import { badUserInput, errorMessage, GatewayError } from "../../errors.js";
 import type { Logger } from "../../logger.js";
@@ -35,18 +36,18 @@ export class ModelCatalog {
     private readonly faseeh: Pick<FaseehClient, "listModels" | "isConfigured">,
     private readonly config: Config["models"],
     private readonly logger: Logger,
-    private readonly now: () => number = Date.now,
+    private readonly clock: Clock = systemClock,
   ) {}
 
   /** The list, fresh or (after a failed refresh, within the bound) stale; throws when neither can be had. */
   async list(): Promise<ModelListing> {
-    const now = this.now();
+    const now = this.clock.now();
     if (!this.isFresh(now) && !this.failedRecently(now)) await this.refresh();
     const cached = this.cached;
-    if (cached && this.isFresh(this.now())) {
+    if (cached && this.isFresh(this.clock.now())) {
       return { models: cached.models, fetchedAt: new Date(cached.fetchedAt), stale: false, staleReason: undefined };
     }
-    if (cached && this.now() - cached.fetchedAt <= this.config.staleMaxMs) {
+    if (cached && this.clock.now() - cached.fetchedAt <= this.config.staleMaxMs) {
       return {
         models: cached.models,
         fetchedAt: new Date(cached.fetchedAt),
@@ -94,11 +95,11 @@ export class ModelCatalog {
     this.refreshing ??= (async () => {
       try {
         const models = await this.faseeh.listModels();
-        this.cached = { models, fetchedAt: this.now() };
+        this.cached = { models, fetchedAt: this.clock.now() };
         this.failure = undefined;
       } catch (error) {
         const failure = error instanceof GatewayError ? error : new GatewayError("UPSTREAM_UNAVAILABLE", errorMessage(error));
-        this.failure = { error: failure, at: this.now() };
+        this.failure = { error: failure, at: this.clock.now() };
         this.logger.warn({ err: failure.message, code: failure.code }, "could not refresh Faseeh's model list");
       } finally {
         this.refreshing = undefined;

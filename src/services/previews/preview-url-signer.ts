@@ -4,6 +4,7 @@
 // expiry. Checking one needs no database and no disk, so a wrong, expired or
 // tampered URL is refused before anything is read.
 import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
+import { type Clock, systemClock } from "../../clock.js";
 
 export interface SignedAudioUrl {
   url: string;
@@ -16,7 +17,7 @@ export class PreviewUrlSigner {
   constructor(
     secret: string | undefined,
     private readonly ttlSeconds: number,
-    private readonly now: () => number = Date.now,
+    private readonly clock: Clock = systemClock,
   ) {
     // Without a configured secret URLs are signed with a per-process one: they stop working at a
     // restart and on other replicas (the README says to set PREVIEW_URL_SECRET when that matters).
@@ -25,7 +26,7 @@ export class PreviewUrlSigner {
 
   /** `origin/previews/<id>.wav?expires=…&token=…`, valid for PREVIEW_URL_TTL_SECONDS and never past `notAfter`. */
   sign(origin: string, id: string, notAfter: Date): SignedAudioUrl {
-    const expires = Math.floor(Math.min(this.now() / 1000 + this.ttlSeconds, notAfter.getTime() / 1000));
+    const expires = Math.floor(Math.min(this.clock.now() / 1000 + this.ttlSeconds, notAfter.getTime() / 1000));
     const query = new URLSearchParams({ expires: String(expires), token: this.token(id, expires) });
     return { url: `${origin}/previews/${id}.wav?${query.toString()}`, expiresAt: new Date(expires * 1000) };
   }
@@ -40,7 +41,7 @@ export class PreviewUrlSigner {
     if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
       return "This audio URL's signature is not valid; ask the gateway for a new one (query `voicePreview`).";
     }
-    if (Number(expires) * 1000 <= this.now()) {
+    if (Number(expires) * 1000 <= this.clock.now()) {
       return "This audio URL has expired; ask the gateway for a new one (query `voicePreview`).";
     }
     return undefined;

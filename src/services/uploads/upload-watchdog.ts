@@ -20,6 +20,7 @@
 // Faseeh reading slowly, is the gateway's doing and never counts (the files
 // of one request share one body, so an unread first file also holds back
 // the second's start).
+import type { Clock } from "../../clock.js";
 import { GatewayError } from "../../errors.js";
 import { formatBytes } from "./byte-size.js";
 
@@ -32,9 +33,8 @@ export interface MinUploadRate {
   windowMs: number;
 }
 
-/** Time as the watchdog sees it: injected by tests where time is the subject. */
-export interface WatchdogClock {
-  now(): number;
+/** Time as the watchdog sees it (the project's Clock, able to call back): injected by tests where time is the subject. */
+export interface WatchdogClock extends Clock {
   /** Calls `callback` after `ms`; the returned function cancels it. */
   after(ms: number, callback: () => void): () => void;
 }

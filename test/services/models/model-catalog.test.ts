@@ -39,7 +39,7 @@ function scripted(configured = true) {
 
 function catalog(upstream: ReturnType<typeof scripted>, clock: { now: number }, ttlMs = 1_000, staleMaxMs = 10_000) {
   const config = loadConfig({ LOG_LEVEL: "silent", MODELS_CACHE_TTL_MS: String(ttlMs), MODELS_STALE_MAX_MS: String(staleMaxMs) });
-  return new ModelCatalog(upstream.faseeh, config.models, createLogger(config), () => clock.now);
+  return new ModelCatalog(upstream.faseeh, config.models, createLogger(config), { now: () => clock.now });
 }
 
 const down = () => new GatewayError("UPSTREAM_UNAVAILABLE", "Faseeh is unavailable: connection refused. Try again later.");
