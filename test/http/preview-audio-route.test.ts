@@ -4,12 +4,12 @@
 import { createHmac, randomUUID } from "node:crypto";
 import { rm } from "node:fs/promises";
 import path from "node:path";
-import { setTimeout as sleep } from "node:timers/promises";
 import { VoicePreviewDocument } from "../generated/operations.js";
 import { bearer, createKey } from "../support/api-keys.js";
 import { sha256 } from "../support/audio-fixtures.js";
+import { ManualClock } from "../support/clock.js";
 import { describe, expect, test } from "../support/fixtures.js";
-import { startTestGateway, type TestGateway } from "../support/gateway.js";
+import type { TestGateway } from "../support/gateway.js";
 import { recordSecret } from "../support/suite-record.js";
 import { fetchAudio, previewVoice } from "../support/preview.js";
 import { waitFor } from "../support/wait.js";
@@ -17,7 +17,9 @@ import { waitFor } from "../support/wait.js";
 const SECRET = "preview-url-secret-for-tests-0123456789";
 // The suite's secret scan then checks that it appears in no log line or response.
 recordSecret(SECRET);
-test.override("gatewayOptions", { env: { PREVIEW_URL_SECRET: SECRET, PREVIEW_RATE_LIMIT_PER_MINUTE: "100000" } });
+// URLs are signed and checked on a clock the tests move: no test waits for one to expire.
+const clock = new ManualClock();
+test.override("gatewayOptions", { clock, env: { PREVIEW_URL_SECRET: SECRET, PREVIEW_RATE_LIMIT_PER_MINUTE: "100000" } });
 
 /** A URL signed the way the gateway signs them, for any id and expiry. */
 function signedUrl(gateway: TestGateway, id: string, expires: number, secret = SECRET): string {
@@ -114,7 +116,7 @@ describe("GET /previews/<id>.wav", () => {
       "a later expiry with the old token": `${gateway.url}/previews/${preview.id}.wav?expires=${expires + 3600}&token=${token}`,
       "another preview's id with this token": `${gateway.url}/previews/${randomUUID()}.wav?expires=${expires}&token=${token}`,
       "no token": `${gateway.url}/previews/${preview.id}.wav`,
-      "an expired, correctly signed URL": signedUrl(gateway, preview.id, Math.floor(Date.now() / 1000) - 5),
+      "an expired, correctly signed URL": signedUrl(gateway, preview.id, Math.floor(clock.now() / 1000) - 5),
       "a URL signed with another secret": signedUrl(gateway, preview.id, expires, "another-secret-another-secret-0000"),
     };
     for (const [what, target] of Object.entries(refused)) {
@@ -127,27 +129,23 @@ describe("GET /previews/<id>.wav", () => {
     expect((await fetchAudio(signedUrl(gateway, randomUUID(), expires))).status).toBe(404);
   });
 
-  test("a URL lives PREVIEW_URL_TTL_SECONDS, then voicePreview hands out a fresh one", async ({ upstream }) => {
-    const gateway = await startTestGateway({ upstream, env: { PREVIEW_URL_SECRET: SECRET, PREVIEW_URL_TTL_SECONDS: "1" } });
-    try {
-      const preview = await makePreview(gateway);
-      const expires = Number(new URL(preview.audioUrl).searchParams.get("expires"));
-      expect(expires * 1000).toBe(new Date(preview.audioUrlExpiresAt).getTime());
-      expect((await fetchAudio(preview.audioUrl)).status).toBe(200);
-      await sleep(expires * 1000 - Date.now() + 50);
-      expect((await fetchAudio(preview.audioUrl)).status).toBe(403);
-      const fresh = await gateway.graphql(VoicePreviewDocument, { id: preview.id });
-      const again = await fetchAudio(fresh.body.data!.voicePreview!.audioUrl);
-      expect(again.status).toBe(200);
-      expect(sha256(again.body.subarray(44))).toBe(upstream.previews.at(-1)!.sha256);
-    } finally {
-      await gateway.stop();
-    }
+  test("a URL lives PREVIEW_URL_TTL_SECONDS, then voicePreview hands out a fresh one", async ({ gateway, upstream }) => {
+    const preview = await makePreview(gateway);
+    const expires = Number(new URL(preview.audioUrl).searchParams.get("expires"));
+    expect(expires * 1000).toBe(new Date(preview.audioUrlExpiresAt).getTime());
+    clock.set(expires * 1000 - 1);
+    expect((await fetchAudio(preview.audioUrl)).status).toBe(200);
+    clock.set(expires * 1000);
+    expect((await fetchAudio(preview.audioUrl)).status).toBe(403);
+    const fresh = await gateway.graphql(VoicePreviewDocument, { id: preview.id });
+    const again = await fetchAudio(fresh.body.data!.voicePreview!.audioUrl);
+    expect(again.status).toBe(200);
+    expect(sha256(again.body.subarray(44))).toBe(upstream.previews.at(-1)!.sha256);
   });
 
   test("by default a URL lives an hour", async ({ gateway }) => {
     const preview = await makePreview(gateway);
-    const lifetime = new Date(preview.audioUrlExpiresAt).getTime() - Date.now();
+    const lifetime = new Date(preview.audioUrlExpiresAt).getTime() - clock.now();
     expect(lifetime).toBeGreaterThan(3_590_000);
     expect(lifetime).toBeLessThanOrEqual(3_600_000);
   });

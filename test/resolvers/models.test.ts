@@ -1,22 +1,26 @@
 // The `models` query over real HTTP, against the fake Faseeh's GET /models:
 // the in-process cache (hit, expiry, stale on failure, the stale bound), and
 // the model check that clones and previews pass before anything is spent.
-import { setTimeout as sleep } from "node:timers/promises";
 import { ModelsDocument } from "../generated/operations.js";
 import { cloneVoice } from "../support/clone.js";
 import { DEFAULT_FAKE_MODELS } from "../../dev/fake-faseeh.js";
+import { ManualClock } from "../support/clock.js";
 import { describe, expect, test } from "../support/fixtures.js";
-import { startTestGateway } from "../support/gateway.js";
 import { previewVoice } from "../support/preview.js";
 
-// Short enough to expire within a test; the stale bound is the default (24 h).
-test.override("gatewayOptions", { env: { MODELS_CACHE_TTL_MS: "400" } });
+// The list's lifetime and its stale bound are read on a clock the tests move.
+const TTL_MS = 60_000;
+const STALE_MAX_MS = 5 * 60_000;
+const clock = new ManualClock();
+test.override("gatewayOptions", {
+  clock,
+  env: { MODELS_CACHE_TTL_MS: String(TTL_MS), MODELS_STALE_MAX_MS: String(STALE_MAX_MS) },
+});
 
 const VALID_IDS = DEFAULT_FAKE_MODELS.map((model) => model.model_id).join(", ");
 
 describe("models", () => {
   test("answers Faseeh's list in the schema's naming", async ({ gateway, upstream }) => {
-    const before = Date.now();
     const response = await gateway.graphql(ModelsDocument);
     expect(response.body.errors).toBeUndefined();
     const models = response.body.data!.models;
@@ -31,7 +35,7 @@ describe("models", () => {
     );
     expect(models.stale).toBe(false);
     expect(models.staleReason).toBeNull();
-    expect(new Date(models.fetchedAt).getTime()).toBeGreaterThanOrEqual(before - 1000);
+    expect(new Date(models.fetchedAt).getTime()).toBe(clock.now());
     expect(upstream.modelRequests).toBe(1);
   });
 
@@ -44,7 +48,7 @@ describe("models", () => {
     upstream.setModels([
       { id: "6d1b1d1e-0000-4000-8000-000000000009", model_id: "faseeh-v3", model_name: "V3", cost: 1, description: null },
     ]);
-    await sleep(500); // past MODELS_CACHE_TTL_MS
+    clock.advance(TTL_MS); // past MODELS_CACHE_TTL_MS
     const refreshed = await gateway.graphql(ModelsDocument);
     expect(upstream.modelRequests).toBe(2);
     expect(refreshed.body.data!.models.items.map((model) => model.modelId)).toEqual(["faseeh-v3"]);
@@ -53,7 +57,7 @@ describe("models", () => {
 
   test("serves the last list, marked stale, when a refresh fails", async ({ gateway, upstream }) => {
     const fresh = await gateway.graphql(ModelsDocument);
-    await sleep(500);
+    clock.advance(TTL_MS);
     upstream.enqueueModels({ kind: "error", status: 500 });
     const stale = await gateway.graphql(ModelsDocument);
     expect(stale.body.errors).toBeUndefined();
@@ -68,18 +72,13 @@ describe("models", () => {
     expect(upstream.modelRequests).toBe(2);
   });
 
-  test("refuses to serve a list past MODELS_STALE_MAX_MS", async ({ upstream }) => {
-    const gateway = await startTestGateway({ upstream, env: { MODELS_CACHE_TTL_MS: "100", MODELS_STALE_MAX_MS: "300" } });
-    try {
-      expect((await gateway.graphql(ModelsDocument)).body.errors).toBeUndefined();
-      await sleep(400);
-      upstream.enqueueModels({ kind: "error", status: 503 });
-      const response = await gateway.graphql(ModelsDocument);
-      expect(response.body.errors?.[0]?.extensions?.code).toBe("UPSTREAM_UNAVAILABLE");
-      expect(response.body.data).toBeNull();
-    } finally {
-      await gateway.stop();
-    }
+  test("refuses to serve a list past MODELS_STALE_MAX_MS", async ({ gateway, upstream }) => {
+    expect((await gateway.graphql(ModelsDocument)).body.errors).toBeUndefined();
+    clock.advance(STALE_MAX_MS + 1);
+    upstream.enqueueModels({ kind: "error", status: 503 });
+    const response = await gateway.graphql(ModelsDocument);
+    expect(response.body.errors?.[0]?.extensions?.code).toBe("UPSTREAM_UNAVAILABLE");
+    expect(response.body.data).toBeNull();
   });
 
   test("maps Faseeh refusing the key to UPSTREAM_UNAUTHORIZED", async ({ gateway, upstream }) => {
@@ -88,15 +87,11 @@ describe("models", () => {
     expect(response.body.errors?.[0]?.extensions?.code).toBe("UPSTREAM_UNAUTHORIZED");
   });
 
-  test("answers UPSTREAM_NOT_CONFIGURED without a Faseeh key", async () => {
-    const gateway = await startTestGateway();
-    try {
-      const response = await gateway.graphql(ModelsDocument);
-      expect(response.status).toBe(200);
-      expect(response.body.errors?.[0]?.extensions?.code).toBe("UPSTREAM_NOT_CONFIGURED");
-    } finally {
-      await gateway.stop();
-    }
+  test("answers UPSTREAM_NOT_CONFIGURED without a Faseeh key", async ({ startGateway }) => {
+    const gateway = await startGateway();
+    const response = await gateway.graphql(ModelsDocument);
+    expect(response.status).toBe(200);
+    expect(response.body.errors?.[0]?.extensions?.code).toBe("UPSTREAM_NOT_CONFIGURED");
   });
 });
 

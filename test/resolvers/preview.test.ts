@@ -4,16 +4,16 @@
 import { readdir, readFile } from "node:fs/promises";
 import path from "node:path";
 import { Readable } from "node:stream";
-import { setTimeout as sleep } from "node:timers/promises";
 import { print } from "graphql";
 import { request } from "undici";
 import { CloneVoiceDocument, PreviewVoiceDocument, VoicePreviewDocument } from "../generated/operations.js";
 import { MiB, noisyWav, sha256, textFile, wav } from "../support/audio-fixtures.js";
 import { bearer, createKey } from "../support/api-keys.js";
 import { filesOf, fakePreviewSamples, PREVIEW_CONTENT_TYPE } from "../../dev/fake-faseeh.js";
+import { ManualClock } from "../support/clock.js";
 import { describe, expect, test } from "../support/fixtures.js";
 import { cloneVoice } from "../support/clone.js";
-import { client, startTestGateway, type TestGateway } from "../support/gateway.js";
+import { client, type TestGateway } from "../support/gateway.js";
 import { pacedMultipart } from "../support/paced-multipart.js";
 import { defaultPreviewInput, digestOf, PREVIEW_TEXT, previewRecording, previewVoice } from "../support/preview.js";
 import { waitFor } from "../support/wait.js";
@@ -332,55 +332,45 @@ describe("cloneVoice from a preview", () => {
 });
 
 describe("what a preview shares with clones", () => {
-  test("counts toward PREVIEW_RATE_LIMIT_PER_MINUTE, a budget apart from the clone limit", async ({ upstream }) => {
-    const gateway = await startTestGateway({
+  test("counts toward PREVIEW_RATE_LIMIT_PER_MINUTE, a budget apart from the clone limit", async ({ upstream, startGateway }) => {
+    // The limits count per calendar minute: on a clock standing 15 s into this one, none ends during the test.
+    const clock = new ManualClock(Date.now() - (Date.now() % 60_000) + 15_000);
+    const gateway = await startGateway({
       upstream,
+      clock,
       env: { PREVIEW_RATE_LIMIT_PER_MINUTE: "2", CLONE_RATE_LIMIT_PER_MINUTE: "1" },
     });
-    try {
-      await clearOfMinuteBoundary(); // the limits count per calendar minute
-      expect((await previewVoice(gateway)).body.errors).toBeUndefined();
-      expect((await previewVoice(gateway)).body.errors).toBeUndefined();
-      const limited = await previewVoice(gateway);
-      expect(limited.body.errors?.[0]?.extensions).toMatchObject({ code: "RATE_LIMITED", reason: "CLIENT_RATE_LIMIT" });
-      expect(limited.body.errors?.[0]?.message).toContain("Too many previews");
-      expect(upstream.previewRequests).toHaveLength(2);
-      // The clone budget is untouched by the previews.
-      expect((await cloneVoice(gateway)).body.errors).toBeUndefined();
-    } finally {
-      await gateway.stop();
-    }
+    expect((await previewVoice(gateway)).body.errors).toBeUndefined();
+    expect((await previewVoice(gateway)).body.errors).toBeUndefined();
+    const limited = await previewVoice(gateway);
+    expect(limited.body.errors?.[0]?.extensions).toMatchObject({ code: "RATE_LIMITED", reason: "CLIENT_RATE_LIMIT" });
+    expect(limited.body.errors?.[0]?.message).toContain("Too many previews");
+    expect(upstream.previewRequests).toHaveLength(2);
+    // The clone budget is untouched by the previews.
+    expect((await cloneVoice(gateway)).body.errors).toBeUndefined();
   });
 
-  test("waits for a slot under UPSTREAM_MAX_CONCURRENCY, which clones and previews share", async ({ upstream }) => {
-    const gateway = await startTestGateway({ upstream, env: { UPSTREAM_MAX_CONCURRENCY: "1" } });
-    try {
-      upstream.enqueue({ kind: "delay", ms: 800, then: { kind: "success" } });
-      const clone = cloneVoice(gateway);
-      await waitFor(() => upstream.inFlight === 1);
-      const preview = previewVoice(gateway);
-      expect((await clone).body.errors).toBeUndefined();
-      expect((await preview).body.errors).toBeUndefined();
-      expect(upstream.peakInFlight).toBe(1);
-      expect(upstream.previewRequests).toHaveLength(1);
-    } finally {
-      await gateway.stop();
-    }
+  test("waits for a slot under UPSTREAM_MAX_CONCURRENCY, which clones and previews share", async ({ upstream, startGateway }) => {
+    const gateway = await startGateway({ upstream, env: { UPSTREAM_MAX_CONCURRENCY: "1" } });
+    upstream.enqueue({ kind: "delay", ms: 800, then: { kind: "success" } });
+    const clone = cloneVoice(gateway);
+    await waitFor(() => upstream.inFlight === 1);
+    const preview = previewVoice(gateway);
+    expect((await clone).body.errors).toBeUndefined();
+    expect((await preview).body.errors).toBeUndefined();
+    expect(upstream.peakInFlight).toBe(1);
+    expect(upstream.previewRequests).toHaveLength(1);
   });
 
-  test("refuses a recording over MAX_UPLOAD_BYTES; Faseeh never gets a complete request", async ({ upstream }) => {
-    const gateway = await startTestGateway({ upstream, env: { MAX_UPLOAD_BYTES: String(MiB) } });
-    try {
-      const response = await previewVoice(gateway, { file: { content: previewRecording(), filename: "long.wav" } });
-      expect(response.body.errors?.[0]?.extensions).toMatchObject({ code: "BAD_USER_INPUT", field: "input.file" });
-      expect(response.body.errors?.[0]?.message).toContain("larger than the 1 MiB limit");
-      expect(upstream.previewRequests.every((request) => request.aborted)).toBe(true);
-      expect(upstream.previews).toEqual([]);
-      expect(await previewRows(gateway)).toEqual([]);
-      expect(await previewDirContents(gateway)).toEqual([]);
-    } finally {
-      await gateway.stop();
-    }
+  test("refuses a recording over MAX_UPLOAD_BYTES; Faseeh never gets a complete request", async ({ upstream, startGateway }) => {
+    const gateway = await startGateway({ upstream, env: { MAX_UPLOAD_BYTES: String(MiB) } });
+    const response = await previewVoice(gateway, { file: { content: previewRecording(), filename: "long.wav" } });
+    expect(response.body.errors?.[0]?.extensions).toMatchObject({ code: "BAD_USER_INPUT", field: "input.file" });
+    expect(response.body.errors?.[0]?.message).toContain("larger than the 1 MiB limit");
+    expect(upstream.previewRequests.every((request) => request.aborted)).toBe(true);
+    expect(upstream.previews).toEqual([]);
+    expect(await previewRows(gateway)).toEqual([]);
+    expect(await previewDirContents(gateway)).toEqual([]);
   });
 
   test("stops when the client leaves mid-upload: nothing complete reaches Faseeh, nothing is kept", async ({
@@ -415,9 +405,3 @@ describe("what a preview shares with clones", () => {
     expect(await previewRows(gateway)).toEqual([]);
   });
 });
-
-/** Waits past the next minute boundary when one is close: per-minute limits restart there. */
-async function clearOfMinuteBoundary(): Promise<void> {
-  const intoMinute = Date.now() % 60_000;
-  if (intoMinute > 55_000) await sleep(60_000 - intoMinute + 50);
-}
