@@ -10,7 +10,7 @@ import { MiB, mp3, noisyWav, sha256, wav } from "../../support/audio-fixtures.js
 import { CLONE_VOICE, cloneVoice, defaultCloneInput, pacedClone } from "../../support/clone.js";
 import { type FakeFaseeh, filesOf } from "../../../dev/fake-faseeh.js";
 import { describe, expect, test } from "../../support/fixtures.js";
-import { client, startTestGateway, type TestGateway } from "../../support/gateway.js";
+import { client, type TestGateway } from "../../support/gateway.js";
 import { waitFor } from "../../support/wait.js";
 
 test.override("gatewayOptions", { env: { UPSTREAM_MAX_CONCURRENCY: "2", UPSTREAM_QUEUE_TIMEOUT_MS: "5000" } });
@@ -156,25 +156,25 @@ describe("concurrency cap", () => {
     expect(await voiceCount(gateway)).toBe(6);
   });
 
-  test("answers RATE_LIMITED when the queue wait runs out, having spent nothing", async ({ upstream, uploadDir }) => {
-    const tight = await startTestGateway({
+  test("answers RATE_LIMITED when the queue wait runs out, having spent nothing", async ({
+    upstream,
+    uploadDir,
+    startGateway,
+  }) => {
+    const tight = await startGateway({
       upstream,
       env: { UPLOAD_DIR: uploadDir, UPSTREAM_MAX_CONCURRENCY: "1", UPSTREAM_QUEUE_TIMEOUT_MS: "200" },
     });
-    try {
-      upstream.setDefault({ kind: "delay", ms: 800, then: { kind: "success" } });
-      const [slow, queued] = await Promise.all([
-        cloneVoice(tight),
-        new Promise((resolve) => setTimeout(resolve, 100)).then(() => cloneVoice(tight)),
-      ]);
-      expect(slow.body.errors).toBeUndefined();
-      expect(queued.body.errors?.[0]?.extensions).toMatchObject({ code: "RATE_LIMITED", reason: "GATEWAY_QUEUE_FULL" });
-      expect(upstream.requests).toHaveLength(1);
-      const statuses = await tight.database!.query<{ status: string }>("SELECT status FROM clone_attempts ORDER BY created_at");
-      expect(statuses.map((row) => row.status)).toEqual(["SUCCEEDED", "FAILED"]);
-    } finally {
-      await tight.stop();
-    }
+    upstream.setDefault({ kind: "delay", ms: 800, then: { kind: "success" } });
+    const slow = cloneVoice(tight);
+    // The second clone comes once the first holds the only slot, however slow the machine.
+    await waitFor(() => upstream.inFlight === 1);
+    const queued = await cloneVoice(tight);
+    expect((await slow).body.errors).toBeUndefined();
+    expect(queued.body.errors?.[0]?.extensions).toMatchObject({ code: "RATE_LIMITED", reason: "GATEWAY_QUEUE_FULL" });
+    expect(upstream.requests).toHaveLength(1);
+    const statuses = await tight.database!.query<{ status: string }>("SELECT status FROM clone_attempts ORDER BY created_at");
+    expect(statuses.map((row) => row.status)).toEqual(["SUCCEEDED", "FAILED"]);
   });
 });
 
@@ -366,10 +366,10 @@ describe("every byte, every time", () => {
 
   test("sends both files whole when a concurrent duplicate takes over after the first failed", async ({ gateway, upstream }) => {
     upstream.enqueue({ kind: "delay", ms: 400, then: { kind: "error", status: 402 } });
-    const [first, second] = await Promise.all([
-      clone(gateway, { idempotencyKey: "racing" }),
-      new Promise((resolve) => setTimeout(resolve, 100)).then(() => clone(gateway, { idempotencyKey: "racing" })),
-    ]);
+    const pending = clone(gateway, { idempotencyKey: "racing" });
+    // The duplicate comes while Faseeh has the first, however slow the machine.
+    await waitFor(() => upstream.inFlight === 1);
+    const [first, second] = await Promise.all([pending, clone(gateway, { idempotencyKey: "racing" })]);
     expect(first.body.errors?.[0]?.extensions?.code).toBe("INSUFFICIENT_BALANCE");
     expect(second.body.errors).toBeUndefined();
     expect(complete(upstream).map(filesOf)).toEqual([sent, sent]);

@@ -25,7 +25,6 @@ interface Answer {
   body?: { errors?: Array<{ extensions?: Record<string, unknown> }> };
   headers?: Record<string, string | string[] | undefined>;
   error?: unknown;
-  elapsed: number;
 }
 
 /** Sends a paced clone; resolves with the GraphQL answer, or the error if the connection died first. */
@@ -34,7 +33,6 @@ async function sendPaced(gateway: TestGateway, pace: (sentBytes: number) => Prom
     voiceFile: { content: noisyWav(3 * MiB, 41), filename: "slow.wav" },
     referenceAudioFile: { content: noisyWav(MiB, 42), filename: "ref.wav" },
   });
-  const started = Date.now();
   try {
     const response = await request(`${gateway.url}/graphql`, {
       method: "POST",
@@ -43,9 +41,9 @@ async function sendPaced(gateway: TestGateway, pace: (sentBytes: number) => Prom
       dispatcher: client,
     });
     const body = (await response.body.json()) as Answer["body"];
-    return { body, headers: response.headers, elapsed: Date.now() - started };
+    return { body, headers: response.headers };
   } catch (error) {
-    return { error, elapsed: Date.now() - started };
+    return { error };
   }
 }
 
@@ -61,8 +59,8 @@ describe("a stalled upload", () => {
     await waitFor(() => upstream.inFlight === 1);
     const other = cloneVoice(gateway);
 
+    // The reason tells which rule ended it: the idle timeout, not the deadline or Node's request timeout.
     const answer = await stalled;
-    expect(answer.elapsed).toBeLessThan(5_000);
     expect(answer.body?.errors?.[0]?.extensions, String(answer.error)).toMatchObject({
       code: "BAD_REQUEST",
       reason: "UPLOAD_STALLED",
@@ -86,9 +84,9 @@ describe("a stalled upload", () => {
   });
 
   test("fails with UPLOAD_TOO_SLOW when the upload trickles past UPLOAD_DEADLINE_MS", async ({ gateway, upstream }) => {
-    // A 64 KiB piece every 200 ms is never idle for 600 ms, but 4 MiB would take 13 s.
+    // A 64 KiB piece every 200 ms (the client's pace, not a wait) is never idle for 600 ms,
+    // but 4 MiB would take 13 s: only the deadline can end it, as the reason says.
     const answer = await sendPaced(gateway, () => new Promise((resolve) => setTimeout(resolve, 200)));
-    expect(answer.elapsed).toBeLessThan(6_000);
     expect(answer.body?.errors?.[0]?.extensions, String(answer.error)).toMatchObject({
       code: "BAD_REQUEST",
       reason: "UPLOAD_TOO_SLOW",
