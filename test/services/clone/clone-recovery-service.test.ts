@@ -2,46 +2,17 @@
 // insert, the process restarts with voices left in the journal, an operator
 // runs `npm run reconcile`, and `cloneAttempts` tells what happened.
 import { randomUUID } from "node:crypto";
-import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
-import os from "node:os";
+import { mkdir, readdir, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { request } from "undici";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { CloneAttemptsByStatusDocument, VoiceDocument } from "../../generated/operations.js";
 import { cloneVoice } from "../../support/clone.js";
-import { createTestDatabase, type TestDatabase } from "../../support/database.js";
-import { type FakeBehaviour, type FakeFaseeh, startFakeFaseeh } from "../../../dev/fake-faseeh.js";
-import { client, startTestGateway, type TestGateway } from "../../support/gateway.js";
+import type { FakeBehaviour, FakeFaseeh } from "../../../dev/fake-faseeh.js";
+import { describe, expect, test as sharedTest, vi } from "../../support/fixtures.js";
+import { client, type TestGateway } from "../../support/gateway.js";
 import { spawnTs } from "../../support/process.js";
-import { startTcpProxy, type TcpProxy, throughProxy } from "../../support/tcp-proxy.js";
+import { startTcpProxy, throughProxy } from "../../support/tcp-proxy.js";
 import { waitFor } from "../../support/wait.js";
-
-let upstream: FakeFaseeh;
-const cleanups: Array<() => Promise<unknown>> = [];
-
-beforeAll(async () => {
-  upstream = await startFakeFaseeh();
-});
-afterEach(async () => {
-  upstream.reset();
-  while (cleanups.length) await cleanups.pop()!();
-});
-afterAll(async () => {
-  // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- unset when beforeAll failed before starting it
-  await upstream?.close();
-});
-
-async function freshDatabase(): Promise<TestDatabase> {
-  const db = await createTestDatabase();
-  cleanups.push(() => db.drop());
-  return db;
-}
-
-async function tempDir(prefix: string): Promise<string> {
-  const dir = await mkdtemp(path.join(os.tmpdir(), prefix));
-  cleanups.push(() => rm(dir, { recursive: true, force: true }));
-  return dir;
-}
 
 function journalEntry(voiceId: string, attemptId = randomUUID()) {
   return {
@@ -65,27 +36,32 @@ function journalEntry(voiceId: string, attemptId = randomUUID()) {
   };
 }
 
-describe("the database fails between Faseeh's answer and the insert", () => {
-  let proxy: TcpProxy;
-  let gateway: TestGateway;
-
-  /** A gateway whose database connection runs through a proxy the test can cut, with a fast recovery loop. */
-  async function startBehindProxy() {
+const test = sharedTest
+  /** A fresh database behind a proxy the test can cut (closed when the test ends). */
+  .extend("proxiedDatabase", ({ freshDatabase, onTestFinished }) => async () => {
     const db = await freshDatabase();
-    proxy = await startTcpProxy("127.0.0.1", Number(new URL(db.url).port || 5432));
-    cleanups.push(() => proxy.close());
+    const proxy = await startTcpProxy("127.0.0.1", Number(new URL(db.url).port || 5432));
+    onTestFinished(() => proxy.close());
+    return { db, proxy };
+  })
+  /** A gateway whose database connection runs through a proxy the test can cut, with a fast recovery loop. */
+  .extend("startBehindProxy", ({ proxiedDatabase, tempDir, startGateway, upstream }) => async () => {
+    const { db, proxy } = await proxiedDatabase();
     const recoveryDir = await tempDir("gw-recovery-");
-    gateway = await startTestGateway({
+    const gateway = await startGateway({
       upstream,
       testDatabase: db,
       env: { DATABASE_URL: throughProxy(db.url, proxy), RECOVERY_DIR: recoveryDir, RECOVERY_INTERVAL_MS: "200" },
     });
-    cleanups.push(() => gateway.stop());
-    return { db, recoveryDir };
-  }
+    return { db, proxy, recoveryDir, gateway };
+  });
 
-  it("tells the client the voice exists, then stores it exactly once when the database is back", async () => {
-    const { db, recoveryDir } = await startBehindProxy();
+describe("the database fails between Faseeh's answer and the insert", () => {
+  test("tells the client the voice exists, then stores it exactly once when the database is back", async ({
+    upstream,
+    startBehindProxy,
+  }) => {
+    const { db, proxy, recoveryDir, gateway } = await startBehindProxy();
 
     upstream.enqueue({ kind: "delay", ms: 700, then: { kind: "success" } });
     const pending = cloneVoice(gateway);
@@ -107,8 +83,10 @@ describe("the database fails between Faseeh's answer and the insert", () => {
 
     proxy.restore();
     await waitFor(async () => (await db.query("SELECT id FROM voices")).length === 1);
-    // Give the recovery loop a few more passes: still exactly one.
-    await new Promise((resolve) => setTimeout(resolve, 600));
+    // Three more passes of the recovery loop, each of them finished: still exactly one.
+    const passes = vi.spyOn(gateway.container.recovery, "reconcile");
+    await waitFor(() => passes.mock.calls.length >= 3, 10_000, "three more recovery passes");
+    await Promise.all(passes.mock.results.map((result) => result.value as Promise<unknown>));
     expect(await db.query("SELECT voice_id FROM voices")).toEqual([{ voice_id: created.voice_id }]);
     expect(await db.query("SELECT status, voice_id FROM clone_attempts")).toEqual([
       { status: "SUCCEEDED", voice_id: created.voice_id },
@@ -121,8 +99,11 @@ describe("the database fails between Faseeh's answer and the insert", () => {
     expect((await request(`${gateway.url}/readyz`, { dispatcher: client })).statusCode).toBe(200);
   });
 
-  it("keeps the request's tags through the journal: journaled with the voice, stored with it when the database is back", async () => {
-    const { db, recoveryDir } = await startBehindProxy();
+  test("keeps the request's tags through the journal: journaled with the voice, stored with it when the database is back", async ({
+    upstream,
+    startBehindProxy,
+  }) => {
+    const { db, proxy, recoveryDir, gateway } = await startBehindProxy();
 
     upstream.enqueue({ kind: "delay", ms: 700, then: { kind: "success" } });
     const pending = cloneVoice(gateway, { input: { tags: ["Breaking News", "warm"] } });
@@ -142,12 +123,13 @@ describe("the database fails between Faseeh's answer and the insert", () => {
     expect(listed.body.data?.voice?.tags).toEqual(["breaking-news", "warm"]);
   });
 
-  it("answers DATABASE_UNAVAILABLE and spends nothing when the database is down before the call", async () => {
-    const db = await freshDatabase();
-    proxy = await startTcpProxy("127.0.0.1", Number(new URL(db.url).port || 5432));
-    cleanups.push(() => proxy.close());
-    gateway = await startTestGateway({ upstream, testDatabase: db, env: { DATABASE_URL: throughProxy(db.url, proxy) } });
-    cleanups.push(() => gateway.stop());
+  test("answers DATABASE_UNAVAILABLE and spends nothing when the database is down before the call", async ({
+    upstream,
+    startGateway,
+    proxiedDatabase,
+  }) => {
+    const { db, proxy } = await proxiedDatabase();
+    const gateway = await startGateway({ upstream, testDatabase: db, env: { DATABASE_URL: throughProxy(db.url, proxy) } });
     proxy.cut();
     const response = await cloneVoice(gateway);
     expect(response.body.errors?.[0]?.extensions?.code).toBe("DATABASE_UNAVAILABLE");
@@ -167,17 +149,11 @@ describe("the database fails between Faseeh's answer and the insert", () => {
 });
 
 describe("replay semantics survive recovery", () => {
-  it("keeps the request's real hash on a journaled attempt: the same request replays, a different one is refused", async () => {
-    const db = await freshDatabase();
-    const proxy = await startTcpProxy("127.0.0.1", Number(new URL(db.url).port || 5432));
-    cleanups.push(() => proxy.close());
-    const recoveryDir = await tempDir("gw-recovery-");
-    const gateway = await startTestGateway({
-      upstream,
-      testDatabase: db,
-      env: { DATABASE_URL: throughProxy(db.url, proxy), RECOVERY_DIR: recoveryDir, RECOVERY_INTERVAL_MS: "200" },
-    });
-    cleanups.push(() => gateway.stop());
+  test("keeps the request's real hash on a journaled attempt: the same request replays, a different one is refused", async ({
+    upstream,
+    startBehindProxy,
+  }) => {
+    const { db, proxy, gateway } = await startBehindProxy();
 
     upstream.enqueue({ kind: "delay", ms: 700, then: { kind: "success" } });
     const pending = cloneVoice(gateway, { input: { idempotencyKey: "journaled" } });
@@ -196,20 +172,24 @@ describe("replay semantics survive recovery", () => {
     expect(upstream.requests).toHaveLength(1);
   });
 
-  it("still imports a journal entry written before entries carried the request hash", async () => {
+  test("still imports a journal entry written before entries carried the request hash", async ({
+    freshDatabase,
+    tempDir,
+    startGateway,
+  }) => {
     const db = await freshDatabase();
     const recoveryDir = await tempDir("gw-recovery-");
     const entry = journalEntry("voice_old_format");
     expect(entry).not.toHaveProperty("requestHash");
     await writeFile(path.join(recoveryDir, `${entry.attemptId}.json`), JSON.stringify(entry));
-    const gateway = await startTestGateway({ testDatabase: db, env: { RECOVERY_DIR: recoveryDir } });
-    cleanups.push(() => gateway.stop());
+    await startGateway({ testDatabase: db, env: { RECOVERY_DIR: recoveryDir } });
     expect(await db.query("SELECT voice_id FROM voices")).toEqual([{ voice_id: "voice_old_format" }]);
   });
 });
 
 describe("operators resolve attempts whose outcome is unknown", () => {
   async function unknownAttempt(
+    upstream: FakeFaseeh,
     gateway: TestGateway,
     key: string,
     behaviour: FakeBehaviour,
@@ -221,7 +201,7 @@ describe("operators resolve attempts whose outcome is unknown", () => {
     return String(response.body.errors![0]!.extensions!.attemptId);
   }
 
-  function resolveCli(gateway: TestGateway, ...args: string[]) {
+  function resolveCli(upstream: FakeFaseeh, gateway: TestGateway, ...args: string[]) {
     const run = spawnTs(
       "src/cli/reconcile.ts",
       {
@@ -235,16 +215,9 @@ describe("operators resolve attempts whose outcome is unknown", () => {
     return run.waitForExit(30_000).then((exit) => ({ code: exit.code, stdout: run.stdout(), stderr: run.stderr() }));
   }
 
-  async function startGateway(): Promise<TestGateway> {
-    const gateway = await startTestGateway({ upstream });
-    cleanups.push(() => gateway.stop());
-    return gateway;
-  }
-
-  it("--not-created: the attempt is FAILED and a same-key retry clones anew", async () => {
-    const gateway = await startGateway();
-    const attemptId = await unknownAttempt(gateway, "unsure-1", { kind: "error", status: 500 });
-    const resolved = await resolveCli(gateway, attemptId, "--not-created");
+  test("--not-created: the attempt is FAILED and a same-key retry clones anew", async ({ gateway, upstream }) => {
+    const attemptId = await unknownAttempt(upstream, gateway, "unsure-1", { kind: "error", status: 500 });
+    const resolved = await resolveCli(upstream, gateway, attemptId, "--not-created");
     expect(resolved.code, resolved.stderr).toBe(0);
     expect(JSON.parse(resolved.stdout)).toEqual({ attemptId, status: "FAILED" });
 
@@ -258,18 +231,21 @@ describe("operators resolve attempts whose outcome is unknown", () => {
     expect(row).toMatchObject({ status: "SUCCEEDED", resolved_at: expect.any(Date) as unknown });
   }, 60_000);
 
-  it("--voice-id: the voice Faseeh created is stored from its voice list, and the key replays it", async () => {
-    const gateway = await startGateway();
+  test("--voice-id: the voice Faseeh created is stored from its voice list, and the key replays it", async ({
+    gateway,
+    upstream,
+  }) => {
     // Faseeh created the voice, but a proxy answered 502 in its place.
     const tags = ["Radio Drama", "warm"];
     const attemptId = await unknownAttempt(
+      upstream,
       gateway,
       "unsure-2",
       { kind: "createThen", then: { kind: "raw", status: 502, body: "<h1>Bad gateway</h1>", contentType: "text/html" } },
       { tags },
     );
     const created = upstream.createdVoices[0]!;
-    const resolved = await resolveCli(gateway, attemptId, "--voice-id", String(created.voice_id));
+    const resolved = await resolveCli(upstream, gateway, attemptId, "--voice-id", String(created.voice_id));
     expect(resolved.code, resolved.stderr).toBe(0);
     expect(JSON.parse(resolved.stdout)).toEqual({ attemptId, status: "SUCCEEDED", voiceId: created.voice_id, stored: true });
 
@@ -282,12 +258,11 @@ describe("operators resolve attempts whose outcome is unknown", () => {
     expect(upstream.requests).toHaveLength(1);
   }, 60_000);
 
-  it("--voice-id while Faseeh's voice list is unavailable: stored by a later recovery pass", async () => {
-    const gateway = await startGateway();
-    const attemptId = await unknownAttempt(gateway, "unsure-3", { kind: "createThen", then: { kind: "reset" } });
+  test("--voice-id while Faseeh's voice list is unavailable: stored by a later recovery pass", async ({ gateway, upstream }) => {
+    const attemptId = await unknownAttempt(upstream, gateway, "unsure-3", { kind: "createThen", then: { kind: "reset" } });
     const created = upstream.createdVoices[0]!;
     upstream.setVoiceList({ kind: "error", status: 404, errorMessage: "Not found" });
-    const resolved = await resolveCli(gateway, attemptId, "--voice-id", String(created.voice_id));
+    const resolved = await resolveCli(upstream, gateway, attemptId, "--voice-id", String(created.voice_id));
     expect(resolved.code, resolved.stderr).toBe(0);
     expect(JSON.parse(resolved.stdout)).toMatchObject({ status: "SUCCEEDED", stored: false });
     // Known to exist, not yet in the catalog: the client is told not to clone again.
@@ -301,51 +276,48 @@ describe("operators resolve attempts whose outcome is unknown", () => {
     expect(replay.body.data?.cloneVoice).toMatchObject({ replayed: true, voice: { voiceId: created.voice_id } });
   }, 60_000);
 
-  it("refuses what it cannot do, saying why", async () => {
-    const gateway = await startGateway();
+  test("refuses what it cannot do, saying why", async ({ gateway, upstream }) => {
     const ok = await cloneVoice(gateway);
-    const notUnknown = await resolveCli(gateway, ok.body.data!.cloneVoice.attemptId, "--not-created");
+    const notUnknown = await resolveCli(upstream, gateway, ok.body.data!.cloneVoice.attemptId, "--not-created");
     expect(notUnknown.code).toBe(1);
     expect(notUnknown.stderr).toMatch(/is SUCCEEDED; only UNKNOWN attempts/);
-    const notAnId = await resolveCli(gateway, "fvg_abc", "--not-created");
+    const notAnId = await resolveCli(upstream, gateway, "fvg_abc", "--not-created");
     expect(notAnId.code).toBe(2);
     expect(notAnId.stderr).toMatch(/not an attempt id/);
-    const both = await resolveCli(gateway, randomUUID(), "--not-created", "--voice-id", "v");
+    const both = await resolveCli(upstream, gateway, randomUUID(), "--not-created", "--voice-id", "v");
     expect(both.code).toBe(2);
-    const missing = await resolveCli(gateway, randomUUID(), "--not-created");
+    const missing = await resolveCli(upstream, gateway, randomUUID(), "--not-created");
     expect(missing.code).toBe(1);
     expect(missing.stderr).toMatch(/No clone attempt has id/);
   }, 60_000);
 });
 
 describe("voices left in the journal", () => {
-  it("are imported at the next boot", async () => {
+  test("are imported at the next boot", async ({ freshDatabase, tempDir, startGateway }) => {
     const db = await freshDatabase();
     const recoveryDir = await tempDir("gw-recovery-");
     const entry = journalEntry("voice_left_behind");
     await writeFile(path.join(recoveryDir, `${entry.attemptId}.json`), JSON.stringify(entry));
-    const gateway = await startTestGateway({ testDatabase: db, env: { RECOVERY_DIR: recoveryDir } });
-    cleanups.push(() => gateway.stop());
+    await startGateway({ testDatabase: db, env: { RECOVERY_DIR: recoveryDir } });
     const rows = await db.query("SELECT id, voice_id, gender, languages, tags FROM voices");
     // An entry from before tags: imported with none.
     expect(rows).toEqual([{ id: entry.voice.id, voice_id: "voice_left_behind", gender: "female", languages: ["ar"], tags: [] }]);
     expect(await readdir(recoveryDir)).toEqual([]);
   });
 
-  it("are imported with the tags they carry", async () => {
+  test("are imported with the tags they carry", async ({ freshDatabase, tempDir, startGateway }) => {
     const db = await freshDatabase();
     const recoveryDir = await tempDir("gw-recovery-");
     const entry = { ...journalEntry("voice_tagged"), tags: ["news", "warm-voice"] };
     await writeFile(path.join(recoveryDir, `${entry.attemptId}.json`), JSON.stringify(entry));
-    const gateway = await startTestGateway({ testDatabase: db, env: { RECOVERY_DIR: recoveryDir } });
-    cleanups.push(() => gateway.stop());
+    await startGateway({ testDatabase: db, env: { RECOVERY_DIR: recoveryDir } });
     expect(await db.query("SELECT voice_id, tags FROM voices")).toEqual([
       { voice_id: "voice_tagged", tags: ["news", "warm-voice"] },
     ]);
     expect(await readdir(recoveryDir)).toEqual([]);
   });
 
-  it("are imported by `npm run reconcile`, which prints a report", async () => {
+  test("are imported by `npm run reconcile`, which prints a report", async ({ freshDatabase, tempDir }) => {
     const db = await freshDatabase();
     const recoveryDir = await tempDir("gw-recovery-");
     const entries = [journalEntry("voice_cli_1"), journalEntry("voice_cli_2")];
@@ -367,10 +339,12 @@ describe("voices left in the journal", () => {
 });
 
 describe("attempt bookkeeping", () => {
-  it("marks attempts a dead process left pending as UNKNOWN, and frees expired idempotency keys", async () => {
+  test("marks attempts a dead process left pending as UNKNOWN, and frees expired idempotency keys", async ({
+    freshDatabase,
+    startGateway,
+  }) => {
     const db = await freshDatabase();
-    const gateway = await startTestGateway({ testDatabase: db });
-    cleanups.push(() => gateway.stop());
+    const gateway = await startGateway({ testDatabase: db });
     const old = new Date(Date.now() - 24 * 3_600_000);
     await db.query(
       `INSERT INTO clone_attempts (id, idempotency_key, request_hash, status, name, model, created_at, updated_at, expires_at)
@@ -386,9 +360,8 @@ describe("attempt bookkeeping", () => {
     ]);
   });
 
-  it("lists attempts by status through the cloneAttempts query", async () => {
-    const gateway = await startTestGateway({ upstream, env: { UPSTREAM_TIMEOUT_MS: "500" } });
-    cleanups.push(() => gateway.stop());
+  test("lists attempts by status through the cloneAttempts query", async ({ upstream, startGateway }) => {
+    const gateway = await startGateway({ upstream, env: { UPSTREAM_TIMEOUT_MS: "500" } });
     const ok = await cloneVoice(gateway, { input: { name: "Good" } });
     upstream.enqueue({ kind: "error", status: 402, errorMessage: "Insufficient wallet balance" });
     await cloneVoice(gateway, { input: { name: "Broke" } });
@@ -416,12 +389,11 @@ describe("attempt bookkeeping", () => {
 
 // A journal directory that cannot be created must not stop a clone that the database can store.
 describe("journal failures", () => {
-  it("still stores the voice when the journal cannot be written", async () => {
+  test("still stores the voice when the journal cannot be written", async ({ upstream, tempDir, startGateway }) => {
     const parent = await tempDir("gw-recovery-ro-");
     const blocker = path.join(parent, "file");
     await writeFile(blocker, "not a directory");
-    const gateway = await startTestGateway({ upstream, env: { RECOVERY_DIR: path.join(blocker, "journal") } });
-    cleanups.push(() => gateway.stop());
+    const gateway = await startGateway({ upstream, env: { RECOVERY_DIR: path.join(blocker, "journal") } });
     const response = await cloneVoice(gateway);
     expect(response.body.errors, JSON.stringify(response.body.errors)).toBeUndefined();
     expect(await gateway.database!.query("SELECT id FROM voices")).toHaveLength(1);
