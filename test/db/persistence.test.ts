@@ -3,11 +3,9 @@
 // same voices, honours cursors handed out before the restart, and does not
 // apply its migrations a second time.
 import { createHash } from "node:crypto";
-import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
-import os from "node:os";
+import { readdir, readFile } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { NewVoice, VoiceRecord } from "../../src/services/catalog/catalog-service.js";
 import {
   type VoiceFieldsFragment,
@@ -17,9 +15,8 @@ import {
   type VoicesWithCountQueryVariables,
 } from "../generated/operations.js";
 import { cloneVoice } from "../support/clone.js";
-import { createTestDatabase, type TestDatabase } from "../support/database.js";
-import { type FakeFaseeh, startFakeFaseeh } from "../../dev/fake-faseeh.js";
-import { startTestGateway, type TestGateway } from "../support/gateway.js";
+import { describe, expect, testWithoutGateway } from "../support/fixtures.js";
+import type { TestGateway } from "../support/gateway.js";
 
 const MIGRATIONS_DIR = fileURLToPath(new URL("../../prisma/migrations", import.meta.url));
 
@@ -105,61 +102,69 @@ function seedVoice(overrides: Partial<NewVoice> & Pick<NewVoice, "id" | "name">)
   };
 }
 
+/** What the first boot on an empty store did: a voice cloned through it, and older voices seeded. */
+interface FirstBoot {
+  cloned: VoiceFieldsFragment;
+  /** The filtered set's ids, newest first. */
+  expectedIds: string[];
+}
+
+/** Clones a voice and seeds older ones with chosen times: two share a createdAt, two miss the filter. */
+async function cloneAndSeed(gateway: TestGateway): Promise<FirstBoot> {
+  const response = await cloneVoice(gateway, {
+    input: {
+      name: "Layla",
+      gender: "Female",
+      age: "Middle",
+      languages: ["AR", "en"],
+      dialects: ["Najdi"],
+      description: "Warm",
+    },
+  });
+  expect(response.body.errors).toBeUndefined();
+  const cloned = response.body.data!.cloneVoice.voice;
+  const prisma = gateway.container.db.prisma;
+  const tie = new Date("2026-01-02T00:00:00.000Z");
+  const seeded = [
+    { ...seedVoice({ id: "3b2f1c7e-0000-4000-8000-000000000001", name: "Nour" }), createdAt: tie },
+    { ...seedVoice({ id: "c7a1d2e3-0000-4000-8000-000000000002", name: "Huda", dialects: ["najdi"] }), createdAt: tie },
+    {
+      ...seedVoice({ id: "5d6e7f80-0000-4000-8000-000000000003", name: "Rana", avatarUrl: "https://example.com/r.png" }),
+      createdAt: new Date("2026-01-01T00:00:00.123Z"),
+    },
+    {
+      ...seedVoice({ id: "9e8d7c6b-0000-4000-8000-000000000004", name: "Omar", gender: "male" }),
+      createdAt: new Date("2026-01-03T00:00:00.000Z"),
+    },
+    {
+      ...seedVoice({ id: "0a1b2c3d-0000-4000-8000-000000000005", name: "Sam", languages: ["en"] }),
+      createdAt: new Date("2026-01-04T00:00:00.000Z"),
+    },
+  ];
+  for (const voice of seeded) await prisma.voice.create({ data: voice });
+  return { cloned, expectedIds: [cloned.id, seeded[1]!.id, seeded[0]!.id, seeded[2]!.id] };
+}
+
 describe.each(["postgres", "embedded"] as const)("restart keeps the data (%s)", (mode) => {
-  let upstream: FakeFaseeh;
-  let testDatabase: TestDatabase | undefined;
-  let dataDir: string | undefined;
-  const gateways: TestGateway[] = [];
+  /** Boots a gateway on the test's own store (a fresh database, or a data directory), as often as asked. */
+  const test = testWithoutGateway.extend(
+    "boot",
+    async ({ upstream, startGateway, freshDatabase, tempDir }): Promise<() => Promise<TestGateway>> => {
+      const store =
+        mode === "postgres"
+          ? { database: mode, testDatabase: await freshDatabase() }
+          : { database: mode, dataDir: await tempDir("gw-persistence-") };
+      return () => startGateway({ ...store, upstream });
+    },
+  );
 
-  const boot = async (): Promise<TestGateway> => {
-    const gateway = await startTestGateway({
-      database: mode,
-      upstream,
-      ...(testDatabase && { testDatabase }),
-      ...(dataDir && { dataDir }),
-    });
-    gateways.push(gateway);
-    return gateway;
-  };
-
-  beforeAll(async () => {
-    upstream = await startFakeFaseeh();
-    if (mode === "postgres") testDatabase = await createTestDatabase();
-    else dataDir = await mkdtemp(path.join(os.tmpdir(), "gw-persistence-"));
-  });
-  afterAll(async () => {
-    for (const gateway of gateways) await gateway.stop();
-    // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- unset when beforeAll failed before starting it
-    await upstream?.close();
-    await testDatabase?.drop();
-    if (dataDir) await rm(dataDir, { recursive: true, force: true });
-  });
-
-  // What the first boot served, compared field for field after the restart.
-  let cloned: VoiceFieldsFragment;
-  let firstPages: Connection[];
-  let firstRows: VoiceRecord[];
-  let firstLedger: LedgerRow[];
-  let expectedIds: string[];
-
-  it("first boot: migrates, clones, filters and pages", async () => {
+  test("first boot: migrates, clones, filters and pages", async ({ boot, upstream }) => {
     const gateway = await boot();
     const migrations = await migrationFiles();
     expect(migrations.length).toBeGreaterThan(0);
     expect(migrationsApplied(gateway)).toEqual(migrations.map((migration) => migration.name));
 
-    const response = await cloneVoice(gateway, {
-      input: {
-        name: "Layla",
-        gender: "Female",
-        age: "Middle",
-        languages: ["AR", "en"],
-        dialects: ["Najdi"],
-        description: "Warm",
-      },
-    });
-    expect(response.body.errors).toBeUndefined();
-    cloned = response.body.data!.cloneVoice.voice;
+    const { cloned, expectedIds } = await cloneAndSeed(gateway);
     expect(cloned).toMatchObject({
       id: upstream.createdVoices[0]!.id,
       gender: "female",
@@ -167,54 +172,36 @@ describe.each(["postgres", "embedded"] as const)("restart keeps the data (%s)", 
       dialects: ["najdi"],
     });
 
-    // Older voices with chosen times: two share a createdAt, two miss the filter.
-    const prisma = gateway.container.db.prisma;
-    const tie = new Date("2026-01-02T00:00:00.000Z");
-    const seeded = [
-      { ...seedVoice({ id: "3b2f1c7e-0000-4000-8000-000000000001", name: "Nour" }), createdAt: tie },
-      { ...seedVoice({ id: "c7a1d2e3-0000-4000-8000-000000000002", name: "Huda", dialects: ["najdi"] }), createdAt: tie },
-      {
-        ...seedVoice({ id: "5d6e7f80-0000-4000-8000-000000000003", name: "Rana", avatarUrl: "https://example.com/r.png" }),
-        createdAt: new Date("2026-01-01T00:00:00.123Z"),
-      },
-      {
-        ...seedVoice({ id: "9e8d7c6b-0000-4000-8000-000000000004", name: "Omar", gender: "male" }),
-        createdAt: new Date("2026-01-03T00:00:00.000Z"),
-      },
-      {
-        ...seedVoice({ id: "0a1b2c3d-0000-4000-8000-000000000005", name: "Sam", languages: ["en"] }),
-        createdAt: new Date("2026-01-04T00:00:00.000Z"),
-      },
-    ];
-    for (const voice of seeded) await prisma.voice.create({ data: voice });
-    expectedIds = [cloned.id, seeded[1]!.id, seeded[0]!.id, seeded[2]!.id];
-
-    firstPages = await pagesOf(gateway);
-    expect(idsOf(firstPages)).toEqual(expectedIds);
-    expect(firstPages.map((page) => page.pageInfo.hasNextPage)).toEqual([true, false]);
-    expect(firstPages.map((page) => page.pageInfo.hasPreviousPage)).toEqual([false, true]);
-    expect(firstPages.map((page) => page.totalCount)).toEqual([4, 4]);
-    expect(firstPages[0]!.edges[0]!.node).toEqual(cloned);
+    const pages = await pagesOf(gateway);
+    expect(idsOf(pages)).toEqual(expectedIds);
+    expect(pages.map((page) => page.pageInfo.hasNextPage)).toEqual([true, false]);
+    expect(pages.map((page) => page.pageInfo.hasPreviousPage)).toEqual([false, true]);
+    expect(pages.map((page) => page.totalCount)).toEqual([4, 4]);
+    expect(pages[0]!.edges[0]!.node).toEqual(cloned);
 
     // Another filter on the same data: language alone, and the tie with a dialect.
     expect((await voices(gateway, { filter: { language: "ar" } })).totalCount).toBe(5);
     const najdi = await voices(gateway, { filter: { dialect: "NAJDI", createdBefore: "2026-06-01T00:00:00.000Z" } });
     expect(najdi.edges.map((edge) => edge.node.name)).toEqual(["Huda"]);
 
-    firstRows = await rowsOf(gateway);
-    expect(firstRows).toHaveLength(6);
-    firstLedger = await ledgerOf(gateway);
-    expect(firstLedger.map((row) => [row.migration_name, row.checksum])).toEqual(migrations.map((m) => [m.name, m.checksum]));
-    for (const row of firstLedger) {
+    expect(await rowsOf(gateway)).toHaveLength(6);
+    const ledger = await ledgerOf(gateway);
+    expect(ledger.map((row) => [row.migration_name, row.checksum])).toEqual(migrations.map((m) => [m.name, m.checksum]));
+    for (const row of ledger) {
       expect(row.finished_at).toBeInstanceOf(Date);
       expect(row.rolled_back_at).toBeNull();
       expect(row.applied_steps_count).toBe(1);
     }
   });
 
-  it("second boot on the same database: same voices, old cursors work, migrations not re-applied", async () => {
-    expect(firstPages).toBeDefined(); // needs the first boot's results
-    await gateways[0]!.stop();
+  test("second boot on the same database: same voices, old cursors work, migrations not re-applied", async ({ boot }) => {
+    // What the first boot served, compared field for field after the restart.
+    const first = await boot();
+    const { cloned, expectedIds } = await cloneAndSeed(first);
+    const firstPages = await pagesOf(first);
+    const firstRows = await rowsOf(first);
+    const firstLedger = await ledgerOf(first);
+    await first.stop();
     const gateway = await boot();
 
     // Nothing migrated again: the ledger is unchanged, row for row.
