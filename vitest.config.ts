@@ -11,9 +11,10 @@ export default defineConfig({
     include: ["test/**/*.test.ts"],
     // Every file gets its own databases and servers, so files can run in parallel.
     pool: "forks",
-    // Vitest's default workers: one fewer than the cores. Two workers on a 2-core machine took the
-    // suite from 535 s to 380-430 s but doubled the time of the tests that spawn processes, and the
-    // heaviest then ran out of their timeouts (2026-11-27): one worker it is.
+    // One file at a time. Two workers on a 2-core machine took the suite from 535 s to 380-430 s but
+    // doubled the time of the tests that spawn processes, and the heaviest then ran out of their
+    // timeouts (2026-11-27). Set here, not left to Vitest's default (which follows the core count).
+    maxWorkers: 1,
     testTimeout: 30_000,
     hookTimeout: 60_000,
     globalSetup: ["test/support/global-setup.ts"],

@@ -8,14 +8,14 @@ import os from "node:os";
 import path from "node:path";
 import { Readable } from "node:stream";
 import { Agent, type FormData, request } from "undici";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll } from "vitest";
 import { MiB, noisyWav, sha256, wav } from "./support/audio-fixtures.js";
 import type { CloneVoiceMutation } from "./generated/operations.js";
 import { CLONE_VOICE, defaultCloneInput, pacedClone } from "./support/clone.js";
-import { createTestDatabase, type TestDatabase } from "./support/database.js";
-import { type FakeFaseeh, filesOf, startFakeFaseeh } from "../dev/fake-faseeh.js";
+import { type FakeFaseeh, filesOf } from "../dev/fake-faseeh.js";
+import { describe, expect, testWithoutGateway as it } from "./support/fixtures.js";
 import { buildMultipart, type GraphQLResponse } from "./support/gateway.js";
-import { killAllSpawned, type LogLine, PROJECT_ROOT, spawnedGatewaysBlock, spawnTs, type TsProcess } from "./support/process.js";
+import { killAllSpawned, type LogLine, PROJECT_ROOT, spawnTs, type TsProcess } from "./support/process.js";
 import { startTcpProxy, throughProxy } from "./support/tcp-proxy.js";
 import { waitFor } from "./support/wait.js";
 
@@ -70,24 +70,18 @@ afterAll(async () => {
 });
 
 describe("bad environment at boot", () => {
-  const tmp: string[] = [];
   afterEach(async () => {
     await killAllSpawned();
-  });
-  afterAll(async () => {
-    await Promise.all(tmp.map((dir) => rm(dir, { recursive: true, force: true })));
   });
 
   it(
     "exits with code 1 quickly, naming every bad variable on stderr, without starting anything",
-    async () => {
-      const root = await mkdtemp(path.join(os.tmpdir(), "gw-main-badenv-"));
-      tmp.push(root);
+    async ({ tempDir }) => {
+      const root = await tempDir("gw-main-badenv-");
       const dataDir = path.join(root, "data");
       const secretKey = "fk_live_do-not-print-me-91b2";
       const secretDatabaseUrl = "mysql://admin:db-pass-do-not-print@db.internal:3306/catalog";
 
-      const started = Date.now();
       const proc = spawnTs("src/main.ts", {
         PORT: "abc",
         FASEEH_BASE_URL: "not-a-url",
@@ -97,11 +91,10 @@ describe("bad environment at boot", () => {
         FASEEH_API_KEY: secretKey,
         DATA_DIR: dataDir,
       });
+      // Quickly: at the configuration, before anything starts (checked below), so before anything can wait.
       const status = await proc.waitForExit(20_000);
-      const elapsed = Date.now() - started;
 
       expect(status).toEqual({ code: 1, signal: null });
-      expect(elapsed).toBeLessThan(15_000);
       const stderr = proc.stderr();
       for (const name of ["PORT", "FASEEH_BASE_URL", "DATABASE_URL", "MAX_UPLOAD_BYTES", "UPSTREAM_TIMEOUT_MS"]) {
         expect(stderr).toMatch(new RegExp(`^\\s*- ${name}: `, "m"));
@@ -129,8 +122,10 @@ describe("no DATABASE_URL: embedded database, no FASEEH_API_KEY (npm start defau
 
   beforeAll(async () => {
     dataDir = await mkdtemp(path.join(os.tmpdir(), "gw-main-embedded-"));
-    // No NODE_ENV, no LOG_LEVEL: exactly what `npm start` on a fresh checkout sees.
-    proc = spawnTs("src/main.ts", { PORT: "0", HOST: "127.0.0.1", DATA_DIR: dataDir });
+    // No NODE_ENV, no LOG_LEVEL: what `npm start` on a fresh checkout sees, but for a shutdown
+    // grace longer than any test here waits, so that a connection holding the shutdown up fails
+    // the last test instead of slowing it down.
+    proc = spawnTs("src/main.ts", { PORT: "0", HOST: "127.0.0.1", DATA_DIR: dataDir, SHUTDOWN_GRACE_MS: "600000" });
     url = await listeningUrl(proc);
   }, SLOW_TEST_TIMEOUT_MS);
 
@@ -205,18 +200,15 @@ describe("no DATABASE_URL: embedded database, no FASEEH_API_KEY (npm start defau
 
   it("exits with code 0 within a few seconds of SIGTERM, logging 'shutdown complete'", async () => {
     const port = new URL(url).port;
-    const started = Date.now();
     proc.child.kill("SIGTERM");
+    // Long before SHUTDOWN_GRACE_MS (ten minutes here) could end: an idle keep-alive connection (ours) does not hold the shutdown up.
     const status = await proc.waitForExit(15_000);
-    const elapsed = Date.now() - started;
 
     expect(proc.logs).toContainEqual(
       expect.objectContaining({ signal: "SIGTERM", msg: "shutting down: draining in-flight requests" }),
     );
     expect(status, proc.stdout() + proc.stderr()).toEqual({ code: 0, signal: null });
     expect(proc.logs.filter(isMsg("shutdown complete"))).toHaveLength(1);
-    // An idle keep-alive connection (ours) does not hold the shutdown up.
-    expect(elapsed).toBeLessThan(5_000);
     // The port is released.
     const fresh = new Agent();
     try {
@@ -228,26 +220,16 @@ describe("no DATABASE_URL: embedded database, no FASEEH_API_KEY (npm start defau
 });
 
 describe("SIGTERM while a clone is in flight (PostgreSQL, fake upstream)", () => {
-  let upstream: FakeFaseeh;
-  const databases: TestDatabase[] = [];
-
-  beforeAll(async () => {
-    upstream = await startFakeFaseeh();
-  });
-  afterAll(async () => {
+  afterEach(async () => {
     await killAllSpawned();
-    // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- unset when beforeAll failed before starting it
-    await upstream?.close();
-    await Promise.all(databases.map((db) => db.drop()));
   });
 
   // NODE_ENV=production is how the container runs (Dockerfile, docker-compose.yml).
-  it.each(["test", "production"])(
+  it.for(["test", "production"] as const)(
     "NODE_ENV=%s: the clone completes with 200, the voice is stored, and the process exits 0",
-    async (nodeEnv) => {
-      const db = await createTestDatabase();
-      databases.push(db);
-      upstream.reset();
+    { timeout: SLOW_TEST_TIMEOUT_MS },
+    async (nodeEnv, { upstream, freshDatabase }) => {
+      const db = await freshDatabase();
       const proc = spawnTs("src/main.ts", {
         NODE_ENV: nodeEnv,
         PORT: "0",
@@ -273,13 +255,8 @@ describe("SIGTERM while a clone is in flight (PostgreSQL, fake upstream)", () =>
           body: cloneRequestBody(),
         });
         // Wait until the upstream has the whole request (it then delays its answer).
-        const deadline = Date.now() + 20_000;
-        while (upstream.requests.length === 0) {
-          if (Date.now() > deadline) throw new Error(`the clone never reached the upstream; ${proc.stdout()}${proc.stderr()}`);
-          await new Promise((resolve) => setTimeout(resolve, 20));
-        }
+        await waitFor(() => upstream.requests.length > 0, 20_000, "the clone to reach the upstream");
 
-        const signalledAt = Date.now();
         proc.child.kill("SIGTERM");
         await proc.waitForLog(isMsg("shutting down: draining in-flight requests"), 10_000, "the shutdown log");
         // SIGTERM really arrived while the clone was in flight.
@@ -310,8 +287,8 @@ describe("SIGTERM while a clone is in flight (PostgreSQL, fake upstream)", () =>
 
         const status = await proc.waitForExit(15_000);
         expect(status, proc.stdout() + proc.stderr()).toEqual({ code: 0, signal: null });
-        // The drain ended when the clone did.
-        expect(Date.now() - signalledAt).toBeLessThan(10_000);
+        // The drain ended when the clone did, not when its budget (UPSTREAM_TIMEOUT_MS, a minute) ran out.
+        expect(proc.logs.find(isMsg("shutdown: clones settled"))).toMatchObject({ finished: 1, abandoned: 0, aborted: 0 });
         expect(proc.logs.filter(isMsg("shutdown complete"))).toHaveLength(1);
         expect(proc.logs.some((line) => line.level === 50 || line.level === 60)).toBe(false);
 
@@ -322,32 +299,21 @@ describe("SIGTERM while a clone is in flight (PostgreSQL, fake upstream)", () =>
         await proc.kill();
       }
     },
-    SLOW_TEST_TIMEOUT_MS,
   );
 });
 
 describe("SIGTERM keeps voices", () => {
-  const block = spawnedGatewaysBlock();
+  afterEach(async () => {
+    await killAllSpawned();
+  });
 
-  async function tempDir(prefix: string): Promise<string> {
-    const dir = await mkdtemp(path.join(os.tmpdir(), prefix));
-    block.cleanups.push(() => rm(dir, { recursive: true, force: true }));
-    return dir;
-  }
-
-  async function freshDatabase(): Promise<TestDatabase> {
-    const db = await createTestDatabase();
-    block.cleanups.push(() => db.drop());
-    return db;
-  }
-
-  function startGateway(env: Record<string, string>): TsProcess {
+  function startGateway(upstream: FakeFaseeh, env: Record<string, string>): TsProcess {
     return spawnTs("src/main.ts", {
       PORT: "0",
       HOST: "127.0.0.1",
       NODE_ENV: "test",
-      FASEEH_BASE_URL: block.upstream.baseUrl,
-      FASEEH_API_KEY: block.upstream.apiKey,
+      FASEEH_BASE_URL: upstream.baseUrl,
+      FASEEH_API_KEY: upstream.apiKey,
       SHUTDOWN_GRACE_MS: "1000",
       ...env,
     });
@@ -392,17 +358,17 @@ describe("SIGTERM keeps voices", () => {
 
   it(
     "stores the voice of a client that left once Faseeh had its request, through SIGTERM and a restart (embedded database)",
-    async () => {
+    async ({ upstream, tempDir }) => {
       const dataDir = await tempDir("gw-main-left-");
-      const first = startGateway({ DATA_DIR: dataDir });
+      const first = startGateway(upstream, { DATA_DIR: dataDir });
       const url = await listeningUrl(first);
-      block.upstream.enqueue({ kind: "delay", ms: 2500, then: { kind: "success" } });
+      upstream.enqueue({ kind: "delay", ms: 2500, then: { kind: "success" } });
       const controller = new AbortController();
       const sent = sendClone(url, controller.signal, { idempotencyKey: "left-then-sigterm" });
-      await waitFor(() => block.upstream.requests.length === 1, 20_000, "Faseeh to have the whole request");
-      expect(block.upstream.requests[0]!.aborted).toBe(false);
+      await waitFor(() => upstream.requests.length === 1, 20_000, "Faseeh to have the whole request");
+      expect(upstream.requests[0]!.aborted).toBe(false);
       // Billed once, for exactly what the client sent.
-      expect(filesOf(block.upstream.requests[0]!)).toMatchObject({
+      expect(filesOf(upstream.requests[0]!)).toMatchObject({
         voice_file: { size: SHUTDOWN_VOICE_FILE.length, sha256: sha256(SHUTDOWN_VOICE_FILE) },
         reference_audio_file: { size: SHUTDOWN_REFERENCE_FILE.length, sha256: sha256(SHUTDOWN_REFERENCE_FILE) },
       });
@@ -413,13 +379,13 @@ describe("SIGTERM keeps voices", () => {
       first.child.kill("SIGINT"); // twice, as Ctrl-C under npm does: the repeat must not cut the shutdown short
       expect(await first.waitForExit(20_000)).toEqual({ code: 0, signal: null });
       expect(first.logs.find(isMsg("already shutting down"))).toMatchObject({ signal: "SIGINT" });
-      expect(block.upstream.createdVoices).toHaveLength(1);
+      expect(upstream.createdVoices).toHaveLength(1);
       expect(first.logs.find(isMsg("shutdown: clones settled"))).toMatchObject({ finished: 1, abandoned: 0, aborted: 0 });
 
-      const second = startGateway({ DATA_DIR: dataDir });
+      const second = startGateway(upstream, { DATA_DIR: dataDir });
       const again = await listeningUrl(second);
       const data = await query<{ voices: { nodes: Array<{ voiceId: string }> } }>(again, `{ voices { nodes { voiceId } } }`);
-      expect(data.voices.nodes).toEqual([{ voiceId: block.upstream.createdVoices[0]!.voice_id }]);
+      expect(data.voices.nodes).toEqual([{ voiceId: upstream.createdVoices[0]!.voice_id }]);
       second.child.kill("SIGTERM");
       expect((await second.waitForExit(20_000)).code).toBe(0);
     },
@@ -428,17 +394,16 @@ describe("SIGTERM keeps voices", () => {
 
   it(
     "leaves an attempt UNKNOWN when Faseeh has not answered within the clone budget; after a restart its key is not sent again",
-    async () => {
+    async ({ upstream, freshDatabase }) => {
       const db = await freshDatabase();
-      const first = startGateway({ DATABASE_URL: db.url, SHUTDOWN_CLONE_GRACE_MS: "500" });
+      const first = startGateway(upstream, { DATABASE_URL: db.url, SHUTDOWN_CLONE_GRACE_MS: "500" });
       const url = await listeningUrl(first);
-      block.upstream.enqueue({ kind: "hang" });
+      upstream.enqueue({ kind: "hang" });
       const sent = sendClone(url, new AbortController().signal, { idempotencyKey: "budget-spent" });
-      await waitFor(() => block.upstream.requests.length === 1, 20_000, "Faseeh to have the whole request");
-      const signalledAt = Date.now();
+      await waitFor(() => upstream.requests.length === 1, 20_000, "Faseeh to have the whole request");
       first.child.kill("SIGTERM");
+      // Status 0: it exited before its hard-exit timer (budget + grace + 5 s), the hanging call did not hold it.
       expect(await first.waitForExit(20_000)).toEqual({ code: 0, signal: null });
-      expect(Date.now() - signalledAt).toBeLessThan(8_000);
       await sent;
       expect(first.logs.find(isMsg("shutdown: clone budget spent; unfinished clones secured"))).toMatchObject({
         abandoned: 1,
@@ -455,44 +420,44 @@ describe("SIGTERM keeps voices", () => {
         }),
       ]);
 
-      const second = startGateway({ DATABASE_URL: db.url });
+      const second = startGateway(upstream, { DATABASE_URL: db.url });
       const again = await listeningUrl(second);
       const retried = await sendClone(again, new AbortController().signal, { idempotencyKey: "budget-spent" });
       expect("body" in retried && retried.body.errors?.[0]?.extensions?.code).toBe("UPSTREAM_OUTCOME_UNKNOWN");
-      expect(block.upstream.requests).toHaveLength(1);
+      expect(upstream.requests).toHaveLength(1);
     },
     SLOW_TEST_TIMEOUT_MS,
   );
 
   it(
     "journals (fsync'd) a voice in hand that the database has not taken when the budget ends, and imports it at the next boot",
-    async () => {
+    async ({ upstream, tempDir, freshDatabase, onTestFinished }) => {
       const db = await freshDatabase();
       const proxy = await startTcpProxy("127.0.0.1", Number(new URL(db.url).port || 5432));
-      block.cleanups.push(() => proxy.close());
+      onTestFinished(() => proxy.close());
       const recoveryDir = await tempDir("gw-main-journal-");
-      const first = startGateway({
+      const first = startGateway(upstream, {
         DATABASE_URL: throughProxy(db.url, proxy),
         RECOVERY_DIR: recoveryDir,
         SHUTDOWN_CLONE_GRACE_MS: "800",
       });
       const url = await listeningUrl(first);
-      block.upstream.enqueue({ kind: "delay", ms: 300, then: { kind: "success" } });
+      upstream.enqueue({ kind: "delay", ms: 300, then: { kind: "success" } });
       const sent = sendClone(url, new AbortController().signal);
-      await waitFor(() => block.upstream.requests.length === 1, 20_000, "Faseeh to have the whole request");
+      await waitFor(() => upstream.requests.length === 1, 20_000, "Faseeh to have the whole request");
       proxy.cut(); // the database goes away before Faseeh's answer can be stored
       first.child.kill("SIGTERM");
       await first.waitForExit(30_000);
       await sent;
-      expect(block.upstream.createdVoices).toHaveLength(1);
-      const created = block.upstream.createdVoices[0]!;
+      expect(upstream.createdVoices).toHaveLength(1);
+      const created = upstream.createdVoices[0]!;
       expect(first.logs.find(isMsg("shutdown: clone budget spent; unfinished clones secured"))).toMatchObject({
         phases: ["storing"],
       });
       expect((await readdir(recoveryDir)).filter((name) => name.endsWith(".json"))).toHaveLength(1);
 
       proxy.restore();
-      const second = startGateway({ DATABASE_URL: db.url, RECOVERY_DIR: recoveryDir });
+      const second = startGateway(upstream, { DATABASE_URL: db.url, RECOVERY_DIR: recoveryDir });
       await listeningUrl(second);
       expect(await db.query("SELECT voice_id FROM voices")).toEqual([{ voice_id: created.voice_id }]);
       expect(await db.query("SELECT status FROM clone_attempts")).toEqual([{ status: "SUCCEEDED" }]);
@@ -503,23 +468,23 @@ describe("SIGTERM keeps voices", () => {
 
   it(
     "aborts an upload still arriving: nothing complete reaches Faseeh, and the process exits promptly",
-    async () => {
+    async ({ upstream, freshDatabase }) => {
       const db = await freshDatabase();
-      const proc = startGateway({ DATABASE_URL: db.url });
+      const proc = startGateway(upstream, { DATABASE_URL: db.url });
       const url = await listeningUrl(proc);
       const sent = sendClone(url, new AbortController().signal, {}, async (sentBytes) => {
         if (sentBytes > MiB) await new Promise(() => undefined); // the client is slow; it will not finish before SIGTERM
       });
-      await waitFor(() => block.upstream.inFlight === 1, 20_000, "the upload to be streaming to Faseeh");
-      const signalledAt = Date.now();
+      await waitFor(() => upstream.inFlight === 1, 20_000, "the upload to be streaming to Faseeh");
       proc.child.kill("SIGTERM");
       expect(await proc.waitForExit(20_000)).toEqual({ code: 0, signal: null });
-      expect(Date.now() - signalledAt).toBeLessThan(5_000);
+      // Promptly: the upload was aborted at once, not given the clone budget (UPSTREAM_TIMEOUT_MS, a minute).
+      expect(proc.logs.find(isMsg("shutdown: clones settled"))).toMatchObject({ aborted: 1, abandoned: 0 });
       // The client is told why, and that nothing was spent.
       const answer = await sent;
       expect("body" in answer && answer.body.errors?.[0]?.extensions?.code, JSON.stringify(answer)).toBe("SERVICE_UNAVAILABLE");
-      expect(block.upstream.requests.every((received) => received.aborted)).toBe(true);
-      expect(block.upstream.createdVoices).toHaveLength(0);
+      expect(upstream.requests.every((received) => received.aborted)).toBe(true);
+      expect(upstream.createdVoices).toHaveLength(0);
       expect(await db.query("SELECT status, error_code FROM clone_attempts")).toEqual([
         { status: "FAILED", error_code: "SERVICE_UNAVAILABLE" },
       ]);
@@ -529,10 +494,8 @@ describe("SIGTERM keeps voices", () => {
 });
 
 describe("an open gateway is not open to the network", () => {
-  const cleanups: Array<() => Promise<unknown>> = [];
   afterEach(async () => {
     await killAllSpawned();
-    while (cleanups.length) await cleanups.pop()!().catch(() => undefined);
   });
 
   /** This machine's first address that is not loopback, if it has one. */
@@ -540,9 +503,11 @@ describe("an open gateway is not open to the network", () => {
     .flat()
     .find((entry) => entry && entry.family === "IPv4" && !entry.internal)?.address;
 
-  async function boot(env: Record<string, string>): Promise<{ proc: TsProcess; port: number; address: string }> {
-    const dataDir = await mkdtemp(path.join(os.tmpdir(), "gw-main-bind-"));
-    cleanups.push(() => rm(dataDir, { recursive: true, force: true }));
+  async function boot(
+    tempDir: (prefix: string) => Promise<string>,
+    env: Record<string, string>,
+  ): Promise<{ proc: TsProcess; port: number; address: string }> {
+    const dataDir = await tempDir("gw-main-bind-");
     const proc = spawnTs("src/main.ts", { PORT: "0", DATA_DIR: dataDir, ...env });
     const line = await proc.waitForLog(isMsg("gateway listening"), BOOT_TIMEOUT_MS, '"gateway listening"');
     return { proc, port: Number(line.port), address: String(line.address) };
@@ -559,8 +524,8 @@ describe("an open gateway is not open to the network", () => {
 
   it(
     "listens on 127.0.0.1 only while no client key exists and HOST is not set, and says so",
-    async () => {
-      const { proc, port, address } = await boot({});
+    async ({ tempDir }) => {
+      const { proc, port, address } = await boot(tempDir, {});
       expect(address).toBe("127.0.0.1");
       const warning = proc.logs.find((line) => String(line.msg).includes("OPEN to any caller"));
       expect(warning?.msg).toContain("on 127.0.0.1 only (set HOST, or ALLOW_ANONYMOUS=true, to serve the network)");
@@ -574,8 +539,8 @@ describe("an open gateway is not open to the network", () => {
 
   it(
     "serves the network when ALLOW_ANONYMOUS=true says so on purpose",
-    async () => {
-      const { proc, port, address } = await boot({ ALLOW_ANONYMOUS: "true" });
+    async ({ tempDir }) => {
+      const { proc, port, address } = await boot(tempDir, { ALLOW_ANONYMOUS: "true" });
       expect(["::", "0.0.0.0"]).toContain(address);
       expect(proc.logs.find((line) => String(line.msg).includes("OPEN to any caller"))?.msg).toContain("on every interface");
       // Without a LAN address there is nothing more to check.
@@ -589,29 +554,25 @@ describe("an open gateway is not open to the network", () => {
 describe("`npm start`", () => {
   it(
     "runs the server itself: stopping npm stops the gateway",
-    async () => {
-      const dataDir = await mkdtemp(path.join(os.tmpdir(), "gw-main-npm-"));
-      try {
-        const child = spawn("npm", ["start", "--silent"], {
-          cwd: PROJECT_ROOT,
-          env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", PORT: "0", HOST: "127.0.0.1", DATA_DIR: dataDir },
-          stdio: ["ignore", "pipe", "pipe"],
-        });
-        let out = "";
-        child.stdout.on("data", (chunk: Buffer) => (out += chunk.toString()));
-        child.stderr.on("data", (chunk: Buffer) => (out += chunk.toString()));
-        const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
-        await waitFor(() => out.includes('"msg":"gateway listening"'), BOOT_TIMEOUT_MS, "npm start to listen");
-        const port = Number(/"port":(\d+)/.exec(out)![1]);
-        child.kill("SIGTERM"); // what `kill <npm pid>` does
-        await exited;
-        await waitFor(() => out.includes('"msg":"shutdown complete"'), 20_000, "the gateway to shut down");
-        // The port and the embedded database are free again.
-        await expect(request(`http://127.0.0.1:${port}/healthz`)).rejects.toThrow();
-        await waitFor(() => !existsSync(path.join(dataDir, "gateway.lock")), 10_000, "the lock to be released");
-      } finally {
-        await rm(dataDir, { recursive: true, force: true });
-      }
+    async ({ tempDir }) => {
+      const dataDir = await tempDir("gw-main-npm-");
+      const child = spawn("npm", ["start", "--silent"], {
+        cwd: PROJECT_ROOT,
+        env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", PORT: "0", HOST: "127.0.0.1", DATA_DIR: dataDir },
+        stdio: ["ignore", "pipe", "pipe"],
+      });
+      let out = "";
+      child.stdout.on("data", (chunk: Buffer) => (out += chunk.toString()));
+      child.stderr.on("data", (chunk: Buffer) => (out += chunk.toString()));
+      const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+      await waitFor(() => out.includes('"msg":"gateway listening"'), BOOT_TIMEOUT_MS, "npm start to listen");
+      const port = Number(/"port":(\d+)/.exec(out)![1]);
+      child.kill("SIGTERM"); // what `kill <npm pid>` does
+      await exited;
+      await waitFor(() => out.includes('"msg":"shutdown complete"'), 20_000, "the gateway to shut down");
+      // The port and the embedded database are free again.
+      await expect(request(`http://127.0.0.1:${port}/healthz`)).rejects.toThrow();
+      await waitFor(() => !existsSync(path.join(dataDir, "gateway.lock")), 10_000, "the lock to be released");
     },
     SLOW_TEST_TIMEOUT_MS,
   );
@@ -620,26 +581,24 @@ describe("`npm start`", () => {
 describe("NODE_ENV=production without any client key", () => {
   it(
     "refuses to start open, saying how to fix it",
-    async () => {
-      const db = await createTestDatabase();
-      try {
-        const proc = spawnTs("src/main.ts", { NODE_ENV: "production", PORT: "0", HOST: "127.0.0.1", DATABASE_URL: db.url });
-        const status = await proc.waitForExit(BOOT_TIMEOUT_MS);
-        expect(status.code).toBe(1);
-        expect(proc.stderr()).toContain("Refusing to start");
-        expect(proc.stderr()).toContain("npm run keys -- create");
-        expect(proc.stderr()).toContain("ALLOW_ANONYMOUS=true");
-        expect(proc.logs.find(isMsg("gateway listening"))).toBeUndefined();
-      } finally {
-        await db.drop();
-      }
+    async ({ freshDatabase }) => {
+      const db = await freshDatabase();
+      const proc = spawnTs("src/main.ts", { NODE_ENV: "production", PORT: "0", HOST: "127.0.0.1", DATABASE_URL: db.url });
+      const status = await proc.waitForExit(BOOT_TIMEOUT_MS);
+      expect(status.code).toBe(1);
+      expect(proc.stderr()).toContain("Refusing to start");
+      expect(proc.stderr()).toContain("npm run keys -- create");
+      expect(proc.stderr()).toContain("ALLOW_ANONYMOUS=true");
+      expect(proc.logs.find(isMsg("gateway listening"))).toBeUndefined();
     },
     SLOW_TEST_TIMEOUT_MS,
   );
 });
 
 describe("SIGKILL mid-upload leaves nothing behind", () => {
-  const block = spawnedGatewaysBlock();
+  afterEach(async () => {
+    await killAllSpawned();
+  });
 
   /** The upload session directories in `uploadDir` whose marker names process `pid`. */
   async function sessionsOf(uploadDir: string, pid: number): Promise<string[]> {
@@ -669,11 +628,9 @@ describe("SIGKILL mid-upload leaves nothing behind", () => {
 
   it(
     "removes a killed gateway's upload directories at the next boot, before serving, and a live gateway's only once it is killed too",
-    async () => {
-      const db = await createTestDatabase();
-      block.cleanups.push(() => db.drop());
-      const root = await mkdtemp(path.join(os.tmpdir(), "gw-main-crash-"));
-      block.cleanups.push(() => rm(root, { recursive: true, force: true }));
+    async ({ upstream, freshDatabase, tempDir }) => {
+      const db = await freshDatabase();
+      const root = await tempDir("gw-main-crash-");
       const uploadDir = path.join(root, "uploads");
       const env = {
         PORT: "0",
@@ -682,8 +639,8 @@ describe("SIGKILL mid-upload leaves nothing behind", () => {
         DATABASE_URL: db.url,
         DATA_DIR: path.join(root, "data"),
         UPLOAD_DIR: uploadDir,
-        FASEEH_BASE_URL: block.upstream.baseUrl,
-        FASEEH_API_KEY: block.upstream.apiKey,
+        FASEEH_BASE_URL: upstream.baseUrl,
+        FASEEH_API_KEY: upstream.apiKey,
         UPSTREAM_TIMEOUT_MS: "600000",
         RECOVERY_INTERVAL_MS: "3600000", // no pass of theirs runs during the test
       };
@@ -693,13 +650,13 @@ describe("SIGKILL mid-upload leaves nothing behind", () => {
       const [killedUrl, liveUrl] = await Promise.all([listeningUrl(killed), listeningUrl(live)]);
 
       // The live one holds a session while Faseeh works on its request...
-      block.upstream.enqueue({ kind: "hang" });
+      upstream.enqueue({ kind: "hang" });
       void sendClone(liveUrl);
-      await waitFor(() => block.upstream.requests.length === 1, 30_000, "Faseeh to have the live gateway's whole request");
+      await waitFor(() => upstream.requests.length === 1, 30_000, "Faseeh to have the live gateway's whole request");
       // ...and the other dies while a client is mid-upload.
       void sendClone(killedUrl, MiB);
       await waitFor(
-        async () => block.upstream.inFlight === 2 && (await sessionsOf(uploadDir, killed.pid)).length === 1,
+        async () => upstream.inFlight === 2 && (await sessionsOf(uploadDir, killed.pid)).length === 1,
         30_000,
         "the upload to be streaming through the gateway about to be killed",
       );

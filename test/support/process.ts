@@ -5,8 +5,6 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { EventEmitter } from "node:events";
 import { fileURLToPath } from "node:url";
-import { afterAll, afterEach, beforeAll } from "vitest";
-import { type FakeFaseeh, startFakeFaseeh } from "../../dev/fake-faseeh.js";
 import { recordOutput, recordSecret } from "./suite-record.js";
 
 export const PROJECT_ROOT = fileURLToPath(new URL("../../", import.meta.url));
@@ -175,37 +173,6 @@ export async function killAllSpawned(): Promise<void> {
 
 /** The value of a log line's `msg`. */
 export const msg = (line: LogLine): unknown => line.msg;
-
-/**
- * For a block of tests that spawn gateways against one fake Faseeh: starts
- * the fake before the block, and after each test kills what the test spawned,
- * resets the fake and runs the cleanups the test registered.
- */
-export function spawnedGatewaysBlock(): { readonly upstream: FakeFaseeh; readonly cleanups: Array<() => Promise<unknown>> } {
-  let upstream: FakeFaseeh | undefined;
-  const cleanups: Array<() => Promise<unknown>> = [];
-  beforeAll(async () => {
-    upstream = await startFakeFaseeh();
-  });
-  afterEach(async () => {
-    await killAllSpawned();
-    upstream?.reset();
-    while (cleanups.length)
-      await cleanups
-        .pop()?.()
-        .catch(() => undefined);
-  });
-  afterAll(async () => {
-    await upstream?.close();
-  });
-  return {
-    get upstream(): FakeFaseeh {
-      if (!upstream) throw new Error("the fake Faseeh starts before the block's tests");
-      return upstream;
-    },
-    cleanups,
-  };
-}
 
 /** SIGKILL, as a crash (the process never reaches its cleanup), then waits for it to have exited. */
 export async function killAndWait(child: ChildProcess): Promise<void> {
