@@ -26,7 +26,7 @@ import {
   parseRetryAfter,
   type PreviewVoiceRequest,
 } from "../../src/upstream/faseeh-client.js";
-import { MiB, noisyWav, sha256 } from "../support/audio-fixtures.js";
+import { MiB, noisyWav, sha256 } from "../../dev/audio-fixtures.js";
 import {
   DEFAULT_FAKE_MODELS,
   type FakeBehaviour,
