@@ -17,7 +17,7 @@ import {
   type VoicesWithCountQueryVariables,
 } from "../generated/operations.js";
 import { cloneVoice } from "../support/clone.js";
-import { createTestDatabase, type TestDatabase } from "../support/database.js";
+import { createTestDatabase, type TestDatabase } from "../../dev/test-database.js";
 import { type FakeFaseeh, startFakeFaseeh } from "../../dev/fake-faseeh.js";
 import { startTestGateway, type TestGateway } from "../support/gateway.js";
 

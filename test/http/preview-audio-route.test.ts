@@ -7,7 +7,7 @@ import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { VoicePreviewDocument } from "../generated/operations.js";
 import { bearer, createKey } from "../support/api-keys.js";
-import { sha256 } from "../support/audio-fixtures.js";
+import { sha256 } from "../../dev/audio-fixtures.js";
 import { describe, expect, test } from "../support/fixtures.js";
 import { startTestGateway, type TestGateway } from "../support/gateway.js";
 import { recordSecret } from "../support/suite-record.js";

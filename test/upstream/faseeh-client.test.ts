@@ -25,7 +25,7 @@ import {
   type FileDigest,
   type PreviewVoiceRequest,
 } from "../../src/upstream/faseeh-client.js";
-import { MiB, noisyWav, sha256 } from "../support/audio-fixtures.js";
+import { MiB, noisyWav, sha256 } from "../../dev/audio-fixtures.js";
 import {
   DEFAULT_FAKE_MODELS,
   type FakeBehaviour,

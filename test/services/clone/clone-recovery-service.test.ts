@@ -9,7 +9,7 @@ import { request } from "undici";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { CloneAttemptsByStatusDocument, VoiceDocument } from "../../generated/operations.js";
 import { cloneVoice } from "../../support/clone.js";
-import { createTestDatabase, type TestDatabase } from "../../support/database.js";
+import { createTestDatabase, type TestDatabase } from "../../../dev/test-database.js";
 import { type FakeBehaviour, type FakeFaseeh, startFakeFaseeh } from "../../../dev/fake-faseeh.js";
 import { client, startTestGateway, type TestGateway } from "../../support/gateway.js";
 import { spawnTs } from "../../support/process.js";
