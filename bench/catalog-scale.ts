@@ -10,7 +10,7 @@
 //    included) for Arabic search, archives 1%, VACUUM (ANALYZE), and checks
 //    the facet rollups the statement triggers kept against the voices.
 // 2. Runs each scenario's statement, built by the gateway's own builders
-//    (src/services/catalog/catalog-sql.ts, CatalogService's parseFilter), under
+//    (src/services/catalog/sql/, voice-filter.ts's parseFilter), under
 //    EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON): one warm-up and --runs runs;
 //    then the same statement --runs times as the gateway sends it (named
 //    prepared statement) for the client's round trip. The connection has the
@@ -31,8 +31,11 @@ import { loadConfig } from "../src/config.js";
 import { openDatabase } from "../src/db/database.js";
 import { migrate, readMigrations } from "../src/db/migrator.js";
 import { createLogger } from "../src/logger.js";
-import { CatalogService, parseFilter, type VoiceFilter } from "../src/services/catalog/catalog-service.js";
-import { cappedCountStatement, type Statement, type VoiceSort } from "../src/services/catalog/catalog-sql.js";
+import type { VoiceSort } from "../src/services/catalog/catalog-query.js";
+import { CatalogService } from "../src/services/catalog/catalog-service.js";
+import { cappedCountStatement } from "../src/services/catalog/sql/counts.js";
+import type { Statement } from "../src/services/catalog/sql/statement.js";
+import { parseFilter, type VoiceFilter } from "../src/services/catalog/voice-filter.js";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const { values: args } = parseArgs({

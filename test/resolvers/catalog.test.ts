@@ -1,7 +1,8 @@
 // The `voices` and `voice` queries over real HTTP against a real PostgreSQL
 // database: filters, newest-first keyset paging, totalCount, and errors.
 import { randomUUID } from "node:crypto";
-import { type VoiceRecord, voiceUpsert } from "../../src/services/catalog/catalog-service.js";
+import type { VoiceRecord } from "../../src/services/catalog/catalog-service.js";
+import { voiceUpsert } from "../../src/services/catalog/voice-writes.js";
 import { print } from "graphql";
 import {
   type VoiceFieldsFragment,
