@@ -411,7 +411,7 @@ describe("voices totalCount", () => {
     const withCount = await page(gateway, { filter: { gender: "male" } }, true);
     expect(withCount.totalCount).toBe(1);
     expect(countVoices).toHaveBeenCalledTimes(1);
-    expect(countVoices.mock.calls[0]![0]).toMatchObject({ keys: { g: "male" } });
+    expect(countVoices.mock.calls[0]![0]).toMatchObject({ keys: { gender: "male" } });
 
     const onlyCount = await gateway.graphql(VoiceCountDocument);
     expect(onlyCount.body).toEqual({ data: { voices: { totalCount: 2 } } });
