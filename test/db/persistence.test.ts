@@ -8,7 +8,8 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { NewVoice, VoiceRecord } from "../../src/services/catalog/catalog-service.js";
+import type { VoiceRecord } from "../../src/services/catalog/catalog-service.js";
+import type { NewVoice } from "../../src/services/catalog/voice-writes.js";
 import {
   type VoiceFieldsFragment,
   VoiceDocument,
