@@ -1,6 +1,7 @@
 // ESLint (flat config): typescript-eslint's strict, type-checked rules for all
-// TypeScript, the Vitest plugin's recommended rules for tests, and
-// eslint-config-prettier so formatting is Prettier's business alone.
+// TypeScript, the Vitest plugin's recommended rules for tests, a fence that keeps
+// dev/ and bench/ free of test/ and Vitest, and eslint-config-prettier so
+// formatting is Prettier's business alone.
 // A rule switched off or relaxed here carries its reason on the same line.
 import js from "@eslint/js";
 import vitest from "@vitest/eslint-plugin";
@@ -38,6 +39,23 @@ export default defineConfig(
     rules: {
       // Apollo's plugin hooks must return promises, and its documentation writes them as `async` methods.
       "@typescript-eslint/require-await": "off",
+    },
+  },
+  {
+    // dev/ (the fake Faseeh and what tests and benches share) and bench/ are not tests: they must
+    // run without the test tree, so they import neither test/ nor Vitest. bench/ once imported
+    // test/support and so depended on the tests; what both need lives in dev/.
+    files: ["dev/**", "bench/**"],
+    rules: {
+      "no-restricted-imports": [
+        "error",
+        {
+          patterns: [
+            { regex: "^(\\.\\./)+test/", message: "dev/ and bench/ must not depend on test/: move what both need into dev/." },
+            { regex: "^vitest(/|$)", message: "dev/ and bench/ are not tests: they run without Vitest." },
+          ],
+        },
+      ],
     },
   },
   {

@@ -19,10 +19,10 @@ import os from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { Agent, FormData, request } from "undici";
-import { wav } from "../test/support/audio-fixtures.js";
-import { CLONE_VOICE, defaultCloneInput } from "../test/support/clone.js";
-import { createTestDatabase } from "../test/support/database.js";
-import { spawnTs } from "../test/support/process.js";
+import { wav } from "../dev/audio-fixtures.js";
+import { createTestDatabase } from "../dev/test-database.js";
+import { spawnTs } from "../dev/spawn-ts.js";
+import { CLONE_VOICE, defaultCloneInput } from "./clone-request.js";
 
 const MiB = 1024 * 1024;
 const { values } = parseArgs({
@@ -47,7 +47,7 @@ const previewText = "مرحبا بكم في فصيح "
 const PREVIEW_VOICE = `mutation PreviewVoice($input: PreviewVoiceInput!) { previewVoice(input: $input) { id durationSeconds } }`;
 
 const dispatcher = new Agent({ connections: 4 });
-const fake = spawnTs("bench/fake-upstream-process.ts", {});
+const fake = spawnTs("dev/fake-faseeh-server.ts", {});
 const fakeReady = await fake.waitForLog((line) => line.msg === "fake upstream listening", 30_000, "the fake upstream");
 const upstream = {
   baseUrl: String(fakeReady.baseUrl),

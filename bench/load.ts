@@ -26,10 +26,10 @@ import { promisify } from "node:util";
 import { parseArgs } from "node:util";
 import pg from "pg";
 import { Agent, FormData, request } from "undici";
-import { wav } from "../test/support/audio-fixtures.js";
-import { CLONE_VOICE, defaultCloneInput } from "../test/support/clone.js";
-import { createTestDatabase } from "../test/support/database.js";
-import { spawnTs } from "../test/support/process.js";
+import { wav } from "../dev/audio-fixtures.js";
+import { createTestDatabase } from "../dev/test-database.js";
+import { spawnTs } from "../dev/spawn-ts.js";
+import { CLONE_VOICE, defaultCloneInput } from "./clone-request.js";
 
 const run = promisify(execFile);
 const MiB = 1024 * 1024;
@@ -159,7 +159,7 @@ async function listFiles(dir: string): Promise<string[]> {
   return entries.filter((entry) => entry.isFile()).map((entry) => path.join(entry.parentPath, entry.name));
 }
 
-const fake = spawnTs("bench/fake-upstream-process.ts", {});
+const fake = spawnTs("dev/fake-faseeh-server.ts", {});
 cleanups.push(async () => {
   fake.child.kill("SIGTERM");
   await fake.waitForExit(10_000).catch(() => fake.kill());

@@ -1,6 +1,7 @@
-// The closed set of `extensions.code` values this gateway returns, and the
-// one place where failures from other layers (validation, upstream, Prisma)
-// are mapped onto them. The README's error table mirrors ERROR_CODES.
+// The closed set of `extensions.code` values this gateway returns, and where
+// failures from other layers (validation, Prisma) are mapped onto them;
+// Faseeh's are mapped beside its client (src/upstream/upstream-errors.ts).
+// The README's error table mirrors ERROR_CODES.
 import { GraphQLError } from "graphql";
 
 /**
@@ -180,106 +181,6 @@ export function coercionField(message: string): string | undefined {
   const base = / at "([^"]+)"/.exec(message)?.[1] ?? variable;
   const undefinedField = /Field "([^"]+)" is not defined by type/.exec(message)?.[1];
   return undefinedField ? `${base}.${undefinedField}` : base;
-}
-
-// ---------------------------------------------------------------------------
-// Upstream (Faseeh) outcomes
-
-export type UpstreamErrorBody = { errorCode?: string | undefined; errorMessage?: string | undefined };
-
-/** What an upstream call was, in messages: "clone", "preview", ... (the client's operation names). */
-const REQUEST_NAMES: Readonly<Record<string, string>> = {
-  cloneVoice: "clone request",
-  previewVoice: "preview request",
-  listModels: "model list request",
-  listVoices: "voice list request",
-};
-
-/** What Faseeh may have done with a complete request whose answer never came. */
-const UNKNOWN_CONSEQUENCES: Readonly<Record<string, string>> = {
-  cloneVoice: "The voice may or may not exist, so the gateway will not send this request again.",
-  previewVoice:
-    "Faseeh may have produced (and billed) the preview, so the gateway will not send this request again; nothing was kept.",
-};
-
-/** Maps an upstream non-2xx answer onto our codes, keeping upstream's own code and message. */
-export function upstreamStatusError(
-  status: number,
-  body: UpstreamErrorBody,
-  retryAfterSeconds?: number,
-  operation = "cloneVoice",
-): GatewayError {
-  const details: Extensions = {
-    upstreamStatus: status,
-    ...(retryAfterSeconds !== undefined && { retryAfterSeconds }),
-    ...(body.errorCode !== undefined && { upstreamErrorCode: body.errorCode }),
-    ...(body.errorMessage !== undefined && { upstreamErrorMessage: body.errorMessage }),
-  };
-  const said = body.errorMessage ? `: ${body.errorMessage}` : "";
-  if (status === 401 || status === 403) {
-    return new GatewayError(
-      "UPSTREAM_UNAUTHORIZED",
-      `Faseeh refused the gateway's API key (HTTP ${status})${said}. Check FASEEH_API_KEY.`,
-      details,
-    );
-  }
-  if (status === 402) {
-    return new GatewayError("INSUFFICIENT_BALANCE", `Faseeh wallet balance is insufficient${said}.`, details);
-  }
-  if (status === 429) {
-    const when = retryAfterSeconds !== undefined ? ` Retry after ${retryAfterSeconds} s.` : "";
-    return new GatewayError("RATE_LIMITED", `Faseeh is rate limiting requests${said}.${when}`, details);
-  }
-  if (status >= 400 && status < 500) {
-    const request = REQUEST_NAMES[operation] ?? "request";
-    return new GatewayError("UPSTREAM_BAD_REQUEST", `Faseeh rejected the ${request} (HTTP ${status})${said}.`, details);
-  }
-  return new GatewayError("UPSTREAM_UNAVAILABLE", `Faseeh failed (HTTP ${status})${said}. Try again later.`, details);
-}
-
-export const upstreamUnavailable = (reason: string, cause?: unknown): GatewayError =>
-  new GatewayError("UPSTREAM_UNAVAILABLE", `Faseeh is unavailable: ${reason}. Try again later.`, {}, cause);
-
-export function withUpstreamOutcome(error: GatewayError, outcome: "rejected" | "unknown"): GatewayError {
-  error.upstreamOutcome = outcome;
-  return error;
-}
-
-/**
- * Faseeh had the whole request and no definitive answer came back (`reason`
- * says what came instead): a voice may exist. Never retried automatically.
- */
-export const upstreamOutcomeUnknown = (
-  reason: string,
-  extensions: Extensions = {},
-  cause?: unknown,
-  operation = "cloneVoice",
-): GatewayError =>
-  withUpstreamOutcome(
-    new GatewayError(
-      "UPSTREAM_OUTCOME_UNKNOWN",
-      `Faseeh received the whole ${REQUEST_NAMES[operation] ?? "request"}, but no definitive answer came back (${reason}). ` +
-        (UNKNOWN_CONSEQUENCES[operation] ?? "The gateway will not send this request again."),
-      extensions,
-      cause,
-    ),
-    "unknown",
-  );
-
-/** The same error, naming the clone attempt an operator resolves (and every same-key retry answers with). */
-export function withAttempt(error: GatewayError, attemptId: string): GatewayError {
-  if (error.code !== "UPSTREAM_OUTCOME_UNKNOWN") return error;
-  const { code: _code, ...extensions } = error.extensions;
-  return withUpstreamOutcome(
-    new GatewayError(
-      error.code,
-      `${error.message} Do not clone it again: clone attempt ${attemptId} stays UNKNOWN until an operator resolves it ` +
-        "(see `cloneAttempts`).",
-      { ...extensions, attemptId },
-      error.originalError ?? error,
-    ),
-    "unknown",
-  );
 }
 
 // ---------------------------------------------------------------------------

@@ -2,7 +2,7 @@
 // body and operation limits, production hardening, masked errors that carry a
 // request id, request ids, the landing page, and /metrics.
 import { request } from "undici";
-import { wav } from "./support/audio-fixtures.js";
+import { wav } from "../dev/audio-fixtures.js";
 import { CLONE_VOICE, cloneVoice, defaultCloneInput } from "./support/clone.js";
 import { describe, expect, test as gatewayTest } from "./support/fixtures.js";
 import { buildMultipart, client, type GraphQLResponse, startTestGateway, type TestGateway } from "./support/gateway.js";

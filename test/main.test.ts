@@ -9,13 +9,14 @@ import path from "node:path";
 import { Readable } from "node:stream";
 import { Agent, type FormData, request } from "undici";
 import { afterAll, afterEach, beforeAll } from "vitest";
-import { MiB, noisyWav, sha256, wav } from "./support/audio-fixtures.js";
+import { MiB, noisyWav, sha256, wav } from "../dev/audio-fixtures.js";
 import type { CloneVoiceMutation } from "./generated/operations.js";
 import { CLONE_VOICE, defaultCloneInput, pacedClone } from "./support/clone.js";
 import { type FakeFaseeh, filesOf } from "../dev/fake-faseeh.js";
 import { describe, expect, testWithoutGateway as it } from "./support/fixtures.js";
 import { buildMultipart, type GraphQLResponse } from "./support/gateway.js";
-import { killAllSpawned, type LogLine, PROJECT_ROOT, spawnTs, type TsProcess } from "./support/process.js";
+import { type LogLine, PROJECT_ROOT, type TsProcess } from "../dev/spawn-ts.js";
+import { killAllSpawned, spawnTs } from "./support/process.js";
 import { startTcpProxy, throughProxy } from "./support/tcp-proxy.js";
 import { waitFor } from "./support/wait.js";
 

@@ -10,7 +10,8 @@ import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { afterEach, describe, expect, it } from "vitest";
 import { currentProcess, isAlive, liveness, type ProcessIdentity } from "../src/process-liveness.js";
-import { killAndWait, PROJECT_ROOT } from "./support/process.js";
+import { PROJECT_ROOT } from "../dev/spawn-ts.js";
+import { killAndWait } from "./support/process.js";
 
 const LINUX = existsSync("/proc/self/stat");
 const children = new Set<ChildProcess>();

@@ -5,7 +5,7 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, test } from "./support/fixtures.js";
-import { PROJECT_ROOT } from "./support/process.js";
+import { PROJECT_ROOT } from "../dev/spawn-ts.js";
 import { seed } from "./resolvers/catalog-search.cases.js";
 
 test.override("gatewayOptions", { withUpstream: false });

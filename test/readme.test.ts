@@ -13,10 +13,10 @@ import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { wav } from "./support/audio-fixtures.js";
-import { adminUrl } from "./support/database.js";
+import { wav } from "../dev/audio-fixtures.js";
+import { adminUrl } from "../dev/test-database.js";
 import { type FakeFaseeh, filesOf, startFakeFaseeh } from "../dev/fake-faseeh.js";
-import { PROJECT_ROOT } from "./support/process.js";
+import { PROJECT_ROOT } from "../dev/spawn-ts.js";
 import { recordOutput, recordSecret } from "./support/suite-record.js";
 import { waitFor } from "./support/wait.js";
 

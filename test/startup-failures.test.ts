@@ -14,8 +14,9 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { loadConfig } from "../src/config.js";
 import { PrismaClient } from "../src/generated/prisma/client.js";
 import { describeStartupFailure } from "../src/startup-failure.js";
-import { adminUrl, createTestDatabase, type TestDatabase } from "./support/database.js";
-import { type ExitStatus, killAllSpawned, PROJECT_ROOT, spawnTs } from "./support/process.js";
+import { adminUrl, createTestDatabase, type TestDatabase } from "../dev/test-database.js";
+import { type ExitStatus, PROJECT_ROOT } from "../dev/spawn-ts.js";
+import { killAllSpawned, spawnTs } from "./support/process.js";
 import { recordOutput, recordSecret } from "./support/suite-record.js";
 
 /** Compiling TypeScript (tsx) and connecting, on a loaded machine. */

@@ -3,18 +3,15 @@
 // indexes the issue-12 migration made must be the ones used, so a later
 // migration that drops or shadows one fails here instead of turning a 5 ms
 // page into a walk of a million rows in production. The statements are the
-// gateway's own (catalog-sql.ts builders), run on its read pool with its
-// read-session settings. Timings live in BENCHMARKS.md, not here.
+// gateway's own (services/catalog/sql/ builders), run on its read pool with
+// its read-session settings. Timings live in BENCHMARKS.md, not here.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { parseFilter, type VoiceFilter } from "../../src/services/catalog/catalog-service.js";
-import {
-  combinationShareStatement,
-  facetsStatement,
-  listVoicesStatement,
-  rollupCountStatement,
-  type Statement,
-  type VoiceSort,
-} from "../../src/services/catalog/catalog-sql.js";
+import type { VoiceSort } from "../../src/services/catalog/catalog-query.js";
+import { combinationShareStatement, rollupCountStatement } from "../../src/services/catalog/sql/counts.js";
+import { facetsStatement } from "../../src/services/catalog/sql/facets.js";
+import { listVoicesStatement } from "../../src/services/catalog/sql/list.js";
+import type { Statement } from "../../src/services/catalog/sql/statement.js";
+import { parseFilter, type VoiceFilter } from "../../src/services/catalog/voice-filter.js";
 import { type MigratedDatabase, openMigratedDatabase } from "../support/migrated-database.js";
 
 const VOICES = 40_000;

@@ -9,7 +9,8 @@ import path from "node:path";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { DataDirInUseError, DataDirLock, LOCK_FILE } from "../../src/db/data-dir-lock.js";
 import { currentProcess } from "../../src/process-liveness.js";
-import { killAllSpawned, type LogLine, spawnTs } from "../support/process.js";
+import type { LogLine } from "../../dev/spawn-ts.js";
+import { killAllSpawned, spawnTs } from "../support/process.js";
 
 const BOOT_TIMEOUT_MS = 90_000;
 const SLOW_TEST_TIMEOUT_MS = 150_000;

@@ -21,8 +21,9 @@ import {
   readMigrations,
 } from "../../src/db/migrator.js";
 import { createLogger, type Logger } from "../../src/logger.js";
-import { createTestDatabase, type TestDatabase } from "../support/database.js";
-import { killAllSpawned, PROJECT_ROOT, spawnTs } from "../support/process.js";
+import { createTestDatabase, type TestDatabase } from "../../dev/test-database.js";
+import { PROJECT_ROOT } from "../../dev/spawn-ts.js";
+import { killAllSpawned, spawnTs } from "../support/process.js";
 
 const logger = createLogger({ logLevel: "silent" });
 const sha256 = (data: string | Buffer) => createHash("sha256").update(data).digest("hex");

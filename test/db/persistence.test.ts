@@ -6,7 +6,8 @@ import { createHash } from "node:crypto";
 import { readdir, readFile } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import type { NewVoice, VoiceRecord } from "../../src/services/catalog/catalog-service.js";
+import type { VoiceRecord } from "../../src/services/catalog/catalog-service.js";
+import type { NewVoice } from "../../src/services/catalog/voice-writes.js";
 import {
   type VoiceFieldsFragment,
   VoiceDocument,

@@ -15,7 +15,7 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { adminUrl, createTestDatabase, type TestDatabase } from "../support/database.js";
+import { adminUrl, createTestDatabase, type TestDatabase } from "../../dev/test-database.js";
 import { recordOutput, recordSecret } from "../support/suite-record.js";
 
 const root = fileURLToPath(new URL("../../", import.meta.url));

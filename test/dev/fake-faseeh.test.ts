@@ -15,7 +15,7 @@ import {
   type FakeFaseeh,
   type FakeModel,
 } from "../../dev/fake-faseeh.js";
-import { noisyWav } from "../support/audio-fixtures.js";
+import { noisyWav } from "../../dev/audio-fixtures.js";
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 

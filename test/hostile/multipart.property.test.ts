@@ -11,12 +11,13 @@
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { bearer, createKey } from "../support/api-keys.js";
-import { wav } from "../support/audio-fixtures.js";
+import { wav } from "../../dev/audio-fixtures.js";
 import { CLONE_VOICE, defaultCloneInput } from "../support/clone.js";
-import { createTestDatabase, type TestDatabase } from "../support/database.js";
+import { createTestDatabase, type TestDatabase } from "../../dev/test-database.js";
 import { type FakeFaseeh, startFakeFaseeh } from "../../dev/fake-faseeh.js";
 import { errorCodes, hostileRuns, rawPost } from "../support/hostile.js";
-import { killAllSpawned, msg, spawnTs, type TsProcess } from "../support/process.js";
+import type { TsProcess } from "../../dev/spawn-ts.js";
+import { killAllSpawned, msg, spawnTs } from "../support/process.js";
 import { waitFor } from "../support/wait.js";
 
 const BOUNDARY = "----hostile-framing";

@@ -4,7 +4,7 @@
 // problem; none is logged as an error of the gateway or of Faseeh.
 import { request } from "undici";
 import { CloneAttemptOutcomesDocument } from "../generated/operations.js";
-import { textFile, wav } from "../support/audio-fixtures.js";
+import { textFile, wav } from "../../dev/audio-fixtures.js";
 import { CLONE_VOICE, cloneVoice, defaultCloneInput } from "../support/clone.js";
 import { describe, expect, test } from "../support/fixtures.js";
 import { client, type TestGateway } from "../support/gateway.js";

@@ -7,7 +7,7 @@
 // gateway runs in the test's own process.
 import { connect } from "node:net";
 import { request } from "undici";
-import { MiB, noisyWav, wav } from "../support/audio-fixtures.js";
+import { MiB, noisyWav, wav } from "../../dev/audio-fixtures.js";
 import { CLONE_VOICE, defaultCloneInput } from "../support/clone.js";
 import { describe, expect, test } from "../support/fixtures.js";
 import { client, type TestGateway } from "../support/gateway.js";

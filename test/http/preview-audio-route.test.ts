@@ -6,7 +6,7 @@ import { rm } from "node:fs/promises";
 import path from "node:path";
 import { VoicePreviewDocument } from "../generated/operations.js";
 import { bearer, createKey } from "../support/api-keys.js";
-import { sha256 } from "../support/audio-fixtures.js";
+import { sha256 } from "../../dev/audio-fixtures.js";
 import { ManualClock } from "../support/clock.js";
 import { describe, expect, test } from "../support/fixtures.js";
 import type { TestGateway } from "../support/gateway.js";

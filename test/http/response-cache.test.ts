@@ -3,7 +3,7 @@
 // to the catalog from anywhere (another replica's clone, another connection's
 // write) is in the very next answer, with no wait.
 import { randomUUID } from "node:crypto";
-import { voiceUpsert } from "../../src/services/catalog/catalog-service.js";
+import { voiceUpsert } from "../../src/services/catalog/voice-writes.js";
 import { bearer, createKey } from "../support/api-keys.js";
 import { cloneVoice, cloneWithLargeFiles } from "../support/clone.js";
 import { filesOf } from "../../dev/fake-faseeh.js";

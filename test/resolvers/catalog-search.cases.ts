@@ -16,7 +16,8 @@ import {
   type VoiceFilter,
   type VoiceSort,
 } from "../generated/operations.js";
-import type { NewVoice, VoiceRecord } from "../../src/services/catalog/catalog-service.js";
+import type { VoiceRecord } from "../../src/services/catalog/catalog-service.js";
+import type { NewVoice } from "../../src/services/catalog/voice-writes.js";
 import { describe, expect, test } from "../support/fixtures.js";
 import type { TestGateway } from "../support/gateway.js";
 import { at, insertVoice } from "./catalog.scenarios.js";

@@ -1,7 +1,8 @@
 // Scenario data for catalog.test.ts: the voices its tests seed, as plain
 // typed data, and the few functions that write them (exactly as given, no
 // normalisation, with a chosen createdAt) through the gateway's Prisma client.
-import type { NewVoice, VoiceRecord } from "../../src/services/catalog/catalog-service.js";
+import type { VoiceRecord } from "../../src/services/catalog/catalog-service.js";
+import type { NewVoice } from "../../src/services/catalog/voice-writes.js";
 import type { TestGateway } from "../support/gateway.js";
 import { voiceData } from "../support/voice-data.js";
 

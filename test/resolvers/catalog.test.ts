@@ -1,7 +1,8 @@
 // The `voices` and `voice` queries over real HTTP against a real PostgreSQL
 // database: filters, newest-first keyset paging, totalCount, and errors.
 import { randomUUID } from "node:crypto";
-import { type VoiceRecord, voiceUpsert } from "../../src/services/catalog/catalog-service.js";
+import type { VoiceRecord } from "../../src/services/catalog/catalog-service.js";
+import { voiceUpsert } from "../../src/services/catalog/voice-writes.js";
 import { print } from "graphql";
 import {
   type VoiceFieldsFragment,
@@ -410,7 +411,7 @@ describe("voices totalCount", () => {
     const withCount = await page(gateway, { filter: { gender: "male" } }, true);
     expect(withCount.totalCount).toBe(1);
     expect(countVoices).toHaveBeenCalledTimes(1);
-    expect(countVoices.mock.calls[0]![0]).toMatchObject({ keys: { g: "male" } });
+    expect(countVoices.mock.calls[0]![0]).toMatchObject({ keys: { gender: "male" } });
 
     const onlyCount = await gateway.graphql(VoiceCountDocument);
     expect(onlyCount.body).toEqual({ data: { voices: { totalCount: 2 } } });

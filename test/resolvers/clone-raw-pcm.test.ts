@@ -7,7 +7,7 @@
 // that sniff as a real container win over the declaration.
 import { AudioUpload } from "../../src/services/uploads/audio-upload.js";
 import type { AudioPart } from "../../src/upstream/faseeh-client.js";
-import { MiB, noisyWav, rawPcm, sha256, wav } from "../support/audio-fixtures.js";
+import { MiB, noisyWav, rawPcm, sha256, wav } from "../../dev/audio-fixtures.js";
 import { cloneVoice } from "../support/clone.js";
 import type { FakeFaseeh, ReceivedFile } from "../../dev/fake-faseeh.js";
 import { describe, expect, test, vi } from "../support/fixtures.js";

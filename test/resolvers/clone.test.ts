@@ -2,7 +2,7 @@
 // upstream, a real PostgreSQL database behind.
 import { createHash } from "node:crypto";
 import { CloneAttemptVoicesDocument, VoiceDocument } from "../generated/operations.js";
-import { mp3, textFile, wav } from "../support/audio-fixtures.js";
+import { mp3, textFile, wav } from "../../dev/audio-fixtures.js";
 import { cloneVoice } from "../support/clone.js";
 import { describe, expect, test, vi } from "../support/fixtures.js";
 import { startTestGateway, type TestGateway } from "../support/gateway.js";

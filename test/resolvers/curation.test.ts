@@ -4,7 +4,8 @@
 // archiving out of `voices` and back, the catalog's filters, search and facet
 // rollups following every change, and never a request to Faseeh.
 import { randomUUID } from "node:crypto";
-import { type NewVoice, type VoiceRecord, voiceUpsert } from "../../src/services/catalog/catalog-service.js";
+import type { VoiceRecord } from "../../src/services/catalog/catalog-service.js";
+import { type NewVoice, voiceUpsert } from "../../src/services/catalog/voice-writes.js";
 import { parseCloneFields } from "../../src/services/clone/clone-service.js";
 import type { UpdateVoiceInput } from "../../src/services/catalog/voice-curation-service.js";
 import {

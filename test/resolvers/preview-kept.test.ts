@@ -6,7 +6,7 @@
 import { readdir, readFile } from "node:fs/promises";
 import path from "node:path";
 import { CloneVoiceDocument, VoicePreviewDocument } from "../generated/operations.js";
-import { sha256 } from "../support/audio-fixtures.js";
+import { sha256 } from "../../dev/audio-fixtures.js";
 import { filesOf } from "../../dev/fake-faseeh.js";
 import { expect, test } from "../support/fixtures.js";
 import { digestOf, fetchAudio, previewRecording, previewVoice } from "../support/preview.js";

@@ -7,7 +7,7 @@ import { Readable } from "node:stream";
 import { print } from "graphql";
 import { request } from "undici";
 import { CloneVoiceDocument, PreviewVoiceDocument, VoicePreviewDocument } from "../generated/operations.js";
-import { MiB, noisyWav, sha256, textFile, wav } from "../support/audio-fixtures.js";
+import { MiB, noisyWav, sha256, textFile, wav } from "../../dev/audio-fixtures.js";
 import { bearer, createKey } from "../support/api-keys.js";
 import { filesOf, fakePreviewSamples, PREVIEW_CONTENT_TYPE } from "../../dev/fake-faseeh.js";
 import { ManualClock } from "../support/clock.js";

@@ -4,7 +4,7 @@
 // service runs: no error-level log, no upstream call, nothing written. The
 // money case first: a NUL in a preview's text used to be sent to Faseeh
 // (billed), then fail to be stored.
-import { filterFingerprint } from "../../src/services/catalog/catalog-service.js";
+import { filterFingerprint } from "../../src/services/catalog/catalog-cursor.js";
 import { bearer, issueKey } from "../support/api-keys.js";
 import { cloneVoice } from "../support/clone.js";
 import { describe, expect, test } from "../support/fixtures.js";

@@ -5,7 +5,7 @@
 import { expect } from "vitest";
 import type { Scope } from "../../src/services/access/api-key-service.js";
 import type { TestGateway } from "./gateway.js";
-import type { TestDatabase } from "./database.js";
+import type { TestDatabase } from "../../dev/test-database.js";
 import { spawnTs } from "./process.js";
 import { recordSecret } from "./suite-record.js";
 

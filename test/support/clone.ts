@@ -1,7 +1,7 @@
 // The cloneVoice operation as clients send it, with sensible default input.
 import { print } from "graphql";
 import { CloneVoiceDocument, type CloneVoiceMutation } from "../generated/operations.js";
-import { MiB, noisyWav, sha256, wav } from "./audio-fixtures.js";
+import { MiB, noisyWav, sha256, wav } from "../../dev/audio-fixtures.js";
 import type { GraphQLResponse, TestGateway, UploadFile } from "./gateway.js";
 import { pacedMultipart, type PacedRequest } from "./paced-multipart.js";
 

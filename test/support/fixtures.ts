@@ -25,7 +25,7 @@ import path from "node:path";
 import { test as base, type TestContext } from "vitest";
 import { type FakeFaseeh, startFakeFaseeh } from "../../dev/fake-faseeh.js";
 import type { Database } from "../../src/db/database.js";
-import { createTestDatabase, type TestDatabase } from "./database.js";
+import { createTestDatabase, type TestDatabase } from "../../dev/test-database.js";
 import { startTestGateway, type TestGateway, type TestGatewayOptions } from "./gateway.js";
 import { type MigratedDatabase, openMigratedDatabase } from "./migrated-database.js";
 

@@ -15,7 +15,7 @@ import type { Clock } from "../../src/clock.js";
 import { loadConfig } from "../../src/config.js";
 import { type Container, createContainer } from "../../src/container.js";
 import { createLogger } from "../../src/logger.js";
-import { createTestDatabase, type TestDatabase } from "./database.js";
+import { createTestDatabase, type TestDatabase } from "../../dev/test-database.js";
 import type { FakeFaseeh } from "../../dev/fake-faseeh.js";
 import { recordOutput, recordSecret } from "./suite-record.js";
 

@@ -8,7 +8,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import pg from "pg";
-import { adminUrl } from "./database.js";
+import { adminUrl } from "../../dev/test-database.js";
 
 export default async function setup(): Promise<() => void> {
   const client = new pg.Client({ connectionString: adminUrl(), connectionTimeoutMillis: 5_000 });

@@ -5,7 +5,7 @@ import { loadConfig } from "../../src/config.js";
 import { type Database, openDatabase } from "../../src/db/database.js";
 import { migrate } from "../../src/db/migrator.js";
 import { createLogger } from "../../src/logger.js";
-import { createTestDatabase, type TestDatabase } from "./database.js";
+import { createTestDatabase, type TestDatabase } from "../../dev/test-database.js";
 
 export interface MigratedDatabase {
   /** The database as the services see it (its Prisma client). */

@@ -3,7 +3,7 @@
 // would, and the sizes and digests to compare with what the fake received.
 import { request } from "undici";
 import { PreviewVoiceDocument, type PreviewVoiceMutation } from "../generated/operations.js";
-import { MiB, noisyWav, sha256 } from "./audio-fixtures.js";
+import { MiB, noisyWav, sha256 } from "../../dev/audio-fixtures.js";
 import { client, type GraphQLResponse, type TestGateway, type UploadFile } from "./gateway.js";
 
 /** Four words, 24 characters: long enough for Faseeh's preview (3 words, 10 characters). */

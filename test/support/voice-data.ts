@@ -1,7 +1,7 @@
 // A complete voice record, as the catalog stores it, for tests that write
 // voices directly (catalog scenarios, the attempt store's lifecycle).
 import { randomUUID } from "node:crypto";
-import type { NewVoice } from "../../src/services/catalog/catalog-service.js";
+import type { NewVoice } from "../../src/services/catalog/voice-writes.js";
 
 let sequence = 0;
 

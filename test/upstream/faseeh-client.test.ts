@@ -23,10 +23,9 @@ import {
   type CloneVoiceRequest,
   FaseehClient,
   type FileDigest,
-  parseRetryAfter,
   type PreviewVoiceRequest,
 } from "../../src/upstream/faseeh-client.js";
-import { MiB, noisyWav, sha256 } from "../support/audio-fixtures.js";
+import { MiB, noisyWav, sha256 } from "../../dev/audio-fixtures.js";
 import {
   DEFAULT_FAKE_MODELS,
   type FakeBehaviour,
@@ -771,25 +770,6 @@ describe("close", () => {
     await client.close();
     await waitFor(() => upstream.connections === 0, 10_000, "the pool's sockets to close");
     expect(upstream.connections).toBe(0);
-  });
-});
-
-describe("parseRetryAfter", () => {
-  it("reads delta-seconds and HTTP dates", () => {
-    const now = Date.parse("2026-11-26T10:00:00Z");
-    expect(parseRetryAfter("12", now)).toBe(12);
-    expect(parseRetryAfter("Thu, 26 Nov 2026 10:00:30 GMT", now)).toBe(30);
-    expect(parseRetryAfter("Thu, 26 Nov 2026 09:59:00 GMT", now)).toBe(0);
-    expect(parseRetryAfter("soon", now)).toBeUndefined();
-    expect(parseRetryAfter(undefined, now)).toBeUndefined();
-  });
-
-  it("takes the first of repeated headers, and ignores blank ones", () => {
-    const now = Date.parse("2026-11-26T10:00:00Z");
-    expect(parseRetryAfter(["5", "60"], now)).toBe(5);
-    expect(parseRetryAfter(" 7 ", now)).toBe(7);
-    expect(parseRetryAfter("", now)).toBeUndefined();
-    expect(parseRetryAfter([], now)).toBeUndefined();
   });
 });
 

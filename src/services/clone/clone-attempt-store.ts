@@ -7,7 +7,8 @@
 import { type GatewayError, guardDatabase, mapDatabaseError } from "../../errors.js";
 import { type CloneAttempt, type CloneAttemptStatus, Prisma, type PrismaClient } from "../../generated/prisma/client.js";
 import type { UpstreamVoice } from "../../upstream/faseeh-client.js";
-import { parsePageSize, type VoiceRecord, voiceUpsert } from "../catalog/catalog-service.js";
+import { parsePageSize, type VoiceRecord } from "../catalog/catalog-service.js";
+import { voiceUpsert } from "../catalog/voice-writes.js";
 import { ATTEMPT_CREATIONS, ATTEMPT_TRANSITIONS, type AttemptTransitionName } from "./clone-attempt-lifecycle.js";
 
 export type { CloneAttemptStatus };

@@ -7,7 +7,7 @@ import { z } from "zod";
 import type { Config } from "../../config.js";
 import type { CloneVoiceInput } from "../../generated/graphql.js";
 import { setTimeout as sleep } from "node:timers/promises";
-import { badUserInput, errorMessage, GatewayError, invalidInput, upstreamOutcomeUnknown, withAttempt } from "../../errors.js";
+import { badUserInput, errorMessage, GatewayError, invalidInput } from "../../errors.js";
 import type { Logger } from "../../logger.js";
 import {
   type AudioSource,
@@ -16,6 +16,7 @@ import {
   notConfigured,
   type UpstreamVoice,
 } from "../../upstream/faseeh-client.js";
+import { upstreamOutcomeUnknown, withAttempt } from "../../upstream/upstream-errors.js";
 import type { CatalogService, VoiceRecord } from "../catalog/catalog-service.js";
 import { tagList, voiceMetadataFields } from "../catalog/voice-metadata.js";
 import { type CloneAttemptRecord, type CloneAttemptStatus, type CloneAttemptStore } from "./clone-attempt-store.js";

@@ -16,7 +16,7 @@ import {
 } from "../../generated/operations.js";
 import { bearer, createKey, keysCli } from "../../support/api-keys.js";
 import { cloneVoice } from "../../support/clone.js";
-import { createTestDatabase } from "../../support/database.js";
+import { createTestDatabase } from "../../../dev/test-database.js";
 import { describe, expect, test } from "../../support/fixtures.js";
 import { startTestGateway } from "../../support/gateway.js";
 import { spawnTs } from "../../support/process.js";

@@ -2,7 +2,7 @@
 // migration's trigger), and how concurrent reads share queries without ever
 // answering a caller with a version read before it asked.
 import { CatalogVersion } from "../../../src/services/catalog/catalog-version.js";
-import { voiceUpsert } from "../../../src/services/catalog/catalog-service.js";
+import { voiceUpsert } from "../../../src/services/catalog/voice-writes.js";
 import { expect, test } from "../../support/fixtures.js";
 import { voiceData } from "../../support/voice-data.js";
 

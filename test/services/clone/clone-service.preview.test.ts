@@ -5,9 +5,9 @@
 // received is compared, size and sha256, with what the preview holds.
 import { Readable } from "node:stream";
 import { request } from "undici";
-import { MiB, noisyWav } from "../../support/audio-fixtures.js";
+import { MiB, noisyWav } from "../../../dev/audio-fixtures.js";
 import { cloneVoice, CLONE_VOICE } from "../../support/clone.js";
-import { createTestDatabase } from "../../support/database.js";
+import { createTestDatabase } from "../../../dev/test-database.js";
 import { type FakeFaseeh, filesOf } from "../../../dev/fake-faseeh.js";
 import { describe, expect, test } from "../../support/fixtures.js";
 import { client, startTestGateway, type TestGateway } from "../../support/gateway.js";

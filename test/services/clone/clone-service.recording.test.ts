@@ -3,7 +3,7 @@
 // failure is the gateway's, so the upstream request is aborted once, never
 // resent, and Faseeh never has a complete request, while a clone that is
 // recorded sends both MiB files whole, byte for byte.
-import { MiB, noisyWav, sha256 } from "../../support/audio-fixtures.js";
+import { MiB, noisyWav, sha256 } from "../../../dev/audio-fixtures.js";
 import { cloneVoice } from "../../support/clone.js";
 import { filesOf } from "../../../dev/fake-faseeh.js";
 import { expect, test } from "../../support/fixtures.js";

@@ -6,7 +6,7 @@ import path from "node:path";
 import { Readable } from "node:stream";
 import { request } from "undici";
 import { VoiceWithAttemptsDocument } from "../../generated/operations.js";
-import { MiB, mp3, noisyWav, sha256, wav } from "../../support/audio-fixtures.js";
+import { MiB, mp3, noisyWav, sha256, wav } from "../../../dev/audio-fixtures.js";
 import { CLONE_VOICE, cloneVoice, defaultCloneInput, pacedClone } from "../../support/clone.js";
 import { type FakeFaseeh, filesOf } from "../../../dev/fake-faseeh.js";
 import { describe, expect, test } from "../../support/fixtures.js";
@@ -198,7 +198,7 @@ describe("uploads", () => {
   });
 
   test("accepts each supported audio format, judged by content", async ({ gateway, upstream }) => {
-    const { flac, m4a, oggOpus, webm } = await import("../../support/audio-fixtures.js");
+    const { flac, m4a, oggOpus, webm } = await import("../../../dev/audio-fixtures.js");
     const formats = [
       [mp3(), "audio/mpeg"],
       [oggOpus(), "audio/ogg"],
@@ -220,7 +220,7 @@ describe("uploads", () => {
   });
 
   test("rejects a second file that is not audio, mid-stream, without creating a voice", async ({ gateway, upstream }) => {
-    const { textFile } = await import("../../support/audio-fixtures.js");
+    const { textFile } = await import("../../../dev/audio-fixtures.js");
     const response = await cloneVoice(gateway, {
       referenceAudioFile: { content: textFile(), filename: "notes.wav", type: "audio/wav" },
     });

@@ -3,7 +3,7 @@
 // records every attempt's outcome. (FaseehClient itself is tested directly in
 // test/upstream/faseeh-client.test.ts.)
 import net from "node:net";
-import { MiB, noisyWav, sha256 } from "../../support/audio-fixtures.js";
+import { MiB, noisyWav, sha256 } from "../../../dev/audio-fixtures.js";
 import { cloneVoice } from "../../support/clone.js";
 import { filesOf, startFakeFaseeh } from "../../../dev/fake-faseeh.js";
 import { describe, expect, test } from "../../support/fixtures.js";

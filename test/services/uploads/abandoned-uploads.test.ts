@@ -15,9 +15,10 @@ import { type Config, loadConfig } from "../../../src/config.js";
 import { currentProcess } from "../../../src/process-liveness.js";
 import { AbandonedUploadSweeper, sessionAgeBoundMs } from "../../../src/services/uploads/abandoned-uploads.js";
 import { UploadSession } from "../../../src/services/uploads/upload-session.js";
-import { createTestDatabase } from "../../support/database.js";
+import { createTestDatabase } from "../../../dev/test-database.js";
 import { startTestGateway } from "../../support/gateway.js";
-import { killAndWait, PROJECT_ROOT, spawnTs } from "../../support/process.js";
+import { PROJECT_ROOT } from "../../../dev/spawn-ts.js";
+import { killAndWait, spawnTs } from "../../support/process.js";
 
 const HOUR_MS = 3_600_000;
 const SLOW_TEST_TIMEOUT_MS = 120_000;

@@ -14,7 +14,7 @@ import { AudioUpload, safeFilename } from "../../../src/services/uploads/audio-u
 import { formatBytes } from "../../../src/services/uploads/byte-size.js";
 import { type FileUpload, UploadFailure } from "../../../src/services/uploads/file-upload.js";
 import { UploadWatchdog } from "../../../src/services/uploads/upload-watchdog.js";
-import { flac, MiB, mp3, noisyWav, oggOpus, rawPcm, sha256, textFile } from "../../support/audio-fixtures.js";
+import { flac, MiB, mp3, noisyWav, oggOpus, rawPcm, sha256, textFile } from "../../../dev/audio-fixtures.js";
 import { gatewayErrorOf } from "../../support/gateway-error.js";
 
 const FIELD = "input.voiceFile";

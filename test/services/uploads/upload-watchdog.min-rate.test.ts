@@ -6,7 +6,7 @@ import { Readable } from "node:stream";
 import { setTimeout as delay } from "node:timers/promises";
 import { request } from "undici";
 import { bearer, issueKey } from "../../support/api-keys.js";
-import { MiB, noisyWav } from "../../support/audio-fixtures.js";
+import { MiB, noisyWav } from "../../../dev/audio-fixtures.js";
 import { cloneVoice, pacedClone } from "../../support/clone.js";
 import { describe, expect, test } from "../../support/fixtures.js";
 import { client } from "../../support/gateway.js";

@@ -3,7 +3,7 @@
 // frees its concurrency slot for everybody else.
 import { Readable } from "node:stream";
 import { request } from "undici";
-import { MiB, noisyWav } from "../../support/audio-fixtures.js";
+import { MiB, noisyWav } from "../../../dev/audio-fixtures.js";
 import { cloneVoice, pacedClone } from "../../support/clone.js";
 import { describe, expect, test } from "../../support/fixtures.js";
 import { client, type TestGateway } from "../../support/gateway.js";

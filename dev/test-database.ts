@@ -1,5 +1,7 @@
-// A fresh PostgreSQL database per test file (or per test), dropped afterwards,
-// so test files can run in parallel and CI runs never see each other's data.
+// A fresh PostgreSQL database per test file (or per test, or per benchmark
+// run), dropped afterwards, so test files can run in parallel and CI runs never
+// see each other's data. The server is TEST_DATABASE_URL's (default: the local
+// postgres on 127.0.0.1:5432). Used by the tests and the benchmarks (bench/).
 import { randomBytes } from "node:crypto";
 import pg from "pg";
 

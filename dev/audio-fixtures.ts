@@ -1,5 +1,6 @@
 // Small, genuine audio files built in code (no binary fixtures in the repo):
-// real container headers that a content sniffer recognises.
+// real container headers that a content sniffer recognises. The tests upload
+// them, and the benchmarks (bench/) send them as the files of a clone.
 import { createHash } from "node:crypto";
 
 export const MiB = 1024 * 1024;
