@@ -5,7 +5,7 @@
 // rollups following every change, and never a request to Faseeh.
 import { randomUUID } from "node:crypto";
 import { type NewVoice, type VoiceRecord, voiceUpsert } from "../../src/services/catalog/catalog-service.js";
-import { parseCloneFields } from "../../src/services/clone/clone-service.js";
+import { parseCloneFields } from "../../src/services/clone/clone-input.js";
 import type { UpdateVoiceInput } from "../../src/services/catalog/voice-curation-service.js";
 import {
   ArchiveVoiceDocument,

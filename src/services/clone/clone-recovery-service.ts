@@ -5,7 +5,8 @@
 // idempotency keys, and removes the upload directories of processes that no
 // longer run (a crash mid-upload leaves them). Runs at boot, every
 // RECOVERY_INTERVAL_MS, and on demand (`npm run reconcile`), which is also
-// where operators resolve attempts whose outcome is unknown.
+// where operators resolve attempts whose outcome is unknown. Voices are
+// stored the way a clone stores its own (voice-storing.ts).
 import { createHash } from "node:crypto";
 import type { Config } from "../../config.js";
 import { errorMessage, GatewayError, isDatabaseUnavailable } from "../../errors.js";
@@ -14,6 +15,7 @@ import type { FaseehClient, ListedVoice, UpstreamVoice } from "../../upstream/fa
 import type { CloneAttemptRecord, CloneAttemptStore } from "./clone-attempt-store.js";
 import type { AbandonedUploadSweeper } from "../uploads/abandoned-uploads.js";
 import type { VoiceJournal } from "./voice-journal.js";
+import { VoiceStoring } from "./voice-storing.js";
 import { tagList } from "../catalog/voice-metadata.js";
 
 export interface ReconcileReport {
@@ -42,6 +44,7 @@ export interface ResolveReport {
 export class CloneRecoveryService {
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<ReconcileReport> | undefined;
+  private readonly storing: VoiceStoring;
 
   constructor(
     private readonly journal: VoiceJournal,
@@ -50,7 +53,9 @@ export class CloneRecoveryService {
     private readonly config: Pick<Config, "upstream" | "recovery">,
     private readonly logger: Logger,
     private readonly abandonedUploads?: Pick<AbandonedUploadSweeper, "sweep">,
-  ) {}
+  ) {
+    this.storing = new VoiceStoring(attempts, journal, logger);
+  }
 
   /** One pass; concurrent callers share it. */
   reconcile(): Promise<ReconcileReport> {
@@ -112,11 +117,7 @@ export class CloneRecoveryService {
     const imported: string[] = [];
     for (const entry of entries) {
       try {
-        await this.attempts.recordVoice(entry.attemptId, entry.voice, entry.model, {
-          tags: entry.tags,
-          requestHash: entry.requestHash,
-        });
-        await this.journal.remove(entry.attemptId);
+        await this.storing.importJournaled(entry);
         imported.push(entry.voice.voiceId);
         this.logger.info(
           { voiceId: entry.voice.voiceId, attemptId: entry.attemptId },
@@ -171,9 +172,8 @@ export class CloneRecoveryService {
     if (!this.faseeh.isConfigured || !attempt.voiceId) return false;
     const listed = await this.faseeh.findVoice(attempt.voiceId);
     if (!listed) return false;
-    await this.attempts.recordVoice(attempt.id, voiceFromListing(listed, attempt), attempt.model, {
-      tags: tagsOfRequest(attempt),
-    });
+    const voice = voiceFromListing(listed, attempt);
+    await this.storing.record({ attemptId: attempt.id, voice, model: attempt.model, tags: tagsOfRequest(attempt) });
     this.logger.info({ attemptId: attempt.id, voiceId: attempt.voiceId }, "stored a voice resolved by an operator");
     return true;
   }
