@@ -11,11 +11,14 @@
 // - isRecordedRefusal: which calls refused before they had an attempt are
 //   still recorded (ATTEMPT_CREATIONS.refuse).
 // - callOutcome: how a call counts in `gateway_clone_attempts_total`.
+// - abandonedPendingCutoff: which PENDING attempts a dead process left behind
+//   (the recovery pass moves them to UNKNOWN).
 //
 // Whether an answer of Faseeh's was a refusal or leaves the outcome unknown
 // is the upstream client's to say (GatewayError.upstreamOutcome); these
 // functions take it from there.
 import { type ErrorCode, GatewayError, upstreamOutcomeUnknown, withAttempt } from "../../errors.js";
+import type { Config } from "../../config.js";
 import type { AttemptTransitionName, CloneAttemptStatus } from "./clone-attempt-lifecycle.js";
 import { HASH_NOT_YET_KNOWN } from "./clone-request-hash.js";
 
@@ -112,4 +115,18 @@ export function callOutcome(ended: { replayed: boolean } | { error: unknown }): 
   if (!(error instanceof GatewayError)) return "failed";
   if (error.code === "VOICE_NOT_YET_STORED") return "not_yet_stored";
   return error.upstreamOutcome === "unknown" ? "unknown" : "failed";
+}
+
+/** Upstream settings that bound how long one clone's call to Faseeh can take. */
+export type CallBounds = Pick<Config["upstream"], "queueTimeoutMs" | "maxAttempts" | "timeoutMs" | "retryMaxWaitMs">;
+
+/**
+ * An attempt still PENDING when last updated before this instant was
+ * abandoned by a process that died: it is older than the longest call could
+ * take (the queue wait, every try with its answer and its wait before a
+ * retry), plus a minute's margin.
+ */
+export function abandonedPendingCutoff(upstream: CallBounds, now: number): Date {
+  const longestCallMs = upstream.queueTimeoutMs + upstream.maxAttempts * (upstream.timeoutMs + upstream.retryMaxWaitMs);
+  return new Date(now - longestCallMs - 60_000);
 }

@@ -13,6 +13,7 @@ import { errorMessage, GatewayError, isDatabaseUnavailable } from "../../errors.
 import type { Logger } from "../../logger.js";
 import type { FaseehClient, ListedVoice, UpstreamVoice } from "../../upstream/faseeh-client.js";
 import type { CloneAttemptRecord, CloneAttemptStore } from "./clone-attempt-store.js";
+import { abandonedPendingCutoff } from "./clone-decisions.js";
 import type { AbandonedUploadSweeper } from "../uploads/abandoned-uploads.js";
 import type { VoiceJournal } from "./voice-journal.js";
 import { VoiceStoring } from "./voice-storing.js";
@@ -128,12 +129,7 @@ export class CloneRecoveryService {
         this.logger.error({ voiceId: entry.voice.voiceId, err: errorMessage(error) }, "could not import a recovered voice");
       }
     }
-    // An attempt still pending long after any call could have finished was
-    // abandoned by a process that died.
-    const upstream = this.config.upstream;
-    const longestCallMs =
-      upstream.queueTimeoutMs + upstream.maxAttempts * (upstream.timeoutMs + upstream.retryMaxWaitMs) + 60_000;
-    const markedUnknown = await this.attempts.markStalePendingUnknown(new Date(Date.now() - longestCallMs));
+    const markedUnknown = await this.attempts.markStalePendingUnknown(abandonedPendingCutoff(this.config.upstream, Date.now()));
     const keysExpired = await this.attempts.expireKeys();
     const { resolvedStored, awaitingRecord } = await this.storeResolvedVoices();
     const report = {

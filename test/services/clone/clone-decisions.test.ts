@@ -1,11 +1,13 @@
 // The decisions about a clone attempt's fate (clone-decisions.ts), one table
 // each, written out by hand: what a failed call moves its attempt to, what
 // an earlier attempt with the same key means, which refusals are recorded,
-// and how a call counts in the metrics.
+// how a call counts in the metrics, and which PENDING attempts a dead
+// process left behind.
 import { describe, expect, it } from "vitest";
 import { GatewayError, upstreamOutcomeUnknown, withUpstreamOutcome } from "../../../src/errors.js";
 import type { CloneAttemptStatus } from "../../../src/services/clone/clone-attempt-lifecycle.js";
 import {
+  abandonedPendingCutoff,
   callOutcome,
   failureAnswer,
   failureMove,
@@ -123,5 +125,21 @@ describe("callOutcome", () => {
 
   it.for(table)("$name: $outcome", ({ ended, outcome }) => {
     expect(callOutcome(ended)).toBe(outcome);
+  });
+});
+
+describe("abandonedPendingCutoff", () => {
+  const now = Date.parse("2026-01-01T12:00:00.000Z");
+  const table = [
+    // queue 5 s, 3 tries of 60 s with 10 s waits, 1 min margin: 5 + 210 + 60 = 275 s
+    { queueTimeoutMs: 5_000, maxAttempts: 3, timeoutMs: 60_000, retryMaxWaitMs: 10_000, cutoff: "2026-01-01T11:55:25.000Z" },
+    // one try of 1 s, no queue or wait: 1 + 60 = 61 s
+    { queueTimeoutMs: 0, maxAttempts: 1, timeoutMs: 1_000, retryMaxWaitMs: 0, cutoff: "2026-01-01T11:58:59.000Z" },
+    // queue 30 s, 2 tries of 120 s with 30 s waits: 30 + 300 + 60 = 390 s
+    { queueTimeoutMs: 30_000, maxAttempts: 2, timeoutMs: 120_000, retryMaxWaitMs: 30_000, cutoff: "2026-01-01T11:53:30.000Z" },
+  ];
+
+  it.for(table)("queue $queueTimeoutMs, $maxAttempts x ($timeoutMs + $retryMaxWaitMs): $cutoff", ({ cutoff, ...bounds }) => {
+    expect(abandonedPendingCutoff(bounds, now).toISOString()).toBe(cutoff);
   });
 });
