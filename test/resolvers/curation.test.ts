@@ -6,7 +6,7 @@
 import { randomUUID } from "node:crypto";
 import type { VoiceRecord } from "../../src/services/catalog/catalog-service.js";
 import { type NewVoice, voiceUpsert } from "../../src/services/catalog/voice-writes.js";
-import { parseCloneFields } from "../../src/services/clone/clone-service.js";
+import { parseCloneFields } from "../../src/services/clone/clone-input.js";
 import type { UpdateVoiceInput } from "../../src/services/catalog/voice-curation-service.js";
 import {
   ArchiveVoiceDocument,
