@@ -9,8 +9,8 @@
 // `describe` it throws "cannot be defined with a file scope ... inside the
 // describe block", because a file-scoped value cannot differ per suite. A
 // file that needs a second, differently configured gateway starts it inside
-// the test with `startTestGateway`, or extends this `test` with a file-scoped
-// fixture of its own. `test.each` does not pass the test context: use
+// the test with the `startGateway` fixture, or extends this `test` with a
+// file-scoped fixture of its own. `test.each` does not pass the test context: use
 // `test.for(cases)(name, (item, { gateway }) => ...)` instead.
 //
 // `upstream` (the fake Faseeh) and `gateway` (the real app on a socket, its
@@ -19,11 +19,19 @@
 // the test names them), the `freshState` auto fixture resets the fake's
 // records, empties every table of the schema and the preview directory, so no
 // test sees another's rows or files and no file keeps its own TRUNCATE list.
+//
+// The fixtures of base-fixtures.ts come with this `test` too: `testDatabase`,
+// `fileDatabase`, `makeTempDir`, and `startGateway` for a gateway a test
+// builds with a configuration of its own (stopped after the test).
+// `productionGateway` and `embeddedGateway` are second file-wide gateways
+// (started the first time a test names them), sharing the fake Faseeh and
+// left alone by `freshState`: one in production mode (open to anonymous
+// callers), one on the embedded PGlite database.
 import { mkdtemp, readdir, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import { test as base } from "vitest";
 import { type FakeFaseeh, startFakeFaseeh } from "../../dev/fake-faseeh.js";
+import { test as base } from "./base-fixtures.js";
 import { startTestGateway, type TestGateway, type TestGatewayOptions } from "./gateway.js";
 
 export { describe, expect, vi } from "vitest";
@@ -69,6 +77,16 @@ export const test = base
     const previews = gateway.container.config.previews.dir;
     for (const name of await readdir(previews).catch(() => []))
       await rm(path.join(previews, name), { recursive: true, force: true });
+  })
+  .extend("productionGateway", { scope: "file" }, async ({ upstream }, { onCleanup }): Promise<TestGateway> => {
+    const production = await startTestGateway({ upstream, env: { NODE_ENV: "production", ALLOW_ANONYMOUS: "true" } });
+    onCleanup(() => production.stop());
+    return production;
+  })
+  .extend("embeddedGateway", { scope: "file" }, async ({ upstream, uploadDir }, { onCleanup }): Promise<TestGateway> => {
+    const embedded = await startTestGateway({ database: "embedded", upstream, env: { UPLOAD_DIR: uploadDir } });
+    onCleanup(() => embedded.stop());
+    return embedded;
   });
 
 /**
