@@ -1,5 +1,5 @@
 // The HTTP status of Apollo's responses, decided from the first error's code
-// (errors.ts httpStatusOf), without HTTP: the plugin's hook on a response.
+// (normalizeError), without HTTP: the plugin's hook on a response.
 import type { GraphQLRequestContextWillSendResponse } from "@apollo/server";
 import { describe, expect, it } from "vitest";
 import type { GatewayContext } from "../../../src/context.js";
