@@ -247,7 +247,17 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       intervalMs: e.RECOVERY_INTERVAL_MS,
     },
     idempotencyTtlHours: e.IDEMPOTENCY_TTL_HOURS,
-    uploads: uploadsConfig(e),
+    uploads: {
+      maxBytes: e.MAX_UPLOAD_BYTES,
+      dir: e.UPLOAD_DIR,
+      idleTimeoutMs: e.UPLOAD_IDLE_TIMEOUT_MS,
+      deadlineMs: e.UPLOAD_DEADLINE_MS,
+      minRate: {
+        bytesPerSecond: e.UPLOAD_MIN_BYTES_PER_SECOND,
+        graceMs: e.UPLOAD_RATE_GRACE_MS,
+        windowMs: e.UPLOAD_RATE_WINDOW_MS,
+      },
+    },
     shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
     shutdownCloneGraceMs: e.SHUTDOWN_CLONE_GRACE_MS ?? e.UPSTREAM_TIMEOUT_MS,
     logLevel: e.LOG_LEVEL,
@@ -258,10 +268,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       keyCacheTtlMs: e.API_KEY_CACHE_TTL_MS,
     },
     metricsToken: e.METRICS_TOKEN,
-    corsOrigins: (e.CORS_ORIGINS ?? "")
-      .split(",")
-      .map((origin) => origin.trim().replace(/\/+$/, ""))
-      .filter(Boolean),
+    corsOrigins: originsOf(e.CORS_ORIGINS),
     limits: {
       jsonBodyBytes: e.MAX_JSON_BODY_BYTES,
       depth: e.GRAPHQL_MAX_DEPTH,
@@ -323,19 +330,12 @@ function upstreamConfig(e: Env): Config["upstream"] {
   };
 }
 
-function uploadsConfig(e: Env): Config["uploads"] {
-  return {
-    maxBytes: e.MAX_UPLOAD_BYTES,
-    dir: e.UPLOAD_DIR,
-    idleTimeoutMs: e.UPLOAD_IDLE_TIMEOUT_MS,
-    deadlineMs: e.UPLOAD_DEADLINE_MS,
-    minRate: {
-      bytesPerSecond: e.UPLOAD_MIN_BYTES_PER_SECOND,
-      graceMs: e.UPLOAD_RATE_GRACE_MS,
-      windowMs: e.UPLOAD_RATE_WINDOW_MS,
-    },
-  };
-}
+/** CORS_ORIGINS, comma-separated, each without a trailing slash (as browsers send Origin). */
+const originsOf = (list: string | undefined): string[] =>
+  (list ?? "")
+    .split(",")
+    .map((origin) => origin.trim().replace(/\/+$/, ""))
+    .filter(Boolean);
 
 function deepFreeze<T>(value: T): T {
   if (value && typeof value === "object") {
