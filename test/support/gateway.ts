@@ -1,4 +1,4 @@
-// Starts the real gateway in-process (same container, same Express app, a
+// Starts the real gateway in-process (same container, same HTTP app, a
 // real socket on an ephemeral port) against a throwaway database and the fake
 // upstream, and offers a GraphQL client that speaks over HTTP, including the
 // multipart request spec for uploads. An operation is a string, or a typed
