@@ -27,7 +27,7 @@ const schema = makeExecutableSchema({
 
 export interface PluginRun {
   plugins: ApolloServerPlugin<GatewayContext>[];
-  /** The server's formatError, when what the plugin does depends on it (src/graphql/format-error.ts). */
+  /** The server's formatError, when what the plugin does depends on it (src/graphql/normalize-error.ts). */
   formatError?: ApolloServerOptions<GatewayContext>["formatError"];
   /** What the plugins read of the request's context; the HTTP layer builds the rest (src/http/graphql-context.ts). */
   contextValue?: Partial<GatewayContext>;

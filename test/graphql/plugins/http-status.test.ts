@@ -1,5 +1,5 @@
 // The HTTP status of Apollo's responses, decided from the first error's code
-// (errors.ts httpStatusOf), without HTTP: the plugin in a real ApolloServer
+// (normalizeError), without HTTP: the plugin in a real ApolloServer
 // (test/support/apollo-harness.ts), on errors raised where the gateway raises
 // them: before the operation runs (a plugin refusing it, as the cost limit
 // and the rule for text do) and while it runs (a resolver).

@@ -4,7 +4,7 @@
 // unexpected failure and one of the gateway's own errors.
 import { describe, expect, it } from "vitest";
 import type { RequestReport } from "../../../src/context.js";
-import { formatErrorFor } from "../../../src/graphql/format-error.js";
+import { normalizeError } from "../../../src/graphql/normalize-error.js";
 import { ApolloPluginRequestReport } from "../../../src/graphql/plugins/request-report.js";
 import { createLogger } from "../../../src/logger.js";
 import { createMetrics } from "../../../src/metrics.js";
@@ -20,7 +20,7 @@ describe("ApolloPluginRequestReport", () => {
     const response = await executeWithPlugins(
       {
         plugins: [ApolloPluginRequestReport({ metrics })],
-        formatError: formatErrorFor({ introspection: false }),
+        formatError: (formatted, error) => normalizeError(error, { formatted, introspection: false }).formatted,
         contextValue: { report, logger },
       },
       { query: 'query ListVoices { unexpected: broken bad: failing(code: "BAD_USER_INPUT") }' },
