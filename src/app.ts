@@ -1,6 +1,7 @@
 // Builds the HTTP application from a container, graphile/starter style: a
 // short list of install steps, each concern in its own file under src/http/
-// (and the Apollo server with its plugins under src/graphql/). It never
+// (and the Apollo server with its plugins under src/graphql/), and the
+// gateway's stop steps in the container's shutdown registry. It never
 // listens by itself; main.ts (or a test) decides where.
 import http from "node:http";
 import type { AddressInfo } from "node:net";
@@ -20,7 +21,7 @@ export interface Gateway {
   readonly httpServer: http.Server;
   readonly app: HttpApp;
   listen(port: number, host?: string): Promise<AddressInfo>;
-  /** Refuses new work, settles clones, drains in-flight requests (up to the grace periods), closes everything. */
+  /** Runs the container's shutdown registry: refuses new work, settles clones, drains in-flight requests (up to the grace periods), closes everything. */
   stop(): Promise<void>;
 }
 
@@ -47,6 +48,16 @@ export async function createGateway(container: Container): Promise<Gateway> {
   installGraphQLRoute(app, container, apollo, state);
   installBodyErrors(app, container);
 
+  const { shutdown, cloning } = container;
+  shutdown.register("refuse new work", () => {
+    state.stopping = true;
+  });
+  shutdown.register("settle clones", async () => {
+    const clones = await cloning.shutdown(config.shutdownCloneGraceMs);
+    if (clones.aborted || clones.finished || clones.abandoned) logger.info(clones, "shutdown: clones settled");
+  });
+  shutdown.register("drain requests", () => apollo.stop()); // closes the listener and drains in-flight requests
+
   return {
     httpServer,
     app,
@@ -66,15 +77,6 @@ export async function createGateway(container: Container): Promise<Gateway> {
       }
       return address;
     },
-    async stop() {
-      state.stopping = true;
-      // Clones first: those Faseeh has in full get the clone budget to finish
-      // (their clients still get their answers), the others are aborted. Only
-      // then are the remaining requests drained and connections closed.
-      const clones = await container.cloning.shutdown(config.shutdownCloneGraceMs);
-      if (clones.aborted || clones.finished || clones.abandoned) logger.info(clones, "shutdown: clones settled");
-      await apollo.stop(); // closes the listener and drains in-flight requests
-      await container.close();
-    },
+    stop: () => container.close(),
   };
 }

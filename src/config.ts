@@ -224,47 +224,13 @@ export class ConfigError extends Error {
 }
 
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
-  // `FOO=` (in a .env file, compose, or a shell) means "not set": use the default.
-  const given = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value.trim() !== ""));
-  const parsed = checkedEnvSchema.safeParse(given);
-  if (!parsed.success) {
-    const problems = parsed.error.issues.map((issue) => {
-      const name = issue.path.join(".");
-      // Echo the offending value only where it cannot be a secret.
-      const secret = /KEY|SECRET|PASSWORD|TOKEN|DATABASE_URL/.test(name);
-      const value = env[name];
-      const shown = secret || value === undefined ? "" : ` (got ${JSON.stringify(value)})`;
-      return `${name}: ${issue.message}${shown}`;
-    });
-    throw new ConfigError(problems);
-  }
-  const e = parsed.data;
+  const e = parseEnv(env);
   const config: Config = {
     env: e.NODE_ENV,
     host: e.HOST,
     port: e.PORT,
-    database: e.DATABASE_URL
-      ? {
-          kind: "postgres",
-          url: e.DATABASE_URL,
-          poolSize: e.DATABASE_POOL_SIZE,
-          readPoolSize: e.DATABASE_READ_POOL_SIZE,
-          readStatementTimeoutMs: e.READ_STATEMENT_TIMEOUT_MS,
-        }
-      : { kind: "embedded", dataDir: path.resolve(e.DATA_DIR) },
-    upstream: {
-      apiKey: e.FASEEH_API_KEY,
-      baseUrl: e.FASEEH_BASE_URL,
-      timeoutMs: e.UPSTREAM_TIMEOUT_MS,
-      connectTimeoutMs: e.UPSTREAM_CONNECT_TIMEOUT_MS,
-      maxAttempts: e.UPSTREAM_MAX_ATTEMPTS,
-      retryMaxWaitMs: e.UPSTREAM_RETRY_MAX_WAIT_MS,
-      maxConcurrency: e.UPSTREAM_MAX_CONCURRENCY,
-      maxConcurrencyPerKey: e.UPSTREAM_MAX_CONCURRENCY_PER_KEY ?? Math.max(1, Math.floor(e.UPSTREAM_MAX_CONCURRENCY / 2)),
-      queueTimeoutMs: e.UPSTREAM_QUEUE_TIMEOUT_MS,
-      previewPath: e.FASEEH_PREVIEW_PATH.replace(/\/+$/, ""),
-      modelsTimeoutMs: e.MODELS_TIMEOUT_MS,
-    },
+    database: databaseConfig(e),
+    upstream: upstreamConfig(e),
     models: { cacheTtlMs: e.MODELS_CACHE_TTL_MS, staleMaxMs: e.MODELS_STALE_MAX_MS },
     previews: {
       dir: path.resolve(e.PREVIEW_DIR ?? path.join(e.DATA_DIR, "previews")),
@@ -302,10 +268,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       keyCacheTtlMs: e.API_KEY_CACHE_TTL_MS,
     },
     metricsToken: e.METRICS_TOKEN,
-    corsOrigins: (e.CORS_ORIGINS ?? "")
-      .split(",")
-      .map((origin) => origin.trim().replace(/\/+$/, ""))
-      .filter(Boolean),
+    corsOrigins: originsOf(e.CORS_ORIGINS),
     limits: {
       jsonBodyBytes: e.MAX_JSON_BODY_BYTES,
       depth: e.GRAPHQL_MAX_DEPTH,
@@ -319,6 +282,60 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   };
   return deepFreeze(config);
 }
+
+type Env = z.output<typeof checkedEnvSchema>;
+
+/** The environment, checked: every problem at once, one line per variable. */
+function parseEnv(env: Record<string, string | undefined>): Env {
+  // `FOO=` (in a .env file, compose, or a shell) means "not set": use the default.
+  const given = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value.trim() !== ""));
+  const parsed = checkedEnvSchema.safeParse(given);
+  if (parsed.success) return parsed.data;
+  const problems = parsed.error.issues.map((issue) => {
+    const name = issue.path.join(".");
+    // Echo the offending value only where it cannot be a secret.
+    const secret = /KEY|SECRET|PASSWORD|TOKEN|DATABASE_URL/.test(name);
+    const value = env[name];
+    const shown = secret || value === undefined ? "" : ` (got ${JSON.stringify(value)})`;
+    return `${name}: ${issue.message}${shown}`;
+  });
+  throw new ConfigError(problems);
+}
+
+function databaseConfig(e: Env): Config["database"] {
+  return e.DATABASE_URL
+    ? {
+        kind: "postgres",
+        url: e.DATABASE_URL,
+        poolSize: e.DATABASE_POOL_SIZE,
+        readPoolSize: e.DATABASE_READ_POOL_SIZE,
+        readStatementTimeoutMs: e.READ_STATEMENT_TIMEOUT_MS,
+      }
+    : { kind: "embedded", dataDir: path.resolve(e.DATA_DIR) };
+}
+
+function upstreamConfig(e: Env): Config["upstream"] {
+  return {
+    apiKey: e.FASEEH_API_KEY,
+    baseUrl: e.FASEEH_BASE_URL,
+    timeoutMs: e.UPSTREAM_TIMEOUT_MS,
+    connectTimeoutMs: e.UPSTREAM_CONNECT_TIMEOUT_MS,
+    maxAttempts: e.UPSTREAM_MAX_ATTEMPTS,
+    retryMaxWaitMs: e.UPSTREAM_RETRY_MAX_WAIT_MS,
+    maxConcurrency: e.UPSTREAM_MAX_CONCURRENCY,
+    maxConcurrencyPerKey: e.UPSTREAM_MAX_CONCURRENCY_PER_KEY ?? Math.max(1, Math.floor(e.UPSTREAM_MAX_CONCURRENCY / 2)),
+    queueTimeoutMs: e.UPSTREAM_QUEUE_TIMEOUT_MS,
+    previewPath: e.FASEEH_PREVIEW_PATH.replace(/\/+$/, ""),
+    modelsTimeoutMs: e.MODELS_TIMEOUT_MS,
+  };
+}
+
+/** CORS_ORIGINS, comma-separated, each without a trailing slash (as browsers send Origin). */
+const originsOf = (list: string | undefined): string[] =>
+  (list ?? "")
+    .split(",")
+    .map((origin) => origin.trim().replace(/\/+$/, ""))
+    .filter(Boolean);
 
 function deepFreeze<T>(value: T): T {
   if (value && typeof value === "object") {

@@ -1,11 +1,12 @@
 // Everything the gateway needs, built once at boot from a Config. Tests build
 // the very same container with another Config (a fresh database, a fake
-// upstream), so what they exercise is what runs in production.
+// upstream), so what they exercise is what runs in production. It starts no
+// background work (main.ts does, background-work.ts); each piece registers
+// its stop step in the shutdown registry.
 import { type Clock, systemClock } from "./clock.js";
 import type { Config } from "./config.js";
 import { type Database, openDatabase } from "./db/database.js";
 import { migrate } from "./db/migrator.js";
-import { errorMessage } from "./errors.js";
 import { createLogger, type Logger } from "./logger.js";
 import { createMetrics, type Metrics, registerGauge } from "./metrics.js";
 import { ANONYMOUS_OWNER, ApiKeyService, KEY_REVOKED_CHANNEL } from "./services/access/api-key-service.js";
@@ -24,6 +25,7 @@ import { AbandonedUploadSweeper, sessionAgeBoundMs } from "./services/uploads/ab
 import { uploadsBaseDir } from "./services/uploads/upload-session.js";
 import { VoiceCurationService } from "./services/catalog/voice-curation-service.js";
 import { VoiceJournal } from "./services/clone/voice-journal.js";
+import { ShutdownRegistry } from "./shutdown-registry.js";
 import { FaseehClient } from "./upstream/faseeh-client.js";
 
 export interface Container {
@@ -43,13 +45,14 @@ export interface Container {
   readonly apiKeys: ApiKeyService;
   readonly rateLimits: RateLimitService;
   readonly metrics: Metrics;
+  /** Where the app and the services register their stop steps; close() runs them. */
+  readonly shutdown: ShutdownRegistry;
+  /** Runs the shutdown registry (every registered step, in SHUTDOWN_ORDER), once. */
   close(): Promise<void>;
 }
 
 export interface ContainerOptions {
   logger?: Logger;
-  /** Run the recovery pass at boot and periodically (default true; the reconcile CLI runs it itself). */
-  recovery?: boolean;
   /** Who opens the database (named to a process refused the embedded one): "gateway" or the command. */
   role?: string;
   /** What the services read the time from (default: the system's); tests pass one they move. */
@@ -59,20 +62,58 @@ export interface ContainerOptions {
 /** Opens the database, applies pending migrations, and wires the services. */
 export async function createContainer(config: Config, options: ContainerOptions = {}): Promise<Container> {
   const logger = options.logger ?? createLogger(config);
-  const clock = options.clock ?? systemClock;
-  const db = await openDatabase(config, logger, { role: options.role ?? "gateway" });
-  try {
-    await migrate(db, logger);
-  } catch (error) {
-    await db.close().catch(() => undefined);
-    throw error;
-  }
+  const db = await openMigratedDatabase(config, logger, options.role ?? "gateway");
   const metrics = createMetrics();
   const faseeh = new FaseehClient(config.upstream, logger, metrics);
   const catalog = new CatalogService(db, config.catalog);
   const catalogVersion = new CatalogVersion(db);
   // Edits are writes: they go through Prisma's pool, not the catalog's read pool and its statement timeout.
   const curation = new VoiceCurationService(db.prisma);
+  const { apiKeys, revocations } = wireApiKeys(config, db);
+  const services = wireServices({ config, logger, db, metrics, faseeh, catalog, clock: options.clock ?? systemClock });
+  const { limiter, previews, recovery } = services;
+  registerGauge(metrics, "gateway_database_pool_connections", "Database connections by state.", () => db.poolStats());
+  registerGauge(metrics, "gateway_clone_queue", "Clone calls running against Faseeh and waiting for a slot.", () => ({
+    running: limiter.running,
+    waiting: limiter.waiting,
+  }));
+
+  const shutdown = new ShutdownRegistry(logger);
+  shutdown.register("preview timers", () => previews.stop());
+  shutdown.register("recovery passes", () => recovery.stop());
+  shutdown.register("key revocations", () => revocations.close());
+  shutdown.register("upstream pool", () => faseeh.close(), { warnOnFailure: "closing upstream pool failed" });
+  shutdown.register("database", () => db.close());
+  return {
+    config,
+    logger,
+    db,
+    faseeh,
+    catalog,
+    catalogVersion,
+    curation,
+    apiKeys,
+    metrics,
+    ...services,
+    shutdown,
+    close: () => shutdown.run(),
+  };
+}
+
+/** The database, with pending migrations applied; closed again if they fail. */
+async function openMigratedDatabase(config: Config, logger: Logger, role: string): Promise<Database> {
+  const db = await openDatabase(config, logger, { role });
+  try {
+    await migrate(db, logger);
+  } catch (error) {
+    await db.close().catch(() => undefined);
+    throw error;
+  }
+  return db;
+}
+
+/** Client keys, and the connection that tells this process of revocations anywhere. */
+function wireApiKeys(config: Config, db: Database) {
   // Verified client keys are trusted from memory only while revocations reach this process: a
   // revocation anywhere is announced on KEY_REVOKED_CHANNEL and forgotten here at once.
   const revocations = db.listen(KEY_REVOKED_CHANNEL, {
@@ -86,6 +127,21 @@ export async function createContainer(config: Config, options: ContainerOptions 
     revocationsLive: () => revocations.live,
     keysCommandWhileServing: db.kind === "postgres",
   });
+  return { apiKeys, revocations };
+}
+
+interface WiringBase {
+  config: Config;
+  logger: Logger;
+  db: Database;
+  metrics: Metrics;
+  faseeh: FaseehClient;
+  catalog: CatalogService;
+  clock: Clock;
+}
+
+/** Cloning, previews, the model list and recovery, with the limits they share. */
+function wireServices({ config, logger, db, metrics, faseeh, catalog, clock }: WiringBase) {
   const rateLimits = new RateLimitService(db.prisma, clock);
   const attempts = new CloneAttemptStore(db.prisma);
   const journal = new VoiceJournal(config.recovery.dir, logger);
@@ -130,41 +186,5 @@ export async function createContainer(config: Config, options: ContainerOptions 
     config,
     logger,
   });
-  registerGauge(metrics, "gateway_database_pool_connections", "Database connections by state.", () => db.poolStats());
-  registerGauge(metrics, "gateway_clone_queue", "Clone calls running against Faseeh and waiting for a slot.", () => ({
-    running: limiter.running,
-    waiting: limiter.waiting,
-  }));
-
-  // Voices a previous run could not store are imported before serving.
-  if (options.recovery !== false) {
-    await recovery.reconcile().catch((error: unknown) => logger.error({ err: errorMessage(error) }, "recovery at boot failed"));
-    recovery.start();
-    previews.start();
-  }
-  return {
-    config,
-    logger,
-    db,
-    faseeh,
-    catalog,
-    catalogVersion,
-    curation,
-    cloning,
-    models,
-    previews,
-    attempts,
-    recovery,
-    limiter,
-    apiKeys,
-    rateLimits,
-    metrics,
-    async close() {
-      previews.stop();
-      await recovery.stop();
-      await revocations.close();
-      await faseeh.close().catch((error: unknown) => logger.warn({ err: errorMessage(error) }, "closing upstream pool failed"));
-      await db.close();
-    },
-  };
+  return { rateLimits, attempts, recovery, limiter, models, previews, cloning };
 }

@@ -1,5 +1,6 @@
-// What every resolver receives. Built once per request by app.ts; resolvers
-// never mutate it.
+// What every resolver receives. Built once per request by
+// http/graphql-context.ts; resolvers never mutate it (only the HTTP layer and
+// Apollo plugins fill in its report).
 import type { Logger } from "./logger.js";
 import type { ApiKeyService, Principal } from "./services/access/api-key-service.js";
 import type { CatalogLoaders } from "./services/catalog/catalog-loaders.js";

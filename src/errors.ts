@@ -11,7 +11,7 @@ import { GraphQLError } from "graphql";
  * has run, a field error answers 200 with `data` saying how far it got (the
  * GraphQL-over-HTTP convention, which Apollo Client and urql expect), except
  * for the codes marked `always`, which are about the request itself.
- * `httpStatusOf` is the only reader of these statuses.
+ * normalizeError (graphql/normalize-error.ts) is the only reader of these statuses.
  */
 export const ERROR_CODES = {
   // Our own validation of arguments, uploads and cursors (also used by
@@ -127,19 +127,6 @@ export type ErrorCode = keyof typeof ERROR_CODES;
 export const isErrorCode = (value: unknown): value is ErrorCode => typeof value === "string" && Object.hasOwn(ERROR_CODES, value);
 
 type Extensions = Record<string, unknown>;
-
-/**
- * The HTTP status of a response whose first error has this code: the code's
- * status if the operation never ran (`executed: false`), else 200 unless the
- * code is about the request itself (see ERROR_CODES).
- */
-export function httpStatusOf(code: unknown, { executed }: { executed: boolean }): number {
-  const entry: { status: number; always?: true } = isErrorCode(code) ? ERROR_CODES[code] : ERROR_CODES.INTERNAL_SERVER_ERROR;
-  return !executed || entry.always ? entry.status : 200;
-}
-
-/** What a client sees instead of an unexpected error: nothing internal, only the id of the log line that holds it. */
-export const maskedMessage = (requestId: string): string => `Internal server error (request id ${requestId}).`;
 
 /** A GraphQL error whose code is one of ours; the only kind resolvers throw. */
 export class GatewayError extends GraphQLError {

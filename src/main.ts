@@ -1,6 +1,8 @@
 // Process entry point: read config, build the container (database +
-// migrations), serve, and shut down gracefully on SIGTERM/SIGINT.
+// migrations), start the background work, serve, and shut down gracefully on
+// SIGTERM/SIGINT (the shutdown registry's steps, in their order).
 import { createGateway } from "./app.js";
+import { startBackgroundWork } from "./background-work.js";
 import { type Config, loadConfig } from "./config.js";
 import { createContainer } from "./container.js";
 import { createLogger } from "./logger.js";
@@ -30,6 +32,7 @@ async function main(config: Config): Promise<void> {
   process.on("unhandledRejection", (reason) => logger.error({ err: reason }, "unhandled promise rejection"));
 
   const container = await createContainer(config, { logger });
+  await startBackgroundWork(container);
   const gateway = await createGateway(container);
   const address = await gateway.listen(config.port, config.host);
   container.db.announce({ port: address.port });

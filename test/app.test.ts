@@ -4,16 +4,10 @@
 import { request } from "undici";
 import { wav } from "../dev/audio-fixtures.js";
 import { CLONE_VOICE, cloneVoice, defaultCloneInput } from "./support/clone.js";
-import { describe, expect, test as gatewayTest } from "./support/fixtures.js";
-import { buildMultipart, client, type GraphQLResponse, startTestGateway, type TestGateway } from "./support/gateway.js";
+import { describe, expect, test } from "./support/fixtures.js";
+import { buildMultipart, client, type GraphQLResponse, type TestGateway, type TestGatewayOptions } from "./support/gateway.js";
 import { recordOutput, recordSecret } from "./support/suite-record.js";
 
-// A second gateway for the whole file, in production mode, sharing the fake upstream.
-const test = gatewayTest.extend("production", { scope: "file" }, async ({ upstream }, { onCleanup }): Promise<TestGateway> => {
-  const production = await startTestGateway({ upstream, env: { NODE_ENV: "production", ALLOW_ANONYMOUS: "true" } });
-  onCleanup(() => production.stop());
-  return production;
-});
 test.override("gatewayOptions", { env: { CORS_ORIGINS: "https://studio.example.com, https://tools.example.com/" } });
 
 /** The first GraphQL error of a raw response's text. */
@@ -85,9 +79,9 @@ describe("limits before execution", () => {
       `{ voices @skip(if: false) @skip(if: false) @skip(if: false) @skip(if: false) @skip(if: false) @skip(if: false) @skip(if: false) @skip(if: false) @skip(if: false) @skip(if: false) @skip(if: false) { totalCount } }`,
     ],
     ["too many tokens", `{ ${Array.from({ length: 2100 }, () => "__typename").join(" ")} }`],
-  ] as const)("refuses an operation with %s", async ([name, query], { gateway }) => {
+  ] as const)("refuses an operation with %s", async ([name, query], { gateway, startGateway }) => {
     if (name === "too deep") {
-      expect((await deep()).body.errors?.[0]?.extensions?.code).toBe("GRAPHQL_VALIDATION_FAILED");
+      expect((await deep(startGateway)).body.errors?.[0]?.extensions?.code).toBe("GRAPHQL_VALIDATION_FAILED");
       return;
     }
     const response = await gateway.graphql(query);
@@ -98,14 +92,10 @@ describe("limits before execution", () => {
     expect(response.body.data).toBeUndefined();
   });
 
-  async function deep() {
+  async function deep(startGateway: (options: TestGatewayOptions) => Promise<TestGateway>) {
     // The schema has no recursive path deep enough for the default of 8, so tighten it.
-    const tight = await startTestGateway({ env: { GRAPHQL_MAX_DEPTH: "3" } });
-    try {
-      return await tight.graphql(`{ cloneAttempts { voice { languages } } voices { edges { node { id } } } }`);
-    } finally {
-      await tight.stop();
-    }
+    const tight = await startGateway({ env: { GRAPHQL_MAX_DEPTH: "3" } });
+    return tight.graphql(`{ cloneAttempts { voice { languages } } voices { edges { node { id } } } }`);
   }
 
   test("refuses a JSON body over the limit with PAYLOAD_TOO_LARGE", async ({ gateway }) => {
@@ -140,7 +130,7 @@ describe("limits before execution", () => {
 });
 
 describe("production hardening", () => {
-  test("has no introspection and no field suggestions", async ({ gateway, production }) => {
+  test("has no introspection and no field suggestions", async ({ gateway, productionGateway: production }) => {
     const introspection = await production.graphql(`{ __schema { types { name } } }`);
     expect(introspection.body.errors?.[0]?.extensions?.code).toBe("GRAPHQL_VALIDATION_FAILED");
     // Named in the operator's terms: the variable to set, not a constructor option.
@@ -154,7 +144,7 @@ describe("production hardening", () => {
   });
 
   test("masks unexpected errors, with a request id that is also in the log line holding the real error", async ({
-    production,
+    productionGateway: production,
   }) => {
     await production.database!.query("ALTER TABLE voices RENAME TO voices_moved");
     try {
@@ -170,7 +160,7 @@ describe("production hardening", () => {
     }
   });
 
-  test("shows Sandbox outside production only", async ({ gateway, production }) => {
+  test("shows Sandbox outside production only", async ({ gateway, productionGateway: production }) => {
     const html = { accept: "text/html" };
     expect((await raw(`${gateway.url}/graphql`, { headers: html })).text).toContain("embeddable-sandbox");
     const prod = await raw(`${production.url}/graphql`, { headers: html });
@@ -214,22 +204,19 @@ describe("operators", () => {
   });
 
   test("serves /metrics to the holder of METRICS_TOKEN only, and not at all in production without one", async ({
-    production,
+    productionGateway: production,
+    startGateway,
   }) => {
     const token = "metrics-token-0123456789abcdef";
     recordSecret(token);
-    const guarded = await startTestGateway({ env: { METRICS_TOKEN: token } });
-    try {
-      expect((await raw(`${guarded.url}/metrics`)).status).toBe(401);
-      expect(
-        (await raw(`${guarded.url}/metrics`, { headers: { authorization: "Bearer wrong-token-0123456789abcdef" } })).status,
-      ).toBe(401);
-      const scraped = await raw(`${guarded.url}/metrics`, { headers: { authorization: `Bearer ${token}` } });
-      expect(scraped.status).toBe(200);
-      expect(scraped.text).toContain("process_resident_memory_bytes");
-    } finally {
-      await guarded.stop();
-    }
+    const guarded = await startGateway({ env: { METRICS_TOKEN: token } });
+    expect((await raw(`${guarded.url}/metrics`)).status).toBe(401);
+    expect(
+      (await raw(`${guarded.url}/metrics`, { headers: { authorization: "Bearer wrong-token-0123456789abcdef" } })).status,
+    ).toBe(401);
+    const scraped = await raw(`${guarded.url}/metrics`, { headers: { authorization: `Bearer ${token}` } });
+    expect(scraped.status).toBe(200);
+    expect(scraped.text).toContain("process_resident_memory_bytes");
     const hidden = await raw(`${production.url}/metrics`);
     expect(hidden.status).toBe(404);
     expect(hidden.text).toContain("METRICS_TOKEN");

@@ -77,8 +77,8 @@ describe("bad environment at boot", () => {
 
   it(
     "exits with code 1 quickly, naming every bad variable on stderr, without starting anything",
-    async ({ tempDir }) => {
-      const root = await tempDir("gw-main-badenv-");
+    async ({ makeTempDir }) => {
+      const root = await makeTempDir("gw-main-badenv-");
       const dataDir = path.join(root, "data");
       const secretKey = "fk_live_do-not-print-me-91b2";
       const secretDatabaseUrl = "mysql://admin:db-pass-do-not-print@db.internal:3306/catalog";
@@ -229,8 +229,8 @@ describe("SIGTERM while a clone is in flight (PostgreSQL, fake upstream)", () =>
   it.for(["test", "production"] as const)(
     "NODE_ENV=%s: the clone completes with 200, the voice is stored, and the process exits 0",
     { timeout: SLOW_TEST_TIMEOUT_MS },
-    async (nodeEnv, { upstream, freshDatabase }) => {
-      const db = await freshDatabase();
+    async (nodeEnv, { upstream, testDatabase }) => {
+      const db = testDatabase;
       const proc = spawnTs("src/main.ts", {
         NODE_ENV: nodeEnv,
         PORT: "0",
@@ -359,8 +359,8 @@ describe("SIGTERM keeps voices", () => {
 
   it(
     "stores the voice of a client that left once Faseeh had its request, through SIGTERM and a restart (embedded database)",
-    async ({ upstream, tempDir }) => {
-      const dataDir = await tempDir("gw-main-left-");
+    async ({ upstream, makeTempDir }) => {
+      const dataDir = await makeTempDir("gw-main-left-");
       const first = startGateway(upstream, { DATA_DIR: dataDir });
       const url = await listeningUrl(first);
       upstream.enqueue({ kind: "delay", ms: 2500, then: { kind: "success" } });
@@ -395,8 +395,8 @@ describe("SIGTERM keeps voices", () => {
 
   it(
     "leaves an attempt UNKNOWN when Faseeh has not answered within the clone budget; after a restart its key is not sent again",
-    async ({ upstream, freshDatabase }) => {
-      const db = await freshDatabase();
+    async ({ upstream, testDatabase }) => {
+      const db = testDatabase;
       const first = startGateway(upstream, { DATABASE_URL: db.url, SHUTDOWN_CLONE_GRACE_MS: "500" });
       const url = await listeningUrl(first);
       upstream.enqueue({ kind: "hang" });
@@ -432,11 +432,11 @@ describe("SIGTERM keeps voices", () => {
 
   it(
     "journals (fsync'd) a voice in hand that the database has not taken when the budget ends, and imports it at the next boot",
-    async ({ upstream, tempDir, freshDatabase, onTestFinished }) => {
-      const db = await freshDatabase();
+    async ({ upstream, makeTempDir, testDatabase, onTestFinished }) => {
+      const db = testDatabase;
       const proxy = await startTcpProxy("127.0.0.1", Number(new URL(db.url).port || 5432));
       onTestFinished(() => proxy.close());
-      const recoveryDir = await tempDir("gw-main-journal-");
+      const recoveryDir = await makeTempDir("gw-main-journal-");
       const first = startGateway(upstream, {
         DATABASE_URL: throughProxy(db.url, proxy),
         RECOVERY_DIR: recoveryDir,
@@ -469,8 +469,8 @@ describe("SIGTERM keeps voices", () => {
 
   it(
     "aborts an upload still arriving: nothing complete reaches Faseeh, and the process exits promptly",
-    async ({ upstream, freshDatabase }) => {
-      const db = await freshDatabase();
+    async ({ upstream, testDatabase }) => {
+      const db = testDatabase;
       const proc = startGateway(upstream, { DATABASE_URL: db.url });
       const url = await listeningUrl(proc);
       const sent = sendClone(url, new AbortController().signal, {}, async (sentBytes) => {
@@ -505,10 +505,10 @@ describe("an open gateway is not open to the network", () => {
     .find((entry) => entry && entry.family === "IPv4" && !entry.internal)?.address;
 
   async function boot(
-    tempDir: (prefix: string) => Promise<string>,
+    makeTempDir: (prefix: string) => Promise<string>,
     env: Record<string, string>,
   ): Promise<{ proc: TsProcess; port: number; address: string }> {
-    const dataDir = await tempDir("gw-main-bind-");
+    const dataDir = await makeTempDir("gw-main-bind-");
     const proc = spawnTs("src/main.ts", { PORT: "0", DATA_DIR: dataDir, ...env });
     const line = await proc.waitForLog(isMsg("gateway listening"), BOOT_TIMEOUT_MS, '"gateway listening"');
     return { proc, port: Number(line.port), address: String(line.address) };
@@ -525,8 +525,8 @@ describe("an open gateway is not open to the network", () => {
 
   it(
     "listens on 127.0.0.1 only while no client key exists and HOST is not set, and says so",
-    async ({ tempDir }) => {
-      const { proc, port, address } = await boot(tempDir, {});
+    async ({ makeTempDir }) => {
+      const { proc, port, address } = await boot(makeTempDir, {});
       expect(address).toBe("127.0.0.1");
       const warning = proc.logs.find((line) => String(line.msg).includes("OPEN to any caller"));
       expect(warning?.msg).toContain("on 127.0.0.1 only (set HOST, or ALLOW_ANONYMOUS=true, to serve the network)");
@@ -540,8 +540,8 @@ describe("an open gateway is not open to the network", () => {
 
   it(
     "serves the network when ALLOW_ANONYMOUS=true says so on purpose",
-    async ({ tempDir }) => {
-      const { proc, port, address } = await boot(tempDir, { ALLOW_ANONYMOUS: "true" });
+    async ({ makeTempDir }) => {
+      const { proc, port, address } = await boot(makeTempDir, { ALLOW_ANONYMOUS: "true" });
       expect(["::", "0.0.0.0"]).toContain(address);
       expect(proc.logs.find((line) => String(line.msg).includes("OPEN to any caller"))?.msg).toContain("on every interface");
       // Without a LAN address there is nothing more to check.
@@ -555,8 +555,8 @@ describe("an open gateway is not open to the network", () => {
 describe("`npm start`", () => {
   it(
     "runs the server itself: stopping npm stops the gateway",
-    async ({ tempDir }) => {
-      const dataDir = await tempDir("gw-main-npm-");
+    async ({ makeTempDir }) => {
+      const dataDir = await makeTempDir("gw-main-npm-");
       const child = spawn("npm", ["start", "--silent"], {
         cwd: PROJECT_ROOT,
         env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", PORT: "0", HOST: "127.0.0.1", DATA_DIR: dataDir },
@@ -582,8 +582,8 @@ describe("`npm start`", () => {
 describe("NODE_ENV=production without any client key", () => {
   it(
     "refuses to start open, saying how to fix it",
-    async ({ freshDatabase }) => {
-      const db = await freshDatabase();
+    async ({ testDatabase }) => {
+      const db = testDatabase;
       const proc = spawnTs("src/main.ts", { NODE_ENV: "production", PORT: "0", HOST: "127.0.0.1", DATABASE_URL: db.url });
       const status = await proc.waitForExit(BOOT_TIMEOUT_MS);
       expect(status.code).toBe(1);
@@ -629,9 +629,9 @@ describe("SIGKILL mid-upload leaves nothing behind", () => {
 
   it(
     "removes a killed gateway's upload directories at the next boot, before serving, and a live gateway's only once it is killed too",
-    async ({ upstream, freshDatabase, tempDir }) => {
-      const db = await freshDatabase();
-      const root = await tempDir("gw-main-crash-");
+    async ({ upstream, testDatabase, makeTempDir }) => {
+      const db = testDatabase;
+      const root = await makeTempDir("gw-main-crash-");
       const uploadDir = path.join(root, "uploads");
       const env = {
         PORT: "0",

@@ -10,11 +10,12 @@ import { randomBytes } from "node:crypto";
 import net from "node:net";
 import pg from "pg";
 import { PrismaPg } from "@prisma/adapter-pg";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach } from "vitest";
 import { loadConfig } from "../src/config.js";
 import { PrismaClient } from "../src/generated/prisma/client.js";
 import { describeStartupFailure } from "../src/startup-failure.js";
-import { adminUrl, createTestDatabase, type TestDatabase } from "../dev/test-database.js";
+import { describe, expect, test as it } from "./support/base-fixtures.js";
+import { adminUrl, type TestDatabase } from "../dev/test-database.js";
 import { type ExitStatus, PROJECT_ROOT } from "../dev/spawn-ts.js";
 import { killAllSpawned, spawnTs } from "./support/process.js";
 import { recordOutput, recordSecret } from "./support/suite-record.js";
@@ -250,41 +251,32 @@ describe("PostgreSQL refuses the login or is starting up", () => {
   );
 });
 
+/** A port on 127.0.0.1 that another server holds until the file's last test is done. */
+// eslint-disable-next-line no-empty-pattern -- no dependencies: an empty pattern is how vitest spells that
+const withHeldPort = it.extend("heldPort", { scope: "file" }, async ({}, { onCleanup }) => {
+  const holder = net.createServer();
+  await new Promise<void>((resolve) => holder.listen(0, "127.0.0.1", resolve));
+  onCleanup(() => new Promise<void>((resolve) => holder.close(() => resolve())));
+  return (holder.address() as net.AddressInfo).port;
+});
+
 describe("the gateway's port is in use", () => {
-  let db: TestDatabase;
-  let holder: net.Server;
-  let port: number;
+  const env = (db: TestDatabase, port: number) => ({ DATABASE_URL: databaseUrl(db.name), PORT: String(port), HOST: "127.0.0.1" });
 
-  beforeAll(async () => {
-    db = await createTestDatabase();
-    holder = net.createServer();
-    await new Promise<void>((resolve) => holder.listen(0, "127.0.0.1", resolve));
-    port = (holder.address() as net.AddressInfo).port;
-  });
-
-  afterAll(async () => {
-    // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- unset when beforeAll failed first
-    await new Promise<void>((resolve) => (holder ? holder.close(() => resolve()) : resolve()));
-    // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- unset when beforeAll failed first
-    await db?.drop();
-  });
-
-  const env = () => ({ DATABASE_URL: databaseUrl(db.name), PORT: String(port), HOST: "127.0.0.1" });
-
-  it(
+  withHeldPort(
     "the gateway names the port and says to stop the other process or set PORT",
-    async () => {
-      const outcome = await run(GATEWAY, env());
+    async ({ fileDatabase: db, heldPort: port }) => {
+      const outcome = await run(GATEWAY, env(db, port));
       expect(missingFrom(sentenceOf(outcome), [`Port ${port} on 127.0.0.1 is already in use`, "set PORT"])).toEqual([]);
       expect(outcome.logs.filter((line) => line.msg === "gateway listening")).toEqual([]);
     },
     TEST_TIMEOUT_MS,
   );
 
-  it(
+  withHeldPort(
     "npm start prints the same sentence",
-    async () => {
-      const outcome = await runNpm(["start", "--silent"], env());
+    async ({ fileDatabase: db, heldPort: port }) => {
+      const outcome = await runNpm(["start", "--silent"], env(db, port));
       expect(missingFrom(sentenceOf(outcome), [`Port ${port} on 127.0.0.1 is already in use`, "set PORT"])).toEqual([]);
     },
     TEST_TIMEOUT_MS,

@@ -59,59 +59,67 @@ await runCli(async (config) => {
       production: config.env === "production",
       allowAnonymous: config.auth.allowAnonymous,
     });
-    if (command === "create") {
-      const created = await keys.create({ name, scope: scope ?? "read" });
-      process.stdout.write(
-        `Created key ${created.id} for "${created.name}" (scope ${created.scope}).\n` +
-          `Key (shown only now; store it in the tool's secrets):\n${created.key}\n`,
-      );
-      return 0;
-    }
-    if (command === "revoke") {
-      const result = await keys.revoke(reference ?? "", { allowLastAdmin: values.force });
-      switch (result.kind) {
-        case "revoked":
-          process.stdout.write(
-            `Revoked ${result.key.id} (${result.key.name}, ${result.key.prefix}…). It is refused from the next request on.\n`,
-          );
-          if (!(await keys.hasActiveKeys({ scope: "admin" }))) process.stdout.write(`${NO_ADMIN_LEFT}\n`);
-          return 0;
-        case "last-admin":
-          process.stderr.write(
-            `${result.key.id} (${result.key.name}) is the last active admin key: without it nobody can manage keys over GraphQL. ` +
-              "Create another admin key first, or add --force to revoke it anyway.\n",
-          );
-          return 1;
-        case "already-revoked":
-          process.stdout.write(
-            `Key ${result.key.id} (${result.key.name}) was already revoked on ${result.key.revokedAt?.toISOString() ?? "?"}.\n`,
-          );
-          return 0;
-        case "ambiguous":
-          process.stderr.write(
-            `Several keys start with ${reference}; give the id of the one to revoke:\n${result.keys.map(describe).join("\n")}\n`,
-          );
-          return 1;
-        case "none":
-          process.stderr.write(`No key matches ${reference}. \`npm run keys -- list\` shows every key's id and prefix.\n`);
-          return 1;
-        case "not-a-reference":
-          process.stderr.write(`${reference} is neither a key id (a UUID) nor a key prefix (fvg_…, as list shows it).\n`);
-          return 1;
-      }
-    }
-    const all = await keys.list();
-    for (const key of all) process.stdout.write(`${describe(key)}\n`);
-    if (all.length === 0) {
-      process.stdout.write(
-        "No keys: the gateway is open to anyone until its first key exists. " +
-          "Create one with `npm run keys -- create --name <tool> --scope admin`.\n",
-      );
-    } else if (!all.some((key) => !key.revokedAt && key.scope === "admin")) {
-      process.stdout.write(`${NO_ADMIN_LEFT}\n`);
-    }
-    return 0;
+    if (command === "create") return await createKey(keys);
+    if (command === "revoke") return await revokeKey(keys);
+    return await listKeys(keys);
   } finally {
     await db.close();
   }
 });
+
+async function createKey(keys: ApiKeyService): Promise<number> {
+  const created = await keys.create({ name, scope: scope ?? "read" });
+  process.stdout.write(
+    `Created key ${created.id} for "${created.name}" (scope ${created.scope}).\n` +
+      `Key (shown only now; store it in the tool's secrets):\n${created.key}\n`,
+  );
+  return 0;
+}
+
+async function revokeKey(keys: ApiKeyService): Promise<number> {
+  const result = await keys.revoke(reference ?? "", { allowLastAdmin: values.force });
+  switch (result.kind) {
+    case "revoked":
+      process.stdout.write(
+        `Revoked ${result.key.id} (${result.key.name}, ${result.key.prefix}…). It is refused from the next request on.\n`,
+      );
+      if (!(await keys.hasActiveKeys({ scope: "admin" }))) process.stdout.write(`${NO_ADMIN_LEFT}\n`);
+      return 0;
+    case "last-admin":
+      process.stderr.write(
+        `${result.key.id} (${result.key.name}) is the last active admin key: without it nobody can manage keys over GraphQL. ` +
+          "Create another admin key first, or add --force to revoke it anyway.\n",
+      );
+      return 1;
+    case "already-revoked":
+      process.stdout.write(
+        `Key ${result.key.id} (${result.key.name}) was already revoked on ${result.key.revokedAt?.toISOString() ?? "?"}.\n`,
+      );
+      return 0;
+    case "ambiguous":
+      process.stderr.write(
+        `Several keys start with ${reference}; give the id of the one to revoke:\n${result.keys.map(describe).join("\n")}\n`,
+      );
+      return 1;
+    case "none":
+      process.stderr.write(`No key matches ${reference}. \`npm run keys -- list\` shows every key's id and prefix.\n`);
+      return 1;
+    case "not-a-reference":
+      process.stderr.write(`${reference} is neither a key id (a UUID) nor a key prefix (fvg_…, as list shows it).\n`);
+      return 1;
+  }
+}
+
+async function listKeys(keys: ApiKeyService): Promise<number> {
+  const all = await keys.list();
+  for (const key of all) process.stdout.write(`${describe(key)}\n`);
+  if (all.length === 0) {
+    process.stdout.write(
+      "No keys: the gateway is open to anyone until its first key exists. " +
+        "Create one with `npm run keys -- create --name <tool> --scope admin`.\n",
+    );
+  } else if (!all.some((key) => !key.revokedAt && key.scope === "admin")) {
+    process.stdout.write(`${NO_ADMIN_LEFT}\n`);
+  }
+  return 0;
+}

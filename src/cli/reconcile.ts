@@ -51,7 +51,7 @@ if (command === "resolve") {
 }
 
 await runCli(async (config) => {
-  const container = await createContainer(config, { recovery: false, role: "npm run reconcile" });
+  const container = await createContainer(config, { role: "npm run reconcile" });
   try {
     if (resolution) {
       const report = await container.recovery.resolve(resolution.attemptId, resolution.verdict);

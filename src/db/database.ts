@@ -67,7 +67,8 @@ export async function openDatabase(config: Config, logger: Logger, options: Open
 
 type PostgresSettings = Extract<Config["database"], { kind: "postgres" }>;
 
-function openPostgres({ url, poolSize, readPoolSize, readStatementTimeoutMs }: PostgresSettings, logger: Logger): Database {
+function openPostgres(settings: PostgresSettings, logger: Logger): Database {
+  const { url, poolSize, readStatementTimeoutMs } = settings;
   const pool = new pg.Pool({
     connectionString: url,
     max: poolSize,
@@ -80,40 +81,11 @@ function openPostgres({ url, poolSize, readPoolSize, readStatementTimeoutMs }: P
   // that would crash the process. The next query reports the outage instead.
   pool.on("error", (error) => logger.warn({ err: error.message }, "database connection lost"));
   const prisma = new PrismaClient({ adapter: new PrismaPg(pool) });
-  // Catalog reads get a pool of their own, with a statement timeout: a flood of heavy reads can
-  // take only these connections, and authentication, storing a cloned voice and the recovery
-  // journal keep theirs. Waiting for a read connection is bounded by the same budget.
-  const readPool = new pg.Pool({
-    connectionString: url,
-    max: readPoolSize,
-    connectionTimeoutMillis: readStatementTimeoutMs,
-    idleTimeoutMillis: 30_000,
-    options: `-c statement_timeout=${readStatementTimeoutMs} ${READ_SESSION_SETTINGS.map(([name, value]) => `-c ${name}=${value}`).join(" ")}`,
-  });
-  readPool.on("error", (error) => logger.warn({ err: error.message }, "database connection lost (read pool)"));
+  const readPool = openReadPool(settings, logger);
   return {
     kind: "postgres",
     prisma,
-    async withSession(work) {
-      const client = await pool.connect();
-      let broken: Error | undefined;
-      try {
-        return await work({
-          async query<Row extends Record<string, unknown>>(sql: string, params?: unknown[]) {
-            return (await client.query<Row>(sql, params)).rows;
-          },
-          async exec(sql) {
-            await client.query(sql);
-          },
-        });
-      } catch (error) {
-        broken = error instanceof Error ? error : new Error(String(error));
-        throw error;
-      } finally {
-        // A failed session may hold an aborted transaction or a lock: discard it.
-        client.release(broken);
-      }
-    },
+    withSession: (work) => withPooledSession(pool, work),
     poolStats: () => ({
       total: pool.totalCount,
       idle: pool.idleCount,
@@ -140,6 +112,45 @@ function openPostgres({ url, poolSize, readPoolSize, readStatementTimeoutMs }: P
       await Promise.all([pool.end(), readPool.end()]);
     },
   };
+}
+
+/**
+ * Catalog reads get a pool of their own, with a statement timeout: a flood of heavy reads can
+ * take only these connections, and authentication, storing a cloned voice and the recovery
+ * journal keep theirs. Waiting for a read connection is bounded by the same budget.
+ */
+function openReadPool({ url, readPoolSize, readStatementTimeoutMs }: PostgresSettings, logger: Logger): pg.Pool {
+  const readPool = new pg.Pool({
+    connectionString: url,
+    max: readPoolSize,
+    connectionTimeoutMillis: readStatementTimeoutMs,
+    idleTimeoutMillis: 30_000,
+    options: `-c statement_timeout=${readStatementTimeoutMs} ${READ_SESSION_SETTINGS.map(([name, value]) => `-c ${name}=${value}`).join(" ")}`,
+  });
+  readPool.on("error", (error) => logger.warn({ err: error.message }, "database connection lost (read pool)"));
+  return readPool;
+}
+
+/** Runs `work` on one connection of the pool; a connection whose work failed is discarded, not reused. */
+async function withPooledSession<T>(pool: pg.Pool, work: (session: SqlSession) => Promise<T>): Promise<T> {
+  const client = await pool.connect();
+  let broken: Error | undefined;
+  try {
+    return await work({
+      async query<Row extends Record<string, unknown>>(sql: string, params?: unknown[]) {
+        return (await client.query<Row>(sql, params)).rows;
+      },
+      async exec(sql) {
+        await client.query(sql);
+      },
+    });
+  } catch (error) {
+    broken = error instanceof Error ? error : new Error(String(error));
+    throw error;
+  } finally {
+    // A failed session may hold an aborted transaction or a lock: discard it.
+    client.release(broken);
+  }
 }
 
 /**

@@ -1,4 +1,4 @@
-// The Apollo server: schema, operation limits, error formatting and the
+// The Apollo server: schema, operation limits, error normalizing and the
 // plugins, each in its own file. Started here; routed by http/graphql-route.ts.
 import http from "node:http";
 import { ApolloServer, type ApolloServerPlugin } from "@apollo/server";
@@ -11,8 +11,8 @@ import type { Container } from "../container.js";
 import type { GatewayContext } from "../context.js";
 import { resolvers } from "../resolvers/index.js";
 import { typeDefs } from "../schema/index.js";
-import { formatErrorFor } from "./format-error.js";
 import { jitExecutor } from "./jit-executor.js";
+import { normalizeError } from "./normalize-error.js";
 import { enforceScopes } from "./scopes.js";
 import { SupportedOperationTypesRule } from "./supported-operations.js";
 import { ApolloPluginCostLimit } from "./plugins/cost-limit.js";
@@ -37,7 +37,7 @@ export async function startApolloServer(container: Container, httpServer: http.S
     maxTokens: { enabled: false },
     // Cost is ours (plugins/cost-limit.ts): armor's counts each field once, whatever the list sizes.
     costLimit: { enabled: false },
-    // Suggestions are removed from every message in one place, format-error.ts: armor's rule
+    // Suggestions are removed from every message in one place, normalize-error.ts: armor's rule
     // missed those of enum values and of variables.
     blockFieldSuggestion: { enabled: false },
   }).protect();
@@ -55,7 +55,9 @@ export async function startApolloServer(container: Container, httpServer: http.S
     includeStacktraceInErrorResponses: false,
     validationRules: [...armor.validationRules, SupportedOperationTypesRule],
     parseOptions: { maxLexicalTokens: config.limits.tokens },
-    formatError: formatErrorFor({ introspection: config.introspection, production }),
+    // The request id is not known here: request-report.ts adds it to masked errors.
+    formatError: (formatted, error) =>
+      normalizeError(error, { formatted, introspection: config.introspection, production }).formatted,
     // Compact JSON: Apollo's default pretty-prints every response (two-space
     // indent), which costs CPU and bytes on each catalog read; clients and
     // Sandbox format it themselves (BENCHMARKS.md, "Catalog reads").

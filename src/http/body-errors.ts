@@ -1,5 +1,5 @@
 // Body-parser refusals (a JSON body too large, or not JSON) answer in
-// GraphQL's shape too, instead of Express's HTML error page.
+// GraphQL's shape too, instead of finalhandler's HTML error page.
 import type { Config } from "../config.js";
 import type { HttpApp, HttpRequest, HttpResponse, NextFunction } from "./http-app.js";
 import { sendGraphQLError } from "./graphql-error-response.js";

@@ -3,7 +3,8 @@
 // services resolvers may use.
 import type { Container } from "../container.js";
 import type { GatewayContext, RequestReport } from "../context.js";
-import { GatewayError, httpStatusOf, maskedMessage } from "../errors.js";
+import { GatewayError } from "../errors.js";
+import { normalizeError } from "../graphql/normalize-error.js";
 import type { Logger } from "../logger.js";
 import { createCatalogLoaders } from "../services/catalog/catalog-loaders.js";
 import { headerOf, type HttpRequest, type HttpResponse } from "./http-app.js";
@@ -61,21 +62,19 @@ function requestOrigin(req: HttpRequest): string {
 
 /**
  * An error while building the context never reaches Apollo's plugins, so it
- * is counted, logged and given its HTTP status here (the code's own, since
- * no operation ran): 401 for a bad key, 503 while the database is out of
- * reach, and a masked 500 (with the request id, and the real error in the
- * log) for anything else.
+ * is counted, logged and given its HTTP status here, as normalizeError
+ * decides (the code's own status, since no operation ran): 401 for a bad key,
+ * 503 while the database is out of reach, and a masked 500 (with the request
+ * id, and the real error in the log) for anything else.
  */
 function contextFailure(container: Container, report: RequestReport, error: unknown): GatewayError {
-  let failure: GatewayError;
-  if (error instanceof GatewayError) {
-    failure = error;
-  } else {
-    container.logger.error({ err: error, requestId: report.requestId }, "unexpected error");
-    failure = new GatewayError("INTERNAL_SERVER_ERROR", maskedMessage(report.requestId), { requestId: report.requestId });
-  }
+  const { requestId } = report;
+  const { formatted, code, status, log } = normalizeError(error, { requestId, stage: "context" });
+  if (log) container.logger[log.level]({ ...log.fields, requestId }, log.message);
+  const { code: _code, ...extensions } = formatted.extensions ?? {};
+  const failure = error instanceof GatewayError ? error : new GatewayError(code, formatted.message, extensions);
   const http = (failure.extensions.http ?? {}) as { status?: number; headers?: Map<string, string> };
-  failure.extensions.http = { ...http, status: httpStatusOf(failure.code, { executed: false }) };
+  failure.extensions.http = { ...http, status };
   report.errorCodes.push(failure.code);
   container.metrics.errors.inc({ code: failure.code });
   return failure;

@@ -7,12 +7,14 @@
 //
 // The URL's signature is checked first (preview-url-signer.ts): a wrong,
 // expired or tampered URL gets 403 before the database or the disk is read.
-import { open } from "node:fs/promises";
+import { type FileHandle, open } from "node:fs/promises";
 import { pipeline } from "node:stream/promises";
 import parseRange from "range-parser";
 import type { Container } from "../container.js";
 import { errorMessage } from "../errors.js";
-import { type HttpApp, sendJson } from "./http-app.js";
+import type { Logger } from "../logger.js";
+import type { PreviewRecord } from "../services/previews/preview-store.js";
+import { type HttpApp, type HttpRequest, type HttpResponse, sendJson } from "./http-app.js";
 
 const WAV_HEADER_BYTES = 44;
 const FILE_NAME = /^([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\.wav$/;
@@ -45,60 +47,79 @@ export function installPreviewAudioRoute(app: HttpApp, { previews, logger }: Pic
       return;
     }
     try {
-      const dataBytes = Number(preview.audioBytes);
-      const total = WAV_HEADER_BYTES + dataBytes;
-      let start = 0;
-      let end = total - 1;
-      res.setHeader("accept-ranges", "bytes");
-      res.setHeader("content-type", "audio/wav");
-      res.setHeader(
-        "cache-control",
-        `private, max-age=${Math.max(0, Math.floor((Number(query.get("expires")) * 1000 - Date.now()) / 1000))}`,
-      );
-      res.setHeader("etag", `"${preview.audioSha256.slice(0, 32)}"`);
-      const range = req.headers.range;
-      if (range) {
-        const ranges = parseRange(total, range, { combine: true });
-        if (ranges === -1) {
-          res.statusCode = 416;
-          res.setHeader("content-range", `bytes */${total}`);
-          res.end();
-          return;
-        }
-        // A malformed header is ignored (the whole file), and so are several ranges: one is all players ask.
-        if (ranges !== -2 && ranges.type === "bytes" && ranges.length === 1 && ranges[0]) {
-          ({ start, end } = ranges[0]);
-          res.statusCode = 206;
-          res.setHeader("content-range", `bytes ${start}-${end}/${total}`);
-        }
-      }
-      res.setHeader("content-length", end - start + 1);
-      if (req.method === "HEAD") {
-        res.end();
-        return;
-      }
-      const header = wavHeader(dataBytes, preview.sampleRate, preview.channels);
-      const file = audio;
-      async function* bytes(): AsyncGenerator<Buffer> {
-        if (start < WAV_HEADER_BYTES) yield header.subarray(start, Math.min(end + 1, WAV_HEADER_BYTES));
-        if (end < WAV_HEADER_BYTES) return;
-        const data = file.createReadStream({
-          start: Math.max(0, start - WAV_HEADER_BYTES),
-          end: end - WAV_HEADER_BYTES,
-          autoClose: false,
-        });
-        for await (const chunk of data) yield chunk as Buffer;
-      }
-      await pipeline(bytes(), res).catch((error: unknown) => {
-        // The client stopped listening (it often does: a player that has what it needs).
-        res.destroy();
-        logger.debug({ err: errorMessage(error) }, "preview audio: response ended early");
-      });
+      await sendAudio(req, res, { preview, audio, expires: Number(query.get("expires")) }, logger);
     } finally {
       // A read stream destroyed mid-way may have closed it already.
       await audio.close().catch(() => undefined);
     }
   });
+}
+
+interface OpenedPreview {
+  preview: PreviewRecord;
+  /** Its PCM file, opened once. */
+  audio: FileHandle;
+  /** When its URL expires (Unix seconds): how long a browser may cache the audio. */
+  expires: number;
+}
+
+/** The WAV (or the byte range asked for), or only its headers for a HEAD. */
+async function sendAudio(req: HttpRequest, res: HttpResponse, { preview, audio, expires }: OpenedPreview, logger: Logger) {
+  const dataBytes = Number(preview.audioBytes);
+  const total = WAV_HEADER_BYTES + dataBytes;
+  res.setHeader("accept-ranges", "bytes");
+  res.setHeader("content-type", "audio/wav");
+  res.setHeader("cache-control", `private, max-age=${Math.max(0, Math.floor((expires * 1000 - Date.now()) / 1000))}`);
+  res.setHeader("etag", `"${preview.audioSha256.slice(0, 32)}"`);
+  const range = byteRange(total, req.headers.range);
+  if (range === "unsatisfiable") {
+    res.statusCode = 416;
+    res.setHeader("content-range", `bytes */${total}`);
+    res.end();
+    return;
+  }
+  const { start, end } = range;
+  if (range.partial) {
+    res.statusCode = 206;
+    res.setHeader("content-range", `bytes ${start}-${end}/${total}`);
+  }
+  res.setHeader("content-length", end - start + 1);
+  if (req.method === "HEAD") {
+    res.end();
+    return;
+  }
+  const header = wavHeader(dataBytes, preview.sampleRate, preview.channels);
+  async function* bytes(): AsyncGenerator<Buffer> {
+    if (start < WAV_HEADER_BYTES) yield header.subarray(start, Math.min(end + 1, WAV_HEADER_BYTES));
+    if (end < WAV_HEADER_BYTES) return;
+    const data = audio.createReadStream({
+      start: Math.max(0, start - WAV_HEADER_BYTES),
+      end: end - WAV_HEADER_BYTES,
+      autoClose: false,
+    });
+    for await (const chunk of data) yield chunk as Buffer;
+  }
+  await pipeline(bytes(), res).catch((error: unknown) => {
+    // The client stopped listening (it often does: a player that has what it needs).
+    res.destroy();
+    logger.debug({ err: errorMessage(error) }, "preview audio: response ended early");
+  });
+}
+
+/** The bytes to send: one range asked for (partial), else the whole file; "unsatisfiable" answers 416. */
+function byteRange(
+  total: number,
+  header: string | undefined,
+): { start: number; end: number; partial: boolean } | "unsatisfiable" {
+  const whole = { start: 0, end: total - 1, partial: false };
+  if (!header) return whole;
+  const ranges = parseRange(total, header, { combine: true });
+  if (ranges === -1) return "unsatisfiable";
+  // A malformed header is ignored (the whole file), and so are several ranges: one is all players ask.
+  if (ranges !== -2 && ranges.type === "bytes" && ranges.length === 1 && ranges[0]) {
+    return { start: ranges[0].start, end: ranges[0].end, partial: true };
+  }
+  return whole;
 }
 
 /** The canonical 44-byte header of a 16-bit PCM WAV file holding `dataBytes` of samples. */

@@ -51,7 +51,7 @@ export class ResponseCache {
     });
   }
 
-  /** Express middleware, before Apollo: serves a fresh entry, or tickets the request so its answer can be stored. */
+  /** Middleware of the HTTP app, before Apollo: serves a fresh entry, or tickets the request so its answer can be stored. */
   serve(): Middleware {
     return async (req: HttpRequest, res: HttpResponse, next: NextFunction) => {
       const key = cacheKeyOf(req);

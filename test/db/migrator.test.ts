@@ -5,11 +5,10 @@
 // embedded PGlite database.
 import { createHash } from "node:crypto";
 import { existsSync } from "node:fs";
-import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
-import os from "node:os";
+import { readdir, readFile } from "node:fs/promises";
 import path from "node:path";
 import pg from "pg";
-import { afterAll, afterEach, beforeEach, describe, expect, it } from "vitest";
+import { afterEach } from "vitest";
 import { loadConfig } from "../../src/config.js";
 import { type Database, openDatabase } from "../../src/db/database.js";
 import {
@@ -21,7 +20,7 @@ import {
   readMigrations,
 } from "../../src/db/migrator.js";
 import { createLogger, type Logger } from "../../src/logger.js";
-import { createTestDatabase, type TestDatabase } from "../../dev/test-database.js";
+import { describe, expect, test as it } from "../support/base-fixtures.js";
 import { PROJECT_ROOT } from "../../dev/spawn-ts.js";
 import { killAllSpawned, spawnTs } from "../support/process.js";
 
@@ -97,28 +96,36 @@ async function expectMigrationError(promise: Promise<MigrationResult>): Promise<
   return error as MigrationError;
 }
 
+// Before the fixtures' cleanup: no migrator process outlives its test or its database.
 afterEach(async () => {
   await killAllSpawned();
 });
 
+/**
+ * `db`: the test's database opened as the gateway opens it; `openPool()`:
+ * another connection pool on it, as another process would open. Both are
+ * closed after the test, before the database is dropped.
+ */
+const onPostgres = it
+  .extend("db", async ({ testDatabase }, { onCleanup }) => {
+    const db = await openDatabase(loadConfig({ DATABASE_URL: testDatabase.url }), logger);
+    onCleanup(() => db.close());
+    return db;
+  })
+  .extend("openPool", ({ testDatabase }, { onCleanup }) => {
+    const pools: Database[] = [];
+    onCleanup(async () => {
+      await Promise.all(pools.splice(0).map((pool) => pool.close()));
+    });
+    return async (): Promise<Database> => {
+      const pool = await openDatabase(loadConfig({ DATABASE_URL: testDatabase.url }), logger);
+      pools.push(pool);
+      return pool;
+    };
+  });
+
 describe("migrate() on PostgreSQL", () => {
-  let testDb: TestDatabase;
-  let db: Database;
-  const extraDatabases: Database[] = [];
-
-  beforeEach(async () => {
-    testDb = await createTestDatabase();
-    db = await openDatabase(loadConfig({ DATABASE_URL: testDb.url }), logger);
-  });
-  afterEach(async () => {
-    await Promise.all(extraDatabases.splice(0).map((extra) => extra.close()));
-    // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- unset when beforeEach failed before creating it
-    await db?.close();
-    // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- unset when beforeEach failed before creating it
-    await testDb?.drop();
-  });
-
-  it("applies every migration on disk once, in name order", async () => {
+  onPostgres("applies every migration on disk once, in name order", async ({ db, testDatabase: testDb }) => {
     const onDisk = await migrationsOnDisk();
     expect(onDisk.length).toBeGreaterThan(0);
     expect((await readMigrations()).map(({ name, checksum }) => ({ name, checksum }))).toEqual(onDisk);
@@ -133,57 +140,60 @@ describe("migrate() on PostgreSQL", () => {
     expect(columns.map((c) => c.column_name)).toEqual(expect.arrayContaining(["id", "voice_id", "name", "created_at"]));
   });
 
-  it("writes the _prisma_migrations ledger exactly as prisma migrate deploy does", async () => {
-    const onDisk = await migrationsOnDisk();
-    const before = new Date(Date.now() - 60_000);
-    await migrate(db, logger);
+  onPostgres(
+    "writes the _prisma_migrations ledger exactly as prisma migrate deploy does",
+    async ({ db, testDatabase: testDb }) => {
+      const onDisk = await migrationsOnDisk();
+      const before = new Date(Date.now() - 60_000);
+      await migrate(db, logger);
 
-    // The table Prisma's schema engine creates, column for column.
-    const columns = await testDb.query<{
-      column_name: string;
-      data_type: string;
-      character_maximum_length: number | null;
-      is_nullable: string;
-    }>(
-      `SELECT column_name, data_type, character_maximum_length, is_nullable
+      // The table Prisma's schema engine creates, column for column.
+      const columns = await testDb.query<{
+        column_name: string;
+        data_type: string;
+        character_maximum_length: number | null;
+        is_nullable: string;
+      }>(
+        `SELECT column_name, data_type, character_maximum_length, is_nullable
          FROM information_schema.columns
         WHERE table_schema = 'public' AND table_name = '_prisma_migrations'
         ORDER BY ordinal_position`,
-    );
-    expect(columns).toEqual([
-      { column_name: "id", data_type: "character varying", character_maximum_length: 36, is_nullable: "NO" },
-      { column_name: "checksum", data_type: "character varying", character_maximum_length: 64, is_nullable: "NO" },
-      { column_name: "finished_at", data_type: "timestamp with time zone", character_maximum_length: null, is_nullable: "YES" },
-      { column_name: "migration_name", data_type: "character varying", character_maximum_length: 255, is_nullable: "NO" },
-      { column_name: "logs", data_type: "text", character_maximum_length: null, is_nullable: "YES" },
-      {
-        column_name: "rolled_back_at",
-        data_type: "timestamp with time zone",
-        character_maximum_length: null,
-        is_nullable: "YES",
-      },
-      { column_name: "started_at", data_type: "timestamp with time zone", character_maximum_length: null, is_nullable: "NO" },
-      { column_name: "applied_steps_count", data_type: "integer", character_maximum_length: null, is_nullable: "NO" },
-    ]);
+      );
+      expect(columns).toEqual([
+        { column_name: "id", data_type: "character varying", character_maximum_length: 36, is_nullable: "NO" },
+        { column_name: "checksum", data_type: "character varying", character_maximum_length: 64, is_nullable: "NO" },
+        { column_name: "finished_at", data_type: "timestamp with time zone", character_maximum_length: null, is_nullable: "YES" },
+        { column_name: "migration_name", data_type: "character varying", character_maximum_length: 255, is_nullable: "NO" },
+        { column_name: "logs", data_type: "text", character_maximum_length: null, is_nullable: "YES" },
+        {
+          column_name: "rolled_back_at",
+          data_type: "timestamp with time zone",
+          character_maximum_length: null,
+          is_nullable: "YES",
+        },
+        { column_name: "started_at", data_type: "timestamp with time zone", character_maximum_length: null, is_nullable: "NO" },
+        { column_name: "applied_steps_count", data_type: "integer", character_maximum_length: null, is_nullable: "NO" },
+      ]);
 
-    const rows = await ledger(db);
-    expect(rows.map((row) => row.migration_name)).toEqual(onDisk.map((m) => m.name));
-    rows.forEach((row, index) => {
-      expect(row.id).toMatch(UUID);
-      // sha256 of the raw bytes of migration.sql, hex: what Prisma compares on deploy.
-      expect(row.checksum).toBe(onDisk[index]!.checksum);
-      expect(row.logs).toBeNull();
-      expect(row.rolled_back_at).toBeNull();
-      expect(row.applied_steps_count).toBe(1);
-      expect(row.started_at).toBeInstanceOf(Date);
-      expect(row.started_at.getTime()).toBeGreaterThan(before.getTime());
-      expect(row.finished_at).toBeInstanceOf(Date);
-      expect(row.finished_at!.getTime()).toBeGreaterThanOrEqual(row.started_at.getTime());
-    });
-    expect(new Set(rows.map((row) => row.id)).size).toBe(rows.length);
-  });
+      const rows = await ledger(db);
+      expect(rows.map((row) => row.migration_name)).toEqual(onDisk.map((m) => m.name));
+      rows.forEach((row, index) => {
+        expect(row.id).toMatch(UUID);
+        // sha256 of the raw bytes of migration.sql, hex: what Prisma compares on deploy.
+        expect(row.checksum).toBe(onDisk[index]!.checksum);
+        expect(row.logs).toBeNull();
+        expect(row.rolled_back_at).toBeNull();
+        expect(row.applied_steps_count).toBe(1);
+        expect(row.started_at).toBeInstanceOf(Date);
+        expect(row.started_at.getTime()).toBeGreaterThan(before.getTime());
+        expect(row.finished_at).toBeInstanceOf(Date);
+        expect(row.finished_at!.getTime()).toBeGreaterThanOrEqual(row.started_at.getTime());
+      });
+      expect(new Set(rows.map((row) => row.id)).size).toBe(rows.length);
+    },
+  );
 
-  it("applies nothing on a second run and leaves the ledger untouched", async () => {
+  onPostgres("applies nothing on a second run and leaves the ledger untouched", async ({ db }) => {
     const names = (await migrationsOnDisk()).map((m) => m.name);
     await migrate(db, logger);
     const first = await ledger(db);
@@ -194,7 +204,7 @@ describe("migrate() on PostgreSQL", () => {
     expect(await ledger(db)).toEqual(first);
   });
 
-  it("applies only the migrations added since the last run", async () => {
+  onPostgres("applies only the migrations added since the last run", async ({ db, testDatabase: testDb }) => {
     const one = file("20990101000000_one", `CREATE TABLE "one" (id INT PRIMARY KEY);`);
     const two = file("20990102000000_two", `CREATE TABLE "two" (id INT PRIMARY KEY);\nINSERT INTO "two" VALUES (2);`);
     expect(await migrate(db, logger, [one])).toEqual({ applied: [one.name], alreadyApplied: [] });
@@ -208,34 +218,37 @@ describe("migrate() on PostgreSQL", () => {
     ]);
   });
 
-  it("copes with a migration whose last line is a comment without a newline", async () => {
+  onPostgres("copes with a migration whose last line is a comment without a newline", async ({ db }) => {
     const commented = file("20990101000000_commented", `CREATE TABLE "commented" (id INT);\n-- trailing comment`);
     expect(await migrate(db, logger, [commented])).toEqual({ applied: [commented.name], alreadyApplied: [] });
     expect(await tableExists(db, "commented")).toBe(true);
   });
 
-  it("warns about, but does not re-apply, a migration edited after it was applied", async () => {
-    const original = file("20990101000000_edited", `CREATE TABLE "edited" (id INT);`);
-    await migrate(db, logger, [original]);
-    const { logger: capturing, lines } = capturingLogger();
-    const edited = file(original.name, `CREATE TABLE "edited" (id INT, extra TEXT);`);
+  onPostgres(
+    "warns about, but does not re-apply, a migration edited after it was applied",
+    async ({ db, testDatabase: testDb }) => {
+      const original = file("20990101000000_edited", `CREATE TABLE "edited" (id INT);`);
+      await migrate(db, logger, [original]);
+      const { logger: capturing, lines } = capturingLogger();
+      const edited = file(original.name, `CREATE TABLE "edited" (id INT, extra TEXT);`);
 
-    expect(await migrate(db, capturing, [edited])).toEqual({ applied: [], alreadyApplied: [original.name] });
+      expect(await migrate(db, capturing, [edited])).toEqual({ applied: [], alreadyApplied: [original.name] });
 
-    expect(lines).toContainEqual(
-      expect.objectContaining({
-        level: 40,
-        migration: original.name,
-        msg: "applied migration was modified after it was applied",
-      }),
-    );
-    const [row] = await ledger(db);
-    expect(row!.checksum).toBe(original.checksum);
-    const columns = await testDb.query<{ column_name: string }>(
-      `SELECT column_name FROM information_schema.columns WHERE table_name = 'edited'`,
-    );
-    expect(columns.map((c) => c.column_name)).toEqual(["id"]);
-  });
+      expect(lines).toContainEqual(
+        expect.objectContaining({
+          level: 40,
+          migration: original.name,
+          msg: "applied migration was modified after it was applied",
+        }),
+      );
+      const [row] = await ledger(db);
+      expect(row!.checksum).toBe(original.checksum);
+      const columns = await testDb.query<{ column_name: string }>(
+        `SELECT column_name FROM information_schema.columns WHERE table_name = 'edited'`,
+      );
+      expect(columns.map((c) => c.column_name)).toEqual(["id"]);
+    },
+  );
 
   describe("a failing migration", () => {
     const good = file("20990101000000_good", `CREATE TABLE "good_table" (id INT PRIMARY KEY);`);
@@ -245,7 +258,7 @@ describe("migrate() on PostgreSQL", () => {
     );
     const later = file("20990103000000_later", `CREATE TABLE "later" (id INT);`);
 
-    it("leaves no partial schema and records the failure in the ledger", async () => {
+    onPostgres("leaves no partial schema and records the failure in the ledger", async ({ db, testDatabase: testDb }) => {
       const error = await expectMigrationError(migrate(db, logger, [good, bad, later]));
       expect(error.name).toBe("MigrationError");
       expect(error.message).toContain(bad.name);
@@ -272,7 +285,7 @@ describe("migrate() on PostgreSQL", () => {
       expect(rows[1]!.logs).toContain('relation "nope" does not exist');
     });
 
-    it("releases the advisory lock and the connection", async () => {
+    onPostgres("releases the advisory lock and the connection", async ({ db, testDatabase: testDb }) => {
       await expectMigrationError(migrate(db, logger, [good, bad]));
       const locks = await testDb.query<{ n: number }>(
         `SELECT count(*)::int AS n FROM pg_locks
@@ -284,13 +297,12 @@ describe("migrate() on PostgreSQL", () => {
       expect(await db.prisma.$queryRawUnsafe("SELECT 2 AS two")).toEqual([{ two: 2 }]);
     });
 
-    it("makes the next run refuse until someone resolves it with prisma migrate resolve", async () => {
+    onPostgres("makes the next run refuse until someone resolves it with prisma migrate resolve", async ({ db, openPool }) => {
       await expectMigrationError(migrate(db, logger, [good, bad]));
       const fixed = file(bad.name, `CREATE TABLE "half_done" (id INT PRIMARY KEY);`);
 
       // Even with the file fixed, and from another process' connection pool.
-      const other = await openDatabase(loadConfig({ DATABASE_URL: testDb.url }), logger);
-      extraDatabases.push(other);
+      const other = await openPool();
       for (const database of [db, other]) {
         const refusal = await expectMigrationError(migrate(database, logger, [good, fixed, later]));
         expect(refusal.message).toContain(bad.name);
@@ -304,31 +316,33 @@ describe("migrate() on PostgreSQL", () => {
       expect(await ledger(db)).toHaveLength(2);
     });
 
-    it("retries a migration once it is marked rolled back (prisma migrate resolve --rolled-back)", async () => {
-      await expectMigrationError(migrate(db, logger, [good, bad]));
-      await testDb.query(`UPDATE "_prisma_migrations" SET rolled_back_at = now() WHERE migration_name = $1`, [bad.name]);
-      const fixed = file(bad.name, `CREATE TABLE "half_done" (id INT PRIMARY KEY);`);
+    onPostgres(
+      "retries a migration once it is marked rolled back (prisma migrate resolve --rolled-back)",
+      async ({ db, testDatabase: testDb }) => {
+        await expectMigrationError(migrate(db, logger, [good, bad]));
+        await testDb.query(`UPDATE "_prisma_migrations" SET rolled_back_at = now() WHERE migration_name = $1`, [bad.name]);
+        const fixed = file(bad.name, `CREATE TABLE "half_done" (id INT PRIMARY KEY);`);
 
-      expect(await migrate(db, logger, [good, fixed, later])).toEqual({
-        applied: [fixed.name, later.name],
-        alreadyApplied: [good.name],
-      });
+        expect(await migrate(db, logger, [good, fixed, later])).toEqual({
+          applied: [fixed.name, later.name],
+          alreadyApplied: [good.name],
+        });
 
-      expect(await tableExists(db, "half_done")).toBe(true);
-      const rows = await ledger(db);
-      expect(rows.map((row) => [row.migration_name, row.finished_at === null, row.rolled_back_at === null])).toEqual([
-        [good.name, false, true],
-        [bad.name, true, false], // the failed attempt, kept as history
-        [bad.name, false, true],
-        [later.name, false, true],
-      ]);
-      expect(rows[2]!.checksum).toBe(fixed.checksum);
-    });
+        expect(await tableExists(db, "half_done")).toBe(true);
+        const rows = await ledger(db);
+        expect(rows.map((row) => [row.migration_name, row.finished_at === null, row.rolled_back_at === null])).toEqual([
+          [good.name, false, true],
+          [bad.name, true, false], // the failed attempt, kept as history
+          [bad.name, false, true],
+          [later.name, false, true],
+        ]);
+        expect(rows[2]!.checksum).toBe(fixed.checksum);
+      },
+    );
   });
 
-  it("serialises two pools migrating at the same moment", async () => {
-    const other = await openDatabase(loadConfig({ DATABASE_URL: testDb.url }), logger);
-    extraDatabases.push(other);
+  onPostgres("serialises two pools migrating at the same moment", async ({ db, testDatabase: testDb, openPool }) => {
+    const other = await openPool();
     const names = (await migrationsOnDisk()).map((m) => m.name);
 
     const results = await Promise.all([migrate(db, logger), migrate(other, logger)]);
@@ -358,20 +372,9 @@ async function migrateCliScript(): Promise<string> {
 }
 
 describe("two `npm run migrate` processes booting together", () => {
-  let testDb: TestDatabase;
-
-  beforeEach(async () => {
-    testDb = await createTestDatabase();
-  });
-  afterEach(async () => {
-    await killAllSpawned();
-    // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- unset when beforeEach failed before creating it
-    await testDb?.drop();
-  });
-
   it(
     "apply each migration exactly once: one applies everything, the other nothing",
-    async () => {
+    async ({ testDatabase: testDb }) => {
       const names = (await migrationsOnDisk()).map((m) => m.name);
       // Hold the migrators' lock so both processes are certainly inside migrate()
       // at the same time, contending for it, however their startup times differ.
@@ -461,33 +464,30 @@ describe("two `npm run migrate` processes booting together", () => {
 // Creating a PGlite data directory runs initdb in WebAssembly: several seconds each.
 const PGLITE_TIMEOUT_MS = 120_000;
 
-describe("migrate() on the embedded database (PGlite)", () => {
-  const dirs: string[] = [];
-  const open: Database[] = [];
-
-  const openEmbedded = async (dataDir: string): Promise<Database> => {
+/**
+ * `openEmbedded(dataDir)`: PGlite in `dataDir`, closed after the test (one
+ * the test closed itself is let be), before `makeTempDir`'s directories go.
+ */
+// eslint-disable-next-line no-empty-pattern -- no dependencies: an empty pattern is how vitest spells that
+const onEmbedded = it.extend("openEmbedded", ({}, { onCleanup }) => {
+  const opened: Database[] = [];
+  onCleanup(async () => {
+    await Promise.all(opened.splice(0).map((database) => database.close().catch(() => undefined)));
+  });
+  return async (dataDir: string): Promise<Database> => {
     const database = await openDatabase(loadConfig({ DATA_DIR: dataDir }), logger);
-    open.push(database);
+    opened.push(database);
     return database;
   };
-  const tempDir = async () => {
-    const dir = await mkdtemp(path.join(os.tmpdir(), "gw-migrator-"));
-    dirs.push(dir);
-    return dir;
-  };
+});
 
-  afterAll(async () => {
-    // Close before removing the directories PGlite writes to.
-    await Promise.all(open.splice(0).map((database) => database.close().catch(() => undefined)));
-    await Promise.all(dirs.splice(0).map((dir) => rm(dir, { recursive: true, force: true })));
-  });
-
-  it(
+describe("migrate() on the embedded database (PGlite)", () => {
+  onEmbedded(
     "applies every migration, is idempotent, and keeps the ledger across restarts",
-    async () => {
+    async ({ makeTempDir, openEmbedded }) => {
       const onDisk = await migrationsOnDisk();
       const names = onDisk.map((m) => m.name);
-      const dataDir = await tempDir();
+      const dataDir = await makeTempDir("gw-migrator-");
       const db = await openEmbedded(dataDir);
       expect(db.kind).toBe("embedded");
 
@@ -507,7 +507,6 @@ describe("migrate() on the embedded database (PGlite)", () => {
 
       // Restart on the same data directory: nothing to apply.
       await db.close();
-      open.splice(open.indexOf(db), 1);
       const reopened = await openEmbedded(dataDir);
       expect(await migrate(reopened, logger)).toEqual({ applied: [], alreadyApplied: names });
       expect((await ledger(reopened)).map((row) => row.id)).toEqual(rows.map((row) => row.id));
@@ -515,10 +514,10 @@ describe("migrate() on the embedded database (PGlite)", () => {
     PGLITE_TIMEOUT_MS,
   );
 
-  it(
+  onEmbedded(
     "rolls a failing migration back completely and then refuses to continue",
-    async () => {
-      const db = await openEmbedded(await tempDir());
+    async ({ makeTempDir, openEmbedded }) => {
+      const db = await openEmbedded(await makeTempDir("gw-migrator-"));
       const good = file("20990101000000_good", `CREATE TABLE "good_table" (id INT);`);
       const bad = file("20990102000000_bad", `CREATE TABLE "half_done" (id INT);\nSELECT * FROM nope;`);
 

@@ -150,11 +150,11 @@ describe.each(["postgres", "embedded"] as const)("restart keeps the data (%s)", 
   /** Boots a gateway on the test's own store (a fresh database, or a data directory), as often as asked. */
   const test = testWithoutGateway.extend(
     "boot",
-    async ({ upstream, startGateway, freshDatabase, tempDir }): Promise<() => Promise<TestGateway>> => {
+    async ({ upstream, startGateway, testDatabase, makeTempDir }): Promise<() => Promise<TestGateway>> => {
       const store =
         mode === "postgres"
-          ? { database: mode, testDatabase: await freshDatabase() }
-          : { database: mode, dataDir: await tempDir("gw-persistence-") };
+          ? { database: mode, testDatabase: testDatabase }
+          : { database: mode, dataDir: await makeTempDir("gw-persistence-") };
       return () => startGateway({ ...store, upstream });
     },
   );

@@ -6,7 +6,6 @@ import pg from "pg";
 import { CreateApiKeyDocument } from "../generated/operations.js";
 import { bearer } from "../support/api-keys.js";
 import { expect, test } from "../support/fixtures.js";
-import { startTestGateway } from "../support/gateway.js";
 import { waitFor } from "../support/wait.js";
 
 test.override("gatewayOptions", { withUpstream: false, env: { DATABASE_READ_POOL_SIZE: "2", READ_STATEMENT_TIMEOUT_MS: "300" } });
@@ -44,15 +43,14 @@ test("a read stuck past READ_STATEMENT_TIMEOUT_MS answers QUERY_TIMEOUT, and the
   expect(after.body).toEqual({ data: { voices: { nodes: [] } } });
 });
 
-test("reads holding every read connection leave key management and key checks working", async ({ gateway, onTestFinished }) => {
+test("reads holding every read connection leave key management and key checks working", async ({ gateway, startGateway }) => {
   const db = gateway.database!;
   // A long timeout here: the reads must still be waiting when the writes run. Six reads would take
   // every connection of a shared pool of this size, and the writes would wait behind them.
-  const replica = await startTestGateway({
+  const replica = await startGateway({
     testDatabase: db,
     env: { DATABASE_POOL_SIZE: "2", DATABASE_READ_POOL_SIZE: "2", READ_STATEMENT_TIMEOUT_MS: "60000" },
   });
-  onTestFinished(() => replica.stop());
   const lock = await lockVoices(db.url);
   let reads: Promise<unknown>[];
   try {

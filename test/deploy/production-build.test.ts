@@ -14,8 +14,9 @@ import { cpSync, existsSync, lstatSync, mkdtempSync, readdirSync, readFileSync, 
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { adminUrl, createTestDatabase, type TestDatabase } from "../../dev/test-database.js";
+import { afterAll, afterEach, beforeAll } from "vitest";
+import { describe, expect, test as it } from "../support/base-fixtures.js";
+import { adminUrl } from "../../dev/test-database.js";
 import { recordOutput, recordSecret } from "../support/suite-record.js";
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
@@ -298,86 +299,76 @@ describe("production build (compiled dist/, production dependencies only)", () =
 
   it(
     "serves from dist/main.js against PostgreSQL: applies the migrations at boot, answers /readyz and a query, stops on SIGTERM",
-    async () => {
-      const db: TestDatabase = await createTestDatabase();
-      try {
-        const gateway = startNode(dir, "dist/main.js", [], {
-          NODE_ENV: "production",
-          ALLOW_ANONYMOUS: "true",
-          PORT: "0",
-          HOST: "127.0.0.1",
-          DATABASE_URL: db.url,
-          LOG_LEVEL: "info",
-        });
-        const listening = await gateway.waitForLog("gateway listening", BOOT_TIMEOUT_MS);
-        const port = listening.port as number;
-        expect(listening.database).toBe("postgres");
-        expect(gateway.logs.filter((line) => line.msg === "migration applied").map((line) => line.migration)).toEqual(
-          migrationNames,
-        );
+    async ({ testDatabase: db }) => {
+      const gateway = startNode(dir, "dist/main.js", [], {
+        NODE_ENV: "production",
+        ALLOW_ANONYMOUS: "true",
+        PORT: "0",
+        HOST: "127.0.0.1",
+        DATABASE_URL: db.url,
+        LOG_LEVEL: "info",
+      });
+      const listening = await gateway.waitForLog("gateway listening", BOOT_TIMEOUT_MS);
+      const port = listening.port as number;
+      expect(listening.database).toBe("postgres");
+      expect(gateway.logs.filter((line) => line.msg === "migration applied").map((line) => line.migration)).toEqual(
+        migrationNames,
+      );
 
-        const ready = await fetch(`http://127.0.0.1:${port}/readyz`, { signal: AbortSignal.timeout(5_000) });
-        expect(ready.status).toBe(200);
-        const answer = await graphql(port, "{ voices { totalCount } }");
-        expect(answer.body).toEqual({ data: { voices: { totalCount: 0 } } });
+      const ready = await fetch(`http://127.0.0.1:${port}/readyz`, { signal: AbortSignal.timeout(5_000) });
+      expect(ready.status).toBe(200);
+      const answer = await graphql(port, "{ voices { totalCount } }");
+      expect(answer.body).toEqual({ data: { voices: { totalCount: 0 } } });
 
-        // Prisma's ledger, one finished row per migration folder, checksum of the file.
-        const rows = await db.query<{ migration_name: string; checksum: string; finished_at: Date | null }>(
-          `SELECT migration_name, checksum, finished_at FROM "_prisma_migrations" ORDER BY migration_name`,
-        );
-        expect(rows.map((row) => row.migration_name)).toEqual(migrationNames);
-        for (const row of rows) {
-          expect(row.finished_at).not.toBeNull();
-          const sql = readFileSync(path.join(dir, "prisma", "migrations", row.migration_name, "migration.sql"));
-          expect(row.checksum).toBe(createHash("sha256").update(sql).digest("hex"));
-        }
-
-        // node is the process that gets the signal (no loader or npm in between).
-        gateway.child.kill("SIGTERM");
-        const status = await gateway.exited;
-        expect(status).toEqual({ code: 0, signal: null });
-        expect(gateway.logs.map((line) => line.msg)).toContain("shutdown complete");
-      } finally {
-        await db.drop();
+      // Prisma's ledger, one finished row per migration folder, checksum of the file.
+      const rows = await db.query<{ migration_name: string; checksum: string; finished_at: Date | null }>(
+        `SELECT migration_name, checksum, finished_at FROM "_prisma_migrations" ORDER BY migration_name`,
+      );
+      expect(rows.map((row) => row.migration_name)).toEqual(migrationNames);
+      for (const row of rows) {
+        expect(row.finished_at).not.toBeNull();
+        const sql = readFileSync(path.join(dir, "prisma", "migrations", row.migration_name, "migration.sql"));
+        expect(row.checksum).toBe(createHash("sha256").update(sql).digest("hex"));
       }
+
+      // node is the process that gets the signal (no loader or npm in between).
+      gateway.child.kill("SIGTERM");
+      const status = await gateway.exited;
+      expect(status).toEqual({ code: 0, signal: null });
+      expect(gateway.logs.map((line) => line.msg)).toContain("shutdown complete");
     },
     TEST_TIMEOUT_MS,
   );
 
   it(
     "runs the CLIs from dist/cli: migrate, keys, reconcile; production then serves with the key",
-    async () => {
-      const db = await createTestDatabase();
+    async ({ testDatabase: db }) => {
       const env = { NODE_ENV: "production", DATABASE_URL: db.url, LOG_LEVEL: "warn" };
-      try {
-        const migrated = await runNode(dir, "dist/cli/migrate.js", [], env);
-        expect(migrated.status.code, migrated.stderr).toBe(0);
-        expect(JSON.parse(migrated.stdout.trim().split("\n").at(-1)!)).toEqual({ applied: migrationNames, alreadyApplied: [] });
+      const migrated = await runNode(dir, "dist/cli/migrate.js", [], env);
+      expect(migrated.status.code, migrated.stderr).toBe(0);
+      expect(JSON.parse(migrated.stdout.trim().split("\n").at(-1)!)).toEqual({ applied: migrationNames, alreadyApplied: [] });
 
-        const created = await runNode(dir, "dist/cli/keys.js", ["create", "--name", "deploy-test", "--scope", "read"], env, true);
-        expect(created.status.code, created.stderr).toBe(0);
-        const key = created.stdout.trim().split("\n").at(-1)!.trim();
-        expect(key.length).toBeGreaterThan(20);
-        recordSecret(key);
+      const created = await runNode(dir, "dist/cli/keys.js", ["create", "--name", "deploy-test", "--scope", "read"], env, true);
+      expect(created.status.code, created.stderr).toBe(0);
+      const key = created.stdout.trim().split("\n").at(-1)!.trim();
+      expect(key.length).toBeGreaterThan(20);
+      recordSecret(key);
 
-        const listed = await runNode(dir, "dist/cli/keys.js", ["list"], env);
-        expect(listed.status.code, listed.stderr).toBe(0);
-        expect(listed.stdout).toContain("deploy-test");
+      const listed = await runNode(dir, "dist/cli/keys.js", ["list"], env);
+      expect(listed.status.code, listed.stderr).toBe(0);
+      expect(listed.stdout).toContain("deploy-test");
 
-        const reconciled = await runNode(dir, "dist/cli/reconcile.js", [], env);
-        expect(reconciled.status.code, reconciled.stderr).toBe(0);
-        expect(JSON.parse(reconciled.stdout.trim().split("\n").at(-1)!)).toMatchObject({ imported: [], remaining: 0 });
+      const reconciled = await runNode(dir, "dist/cli/reconcile.js", [], env);
+      expect(reconciled.status.code, reconciled.stderr).toBe(0);
+      expect(JSON.parse(reconciled.stdout.trim().split("\n").at(-1)!)).toMatchObject({ imported: [], remaining: 0 });
 
-        const gateway = startNode(dir, "dist/main.js", [], { ...env, LOG_LEVEL: "info", PORT: "0", HOST: "127.0.0.1" });
-        const port = (await gateway.waitForLog("gateway listening", BOOT_TIMEOUT_MS)).port as number;
-        expect((await graphql(port, "{ voices { totalCount } }")).body.errors?.[0]?.extensions?.code).toBe("UNAUTHENTICATED");
-        const answer = await graphql(port, "{ voices { totalCount } }", { authorization: `Bearer ${key}` });
-        expect(answer.body).toEqual({ data: { voices: { totalCount: 0 } } });
-        gateway.child.kill("SIGTERM");
-        expect((await gateway.exited).code).toBe(0);
-      } finally {
-        await db.drop();
-      }
+      const gateway = startNode(dir, "dist/main.js", [], { ...env, LOG_LEVEL: "info", PORT: "0", HOST: "127.0.0.1" });
+      const port = (await gateway.waitForLog("gateway listening", BOOT_TIMEOUT_MS)).port as number;
+      expect((await graphql(port, "{ voices { totalCount } }")).body.errors?.[0]?.extensions?.code).toBe("UNAUTHENTICATED");
+      const answer = await graphql(port, "{ voices { totalCount } }", { authorization: `Bearer ${key}` });
+      expect(answer.body).toEqual({ data: { voices: { totalCount: 0 } } });
+      gateway.child.kill("SIGTERM");
+      expect((await gateway.exited).code).toBe(0);
     },
     TEST_TIMEOUT_MS,
   );
@@ -407,19 +398,15 @@ describe("production build (compiled dist/, production dependencies only)", () =
 
   it(
     "serves from dist/main.js with the embedded database (PGlite) when DATABASE_URL is not set",
-    async () => {
-      const dataDir = mkdtempSync(path.join(os.tmpdir(), "gw-production-data-"));
-      try {
-        const gateway = startNode(dir, "dist/main.js", [], { PORT: "0", HOST: "127.0.0.1", DATA_DIR: dataDir });
-        const listening = await gateway.waitForLog("gateway listening", BOOT_TIMEOUT_MS);
-        expect(listening.database).toBe("embedded");
-        const answer = await graphql(listening.port as number, "{ voices { totalCount } }");
-        expect(answer.body).toEqual({ data: { voices: { totalCount: 0 } } });
-        gateway.child.kill("SIGTERM");
-        expect((await gateway.exited).code).toBe(0);
-      } finally {
-        rmSync(dataDir, { recursive: true, force: true });
-      }
+    async ({ makeTempDir }) => {
+      const dataDir = await makeTempDir("gw-production-data-");
+      const gateway = startNode(dir, "dist/main.js", [], { PORT: "0", HOST: "127.0.0.1", DATA_DIR: dataDir });
+      const listening = await gateway.waitForLog("gateway listening", BOOT_TIMEOUT_MS);
+      expect(listening.database).toBe("embedded");
+      const answer = await graphql(listening.port as number, "{ voices { totalCount } }");
+      expect(answer.body).toEqual({ data: { voices: { totalCount: 0 } } });
+      gateway.child.kill("SIGTERM");
+      expect((await gateway.exited).code).toBe(0);
     },
     TEST_TIMEOUT_MS,
   );

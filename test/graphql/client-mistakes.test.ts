@@ -4,14 +4,8 @@
 // seen yet. And in production no error suggests a name of the schema,
 // whichever kind of name was mistyped and wherever (document or variables).
 import { createHash } from "node:crypto";
-import { describe, expect, test as gatewayTest } from "../support/fixtures.js";
-import { startTestGateway, type TestGateway } from "../support/gateway.js";
-
-const test = gatewayTest.extend("production", { scope: "file" }, async ({ upstream }, { onCleanup }): Promise<TestGateway> => {
-  const production = await startTestGateway({ upstream, env: { NODE_ENV: "production", ALLOW_ANONYMOUS: "true" } });
-  onCleanup(() => production.stop());
-  return production;
-});
+import { describe, expect, test } from "../support/fixtures.js";
+import type { TestGateway } from "../support/gateway.js";
 
 describe("documents that do not parse", () => {
   test.for([
@@ -20,7 +14,7 @@ describe("documents that do not parse", () => {
     ["an empty document", " "],
     ["an unterminated string", '{ voices(filter: { search: "abc }) { totalCount } }'],
     ["more tokens than GRAPHQL_MAX_TOKENS", `{ ${Array.from({ length: 2100 }, () => "__typename").join(" ")} }`],
-  ] as const)("%s answers 400 GRAPHQL_PARSE_FAILED", async ([, query], { gateway, production }) => {
+  ] as const)("%s answers 400 GRAPHQL_PARSE_FAILED", async ([, query], { gateway, productionGateway: production }) => {
     for (const server of [gateway, production]) {
       const response = await server.graphql(query);
       expect(response.status).toBe(400);
@@ -64,7 +58,7 @@ describe("operations Apollo does not resolve, and operation types the gateway do
     expect(gateway.logs.filter((line) => Number(line.level) >= 50)).toEqual([]);
   });
 
-  test("a subscription answers 400 GRAPHQL_VALIDATION_FAILED", async ({ gateway, production }) => {
+  test("a subscription answers 400 GRAPHQL_VALIDATION_FAILED", async ({ gateway, productionGateway: production }) => {
     for (const server of [gateway, production]) {
       const response = await server.graphql("subscription { __typename }");
       expect(response.status).toBe(400);
@@ -76,6 +70,7 @@ describe("operations Apollo does not resolve, and operation types the gateway do
   test("variables nested ten thousand deep answer without a 5xx, with the response cache on or off", async ({
     gateway,
     upstream,
+    startGateway,
   }) => {
     // Written by hand: JSON.stringify itself recurses, and would overflow here first.
     const deep = `${"[".repeat(10_000)}${"]".repeat(10_000)}`;
@@ -87,18 +82,14 @@ describe("operations Apollo does not resolve, and operation types the gateway do
       });
       return { status: response.status, body: (await response.json()) as { errors?: Array<{ extensions?: { code?: string } }> } };
     };
-    const cached = await startTestGateway({ upstream, env: { RESPONSE_CACHE: "true" } });
-    try {
-      for (const server of [gateway, cached]) {
-        // A variable the operation does not declare is ignored, however deep.
-        expect((await post(server, "{ __typename }", "x")).status).toBe(200);
-        const declared = await post(server, "query($t: [String!]) { voices(filter: { tags: $t }) { totalCount } }", "t");
-        expect(declared.status).toBe(400);
-        expect(declared.body.errors?.[0]?.extensions?.code).toBe("BAD_USER_INPUT");
-        expect(server.logs.filter((line) => Number(line.level) >= 50)).toEqual([]);
-      }
-    } finally {
-      await cached.stop();
+    const cached = await startGateway({ upstream, env: { RESPONSE_CACHE: "true" } });
+    for (const server of [gateway, cached]) {
+      // A variable the operation does not declare is ignored, however deep.
+      expect((await post(server, "{ __typename }", "x")).status).toBe(200);
+      const declared = await post(server, "query($t: [String!]) { voices(filter: { tags: $t }) { totalCount } }", "t");
+      expect(declared.status).toBe(400);
+      expect(declared.body.errors?.[0]?.extensions?.code).toBe("BAD_USER_INPUT");
+      expect(server.logs.filter((line) => Number(line.level) >= 50)).toEqual([]);
     }
   });
 });
@@ -155,13 +146,16 @@ describe("no suggestions in production", () => {
     ],
     ["a type", "query($filter: VoiceFiltre) { voices(filter: $filter) { totalCount } }", undefined],
     ["a fragment's type", "{ voices { nodes { ...f } } } fragment f on Voic { id }", undefined],
-  ] as const)("a mistyped %s: 4xx, and the message suggests nothing", async ([, query, variables], { gateway, production }) => {
-    const answer = await production.graphql(query, variables);
-    expect(answer.status).toBe(400);
-    expect(answer.body.errors?.length).toBeGreaterThan(0);
-    for (const error of answer.body.errors ?? []) expect(error.message).not.toMatch(/did you mean/i);
-    // The same mistake outside production does get the hint (that is what was removed).
-    const development = await gateway.graphql(query, variables);
-    expect(development.body.errors?.some((error) => /Did you mean/.test(error.message))).toBe(true);
-  });
+  ] as const)(
+    "a mistyped %s: 4xx, and the message suggests nothing",
+    async ([, query, variables], { gateway, productionGateway: production }) => {
+      const answer = await production.graphql(query, variables);
+      expect(answer.status).toBe(400);
+      expect(answer.body.errors?.length).toBeGreaterThan(0);
+      for (const error of answer.body.errors ?? []) expect(error.message).not.toMatch(/did you mean/i);
+      // The same mistake outside production does get the hint (that is what was removed).
+      const development = await gateway.graphql(query, variables);
+      expect(development.body.errors?.some((error) => /Did you mean/.test(error.message))).toBe(true);
+    },
+  );
 });

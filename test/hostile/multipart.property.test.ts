@@ -9,11 +9,11 @@
 //   when the gateway answers with the cloned voice.
 // Afterwards the process still runs, answers /healthz, and logged no error.
 import fc from "fast-check";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll } from "vitest";
 import { bearer, createKey } from "../support/api-keys.js";
 import { wav } from "../../dev/audio-fixtures.js";
 import { CLONE_VOICE, defaultCloneInput } from "../support/clone.js";
-import { createTestDatabase, type TestDatabase } from "../../dev/test-database.js";
+import { describe, expect, test as it } from "../support/base-fixtures.js";
 import { type FakeFaseeh, startFakeFaseeh } from "../../dev/fake-faseeh.js";
 import { errorCodes, hostileRuns, rawPost } from "../support/hostile.js";
 import type { TsProcess } from "../../dev/spawn-ts.js";
@@ -227,14 +227,13 @@ const framing = fc.record({
 
 type Framing = typeof framing extends fc.Arbitrary<infer T> ? T : never;
 
-let db: TestDatabase;
 let upstream: FakeFaseeh;
 let proc: TsProcess;
 let port: number;
 let writerKey: string;
 
-beforeAll(async () => {
-  db = await createTestDatabase();
+// The file's database (a fixture, dropped after the file) holds the key; the process runs on it.
+it.beforeAll(async ({ fileDatabase: db }) => {
   upstream = await startFakeFaseeh();
   writerKey = (await createKey(db, "voice-studio", "write")).key;
   proc = spawnTs("src/main.ts", {
@@ -255,7 +254,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await killAllSpawned();
   await upstream.close();
-  await db.drop();
 });
 
 /** Sends a case; the answer, or undefined for a client that left. */

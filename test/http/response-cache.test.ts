@@ -8,7 +8,7 @@ import { bearer, createKey } from "../support/api-keys.js";
 import { cloneVoice, cloneWithLargeFiles } from "../support/clone.js";
 import { filesOf } from "../../dev/fake-faseeh.js";
 import { expect, test } from "../support/fixtures.js";
-import { startTestGateway, type TestGateway } from "../support/gateway.js";
+import type { TestGateway } from "../support/gateway.js";
 import { voiceData } from "../support/voice-data.js";
 
 test.override("gatewayOptions", { env: { RESPONSE_CACHE: "true" } });
@@ -66,9 +66,8 @@ test("serves a repeated catalog read from the cache until the catalog changes, t
   expect((await send(gateway, LIST)).cache).toBe("hit");
 });
 
-test("a voice cloned on another replica is in the very next list on this one", async ({ gateway, upstream, onTestFinished }) => {
-  const replica = await startTestGateway({ testDatabase: gateway.database, upstream, env: { RESPONSE_CACHE: "true" } });
-  onTestFinished(() => replica.stop());
+test("a voice cloned on another replica is in the very next list on this one", async ({ gateway, upstream, startGateway }) => {
+  const replica = await startGateway({ testDatabase: gateway.database, upstream, env: { RESPONSE_CACHE: "true" } });
   await voiceUpsert(gateway.container.db.prisma, voiceData({ name: "Layla" }));
   for (const target of [gateway, replica]) {
     await send(target, LIST);
@@ -183,11 +182,7 @@ test("steps aside, answering correctly, when the catalog version cannot be read"
   expect(names((await send(gateway, LIST)).body.data)).toEqual(["Omar", "Layla"]);
 });
 
-test("is off unless RESPONSE_CACHE is set", async ({ gateway }) => {
-  const plain = await startTestGateway({ testDatabase: gateway.database });
-  try {
-    for (let round = 0; round < 2; round += 1) expect((await send(plain, LIST)).cache).toBeUndefined();
-  } finally {
-    await plain.stop();
-  }
+test("is off unless RESPONSE_CACHE is set", async ({ gateway, startGateway }) => {
+  const plain = await startGateway({ testDatabase: gateway.database });
+  for (let round = 0; round < 2; round += 1) expect((await send(plain, LIST)).cache).toBeUndefined();
 });

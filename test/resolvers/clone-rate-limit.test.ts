@@ -5,7 +5,6 @@
 import { cloneVoice } from "../support/clone.js";
 import { bearer, createKey } from "../support/api-keys.js";
 import { describe, expect, test } from "../support/fixtures.js";
-import { startTestGateway } from "../support/gateway.js";
 
 const env = { CLONE_RATE_LIMIT_PER_MINUTE: "2" };
 test.override("gatewayOptions", { env });
@@ -16,13 +15,12 @@ describe("per-key clone rate limit", () => {
   test("answers RATE_LIMITED with retryAfterSeconds past the limit, counted across replicas", async ({
     gateway,
     upstream,
-    onTestFinished,
+    startGateway,
   }) => {
     // Two replicas on one database: the file's gateway and a second one.
     const db = gateway.database!;
     const replicaA = gateway;
-    const replicaB = await startTestGateway({ upstream, testDatabase: db, env });
-    onTestFinished(() => replicaB.stop());
+    const replicaB = await startGateway({ upstream, testDatabase: db, env });
     const first = await createKey(db, "tool-one", "write");
     const second = await createKey(db, "tool-two", "write");
 

@@ -5,7 +5,6 @@ import { readdir } from "node:fs/promises";
 import { cloneVoice } from "../support/clone.js";
 import { type FakeBehaviour, startFakeFaseeh } from "../../dev/fake-faseeh.js";
 import { describe, expect, test } from "../support/fixtures.js";
-import { startTestGateway } from "../support/gateway.js";
 import { waitFor } from "../support/wait.js";
 
 // Retry-After values above 1 s are handed to the client rather than waited out.
@@ -215,32 +214,24 @@ describe("upstream failures map to typed errors and store nothing", () => {
     expect(JSON.stringify(response.body)).not.toContain(upstream.apiKey);
   });
 
-  test("answers UPSTREAM_UNAVAILABLE when upstream is not listening", async () => {
+  test("answers UPSTREAM_UNAVAILABLE when upstream is not listening", async ({ startGateway }) => {
     const gone = await startFakeFaseeh();
     const baseUrl = gone.baseUrl;
     await gone.close();
-    const isolated = await startTestGateway({ env: { FASEEH_BASE_URL: baseUrl, FASEEH_API_KEY: "k" } });
-    try {
-      const response = await cloneVoice(isolated);
-      expect(response.body.errors?.[0]?.extensions?.code).toBe("UPSTREAM_UNAVAILABLE");
-      expect(response.body.errors?.[0]?.message).toMatch(/connection refused/);
-      expect(await isolated.database!.query("SELECT id FROM voices")).toHaveLength(0);
-    } finally {
-      await isolated.stop();
-    }
+    const isolated = await startGateway({ env: { FASEEH_BASE_URL: baseUrl, FASEEH_API_KEY: "k" } });
+    const response = await cloneVoice(isolated);
+    expect(response.body.errors?.[0]?.extensions?.code).toBe("UPSTREAM_UNAVAILABLE");
+    expect(response.body.errors?.[0]?.message).toMatch(/connection refused/);
+    expect(await isolated.database!.query("SELECT id FROM voices")).toHaveLength(0);
   });
 
-  test("answers UPSTREAM_NOT_CONFIGURED without an API key, and calls nobody", async ({ upstream }) => {
-    const unconfigured = await startTestGateway({ env: { FASEEH_BASE_URL: upstream.baseUrl } });
-    try {
-      const response = await cloneVoice(unconfigured);
-      expect(response.body.errors?.[0]?.extensions?.code).toBe("UPSTREAM_NOT_CONFIGURED");
-      expect(response.body.errors?.[0]?.message).toContain("FASEEH_API_KEY");
-      expect(upstream.requests).toHaveLength(0);
-      // The unread upload streams were drained: the connection is usable.
-      expect((await unconfigured.graphql(`{ voices { totalCount } }`)).body.data).toEqual({ voices: { totalCount: 0 } });
-    } finally {
-      await unconfigured.stop();
-    }
+  test("answers UPSTREAM_NOT_CONFIGURED without an API key, and calls nobody", async ({ upstream, startGateway }) => {
+    const unconfigured = await startGateway({ env: { FASEEH_BASE_URL: upstream.baseUrl } });
+    const response = await cloneVoice(unconfigured);
+    expect(response.body.errors?.[0]?.extensions?.code).toBe("UPSTREAM_NOT_CONFIGURED");
+    expect(response.body.errors?.[0]?.message).toContain("FASEEH_API_KEY");
+    expect(upstream.requests).toHaveLength(0);
+    // The unread upload streams were drained: the connection is usable.
+    expect((await unconfigured.graphql(`{ voices { totalCount } }`)).body.data).toEqual({ voices: { totalCount: 0 } });
   });
 });

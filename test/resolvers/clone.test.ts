@@ -5,7 +5,7 @@ import { CloneAttemptVoicesDocument, VoiceDocument } from "../generated/operatio
 import { mp3, textFile, wav } from "../../dev/audio-fixtures.js";
 import { cloneVoice } from "../support/clone.js";
 import { describe, expect, test, vi } from "../support/fixtures.js";
-import { startTestGateway, type TestGateway } from "../support/gateway.js";
+import type { TestGateway } from "../support/gateway.js";
 
 const sha256 = (buffer: Buffer) => createHash("sha256").update(buffer).digest("hex");
 
@@ -189,24 +189,20 @@ describe("cloneVoice input errors: BAD_USER_INPUT, no upstream call, nothing sto
     expect((await gateway.graphql(`{ voices { totalCount } }`)).body.data).toEqual({ voices: { totalCount: 0 } });
   });
 
-  test("rejects a file over MAX_UPLOAD_BYTES without creating a voice upstream", async ({ upstream }) => {
-    const small = await startTestGateway({ upstream, env: { MAX_UPLOAD_BYTES: String(64 * 1024) } });
-    try {
-      const response = await cloneVoice(small, { voiceFile: { content: wav(200 * 1024), filename: "big.wav" } });
-      expect(response.body.errors?.[0]?.extensions).toMatchObject({ code: "BAD_USER_INPUT", field: "input.voiceFile" });
-      expect(response.body.errors?.[0]?.message).toContain("larger than the 64 KiB limit");
-      // The file streamed until it crossed the limit; the upstream request was
-      // cut before its end, so Faseeh never had a complete request to act on.
-      expect(upstream.requests.every((received) => received.aborted)).toBe(true);
-      expect(upstream.createdVoices).toHaveLength(0);
-      // Recorded, so cloneAttempts accounts for the call: FAILED with the code the client got.
-      expect(await small.database!.query("SELECT status, error_code FROM clone_attempts")).toEqual([
-        { status: "FAILED", error_code: "BAD_USER_INPUT" },
-      ]);
-      expect(await small.database!.query("SELECT * FROM voices")).toHaveLength(0);
-    } finally {
-      await small.stop();
-    }
+  test("rejects a file over MAX_UPLOAD_BYTES without creating a voice upstream", async ({ upstream, startGateway }) => {
+    const small = await startGateway({ upstream, env: { MAX_UPLOAD_BYTES: String(64 * 1024) } });
+    const response = await cloneVoice(small, { voiceFile: { content: wav(200 * 1024), filename: "big.wav" } });
+    expect(response.body.errors?.[0]?.extensions).toMatchObject({ code: "BAD_USER_INPUT", field: "input.voiceFile" });
+    expect(response.body.errors?.[0]?.message).toContain("larger than the 64 KiB limit");
+    // The file streamed until it crossed the limit; the upstream request was
+    // cut before its end, so Faseeh never had a complete request to act on.
+    expect(upstream.requests.every((received) => received.aborted)).toBe(true);
+    expect(upstream.createdVoices).toHaveLength(0);
+    // Recorded, so cloneAttempts accounts for the call: FAILED with the code the client got.
+    expect(await small.database!.query("SELECT status, error_code FROM clone_attempts")).toEqual([
+      { status: "FAILED", error_code: "BAD_USER_INPUT" },
+    ]);
+    expect(await small.database!.query("SELECT * FROM voices")).toHaveLength(0);
   });
 });
 

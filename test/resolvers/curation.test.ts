@@ -6,7 +6,7 @@
 import { randomUUID } from "node:crypto";
 import type { VoiceRecord } from "../../src/services/catalog/catalog-service.js";
 import { type NewVoice, voiceUpsert } from "../../src/services/catalog/voice-writes.js";
-import { parseCloneFields } from "../../src/services/clone/clone-service.js";
+import { parseCloneFields } from "../../src/services/clone/clone-input.js";
 import type { UpdateVoiceInput } from "../../src/services/catalog/voice-curation-service.js";
 import {
   ArchiveVoiceDocument,
@@ -21,7 +21,7 @@ import {
 } from "../generated/operations.js";
 import { bearer } from "../support/api-keys.js";
 import { describe, emptyAllTables, expect, test } from "../support/fixtures.js";
-import { type GraphQLResponse, startTestGateway, type TestGateway } from "../support/gateway.js";
+import type { GraphQLResponse, TestGateway } from "../support/gateway.js";
 import { recordSecret } from "../support/suite-record.js";
 import { voiceData } from "../support/voice-data.js";
 
@@ -30,25 +30,15 @@ type VoiceNode = VoiceFieldsFragment;
 
 /**
  * `catalog` is the gateway of the suite's database: the file's PostgreSQL
- * gateway, or one on PGlite, started the first time a suite asks for it
- * (once per file) and emptied before each of its tests as the fixtures
- * empty the other. Both share the one fake Faseeh.
+ * gateway, or the file's gateway on PGlite (`embeddedGateway`, started the
+ * first time a suite asks for it), emptied before each of its tests as the
+ * fixtures empty the other. Both share the one fake Faseeh.
  */
-const it = test
-  .extend("database", "postgres" as DatabaseKind)
-  .extend("startEmbedded", { scope: "file" }, ({ upstream, uploadDir }, { onCleanup }) => {
-    let started: Promise<TestGateway> | undefined;
-    onCleanup(async () => {
-      await (await started)?.stop();
-    });
-    return () => (started ??= startTestGateway({ database: "embedded", upstream, env: { UPLOAD_DIR: uploadDir } }));
-  })
-  .extend("catalog", async ({ database, gateway, startEmbedded }): Promise<TestGateway> => {
-    if (database === "postgres") return gateway;
-    const embedded = await startEmbedded();
-    await emptyAllTables(embedded);
-    return embedded;
-  });
+const it = test.extend("catalog", ({ gateway }): TestGateway => gateway);
+const onEmbedded = async ({ embeddedGateway }: { embeddedGateway: TestGateway }): Promise<TestGateway> => {
+  await emptyAllTables(embeddedGateway);
+  return embeddedGateway;
+};
 
 // Curation is the catalog's own business: whatever a test does, Faseeh hears nothing of it.
 it.afterEach(({ upstream }) => {
@@ -157,7 +147,7 @@ const CLEARS: Array<[keyof UpdateVoiceInput, unknown]> = [
 // On both databases
 
 describe.each<DatabaseKind>(["postgres", "embedded"])("on %s", (database) => {
-  it.override("database", database);
+  if (database === "embedded") it.override("catalog", onEmbedded);
 
   it("runs on the database it names", ({ catalog }) => {
     expect(catalog.container.db.kind).toBe(database);

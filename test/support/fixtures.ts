@@ -9,8 +9,8 @@
 // `describe` it throws "cannot be defined with a file scope ... inside the
 // describe block", because a file-scoped value cannot differ per suite. A
 // file that needs a second, differently configured gateway starts it inside
-// the test with `startTestGateway`, or extends this `test` with a file-scoped
-// fixture of its own. `test.each` does not pass the test context: use
+// the test with the `startGateway` fixture, or extends this `test` with a
+// file-scoped fixture of its own. `test.each` does not pass the test context: use
 // `test.for(cases)(name, (item, { gateway }) => ...)` instead.
 //
 // `upstream` (the fake Faseeh) and `gateway` (the real app on a socket, its
@@ -19,13 +19,20 @@
 // the test names them), the `freshState` auto fixture resets the fake's
 // records, empties every table of the schema and the preview directory, so no
 // test sees another's rows or files and no file keeps its own TRUNCATE list.
+//
+// The fixtures of base-fixtures.ts come with this `test` too: `testDatabase`,
+// `fileDatabase`, `makeTempDir`, and `startGateway` for a gateway a test
+// builds with a configuration of its own (stopped after the test).
+// `productionGateway` and `embeddedGateway` are second file-wide gateways
+// (started the first time a test names them), sharing the fake Faseeh and
+// left alone by `freshState`: one in production mode (open to anonymous
+// callers), one on the embedded PGlite database.
 import { mkdtemp, readdir, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import { test as base, type TestContext } from "vitest";
 import { type FakeFaseeh, startFakeFaseeh } from "../../dev/fake-faseeh.js";
 import type { Database } from "../../src/db/database.js";
-import { createTestDatabase, type TestDatabase } from "../../dev/test-database.js";
+import { test as base } from "./base-fixtures.js";
 import { startTestGateway, type TestGateway, type TestGatewayOptions } from "./gateway.js";
 import { type MigratedDatabase, openMigratedDatabase } from "./migrated-database.js";
 
@@ -37,7 +44,7 @@ export interface GatewayFixtureOptions extends Omit<TestGatewayOptions, "upstrea
   withUpstream?: boolean;
 }
 
-const gatewayTest = base
+export const test = base
   .extend("gatewayOptions", { scope: "file" }, {} as GatewayFixtureOptions)
   // Vitest reads a fixture's dependencies from its first parameter, which must be a destructuring pattern.
   // eslint-disable-next-line no-empty-pattern -- no dependencies: an empty pattern is how vitest spells that
@@ -72,6 +79,16 @@ const gatewayTest = base
     const previews = gateway.container.config.previews.dir;
     for (const name of await readdir(previews).catch(() => []))
       await rm(path.join(previews, name), { recursive: true, force: true });
+  })
+  .extend("productionGateway", { scope: "file" }, async ({ upstream }, { onCleanup }): Promise<TestGateway> => {
+    const production = await startTestGateway({ upstream, env: { NODE_ENV: "production", ALLOW_ANONYMOUS: "true" } });
+    onCleanup(() => production.stop());
+    return production;
+  })
+  .extend("embeddedGateway", { scope: "file" }, async ({ upstream, uploadDir }, { onCleanup }): Promise<TestGateway> => {
+    const embedded = await startTestGateway({ database: "embedded", upstream, env: { UPLOAD_DIR: uploadDir } });
+    onCleanup(() => embedded.stop());
+    return embedded;
   });
 
 /**
@@ -91,56 +108,12 @@ async function emptyTablesOf({ prisma }: Database): Promise<void> {
   await prisma.$executeRawUnsafe(`TRUNCATE ${tables.map((table) => table.name).join(", ")} RESTART IDENTITY CASCADE`);
 }
 
-// ---------------------------------------------------------------------------
-// What a test sets up for itself beside the file's gateway: `startGateway`
-// (another configuration, or a restart on the same database), `freshDatabase`
-// and `tempDir` start, create or make it when the test calls them, and it is
-// stopped, dropped or removed when the test ends, the last made first (a
-// gateway before the database under it, as `onTestFinished` runs them): no
-// test needs try/finally for them. A test that opens something else (a TCP
-// proxy) hands it to the same stack with `onTestFinished`.
-
-/** Starts a gateway (startTestGateway's options), stopped when the test ends. */
-export type StartGateway = (options?: TestGatewayOptions) => Promise<TestGateway>;
-
-/** A fixture's view of the test: only its cleanup stack. */
-type TestEnd = Pick<TestContext, "onTestFinished">;
-
-const startGatewayFixture =
-  ({ onTestFinished }: TestEnd): StartGateway =>
-  async (options) => {
-    const gateway = await startTestGateway(options);
-    onTestFinished(() => gateway.stop());
-    return gateway;
-  };
-
-const freshDatabaseFixture =
-  ({ onTestFinished }: TestEnd) =>
-  async (): Promise<TestDatabase> => {
-    const database = await createTestDatabase();
-    onTestFinished(() => database.drop());
-    return database;
-  };
-
-const tempDirFixture =
-  ({ onTestFinished }: TestEnd) =>
-  async (prefix: string): Promise<string> => {
-    const dir = await mkdtemp(path.join(os.tmpdir(), prefix));
-    onTestFinished(() => rm(dir, { recursive: true, force: true }));
-    return dir;
-  };
-
-export const test = gatewayTest
-  .extend("startGateway", startGatewayFixture)
-  .extend("freshDatabase", freshDatabaseFixture)
-  .extend("tempDir", tempDirFixture);
-
 /**
- * For files with no in-process gateway of their own (the real process, a
- * service on a migrated database, restarts): the same per-test fixtures, a
- * fake Faseeh of the test's own (`upstream`, test-scoped here: nothing to
- * reset), a migrated database shared by the file and emptied before each
- * test that names it (`migratedDatabase`), and no `freshState`.
+ * For files with no gateway of their own that need a fake Faseeh or a
+ * migrated database (the real process, restarts, a service on Prisma):
+ * base-fixtures.ts's `test` with `upstream` (the test's own here: nothing to
+ * reset) and `migratedDatabase` (the file's, emptied before each test that
+ * names it), and no `freshState`.
  */
 export const testWithoutGateway = base
   // eslint-disable-next-line no-empty-pattern -- no dependencies: an empty pattern is how vitest spells that
@@ -149,9 +122,6 @@ export const testWithoutGateway = base
     onCleanup(() => upstream.close());
     return upstream;
   })
-  .extend("startGateway", startGatewayFixture)
-  .extend("freshDatabase", freshDatabaseFixture)
-  .extend("tempDir", tempDirFixture)
   // eslint-disable-next-line no-empty-pattern -- no dependencies: an empty pattern is how vitest spells that
   .extend("databaseOfFile", { scope: "file" }, async ({}, { onCleanup }): Promise<MigratedDatabase> => {
     const database = await openMigratedDatabase();

@@ -1,4 +1,4 @@
-// Starts the real gateway in-process (same container, same Express app, a
+// Starts the real gateway in-process (same container, same HTTP app, a
 // real socket on an ephemeral port) against a throwaway database and the fake
 // upstream, and offers a GraphQL client that speaks over HTTP, including the
 // multipart request spec for uploads. An operation is a string, or a typed
@@ -11,6 +11,7 @@ import type { TypedDocumentNode } from "@graphql-typed-document-node/core";
 import { print } from "graphql";
 import { Agent, FormData, request } from "undici";
 import { createGateway, type Gateway } from "../../src/app.js";
+import { startBackgroundWork } from "../../src/background-work.js";
 import type { Clock } from "../../src/clock.js";
 import { loadConfig } from "../../src/config.js";
 import { type Container, createContainer } from "../../src/container.js";
@@ -125,6 +126,8 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
   let gateway: Gateway;
   try {
     container = await createContainer(config, { logger, clock: options.clock });
+    // As main.ts does: the recovery pass at boot, then the recovery and preview timers.
+    await startBackgroundWork(container);
     gateway = await createGateway(container);
   } catch (error) {
     if (ownDatabase) await database?.drop();

@@ -1,11 +1,10 @@
 // Fills the request's log line (operation, client, error codes), counts
-// operations and errors, logs unexpected errors with the request id, and
-// gives masked errors that id so support can find the log line.
+// operations and errors, writes each error's log line and gives masked errors
+// the request id, both as normalizeError decides.
 import type { ApolloServerPlugin } from "@apollo/server";
-import { unwrapResolverError } from "@apollo/server/errors";
 import type { GatewayContext } from "../../context.js";
-import { GatewayError, isErrorCode, maskedMessage } from "../../errors.js";
 import type { Metrics } from "../../metrics.js";
+import { normalizeError } from "../normalize-error.js";
 
 export interface RequestReportOptions {
   metrics: Pick<Metrics, "errors" | "operationDuration" | "operationLabel">;
@@ -22,24 +21,17 @@ export function ApolloPluginRequestReport({ metrics }: RequestReportOptions): Ap
         },
         async didEncounterErrors({ errors }) {
           for (const error of errors) {
-            const original = unwrapResolverError(error);
-            if (original instanceof GatewayError) {
-              contextValue.logger.info({ code: original.code, path: error.path }, original.message);
-              // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- an error from outside graphql-js may have none
-            } else if (!isErrorCode(error.extensions?.code) || error.extensions?.code === "INTERNAL_SERVER_ERROR") {
-              contextValue.logger.error({ err: original, path: error.path }, "unexpected error");
-            }
+            const { log } = normalizeError(error);
+            if (log) contextValue.logger[log.level](log.fields, log.message);
           }
         },
         async willSendResponse({ response }) {
           const { report } = contextValue;
           if (response.body.kind === "single") {
             for (const error of response.body.singleResult.errors ?? []) {
-              if (error.extensions?.code === "INTERNAL_SERVER_ERROR") {
-                error.extensions.requestId = report.requestId;
-                (error as { message: string }).message = maskedMessage(report.requestId);
-              }
-              const code = isErrorCode(error.extensions?.code) ? error.extensions.code : "INTERNAL_SERVER_ERROR";
+              const { formatted, code } = normalizeError(error, { formatted: error, requestId: report.requestId });
+              // In place: the response's errors are Apollo's read-only array.
+              if (formatted !== error) Object.assign(error, formatted);
               report.errorCodes.push(code);
               metrics.errors.inc({ code });
             }

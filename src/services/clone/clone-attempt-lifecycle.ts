@@ -2,7 +2,9 @@
 // attempt may move to, from which, by whom and when. CloneAttemptStore
 // applies a move as one conditional UPDATE (`WHERE status IN from`), so two
 // actors racing on one attempt (a retry and the recovery pass, say) can
-// never both win, and a move the table does not allow never happens.
+// never both win, and a move the table does not allow never happens. Which
+// move a clone makes (fail or unknown, replay or retake, ...) is decided
+// beside it, by the pure functions of clone-decisions.ts.
 //
 //            begin                 voice stored
 //   (none) ─────────▶ PENDING ───────────────────────▶ SUCCEEDED

@@ -1,7 +1,9 @@
 // Persistence of clone attempts: the ledger that makes every cloneVoice call
-// accountable (and idempotent when it carries a key). Status changes go
-// through `move`, which applies ATTEMPT_TRANSITIONS (clone-attempt-lifecycle.ts)
-// as one conditional UPDATE, so only the moves that table allows can happen.
+// accountable (and idempotent when it carries a key). Every status change,
+// the voice's arrival and the sweep of stale attempts included, goes through
+// `move`, which applies ATTEMPT_TRANSITIONS (clone-attempt-lifecycle.ts) as
+// one conditional UPDATE, so only the moves that table allows can happen.
+// Which move a clone makes is decided elsewhere (clone-decisions.ts).
 // Every query runs under guardDatabase: an unreachable database is
 // DATABASE_UNAVAILABLE, whichever method met it.
 import { type GatewayError, guardDatabase, mapDatabaseError } from "../../errors.js";
@@ -10,6 +12,7 @@ import type { UpstreamVoice } from "../../upstream/faseeh-client.js";
 import { parsePageSize, type VoiceRecord } from "../catalog/catalog-service.js";
 import { voiceUpsert } from "../catalog/voice-writes.js";
 import { ATTEMPT_CREATIONS, ATTEMPT_TRANSITIONS, type AttemptTransitionName } from "./clone-attempt-lifecycle.js";
+import { HASH_OF_REFUSED_CALL } from "./clone-request-hash.js";
 
 export type { CloneAttemptStatus };
 export type CloneAttemptRecord = CloneAttempt;
@@ -72,35 +75,46 @@ export class CloneAttemptStore {
   }
 
   /**
-   * Applies one move of the lifecycle to attempt `id`, if its status allows
-   * it right now. False when it did not (someone else moved it first, or
-   * the move is not allowed from where it is).
+   * One move of the lifecycle, as a conditional UPDATE of the attempts
+   * `where` selects: only those whose status the move allows right now
+   * change. Built, not run: awaited alone or inside a transaction.
    */
-  private async move(
+  private move(
+    name: AttemptTransitionName,
+    where: Prisma.CloneAttemptWhereInput,
+    data: Prisma.CloneAttemptUpdateManyMutationInput = {},
+  ): Prisma.PrismaPromise<Prisma.BatchPayload> {
+    const { from, to } = ATTEMPT_TRANSITIONS[name];
+    return this.prisma.cloneAttempt.updateMany({ where: { ...where, status: { in: [...from] } }, data: { ...data, status: to } });
+  }
+
+  /**
+   * Applies one move to attempt `id`, if its status allows it right now.
+   * False when it did not (someone else moved it first, or the move is not
+   * allowed from where it is).
+   */
+  private async moveOne(
     id: string,
     name: AttemptTransitionName,
     data: Prisma.CloneAttemptUpdateManyMutationInput = {},
   ): Promise<boolean> {
-    const { from, to } = ATTEMPT_TRANSITIONS[name];
-    const { count } = await guardDatabase(() =>
-      this.prisma.cloneAttempt.updateMany({ where: { id, status: { in: [...from] } }, data: { ...data, status: to } }),
-    );
+    const { count } = await guardDatabase(() => this.move(name, { id }, data));
     return count === 1;
   }
 
   /** Takes over a FAILED attempt for a retry with the same key; false when someone else did. */
   retake(id: string, requestHash: string): Promise<boolean> {
-    return this.move(id, "retake", { requestHash, errorCode: null, errorMessage: null });
+    return this.moveOne(id, "retake", { requestHash, errorCode: null, errorMessage: null });
   }
 
   /** Faseeh certainly created nothing. */
   fail(id: string, { error, requestHash }: Outcome): Promise<boolean> {
-    return this.move(id, "fail", { ...(requestHash && { requestHash }), errorCode: error.code, errorMessage: error.message });
+    return this.moveOne(id, "fail", { ...(requestHash && { requestHash }), errorCode: error.code, errorMessage: error.message });
   }
 
   /** Faseeh had the whole request; whether it created the voice is unknown. */
   markUnknown(id: string, { error, requestHash }: Outcome): Promise<boolean> {
-    return this.move(id, "markUnknown", {
+    return this.moveOne(id, "markUnknown", {
       ...(requestHash && { requestHash }),
       errorCode: error.code,
       errorMessage: error.message,
@@ -125,7 +139,7 @@ export class CloneAttemptStore {
         data: {
           id: refusal.id,
           owner: refusal.owner,
-          requestHash: "refused",
+          requestHash: HASH_OF_REFUSED_CALL,
           status: ATTEMPT_CREATIONS.refuse.to,
           name: text(refusal.name),
           model: text(refusal.model),
@@ -150,21 +164,20 @@ export class CloneAttemptStore {
     model: string,
     { tags, requestHash }: { tags?: readonly string[] | undefined; requestHash?: string | undefined } = {},
   ): Promise<VoiceRecord> {
-    const { from, to } = ATTEMPT_TRANSITIONS.recordVoice;
     const [stored] = await guardDatabase(() =>
       this.prisma.$transaction([
         voiceUpsert(this.prisma, { ...voice, model, tags: [...(tags ?? [])] }),
-        this.prisma.cloneAttempt.updateMany({
-          where: { id: attemptId, status: { in: [...from] } },
-          data: {
-            status: to,
+        this.move(
+          "recordVoice",
+          { id: attemptId },
+          {
             ...(requestHash && { requestHash }),
             voiceId: voice.voiceId,
             upstreamVoice: voice,
             errorCode: null,
             errorMessage: null,
           },
-        }),
+        ),
       ]),
     );
     return stored;
@@ -172,7 +185,7 @@ export class CloneAttemptStore {
 
   /** An operator found that Faseeh created nothing for this UNKNOWN attempt: its key may be used again. */
   resolveNotCreated(id: string): Promise<boolean> {
-    return this.move(id, "resolveNotCreated", {
+    return this.moveOne(id, "resolveNotCreated", {
       resolvedAt: new Date(),
       errorMessage: "Resolved by an operator: Faseeh created no voice for this request. Retrying with the same key clones anew.",
     });
@@ -180,7 +193,7 @@ export class CloneAttemptStore {
 
   /** An operator found the voice Faseeh created for this UNKNOWN attempt; it is stored once its record is known. */
   resolveCreated(id: string, voiceId: string): Promise<boolean> {
-    return this.move(id, "resolveCreated", {
+    return this.moveOne(id, "resolveCreated", {
       resolvedAt: new Date(),
       voiceId,
       errorCode: null,
@@ -222,16 +235,15 @@ export class CloneAttemptStore {
 
   /** Attempts left PENDING by a process that died mid-call: their outcome is unknown. */
   async markStalePendingUnknown(olderThan: Date): Promise<number> {
-    const { from, to } = ATTEMPT_TRANSITIONS.markUnknown;
     const { count } = await guardDatabase(() =>
-      this.prisma.cloneAttempt.updateMany({
-        where: { status: { in: [...from] }, updatedAt: { lt: olderThan } },
-        data: {
-          status: to,
+      this.move(
+        "markUnknown",
+        { updatedAt: { lt: olderThan } },
+        {
           errorCode: "UPSTREAM_OUTCOME_UNKNOWN",
           errorMessage: "The gateway stopped while this clone was in flight; Faseeh may or may not have created the voice.",
         },
-      }),
+      ),
     );
     return count;
   }

@@ -5,15 +5,18 @@
 // idempotency keys, and removes the upload directories of processes that no
 // longer run (a crash mid-upload leaves them). Runs at boot, every
 // RECOVERY_INTERVAL_MS, and on demand (`npm run reconcile`), which is also
-// where operators resolve attempts whose outcome is unknown.
+// where operators resolve attempts whose outcome is unknown. Voices are
+// stored the way a clone stores its own (voice-storing.ts).
 import { createHash } from "node:crypto";
 import type { Config } from "../../config.js";
 import { errorMessage, GatewayError, isDatabaseUnavailable } from "../../errors.js";
 import type { Logger } from "../../logger.js";
 import type { FaseehClient, ListedVoice, UpstreamVoice } from "../../upstream/faseeh-client.js";
 import type { CloneAttemptRecord, CloneAttemptStore } from "./clone-attempt-store.js";
+import { abandonedPendingCutoff } from "./clone-decisions.js";
 import type { AbandonedUploadSweeper } from "../uploads/abandoned-uploads.js";
 import type { VoiceJournal } from "./voice-journal.js";
+import { VoiceStoring } from "./voice-storing.js";
 import { tagList } from "../catalog/voice-metadata.js";
 
 export interface ReconcileReport {
@@ -42,6 +45,7 @@ export interface ResolveReport {
 export class CloneRecoveryService {
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<ReconcileReport> | undefined;
+  private readonly storing: VoiceStoring;
 
   constructor(
     private readonly journal: VoiceJournal,
@@ -50,7 +54,9 @@ export class CloneRecoveryService {
     private readonly config: Pick<Config, "upstream" | "recovery">,
     private readonly logger: Logger,
     private readonly abandonedUploads?: Pick<AbandonedUploadSweeper, "sweep">,
-  ) {}
+  ) {
+    this.storing = new VoiceStoring(attempts, journal, logger);
+  }
 
   /** One pass; concurrent callers share it. */
   reconcile(): Promise<ReconcileReport> {
@@ -112,11 +118,7 @@ export class CloneRecoveryService {
     const imported: string[] = [];
     for (const entry of entries) {
       try {
-        await this.attempts.recordVoice(entry.attemptId, entry.voice, entry.model, {
-          tags: entry.tags,
-          requestHash: entry.requestHash,
-        });
-        await this.journal.remove(entry.attemptId);
+        await this.storing.importJournaled(entry);
         imported.push(entry.voice.voiceId);
         this.logger.info(
           { voiceId: entry.voice.voiceId, attemptId: entry.attemptId },
@@ -127,12 +129,7 @@ export class CloneRecoveryService {
         this.logger.error({ voiceId: entry.voice.voiceId, err: errorMessage(error) }, "could not import a recovered voice");
       }
     }
-    // An attempt still pending long after any call could have finished was
-    // abandoned by a process that died.
-    const upstream = this.config.upstream;
-    const longestCallMs =
-      upstream.queueTimeoutMs + upstream.maxAttempts * (upstream.timeoutMs + upstream.retryMaxWaitMs) + 60_000;
-    const markedUnknown = await this.attempts.markStalePendingUnknown(new Date(Date.now() - longestCallMs));
+    const markedUnknown = await this.attempts.markStalePendingUnknown(abandonedPendingCutoff(this.config.upstream, Date.now()));
     const keysExpired = await this.attempts.expireKeys();
     const { resolvedStored, awaitingRecord } = await this.storeResolvedVoices();
     const report = {
@@ -171,9 +168,8 @@ export class CloneRecoveryService {
     if (!this.faseeh.isConfigured || !attempt.voiceId) return false;
     const listed = await this.faseeh.findVoice(attempt.voiceId);
     if (!listed) return false;
-    await this.attempts.recordVoice(attempt.id, voiceFromListing(listed, attempt), attempt.model, {
-      tags: tagsOfRequest(attempt),
-    });
+    const voice = voiceFromListing(listed, attempt);
+    await this.storing.record({ attemptId: attempt.id, voice, model: attempt.model, tags: tagsOfRequest(attempt) });
     this.logger.info({ attemptId: attempt.id, voiceId: attempt.voiceId }, "stored a voice resolved by an operator");
     return true;
   }

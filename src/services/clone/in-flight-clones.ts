@@ -1,17 +1,24 @@
 // The clones this process is running, and what shutdown does with each.
 //
-// A clone moves through phases:
+// A clone moves through phases, each set by one method of Flight below:
 //
 //   receiving ──▶ sending ──▶ awaiting-answer ──▶ storing ──▶ (left)
 //      │             │        (closing boundary
 //      │             │         sent: Faseeh may act)
 //      └─────────────┴──▶ aborted by shutdown: nothing complete reached Faseeh
 //
+// The phase is not the attempt's status (clone-attempt-lifecycle.ts), and
+// is kept apart on purpose: the status is the ledger's, shared by every
+// process and kept across restarts; the phase is this process's view of one
+// call, in memory, and says only what shutdown may do with it. They meet
+// where a flight starts sending (it has an attempt from then on) and where
+// shutdown secures one past its budget (the attempt's move is failureMove's).
+//
 // SIGTERM refuses new clones, aborts those whose request Faseeh does not
 // have in full (it cannot act on them, so nothing is spent), and waits for the
 // others, which Faseeh may be creating a voice for, up to the clone budget
 // (SHUTDOWN_CLONE_GRACE_MS). A clone still running at the end of the budget
-// is abandoned by its own `abandon` step: a voice in hand is journaled
+// is secured by the step its phase set: a voice in hand is journaled
 // (fsync'd) for the next boot to import; an answer still awaited leaves the
 // attempt UNKNOWN for an operator to resolve.
 import { setTimeout as sleep } from "node:timers/promises";
@@ -21,12 +28,20 @@ import type { Logger } from "../../logger.js";
 export type FlightPhase = "receiving" | "sending" | "awaiting-answer" | "storing";
 
 export class Flight {
-  phase: FlightPhase = "receiving";
-  /** Whether this clone has an attempt of its own in the ledger (then its outcome is recorded there). */
-  hasAttempt = false;
-  /** Run if the process must exit before this clone finishes; set by the clone as it goes. */
-  abandon: (() => Promise<void>) | undefined;
+  private current: FlightPhase = "receiving";
+  private attempt = false;
+  /** What securing this clone means at the phase it reached; none before Faseeh has the whole request. */
+  private secure: (() => Promise<void>) | undefined;
   private readonly controller = new AbortController();
+
+  get phase(): FlightPhase {
+    return this.current;
+  }
+
+  /** Whether this clone has an attempt of its own in the ledger (then its outcome is recorded there). */
+  get hasAttempt(): boolean {
+    return this.attempt;
+  }
 
   /** Aborted when shutdown stops this clone (only ever before Faseeh has the whole request). */
   get signal(): AbortSignal {
@@ -35,11 +50,39 @@ export class Flight {
 
   /** The closing boundary is on its way: Faseeh may act on the request from now on. */
   get complete(): boolean {
-    return this.phase === "awaiting-answer" || this.phase === "storing";
+    return this.current === "awaiting-answer" || this.current === "storing";
+  }
+
+  /** Its attempt is recorded (or being recorded beside the upload), and its request is on its way to Faseeh. */
+  sending(): void {
+    this.attempt = true;
+    this.current = "sending";
+  }
+
+  /** Faseeh has the whole request; should shutdown's budget run out first, `markUnknown` secures it. */
+  awaitingAnswer(markUnknown: () => Promise<void>): void {
+    this.current = "awaiting-answer";
+    this.secure = markUnknown;
+  }
+
+  /** Faseeh's voice is in hand; should shutdown's budget run out first, `journalVoice` secures it. */
+  storing(journalVoice: () => Promise<void>): void {
+    this.current = "storing";
+    this.secure = journalVoice;
+  }
+
+  /** The voice is in the catalog: nothing is left to secure. */
+  stored(): void {
+    this.secure = undefined;
   }
 
   stop(reason: GatewayError): void {
     if (!this.complete) this.controller.abort(reason);
+  }
+
+  /** Shutdown's clone budget is spent and this clone still runs: makes safe what it has got to. */
+  async abandon(): Promise<void> {
+    await this.secure?.();
   }
 }
 
@@ -99,7 +142,7 @@ export class InFlightClones {
     const left = [...this.flights.keys()];
     for (const flight of left) {
       try {
-        await flight.abandon?.();
+        await flight.abandon();
       } catch (error) {
         this.logger.error({ phase: flight.phase, err: errorMessage(error) }, "shutdown: could not secure an unfinished clone");
       }

@@ -1,11 +1,14 @@
-// The request's report, metrics and masked errors, without HTTP: the
-// plugin's hooks on one request, with real prom-client metrics and pino.
-import type { GraphQLRequestContextWillSendResponse } from "@apollo/server";
+// The request's report, metrics and masked errors, without HTTP: the plugin
+// in a real ApolloServer (test/support/apollo-harness.ts) with the gateway's
+// formatError, real prom-client metrics and pino, on one operation with an
+// unexpected failure and one of the gateway's own errors.
 import { describe, expect, it } from "vitest";
-import type { GatewayContext, RequestReport } from "../../../src/context.js";
+import type { RequestReport } from "../../../src/context.js";
+import { normalizeError } from "../../../src/graphql/normalize-error.js";
 import { ApolloPluginRequestReport } from "../../../src/graphql/plugins/request-report.js";
 import { createLogger } from "../../../src/logger.js";
 import { createMetrics } from "../../../src/metrics.js";
+import { executeWithPlugins } from "../../support/apollo-harness.js";
 
 describe("ApolloPluginRequestReport", () => {
   it("names the operation, lists the error codes, counts them, and gives masked errors the request id", async () => {
@@ -13,31 +16,22 @@ describe("ApolloPluginRequestReport", () => {
     const lines: string[] = [];
     const logger = createLogger({ logLevel: "info" }, { write: (line: string) => lines.push(line) });
     const report: RequestReport = { requestId: "req-42", errorCodes: [] };
-    const contextValue = { report, logger } as unknown as GatewayContext;
-    const listener = await ApolloPluginRequestReport({ metrics }).requestDidStart?.({ contextValue } as never);
 
-    await listener?.didResolveOperation?.({ operationName: "ListVoices", operation: { operation: "query" } } as never);
-    const response = {
-      body: {
-        kind: "single" as const,
-        singleResult: {
-          data: null,
-          errors: [
-            { message: "Internal server error.", extensions: { code: "INTERNAL_SERVER_ERROR" } as Record<string, unknown> },
-            { message: "bad", extensions: { code: "BAD_USER_INPUT" } as Record<string, unknown> },
-          ],
-        },
+    const response = await executeWithPlugins(
+      {
+        plugins: [ApolloPluginRequestReport({ metrics })],
+        formatError: (formatted, error) => normalizeError(error, { formatted, introspection: false }).formatted,
+        contextValue: { report, logger },
       },
-      http: { headers: new Map() },
-    };
-    await listener?.willSendResponse?.({ response } as unknown as GraphQLRequestContextWillSendResponse<GatewayContext>);
+      { query: 'query ListVoices { unexpected: broken bad: failing(code: "BAD_USER_INPUT") }' },
+    );
 
     expect(report).toMatchObject({
       operationName: "ListVoices",
       operationType: "query",
       errorCodes: ["INTERNAL_SERVER_ERROR", "BAD_USER_INPUT"],
     });
-    expect(response.body.singleResult.errors[0]).toEqual({
+    expect(response.body.kind === "single" && response.body.singleResult.errors?.[0]).toEqual({
       message: "Internal server error (request id req-42).",
       extensions: { code: "INTERNAL_SERVER_ERROR", requestId: "req-42" },
     });

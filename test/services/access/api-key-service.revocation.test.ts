@@ -4,7 +4,6 @@
 // revocation comes from a third process, the keys command.
 import { bearer, createKey, keysCli } from "../../support/api-keys.js";
 import { expect, test } from "../../support/fixtures.js";
-import { startTestGateway } from "../../support/gateway.js";
 import { waitFor } from "../../support/wait.js";
 
 test.override("gatewayOptions", { withUpstream: false });
@@ -15,11 +14,10 @@ const REVOCATION_BOUND_MS = 5_000;
 
 test("a key revoked elsewhere is refused by a replica that had it in memory, within the bound", async ({
   gateway,
-  onTestFinished,
+  startGateway,
 }) => {
   const db = gateway.database!;
-  const replica = await startTestGateway({ testDatabase: db });
-  onTestFinished(() => replica.stop());
+  const replica = await startGateway({ testDatabase: db });
   const reader = await createKey(db, "catalog-browser", "read");
   const answer = async (target: typeof gateway) => (await target.graphql(QUERY, {}, bearer(reader.key))).body;
 
@@ -45,10 +43,9 @@ test("a key revoked elsewhere is refused by a replica that had it in memory, wit
   expect((await answer(replica)).data).toBeUndefined();
 });
 
-test("while revocations cannot reach it, a replica trusts no key from memory", async ({ gateway, onTestFinished }) => {
+test("while revocations cannot reach it, a replica trusts no key from memory", async ({ gateway, startGateway }) => {
   const db = gateway.database!;
-  const replica = await startTestGateway({ testDatabase: db });
-  onTestFinished(() => replica.stop());
+  const replica = await startGateway({ testDatabase: db });
   const reader = await createKey(db, "dashboard", "read");
   expect((await replica.graphql(QUERY, {}, bearer(reader.key))).body.errors).toBeUndefined();
 

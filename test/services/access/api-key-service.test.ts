@@ -16,17 +16,9 @@ import {
 } from "../../generated/operations.js";
 import { bearer, createKey, keysCli } from "../../support/api-keys.js";
 import { cloneVoice } from "../../support/clone.js";
-import { createTestDatabase } from "../../../dev/test-database.js";
 import { describe, expect, test } from "../../support/fixtures.js";
-import { startTestGateway } from "../../support/gateway.js";
 import { spawnTs } from "../../support/process.js";
 import { recordSecret } from "../../support/suite-record.js";
-
-const cleanups: Array<() => Promise<unknown>> = [];
-
-test.afterEach(async () => {
-  while (cleanups.length) await cleanups.pop()!();
-});
 
 const VOICES = `{ voices { totalCount } }`;
 
@@ -77,9 +69,7 @@ describe("client API keys", () => {
     expect(listed.stdout).not.toContain(writer.key);
   }, 60_000); // three runs of the keys command: about 20 s on a loaded 2-core machine
 
-  test("refuses to start open in production unless ALLOW_ANONYMOUS=true", async () => {
-    const db = await createTestDatabase();
-    cleanups.push(() => db.drop());
+  test("refuses to start open in production unless ALLOW_ANONYMOUS=true", async ({ testDatabase: db }) => {
     const logger = createLogger({ logLevel: "silent" });
     const boot = async (env: Record<string, string>) => {
       const container = await createContainer(
@@ -153,9 +143,7 @@ describe("idempotency keys and clone attempts belong to their caller", () => {
     expect(listed.stdout).toMatch(/admin\s+fvg_/);
   }, 60_000);
 
-  test("refuses an unknown scope in the keys command", async () => {
-    const db = await createTestDatabase();
-    cleanups.push(() => db.drop());
+  test("refuses an unknown scope in the keys command", async ({ testDatabase: db }) => {
     const { code } = await keysCli(db, "create", "--name", "x", "--scope", "root");
     expect(code).toBe(2);
   }, 60_000);
@@ -164,9 +152,9 @@ describe("idempotency keys and clone attempts belong to their caller", () => {
 describe("managing keys on a running gateway", () => {
   test("closes an open embedded-database gateway with createApiKey, then manages keys with the admin key, no restart", async ({
     upstream,
+    startGateway,
   }) => {
-    const gateway = await startTestGateway({ upstream, database: "embedded" });
-    cleanups.push(() => gateway.stop());
+    const gateway = await startGateway({ upstream, database: "embedded" });
     const create = async (name: string, scope: ApiKeyScope, headers: Record<string, string> = {}) => {
       const response = await gateway.graphql(CreateApiKeyDocument, { name, scope }, headers, { revealsClientKey: true });
       if (response.body.data) recordSecret(response.body.data.createApiKey.key);
@@ -205,9 +193,9 @@ describe("managing keys on a running gateway", () => {
     expect(unknown.body.errors?.[0]?.extensions).toMatchObject({ code: "BAD_USER_INPUT", field: "key" });
   }, 60_000);
 
-  test("revokes from the command line by the prefix `list` prints, and explains what it cannot match", async () => {
-    const db = await createTestDatabase();
-    cleanups.push(() => db.drop());
+  test("revokes from the command line by the prefix `list` prints, and explains what it cannot match", async ({
+    testDatabase: db,
+  }) => {
     const empty = await keysCli(db, "list");
     expect(empty.stdout).toContain("No keys: the gateway is open to anyone");
     const made = await createKey(db, "voice-studio", "write");

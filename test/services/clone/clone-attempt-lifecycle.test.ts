@@ -1,6 +1,9 @@
 // The clone attempt state machine, applied by CloneAttemptStore on a real
-// PostgreSQL database: every move the table allows happens, every other
-// move is refused, and two actors racing for one move never both win.
+// PostgreSQL database: every move the lifecycle allows happens, every other
+// move is refused, the stale sweep moves only what a dead process left
+// PENDING, and two actors racing for one move never both win. The expected
+// moves are written out by hand below, not read from ATTEMPT_TRANSITIONS:
+// the table and the store are both checked against them.
 import {
   ATTEMPT_TRANSITIONS,
   type AttemptTransitionName,
@@ -37,17 +40,73 @@ const moves = (gateway: TestGateway): Record<AttemptTransitionName, (id: string)
   };
 };
 
-describe("ATTEMPT_TRANSITIONS as applied by the store", () => {
-  const cases = (Object.keys(ATTEMPT_TRANSITIONS) as AttemptTransitionName[]).flatMap((name) =>
-    STATUSES.map((from) => ({ name, from, allowed: canTransition(name, from), to: ATTEMPT_TRANSITIONS[name].to })),
-  );
+/** Every move from every status, and the status it leaves the attempt in ("stays" when refused). */
+const EXPECTED: Array<{ name: AttemptTransitionName; from: CloneAttemptStatus; to: CloneAttemptStatus | "stays" }> = [
+  { name: "recordVoice", from: "PENDING", to: "SUCCEEDED" },
+  { name: "recordVoice", from: "SUCCEEDED", to: "SUCCEEDED" },
+  { name: "recordVoice", from: "FAILED", to: "SUCCEEDED" },
+  { name: "recordVoice", from: "UNKNOWN", to: "SUCCEEDED" },
+  { name: "fail", from: "PENDING", to: "FAILED" },
+  { name: "fail", from: "SUCCEEDED", to: "stays" },
+  { name: "fail", from: "FAILED", to: "stays" },
+  { name: "fail", from: "UNKNOWN", to: "stays" },
+  { name: "markUnknown", from: "PENDING", to: "UNKNOWN" },
+  { name: "markUnknown", from: "SUCCEEDED", to: "stays" },
+  { name: "markUnknown", from: "FAILED", to: "stays" },
+  { name: "markUnknown", from: "UNKNOWN", to: "stays" },
+  { name: "retake", from: "PENDING", to: "stays" },
+  { name: "retake", from: "SUCCEEDED", to: "stays" },
+  { name: "retake", from: "FAILED", to: "PENDING" },
+  { name: "retake", from: "UNKNOWN", to: "stays" },
+  { name: "resolveNotCreated", from: "PENDING", to: "stays" },
+  { name: "resolveNotCreated", from: "SUCCEEDED", to: "stays" },
+  { name: "resolveNotCreated", from: "FAILED", to: "stays" },
+  { name: "resolveNotCreated", from: "UNKNOWN", to: "FAILED" },
+  { name: "resolveCreated", from: "PENDING", to: "stays" },
+  { name: "resolveCreated", from: "SUCCEEDED", to: "stays" },
+  { name: "resolveCreated", from: "FAILED", to: "stays" },
+  { name: "resolveCreated", from: "UNKNOWN", to: "SUCCEEDED" },
+];
 
-  test.for(cases)("$name from $from: allowed=$allowed", async ({ name, from, allowed, to }, { gateway }) => {
+describe("ATTEMPT_TRANSITIONS as applied by the store", () => {
+  test("the hand-written moves cover every move of the table from every status", () => {
+    expect(EXPECTED.map(({ name, from }) => `${name} ${from}`).sort()).toEqual(
+      (Object.keys(ATTEMPT_TRANSITIONS) as AttemptTransitionName[])
+        .flatMap((name) => STATUSES.map((from) => `${name} ${from}`))
+        .sort(),
+    );
+  });
+
+  test.for(EXPECTED)("the table: $name from $from -> $to", ({ name, from, to }) => {
+    expect(canTransition(name, from)).toBe(to !== "stays");
+    if (to !== "stays") expect(ATTEMPT_TRANSITIONS[name].to).toBe(to);
+  });
+
+  test.for(EXPECTED)("the store: $name from $from -> $to", async ({ name, from, to }, { gateway }) => {
     const id = await seedAttempt(gateway, { status: from });
     const moved = await moves(gateway)[name](id);
-    expect(await statusOf(gateway, id)).toBe(allowed ? to : from);
+    expect(await statusOf(gateway, id)).toBe(to === "stays" ? from : to);
     // recordVoice from SUCCEEDED re-states it; every other allowed move reports itself.
-    if (name !== "recordVoice") expect(moved).toBe(allowed);
+    if (name !== "recordVoice") expect(moved).toBe(to !== "stays");
+  });
+
+  test("the stale sweep moves only PENDING attempts older than its bound to UNKNOWN, with the reason", async ({ gateway }) => {
+    // Two hours old, against a bound of one hour ago: the attempts the other tests leave here are younger.
+    const seeded = await Promise.all(
+      STATUSES.map(async (status) => [status, await seedAttempt(gateway, { status, minutesOld: 120 })] as const),
+    );
+    const ids = Object.fromEntries(seeded) as Record<CloneAttemptStatus, string>;
+    const young = await seedAttempt(gateway, { status: "PENDING" });
+    expect(await gateway.container.attempts.markStalePendingUnknown(new Date(Date.now() - 3_600_000))).toBe(1);
+    expect(await statusOf(gateway, ids.PENDING)).toBe("UNKNOWN");
+    expect(await statusOf(gateway, ids.SUCCEEDED)).toBe("SUCCEEDED");
+    expect(await statusOf(gateway, ids.FAILED)).toBe("FAILED");
+    expect(await statusOf(gateway, ids.UNKNOWN)).toBe("UNKNOWN");
+    expect(await statusOf(gateway, young)).toBe("PENDING");
+    const [row] = await gateway.database!.query<{ error_code: string }>("SELECT error_code FROM clone_attempts WHERE id = $1", [
+      ids.PENDING,
+    ]);
+    expect(row?.error_code).toBe("UPSTREAM_OUTCOME_UNKNOWN");
   });
 
   test("lets exactly one of two racing retakes win", async ({ gateway }) => {

@@ -38,16 +38,16 @@ function journalEntry(voiceId: string, attemptId = randomUUID()) {
 
 const test = sharedTest
   /** A fresh database behind a proxy the test can cut (closed when the test ends). */
-  .extend("proxiedDatabase", ({ freshDatabase, onTestFinished }) => async () => {
-    const db = await freshDatabase();
+  .extend("proxiedDatabase", ({ testDatabase, onTestFinished }) => async () => {
+    const db = testDatabase;
     const proxy = await startTcpProxy("127.0.0.1", Number(new URL(db.url).port || 5432));
     onTestFinished(() => proxy.close());
     return { db, proxy };
   })
   /** A gateway whose database connection runs through a proxy the test can cut, with a fast recovery loop. */
-  .extend("startBehindProxy", ({ proxiedDatabase, tempDir, startGateway, upstream }) => async () => {
+  .extend("startBehindProxy", ({ proxiedDatabase, makeTempDir, startGateway, upstream }) => async () => {
     const { db, proxy } = await proxiedDatabase();
-    const recoveryDir = await tempDir("gw-recovery-");
+    const recoveryDir = await makeTempDir("gw-recovery-");
     const gateway = await startGateway({
       upstream,
       testDatabase: db,
@@ -173,12 +173,12 @@ describe("replay semantics survive recovery", () => {
   });
 
   test("still imports a journal entry written before entries carried the request hash", async ({
-    freshDatabase,
-    tempDir,
+    testDatabase,
+    makeTempDir,
     startGateway,
   }) => {
-    const db = await freshDatabase();
-    const recoveryDir = await tempDir("gw-recovery-");
+    const db = testDatabase;
+    const recoveryDir = await makeTempDir("gw-recovery-");
     const entry = journalEntry("voice_old_format");
     expect(entry).not.toHaveProperty("requestHash");
     await writeFile(path.join(recoveryDir, `${entry.attemptId}.json`), JSON.stringify(entry));
@@ -293,9 +293,9 @@ describe("operators resolve attempts whose outcome is unknown", () => {
 });
 
 describe("voices left in the journal", () => {
-  test("are imported at the next boot", async ({ freshDatabase, tempDir, startGateway }) => {
-    const db = await freshDatabase();
-    const recoveryDir = await tempDir("gw-recovery-");
+  test("are imported at the next boot", async ({ testDatabase, makeTempDir, startGateway }) => {
+    const db = testDatabase;
+    const recoveryDir = await makeTempDir("gw-recovery-");
     const entry = journalEntry("voice_left_behind");
     await writeFile(path.join(recoveryDir, `${entry.attemptId}.json`), JSON.stringify(entry));
     await startGateway({ testDatabase: db, env: { RECOVERY_DIR: recoveryDir } });
@@ -305,9 +305,9 @@ describe("voices left in the journal", () => {
     expect(await readdir(recoveryDir)).toEqual([]);
   });
 
-  test("are imported with the tags they carry", async ({ freshDatabase, tempDir, startGateway }) => {
-    const db = await freshDatabase();
-    const recoveryDir = await tempDir("gw-recovery-");
+  test("are imported with the tags they carry", async ({ testDatabase, makeTempDir, startGateway }) => {
+    const db = testDatabase;
+    const recoveryDir = await makeTempDir("gw-recovery-");
     const entry = { ...journalEntry("voice_tagged"), tags: ["news", "warm-voice"] };
     await writeFile(path.join(recoveryDir, `${entry.attemptId}.json`), JSON.stringify(entry));
     await startGateway({ testDatabase: db, env: { RECOVERY_DIR: recoveryDir } });
@@ -317,9 +317,9 @@ describe("voices left in the journal", () => {
     expect(await readdir(recoveryDir)).toEqual([]);
   });
 
-  test("are imported by `npm run reconcile`, which prints a report", async ({ freshDatabase, tempDir }) => {
-    const db = await freshDatabase();
-    const recoveryDir = await tempDir("gw-recovery-");
+  test("are imported by `npm run reconcile`, which prints a report", async ({ testDatabase, makeTempDir }) => {
+    const db = testDatabase;
+    const recoveryDir = await makeTempDir("gw-recovery-");
     const entries = [journalEntry("voice_cli_1"), journalEntry("voice_cli_2")];
     for (const entry of entries) await writeFile(path.join(recoveryDir, `${entry.attemptId}.json`), JSON.stringify(entry));
     await writeFile(path.join(recoveryDir, "broken.json"), "{ not json");
@@ -340,10 +340,10 @@ describe("voices left in the journal", () => {
 
 describe("attempt bookkeeping", () => {
   test("marks attempts a dead process left pending as UNKNOWN, and frees expired idempotency keys", async ({
-    freshDatabase,
+    testDatabase,
     startGateway,
   }) => {
-    const db = await freshDatabase();
+    const db = testDatabase;
     const gateway = await startGateway({ testDatabase: db });
     const old = new Date(Date.now() - 24 * 3_600_000);
     await db.query(
@@ -389,8 +389,8 @@ describe("attempt bookkeeping", () => {
 
 // A journal directory that cannot be created must not stop a clone that the database can store.
 describe("journal failures", () => {
-  test("still stores the voice when the journal cannot be written", async ({ upstream, tempDir, startGateway }) => {
-    const parent = await tempDir("gw-recovery-ro-");
+  test("still stores the voice when the journal cannot be written", async ({ upstream, makeTempDir, startGateway }) => {
+    const parent = await makeTempDir("gw-recovery-ro-");
     const blocker = path.join(parent, "file");
     await writeFile(blocker, "not a directory");
     const gateway = await startGateway({ upstream, env: { RECOVERY_DIR: path.join(blocker, "journal") } });

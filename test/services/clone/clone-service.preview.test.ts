@@ -7,10 +7,9 @@ import { Readable } from "node:stream";
 import { request } from "undici";
 import { MiB, noisyWav } from "../../../dev/audio-fixtures.js";
 import { cloneVoice, CLONE_VOICE } from "../../support/clone.js";
-import { createTestDatabase } from "../../../dev/test-database.js";
 import { type FakeFaseeh, filesOf } from "../../../dev/fake-faseeh.js";
 import { describe, expect, test } from "../../support/fixtures.js";
-import { client, startTestGateway, type TestGateway } from "../../support/gateway.js";
+import { client, type TestGateway } from "../../support/gateway.js";
 import { pacedMultipart } from "../../support/paced-multipart.js";
 import { digestOf, previewRecording, previewVoice } from "../../support/preview.js";
 import { waitFor } from "../../support/wait.js";
@@ -106,22 +105,18 @@ describe("cloneVoice(previewId) when the client leaves", () => {
 describe("cloneVoice(previewId) at shutdown", () => {
   test("a clone whose whole request Faseeh has finishes within the clone budget and is stored, sent whole", async ({
     upstream,
+    testDatabase: database,
+    startGateway,
   }) => {
-    const database = await createTestDatabase();
-    const gateway = await startTestGateway({ upstream, testDatabase: database, env: { SHUTDOWN_CLONE_GRACE_MS: "10000" } });
-    try {
-      const preview = await bigPreview(gateway, upstream);
-      upstream.enqueue({ kind: "delay", ms: 1_000, then: { kind: "success" } });
-      const clone = gateway.multipart(CLONE_VOICE, { input: { previewId: preview.id, name: "At shutdown", stability: 0.5 } }, {});
-      await waitFor(() => upstream.requests.length === 1);
-      await gateway.stop();
-      const answered = await clone;
-      expect(answered.body.errors).toBeUndefined();
-      expect(filesOf(upstream.requests[0]!)).toEqual(preview.sent);
-      expect(await database.query("SELECT name FROM voices")).toEqual([{ name: "At shutdown" }]);
-    } finally {
-      await gateway.stop();
-      await database.drop();
-    }
+    const gateway = await startGateway({ upstream, testDatabase: database, env: { SHUTDOWN_CLONE_GRACE_MS: "10000" } });
+    const preview = await bigPreview(gateway, upstream);
+    upstream.enqueue({ kind: "delay", ms: 1_000, then: { kind: "success" } });
+    const clone = gateway.multipart(CLONE_VOICE, { input: { previewId: preview.id, name: "At shutdown", stability: 0.5 } }, {});
+    await waitFor(() => upstream.requests.length === 1);
+    await gateway.stop();
+    const answered = await clone;
+    expect(answered.body.errors).toBeUndefined();
+    expect(filesOf(upstream.requests[0]!)).toEqual(preview.sent);
+    expect(await database.query("SELECT name FROM voices")).toEqual([{ name: "At shutdown" }]);
   });
 });

@@ -5,36 +5,27 @@
 // holder process opens a session with the real UploadSession and is killed.
 import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync } from "node:fs";
-import { mkdir, mkdtemp, readdir, rm, utimes, writeFile } from "node:fs/promises";
-import os from "node:os";
+import { mkdir, readdir, utimes, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { pino } from "pino";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach } from "vitest";
 import { type Config, loadConfig } from "../../../src/config.js";
 import { currentProcess } from "../../../src/process-liveness.js";
 import { AbandonedUploadSweeper, sessionAgeBoundMs } from "../../../src/services/uploads/abandoned-uploads.js";
 import { UploadSession } from "../../../src/services/uploads/upload-session.js";
-import { createTestDatabase } from "../../../dev/test-database.js";
-import { startTestGateway } from "../../support/gateway.js";
+import { describe, expect, test as it } from "../../support/base-fixtures.js";
 import { PROJECT_ROOT } from "../../../dev/spawn-ts.js";
 import { killAndWait, spawnTs } from "../../support/process.js";
 
 const HOUR_MS = 3_600_000;
 const SLOW_TEST_TIMEOUT_MS = 120_000;
-const cleanups: Array<() => Promise<unknown>> = [];
 const holders = new Set<ChildProcess>();
 
+// Before the fixtures' cleanup (gateways, directories, databases): no holder outlives its test.
 afterEach(async () => {
   await Promise.all([...holders].map((child) => kill(child)));
-  while (cleanups.length) await cleanups.pop()!().catch(() => undefined);
 });
-
-async function tempDir(prefix: string): Promise<string> {
-  const dir = await mkdtemp(path.join(os.tmpdir(), prefix));
-  cleanups.push(() => rm(dir, { recursive: true, force: true }));
-  return dir;
-}
 
 /** SIGKILL, as a crash: the process never reaches its cleanup. */
 async function kill(child: ChildProcess): Promise<void> {
@@ -97,7 +88,9 @@ function sweeper(baseDirs: string[], maxSessionAgeMs = HOUR_MS) {
 const listing = async (dir: string) => (await readdir(dir)).sort();
 
 describe("AbandonedUploadSweeper", () => {
-  it("removes what a process killed mid-session left; keeps a live process's, however old, and this process's", async () => {
+  it("removes what a process killed mid-session left; keeps a live process's, however old, and this process's", async ({
+    makeTempDir: tempDir,
+  }) => {
     const base = await tempDir("gw-sweep-");
     const dead = await leftByDeadProcess(base);
     const live = await holder(base);
@@ -122,7 +115,7 @@ describe("AbandonedUploadSweeper", () => {
     expect(warnings).toEqual([]);
   });
 
-  it("keeps another host's, whatever its age", async () => {
+  it("keeps another host's, whatever its age", async ({ makeTempDir: tempDir }) => {
     const base = await tempDir("gw-sweep-");
     const me = currentProcess();
     const otherHost = await markedBy(base, "clone-HoSt01", { ...me, pid: 1, hostname: `not-${me.hostname}` });
@@ -134,7 +127,7 @@ describe("AbandonedUploadSweeper", () => {
 
   it.runIf(existsSync("/proc/self/ns/pid"))(
     "keeps another container's (another pid namespace) until it is older than any session",
-    async () => {
+    async ({ makeTempDir: tempDir }) => {
       const base = await tempDir("gw-sweep-");
       const other = { ...currentProcess(), pid: 1, pidNamespace: "pid:[1]" };
       await markedBy(base, "clone-NsYng1", other);
@@ -145,7 +138,9 @@ describe("AbandonedUploadSweeper", () => {
     },
   );
 
-  it("judges directories without a marker by age, and only those named as the gateway names them", async () => {
+  it("judges directories without a marker by age, and only those named as the gateway names them", async ({
+    makeTempDir: tempDir,
+  }) => {
     const base = await tempDir("gw-sweep-");
     // The layout before markers (a previous version, or a crash between the directory and its marker).
     for (const name of ["clone-OldAb1", "preview-OldAb2", "clone-NewAb3", "backup-OldAb4", "clone-old"]) {
@@ -160,7 +155,7 @@ describe("AbandonedUploadSweeper", () => {
     expect(await listing(base)).toEqual(["backup-OldAb4", "clone-FiLe05", "clone-NewAb3", "clone-old"]);
   });
 
-  it("warns about a base directory it cannot read, and still sweeps the others", async () => {
+  it("warns about a base directory it cannot read, and still sweeps the others", async ({ makeTempDir: tempDir }) => {
     const root = await tempDir("gw-sweep-");
     const notADir = path.join(root, "a-file");
     await writeFile(notADir, "");
@@ -190,9 +185,7 @@ describe("AbandonedUploadSweeper", () => {
 describe("in the gateway", () => {
   it(
     "removes what dead processes left in UPLOAD_DIR and the preview staging directory at boot, before serving, and on every recovery pass",
-    async () => {
-      const db = await createTestDatabase();
-      cleanups.push(() => db.drop());
+    async ({ testDatabase: db, makeTempDir: tempDir, startGateway }) => {
       const uploadDir = await tempDir("gw-uploads-");
       const previewDir = await tempDir("gw-previews-");
       const staging = path.join(previewDir, ".staging");
@@ -200,11 +193,10 @@ describe("in the gateway", () => {
       await leftByDeadProcess(staging, "preview-");
       const live = await holder(uploadDir);
 
-      const gateway = await startTestGateway({
+      const gateway = await startGateway({
         testDatabase: db,
         env: { UPLOAD_DIR: uploadDir, PREVIEW_DIR: previewDir, RECOVERY_INTERVAL_MS: "3600000" },
       });
-      cleanups.push(() => gateway.stop());
       // startTestGateway returns once the gateway listens: the sweep came first.
       expect(await readdir(uploadDir)).toEqual([path.basename(live.dir)]);
       expect(await readdir(staging)).toEqual([]);
@@ -220,12 +212,9 @@ describe("in the gateway", () => {
 
   it(
     "`npm run reconcile` beside a running gateway removes a dead process's directories, not the gateway's",
-    async () => {
-      const db = await createTestDatabase();
-      cleanups.push(() => db.drop());
+    async ({ testDatabase: db, makeTempDir: tempDir, startGateway, onTestFinished }) => {
       const uploadDir = await tempDir("gw-uploads-");
-      const gateway = await startTestGateway({ testDatabase: db, env: { UPLOAD_DIR: uploadDir } });
-      cleanups.push(() => gateway.stop());
+      const gateway = await startGateway({ testDatabase: db, env: { UPLOAD_DIR: uploadDir } });
       // A request's session in this process: the gateway's own, mid-upload.
       const own = await UploadSession.open({
         baseDir: uploadDir,
@@ -233,7 +222,7 @@ describe("in the gateway", () => {
         limits: gateway.container.config.uploads,
         signal: new AbortController().signal,
       });
-      cleanups.push(() => own.close());
+      onTestFinished(() => own.close());
       await leftByDeadProcess(uploadDir);
 
       const run = spawnTs("src/cli/reconcile.ts", { DATABASE_URL: db.url, UPLOAD_DIR: uploadDir, LOG_LEVEL: "silent" });
