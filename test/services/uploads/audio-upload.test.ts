@@ -61,9 +61,16 @@ function client(options: { filename?: string | undefined; mimetype?: string } = 
       for (let offset = 0; offset < content.length; offset += CHUNK) {
         if (stream.destroyed) return;
         if (!stream.write(content.subarray(offset, offset + CHUNK))) {
+          // Whichever comes first ends the wait, and takes the other listener with it:
+          // one left behind per wait piled up on the stream (MaxListenersExceededWarning).
           await new Promise<void>((resolve) => {
-            stream.once("drain", resolve);
-            stream.once("close", resolve);
+            const done = () => {
+              stream.off("drain", done);
+              stream.off("close", done);
+              resolve();
+            };
+            stream.once("drain", done);
+            stream.once("close", done);
           });
         }
       }
