@@ -169,7 +169,7 @@ export class CloneRecoveryService {
     const listed = await this.faseeh.findVoice(attempt.voiceId);
     if (!listed) return false;
     const voice = voiceFromListing(listed, attempt);
-    await this.storing.record({ attemptId: attempt.id, voice, model: attempt.model, tags: tagsOfRequest(attempt) });
+    await this.storing.storeAndSucceed({ attemptId: attempt.id, voice, model: attempt.model, tags: tagsOfRequest(attempt) });
     this.logger.info({ attemptId: attempt.id, voiceId: attempt.voiceId }, "stored a voice resolved by an operator");
     return true;
   }
