@@ -83,3 +83,25 @@ export async function killAndWait(child: ChildProcess): Promise<void> {
   child.kill("SIGKILL");
   await exited;
 }
+
+/**
+ * Children a test file starts and must not outlive their test: `track` each
+ * one; after every test (before the fixtures' cleanup) each still running is
+ * killed as a crash. `kill` does the same at once, inside a test.
+ */
+export function crashOnTeardown(): { track(child: ChildProcess): void; kill(child: ChildProcess): Promise<void> } {
+  const children = new Set<ChildProcess>();
+  const kill = async (child: ChildProcess): Promise<void> => {
+    await killAndWait(child);
+    children.delete(child);
+  };
+  afterEach(async () => {
+    await Promise.all([...children].map((child) => kill(child)));
+  });
+  return {
+    track: (child) => {
+      children.add(child);
+    },
+    kill,
+  };
+}
