@@ -10,7 +10,8 @@
 // happy-eyeballs connect under an AggregateError's `errors`.
 import { type Config, ConfigError } from "./config.js";
 import { DataDirInUseError } from "./db/data-dir-lock.js";
-import { GatewayError, isDatabaseUnavailable } from "./errors.js";
+import { GatewayError } from "./errors.js";
+import { isDatabaseUnavailable } from "./db/database-errors.js";
 
 /** Thrown when the configuration would leave a production gateway open to anyone. */
 export class UnsafeStartError extends Error {

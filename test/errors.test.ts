@@ -2,7 +2,8 @@
 // DATABASE_UNAVAILABLE, retried later) versus a real query error; and the
 // README documenting exactly the codes errors.ts defines.
 import { describe, expect, it } from "vitest";
-import { databaseUnavailable, ERROR_CODES, GatewayError, isDatabaseUnavailable, mapDatabaseError } from "../src/errors.js";
+import { ERROR_CODES, GatewayError } from "../src/errors.js";
+import { databaseUnavailable, isDatabaseUnavailable, mapDatabaseError } from "../src/db/database-errors.js";
 
 describe("isDatabaseUnavailable", () => {
   it.each([

@@ -8,22 +8,13 @@ import { existsSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { currentProcess, isAlive, liveness, type ProcessIdentity } from "../src/process-liveness.js";
 import { PROJECT_ROOT } from "../dev/spawn-ts.js";
-import { killAndWait } from "./support/process.js";
+import { crashOnTeardown } from "./support/process.js";
 
 const LINUX = existsSync("/proc/self/stat");
-const children = new Set<ChildProcess>();
-
-afterEach(async () => {
-  await Promise.all([...children].map((child) => stop(child)));
-});
-
-async function stop(child: ChildProcess): Promise<void> {
-  await killAndWait(child);
-  children.delete(child);
-}
+const children = crashOnTeardown();
 
 /** A node process that prints how it records itself; it exits at once unless `stay`. */
 async function recordedChild(stay: boolean): Promise<{ child: ChildProcess; identity: ProcessIdentity }> {
@@ -35,7 +26,7 @@ async function recordedChild(stay: boolean): Promise<{ child: ChildProcess; iden
     cwd: PROJECT_ROOT,
     stdio: ["ignore", "pipe", "inherit"],
   });
-  children.add(child);
+  children.track(child);
   const exited = stay ? undefined : once(child, "exit");
   let out = "";
   child.stdout.setEncoding("utf8");
@@ -50,7 +41,7 @@ async function recordedChild(stay: boolean): Promise<{ child: ChildProcess; iden
 /** A live process that is not node (`sleep`). */
 async function liveNonNode(): Promise<ChildProcess> {
   const child = spawn("sleep", ["600"], { stdio: "ignore" });
-  children.add(child);
+  children.track(child);
   await once(child, "spawn");
   return child;
 }
@@ -65,7 +56,7 @@ describe("liveness", () => {
     const { child, identity } = await recordedChild(true);
     expect(identity.pid).toBe(child.pid);
     expect(liveness(identity)).toBe("alive");
-    await stop(child);
+    await children.kill(child);
     expect(liveness(identity)).toBe("dead");
     expect(isAlive(identity)).toBe(false);
   });

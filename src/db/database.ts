@@ -13,7 +13,7 @@ import { PrismaPGlite } from "pglite-prisma-adapter";
 import type { Config } from "../config.js";
 import { PrismaClient } from "../generated/prisma/client.js";
 import type { Logger } from "../logger.js";
-import { readTimeout } from "../errors.js";
+import { readTimeout } from "./database-errors.js";
 import { DataDirLock } from "./data-dir-lock.js";
 import {
   listenOnPostgres,

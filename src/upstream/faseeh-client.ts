@@ -213,7 +213,13 @@ export class FaseehClient {
       const failure = this.unansweredRequestFailure(error, upload.signal, upload.isComplete(), operation);
       // Faseeh's failures are worth a warning; the client's own (a bad or stalled upload, a
       // disconnect) and shutdown's are not.
-      this.record(started, "error", failure.error.message, CALLER_CAUSED.has(failure.error.code) ? "info" : "warn", operation);
+      this.observeCall(
+        started,
+        "error",
+        failure.error.message,
+        CALLER_CAUSED.has(failure.error.code) ? "info" : "warn",
+        operation,
+      );
       throw failure;
     } finally {
       upload.detach();
@@ -221,7 +227,7 @@ export class FaseehClient {
     const { status } = exchange;
     if (exchange.kind === "brokeContract") {
       const { violation } = exchange;
-      this.record(started, status, violation.message, "warn", operation);
+      this.observeCall(started, status, violation.message, "warn", operation);
       this.logger.error(
         { upstream: "faseeh", op: operation, status, issues: violation.issues },
         "upstream answer does not match the contract",
@@ -229,7 +235,7 @@ export class FaseehClient {
       // Faseeh said 2xx: it acted (and charged) even though we cannot read its answer.
       throw new CallFailure(contractViolationError(status, violation, operation), NEVER);
     }
-    this.record(started, status, undefined, "info", operation);
+    this.observeCall(started, status, undefined, "info", operation);
     if (exchange.kind === "answered") return exchange.value;
     const { answer } = exchange;
     throw new CallFailure(
@@ -315,10 +321,10 @@ export class FaseehClient {
       text = await readLimited(response.body, limit);
     } catch (error) {
       const failure = upstreamUnavailable(noAnswerReason(error, this.timeouts(timeoutMs)), error);
-      this.record(started, "error", failure.message, "warn", operation);
+      this.observeCall(started, "error", failure.message, "warn", operation);
       throw failure;
     }
-    this.record(started, status, undefined, "info", operation);
+    this.observeCall(started, status, undefined, "info", operation);
     if (!isSuccessStatus(status)) {
       const body = parseErrorBody(text);
       throw upstreamStatusError(
@@ -332,7 +338,7 @@ export class FaseehClient {
   }
 
   /** One log line and one metric sample per upstream call. */
-  private record(
+  private observeCall(
     started: number,
     status: number | "error",
     error?: string,

@@ -21,13 +21,13 @@ export interface FileDigest {
 /**
  * Where a file part comes from. `open()` is called once per attempt; a
  * source that fails while being read aborts the request before it is
- * complete, so Faseeh cannot act on it. `recorded()` is what the source
+ * complete, so Faseeh cannot act on it. `fileDigest()` is what the source
  * itself counted and hashed as it received the file: the request's closing
  * boundary is sent only when what was written matches it.
  */
 export interface AudioSource {
   open(): Promise<AudioPart>;
-  recorded(): Promise<FileDigest>;
+  fileDigest(): Promise<FileDigest>;
 }
 
 /** What one multipart body holds. */
@@ -98,7 +98,7 @@ async function* checkedFile(field: string, source: AudioSource, part: AudioPart)
     size += chunk.length;
     yield chunk;
   }
-  const recorded = await source.recorded();
+  const recorded = await source.fileDigest();
   const sha256 = written.digest("hex");
   if (size !== recorded.size || sha256 !== recorded.sha256) {
     throw new FileIntegrityError(

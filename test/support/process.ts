@@ -1,8 +1,9 @@
 // Child processes in a test file: the project's entry points run as dev/spawn-ts.ts
 // runs them, with what the suite adds (their output and the Faseeh key they
 // were given go to the secret scan; every child is tracked so a test file can
-// kill leftovers in afterEach).
+// kill leftovers in afterEach), and the children of a file that must die with their test.
 import type { ChildProcess } from "node:child_process";
+import { afterEach } from "vitest";
 import { spawnTs as spawnUnrecorded, type LogLine, type TsProcess } from "../../dev/spawn-ts.js";
 import { recordOutput, recordSecret } from "./suite-record.js";
 
@@ -49,4 +50,26 @@ export async function killAndWait(child: ChildProcess): Promise<void> {
   const exited = new Promise((resolve) => child.once("exit", resolve));
   child.kill("SIGKILL");
   await exited;
+}
+
+/**
+ * Children a test file starts and must not outlive their test: `track` each
+ * one; after every test (before the fixtures' cleanup) each still running is
+ * killed as a crash. `kill` does the same at once, inside a test.
+ */
+export function crashOnTeardown(): { track(child: ChildProcess): void; kill(child: ChildProcess): Promise<void> } {
+  const children = new Set<ChildProcess>();
+  const kill = async (child: ChildProcess): Promise<void> => {
+    await killAndWait(child);
+    children.delete(child);
+  };
+  afterEach(async () => {
+    await Promise.all([...children].map((child) => kill(child)));
+  });
+  return {
+    track: (child) => {
+      children.add(child);
+    },
+    kill,
+  };
 }

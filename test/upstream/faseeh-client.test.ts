@@ -99,7 +99,7 @@ async function* chunksOf(content: Buffer, before?: (offset: number) => Promise<v
 /** How a BytesSource streams its content, told which open() this is (1 for the first). */
 type Body = (content: Buffer, opens: number) => AsyncIterable<Uint8Array>;
 
-/** An AudioSource over bytes in memory: every open() streams them again; recorded() is their true digest. */
+/** An AudioSource over bytes in memory: every open() streams them again; fileDigest() is their true digest. */
 class BytesSource implements AudioSource {
   opens = 0;
 
@@ -114,7 +114,7 @@ class BytesSource implements AudioSource {
     return Promise.resolve({ filename: this.filename, contentType: "audio/wav", body: this.body(this.content, this.opens) });
   }
 
-  recorded(): Promise<FileDigest> {
+  fileDigest(): Promise<FileDigest> {
     return Promise.resolve(digest(this.content));
   }
 }
@@ -380,7 +380,7 @@ describe("the request it sends", () => {
         await released;
         return late.open();
       },
-      recorded: () => late.recorded(),
+      fileDigest: () => late.fileDigest(),
     };
     const call = client.cloneVoice(
       cloneRequest({
@@ -392,7 +392,7 @@ describe("the request it sends", () => {
             setImmediate(release);
             return part;
           },
-          recorded: () => reference.recorded(),
+          fileDigest: () => reference.fileDigest(),
         },
       }),
     );
@@ -447,7 +447,7 @@ describe("the request it sends", () => {
     const content = noisyWav(2 * MiB, 106);
     const lying: AudioSource = {
       open: () => new BytesSource(content).open(),
-      recorded: () => Promise.resolve({ size: content.length, sha256: sha256(Buffer.from("something else")) }),
+      fileDigest: () => Promise.resolve({ size: content.length, sha256: sha256(Buffer.from("something else")) }),
     };
     const error = await gatewayErrorOf(client.cloneVoice(cloneRequest({ voiceFile: lying })));
     expect(error.code).toBe("INTERNAL_SERVER_ERROR");
@@ -483,7 +483,7 @@ describe("the request it sends", () => {
     const missing = new GatewayError("BAD_USER_INPUT", "`input.referenceAudioFile` is empty.");
     const error = await gatewayErrorOf(
       client.cloneVoice(
-        cloneRequest({ referenceAudioFile: { open: () => Promise.reject(missing), recorded: () => Promise.reject(missing) } }),
+        cloneRequest({ referenceAudioFile: { open: () => Promise.reject(missing), fileDigest: () => Promise.reject(missing) } }),
       ),
     );
     expect(error).toBe(missing);

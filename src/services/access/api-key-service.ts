@@ -3,7 +3,8 @@
 // query; `write` keys may also clone (which spends the Faseeh wallet);
 // `admin` keys may do all that and see every caller's clone attempts.
 import { createHash, randomBytes, randomUUID } from "node:crypto";
-import { GatewayError, guardDatabase } from "../../errors.js";
+import { GatewayError } from "../../errors.js";
+import { guardDatabase } from "../../db/database-errors.js";
 import type { ApiKeyScope, Prisma, PrismaClient } from "../../generated/prisma/client.js";
 
 export type Scope = "read" | "write" | "admin";

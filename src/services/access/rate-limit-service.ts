@@ -1,7 +1,8 @@
 // Fixed-window rate limits kept in PostgreSQL, so every replica counts
 // against the same budget. One upsert per check.
 import { type Clock, systemClock } from "../../clock.js";
-import { GatewayError, guardDatabase } from "../../errors.js";
+import { GatewayError } from "../../errors.js";
+import { guardDatabase } from "../../db/database-errors.js";
 import type { PrismaClient } from "../../generated/prisma/client.js";
 
 export class RateLimitService {

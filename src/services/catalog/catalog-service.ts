@@ -6,7 +6,8 @@
 // repeats when voices are added meanwhile); cursors are catalog-cursor.ts's.
 import { LRUCache } from "lru-cache";
 import { z } from "zod";
-import { badUserInput, guardDatabase } from "../../errors.js";
+import { badUserInput } from "../../errors.js";
+import { guardDatabase } from "../../db/database-errors.js";
 import type { Database } from "../../db/database.js";
 import type { Voice } from "../../generated/prisma/client.js";
 import type { CatalogQuery, FacetField, VoiceSort } from "./catalog-query.js";

@@ -5,7 +5,8 @@
 // the row changed under its row lock and matches nothing), and the facet
 // rollups and the catalog version follow through their triggers on `voices`.
 import { z } from "zod";
-import { badUserInput, GatewayError, guardDatabase, invalidInput } from "../../errors.js";
+import { badUserInput, GatewayError, invalidInput } from "../../errors.js";
+import { guardDatabase } from "../../db/database-errors.js";
 import type { UpdateVoiceInput } from "../../generated/graphql.js";
 import { Prisma, type PrismaClient } from "../../generated/prisma/client.js";
 import type { VoiceRecord } from "./catalog-service.js";

@@ -6,7 +6,8 @@
 // Which move a clone makes is decided elsewhere (clone-decisions.ts).
 // Every query runs under guardDatabase: an unreachable database is
 // DATABASE_UNAVAILABLE, whichever method met it.
-import { type GatewayError, guardDatabase, mapDatabaseError } from "../../errors.js";
+import { type GatewayError } from "../../errors.js";
+import { guardDatabase, mapDatabaseError } from "../../db/database-errors.js";
 import { type CloneAttempt, type CloneAttemptStatus, Prisma, type PrismaClient } from "../../generated/prisma/client.js";
 import type { UpstreamVoice } from "../../upstream/faseeh-client.js";
 import { parsePageSize, type VoiceRecord } from "../catalog/catalog-service.js";

@@ -9,7 +9,8 @@
 // stored the way a clone stores its own (voice-storing.ts).
 import { createHash } from "node:crypto";
 import type { Config } from "../../config.js";
-import { errorMessage, GatewayError, isDatabaseUnavailable } from "../../errors.js";
+import { errorMessage, GatewayError } from "../../errors.js";
+import { isDatabaseUnavailable } from "../../db/database-errors.js";
 import type { Logger } from "../../logger.js";
 import type { FaseehClient, ListedVoice, UpstreamVoice } from "../../upstream/faseeh-client.js";
 import type { CloneAttemptRecord, CloneAttemptStore } from "./clone-attempt-store.js";
@@ -169,7 +170,7 @@ export class CloneRecoveryService {
     const listed = await this.faseeh.findVoice(attempt.voiceId);
     if (!listed) return false;
     const voice = voiceFromListing(listed, attempt);
-    await this.storing.record({ attemptId: attempt.id, voice, model: attempt.model, tags: tagsOfRequest(attempt) });
+    await this.storing.storeAndSucceed({ attemptId: attempt.id, voice, model: attempt.model, tags: tagsOfRequest(attempt) });
     this.logger.info({ attemptId: attempt.id, voiceId: attempt.voiceId }, "stored a voice resolved by an operator");
     return true;
   }

@@ -26,7 +26,7 @@ export const HASH_OF_REFUSED_CALL = "refused";
  * before an upgrade still replays. Waits for both files to arrive in full.
  */
 export async function hashRequest(fields: CloneFields, files: CloneFiles): Promise<string> {
-  const [voice, reference] = await Promise.allSettled([files.voiceFile.recorded(), files.referenceAudioFile.recorded()]);
+  const [voice, reference] = await Promise.allSettled([files.voiceFile.fileDigest(), files.referenceAudioFile.fileDigest()]);
   if (voice.status === "rejected") throw voice.reason;
   if (reference.status === "rejected") throw reference.reason;
   const { tags, ...rest } = fields;

@@ -26,13 +26,13 @@ export class VoiceStoring {
   ) {}
 
   /** Stores the voice and moves its attempt to SUCCEEDED, atomically (see CloneAttemptStore.recordVoice). */
-  record({ attemptId, voice, model, tags, requestHash }: VoiceToStore): Promise<VoiceRecord> {
+  storeAndSucceed({ attemptId, voice, model, tags, requestHash }: VoiceToStore): Promise<VoiceRecord> {
     return this.attempts.recordVoice(attemptId, voice, model, { tags, requestHash });
   }
 
   /** The recovery pass: a journaled voice, stored, then its entry removed. */
   async importJournaled(entry: VoiceToStore): Promise<void> {
-    await this.record(entry);
+    await this.storeAndSucceed(entry);
     await this.journal.remove(entry.attemptId);
   }
 
@@ -52,7 +52,7 @@ export class VoiceStoring {
       if (delay) await sleep(delay);
       let stored: VoiceRecord;
       try {
-        stored = await this.record(entry);
+        stored = await this.storeAndSucceed(entry);
       } catch (error) {
         lastError = error;
         this.logger.warn(

@@ -251,7 +251,7 @@ class StoredFileSource implements AudioSource {
     });
   }
 
-  recorded(): Promise<FileDigest> {
+  fileDigest(): Promise<FileDigest> {
     return Promise.resolve({ size: this.file.size, sha256: this.file.sha256 });
   }
 }

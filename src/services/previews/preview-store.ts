@@ -22,7 +22,8 @@ import { type FileHandle, mkdir, open, readdir, readFile, rename, rm, stat, writ
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { z } from "zod";
-import { errorMessage, GatewayError, guardDatabase } from "../../errors.js";
+import { errorMessage, GatewayError } from "../../errors.js";
+import { guardDatabase } from "../../db/database-errors.js";
 import type { PrismaClient, VoicePreview } from "../../generated/prisma/client.js";
 import type { Logger } from "../../logger.js";
 import type { PreviewAudio } from "../../upstream/faseeh-client.js";

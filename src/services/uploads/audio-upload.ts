@@ -9,7 +9,7 @@
 // and Faseeh never sees a complete request, so it cannot create (or charge
 // for) a voice. Every other open (a retry, or a first send after the file was
 // received in full, as an idempotent retake does) waits for the whole file
-// and replays the complete copy from disk; `recorded()` gives the size and
+// and replays the complete copy from disk; `fileDigest()` gives the size and
 // SHA-256 the client's bytes had, which the sender checks before completing
 // the request. Measured: streaming keeps gateway latency near a direct call;
 // spooling first doubled it (BENCHMARKS.md).
@@ -133,7 +133,7 @@ export class AudioUpload implements AudioSource {
   }
 
   /** Size and SHA-256 of the whole file as the client sent it (waits until it has arrived). */
-  async recorded(): Promise<FileDigest> {
+  async fileDigest(): Promise<FileDigest> {
     const { size, sha256 } = await this.settle();
     return { size, sha256 };
   }

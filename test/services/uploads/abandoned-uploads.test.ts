@@ -9,29 +9,18 @@ import { mkdir, readdir, utimes, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { pino } from "pino";
-import { afterEach } from "vitest";
 import { type Config, loadConfig } from "../../../src/config.js";
 import { currentProcess } from "../../../src/process-liveness.js";
 import { AbandonedUploadSweeper, sessionAgeBoundMs } from "../../../src/services/uploads/abandoned-uploads.js";
 import { UploadSession } from "../../../src/services/uploads/upload-session.js";
 import { describe, expect, test as it } from "../../support/base-fixtures.js";
 import { PROJECT_ROOT } from "../../../dev/spawn-ts.js";
-import { killAndWait, spawnTs } from "../../support/process.js";
+import { crashOnTeardown, spawnTs } from "../../support/process.js";
 
 const HOUR_MS = 3_600_000;
 const SLOW_TEST_TIMEOUT_MS = 120_000;
-const holders = new Set<ChildProcess>();
-
 // Before the fixtures' cleanup (gateways, directories, databases): no holder outlives its test.
-afterEach(async () => {
-  await Promise.all([...holders].map((child) => kill(child)));
-});
-
-/** SIGKILL, as a crash: the process never reaches its cleanup. */
-async function kill(child: ChildProcess): Promise<void> {
-  await killAndWait(child);
-  holders.delete(child);
-}
+const holders = crashOnTeardown();
 
 const HOLDER = `
   const { UploadSession } = await import(${JSON.stringify(pathToFileURL(path.join(PROJECT_ROOT, "src/services/uploads/upload-session.ts")).href)});
@@ -48,7 +37,7 @@ async function holder(baseDir: string, prefix = "clone-"): Promise<{ child: Chil
     cwd: PROJECT_ROOT,
     stdio: ["ignore", "pipe", "inherit"],
   });
-  holders.add(child);
+  holders.track(child);
   let out = "";
   child.stdout.setEncoding("utf8");
   for await (const chunk of child.stdout) {
@@ -61,7 +50,7 @@ async function holder(baseDir: string, prefix = "clone-"): Promise<{ child: Chil
 /** A holder killed mid-session: its directory is what a crash leaves. */
 async function leftByDeadProcess(baseDir: string, prefix = "clone-"): Promise<string> {
   const { child, dir } = await holder(baseDir, prefix);
-  await kill(child);
+  await holders.kill(child);
   expect(existsSync(dir)).toBe(true);
   return dir;
 }
@@ -107,7 +96,7 @@ describe("AbandonedUploadSweeper", () => {
     expect(existsSync(dead)).toBe(false);
     expect(await listing(base)).toEqual([path.basename(live.dir), path.basename(own.dir)].sort());
 
-    await kill(live.child);
+    await holders.kill(live.child);
     expect(await sweep.sweep()).toBe(1);
     expect(await listing(base)).toEqual([path.basename(own.dir)]);
     await own.close();
@@ -202,7 +191,7 @@ describe("in the gateway", () => {
       expect(await readdir(staging)).toEqual([]);
       expect(gateway.logs.find((line) => line.msg === "recovery pass")).toMatchObject({ uploadDirsRemoved: 2 });
 
-      await kill(live.child);
+      await holders.kill(live.child);
       const report = await gateway.container.recovery.reconcile();
       expect(report.uploadDirsRemoved).toBe(1);
       expect(await readdir(uploadDir)).toEqual([]);

@@ -1,7 +1,7 @@
 // AudioUpload on its own, fed real streams the way the multipart reader
 // (src/http/multipart-request.ts) feeds it (a FileUpload promise whose createReadStream() gives the client's
 // bytes as they arrive): the first open streams live, every later one
-// replays the private copy on disk byte for byte, recorded() is the size and
+// replays the private copy on disk byte for byte, fileDigest() is the size and
 // SHA-256 of what the client sent, and every refusal (not audio, empty, too
 // large, truncated, interrupted, missing, stalled) names the field while the
 // client's stream is still read to its end.
@@ -108,7 +108,7 @@ describe("AudioUpload: the live first send", () => {
     // The client's MIME type is ignored: the bytes say WAV.
     expect(part).toMatchObject({ filename: "preview.wav", contentType: "audio/wav" });
     expect(digest(await collect(part.body))).toEqual(digest(content));
-    await expect(upload.recorded()).resolves.toEqual(digest(content));
+    await expect(upload.fileDigest()).resolves.toEqual(digest(content));
   });
 
   it("passes bytes on while the client is still sending", async () => {
@@ -135,7 +135,7 @@ describe("AudioUpload: the live first send", () => {
     const tail: Buffer[] = [];
     for (let next = await iterator.next(); next.done !== true; next = await iterator.next()) tail.push(Buffer.from(next.value));
     expect(received + Buffer.concat(tail).length).toBe(content.length);
-    await expect(upload.recorded()).resolves.toEqual(digest(content));
+    await expect(upload.fileDigest()).resolves.toEqual(digest(content));
   });
 
   it.each([
@@ -181,7 +181,7 @@ describe("AudioUpload: every later open replays the copy on disk", () => {
     expect(digest(await collect(retry.body))).toEqual(digest(content));
     // And again, as often as a retry needs it.
     expect(digest(await collect((await upload.open()).body))).toEqual(digest(content));
-    await expect(upload.recorded()).resolves.toEqual(digest(content));
+    await expect(upload.fileDigest()).resolves.toEqual(digest(content));
   });
 
   it("keeps the copy private, in the request's directory, named after the field", async () => {
@@ -221,7 +221,7 @@ describe("AudioUpload: every later open replays the copy on disk", () => {
     void sender.send(content);
     const live = await upload.open();
     expect(digest(await collect(live.body))).toEqual(digest(content));
-    await expect(upload.recorded()).resolves.toEqual(digest(content));
+    await expect(upload.fileDigest()).resolves.toEqual(digest(content));
     const error = await gatewayErrorOf(upload.open());
     expect(error.code).toBe("INTERNAL_SERVER_ERROR");
     expect(error.message).toMatch(/^The copy of `input\.voiceFile` could not be kept \(.*EEXIST/);
@@ -252,7 +252,7 @@ describe("AudioUpload: refusals", () => {
     void sender.send(Buffer.alloc(0));
     const error = await gatewayErrorOf(upload.ready());
     expect(error).toMatchObject({ code: "BAD_USER_INPUT", message: "`input.voiceFile` is empty.", extensions: { field: FIELD } });
-    await expect(upload.recorded()).rejects.toBe(error);
+    await expect(upload.fileDigest()).rejects.toBe(error);
   });
 
   it("fails a live send mid-way once the file grows past maxBytes, and drains the rest without keeping it", async () => {
@@ -278,7 +278,7 @@ describe("AudioUpload: refusals", () => {
     const sender = client();
     const upload = audioUpload(sender.file, { maxBytes: MiB });
     void sender.send(content);
-    await expect(upload.recorded()).resolves.toEqual(digest(content));
+    await expect(upload.fileDigest()).resolves.toEqual(digest(content));
   });
 
   it("refuses a file busboy truncated at its own limit, even below maxBytes", async () => {
@@ -330,7 +330,7 @@ describe("AudioUpload: refusals", () => {
       extensions: { field: FIELD },
     });
     expect(upload.hasArrived).toBe(true);
-    await expect(upload.recorded()).rejects.toBe(error);
+    await expect(upload.fileDigest()).rejects.toBe(error);
   });
 
   it("reports a body broken off mid-file as BAD_REQUEST naming the field", async () => {
@@ -449,7 +449,7 @@ describe("AudioUpload: declared headerless PCM (allowRawPcm)", () => {
       const part = await upload.open();
       expect(part).toMatchObject({ filename, contentType });
       expect(digest(await collect(part.body))).toEqual(digest(content));
-      await expect(upload.recorded()).resolves.toEqual(digest(content));
+      await expect(upload.fileDigest()).resolves.toEqual(digest(content));
       // A replay from disk goes out the same way.
       const replay = await upload.open();
       expect(replay).toMatchObject({ filename, contentType });
@@ -481,7 +481,7 @@ describe("AudioUpload: declared headerless PCM (allowRawPcm)", () => {
     // The body threw instead of ending: the sender aborts before the closing boundary.
     expect(passed).toBe(content.length);
     await expect(upload.settle()).rejects.toBe(error);
-    await expect(upload.recorded()).rejects.toBe(error);
+    await expect(upload.fileDigest()).rejects.toBe(error);
     expect(sender.stream.readableEnded).toBe(true);
   });
 
