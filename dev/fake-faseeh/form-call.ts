@@ -43,7 +43,7 @@ export async function receiveFormCall<B extends FakePreviewBehaviour>(
     return undefined;
   }
 
-  const received = await receiveMultipart(req);
+  const received = await receiveMultipart(req, (count) => (state.fileBytesReceived += count));
   call.recorded.push(received.request);
   // The client went away mid-body: there is nobody left to answer.
   if (received.request.aborted) return undefined;

@@ -94,7 +94,10 @@ class FileAccumulator {
  * if the client disconnects, or with `parseError` if the body is not a valid
  * form (the body is still drained so a 400 can be sent).
  */
-export function receiveMultipart(req: IncomingMessage): Promise<ParsedBody> {
+export function receiveMultipart(
+  req: IncomingMessage,
+  onFileBytes: (count: number) => void = () => undefined,
+): Promise<ParsedBody> {
   return new Promise<ParsedBody>((resolve) => {
     const fields: Record<string, string> = {};
     const fieldNames: string[] = [];
@@ -143,7 +146,10 @@ export function receiveMultipart(req: IncomingMessage): Promise<ParsedBody> {
       fieldNames.push(name);
       const file = new FileAccumulator(name, info.filename, info.mimeType);
       files.push(file);
-      stream.on("data", (chunk: Buffer) => file.update(chunk));
+      stream.on("data", (chunk: Buffer) => {
+        file.update(chunk);
+        onFileBytes(chunk.length);
+      });
       // Errors here (truncated file) are also reported on the parser itself.
       stream.on("error", () => {});
     });

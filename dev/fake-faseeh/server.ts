@@ -41,6 +41,8 @@ export interface FakeFaseeh {
   /** Clone and preview requests being handled right now, and the most seen at once since the last reset(). */
   readonly inFlight: number;
   readonly peakInFlight: number;
+  /** File bytes the fake has read from clone and preview bodies since the last reset(), live while they stream. */
+  readonly fileBytesReceived: number;
   /** How GET /voices answers: undefined (default) lists createdVoices; or a scripted error/raw behaviour. */
   setVoiceList(behaviour: FakeBehaviour | undefined): void;
   /** Script the next responses, in order. */
@@ -102,6 +104,9 @@ export async function startFakeFaseeh(options: FakeFaseehOptions = {}): Promise<
     },
     get peakInFlight() {
       return state.peakInFlight;
+    },
+    get fileBytesReceived() {
+      return state.fileBytesReceived;
     },
     enqueue(...behaviours) {
       state.queue.push(...behaviours);

@@ -19,6 +19,8 @@ export interface FakeState {
   voiceListBehaviour: FakeBehaviour | undefined;
   inFlight: number;
   peakInFlight: number;
+  /** File bytes read from clone and preview bodies since the last reset, counted as they stream. */
+  fileBytesReceived: number;
   readonly previewRequests: ReceivedCloneRequest[];
   readonly previews: SentPreview[];
   readonly previewQueue: FakePreviewBehaviour[];
@@ -37,6 +39,7 @@ export function createState(apiKey: string): FakeState {
     voiceListBehaviour: undefined,
     inFlight: 0,
     peakInFlight: 0,
+    fileBytesReceived: 0,
     previewRequests: [],
     previews: [],
     previewQueue: [],
@@ -54,6 +57,7 @@ export function resetState(state: FakeState): void {
   state.defaultBehaviour = SUCCESS;
   state.voiceListBehaviour = undefined;
   state.peakInFlight = state.inFlight;
+  state.fileBytesReceived = 0;
   state.previewRequests.length = 0;
   state.previews.length = 0;
   state.previewQueue.length = 0;

@@ -23,6 +23,7 @@ import { createLogger, type Logger } from "../../src/logger.js";
 import { describe, expect, test as it } from "../support/base-fixtures.js";
 import { PROJECT_ROOT } from "../../dev/spawn-ts.js";
 import { killAllSpawned, spawnTs } from "../support/process.js";
+import { waitFor } from "../support/wait.js";
 
 const logger = createLogger({ logLevel: "silent" });
 const sha256 = (data: string | Buffer) => createHash("sha256").update(data).digest("hex");
@@ -395,17 +396,16 @@ describe("two `npm run migrate` processes booting together", () => {
                 AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`,
             )
           ).rows[0]!.n;
-        const deadline = Date.now() + 25_000;
-        while ((await waiting()) < 2) {
+        const bothWaiting = async () => {
           const exited = processes.filter((p) => p.exitStatus);
           if (exited.length > 0) {
             throw new Error(
               `a migrator exited before contending for the lock: ${exited.map((p) => p.stdout() + p.stderr()).join("\n")}`,
             );
           }
-          if (Date.now() > deadline) throw new Error("both migrators never waited on the migration advisory lock");
-          await new Promise((resolve) => setTimeout(resolve, 50));
-        }
+          return (await waiting()) >= 2;
+        };
+        await waitFor(bothWaiting, 25_000, "both migrators waiting on the migration advisory lock");
         // Nothing was touched before the lock was taken.
         const ledgerBefore = await holder.query<{ oid: string | null }>(
           `SELECT to_regclass('public._prisma_migrations')::text AS oid`,

@@ -4,7 +4,6 @@
  */
 import { createHash, randomBytes } from "node:crypto";
 import { PassThrough } from "node:stream";
-import { setTimeout as sleep } from "node:timers/promises";
 import { Agent, FormData, request } from "undici";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import {
@@ -336,9 +335,8 @@ describe("fake Faseeh upstream", () => {
       signal: controller.signal,
       dispatcher: agent,
     });
-    // Give the bytes time to cross the socket before pulling the plug.
-    await vi.waitFor(() => expect(fake.connections).toBe(1));
-    await sleep(100);
+    // The plug is pulled once the fake holds some of the voice file.
+    await vi.waitFor(() => expect(fake.fileBytesReceived).toBeGreaterThan(0));
     controller.abort();
     await expect(pending).rejects.toThrow();
 

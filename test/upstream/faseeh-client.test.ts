@@ -199,8 +199,9 @@ const untilReset =
 /**
  * Settles `call`, failing the test if meanwhile an error went unhandled: in
  * the gateway (no uncaughtException handler) each would crash the process.
- * Waits a moment after: an undici body destroyed before it was read emits
- * its 'error' a setImmediate later.
+ * An undici body destroyed before it was read emits its 'error' one
+ * setImmediate later, so the check comes a few turns of the event loop
+ * after the call settles: by then any such error has been emitted.
  */
 async function withoutUncaught<T>(call: () => Promise<T>): Promise<T> {
   const uncaught: unknown[] = [];
@@ -208,7 +209,7 @@ async function withoutUncaught<T>(call: () => Promise<T>): Promise<T> {
   process.on("uncaughtException", collect);
   try {
     const result = await call();
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    for (let turn = 0; turn < 3; turn++) await new Promise((resolve) => setImmediate(resolve));
     expect(uncaught.map(String), "errors nobody handled (each would crash the gateway)").toEqual([]);
     return result;
   } finally {
