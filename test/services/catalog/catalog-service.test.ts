@@ -3,49 +3,41 @@
 // whatever is inserted meanwhile. (The cursors themselves:
 // catalog-cursor.test.ts.)
 import { randomUUID } from "node:crypto";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { CatalogService, type VoiceRecord } from "../../../src/services/catalog/catalog-service.js";
-import { type MigratedDatabase, openMigratedDatabase } from "../../support/migrated-database.js";
+import { describe, expect, testWithoutGateway } from "../../support/fixtures.js";
 
-describe("CatalogService paging with cursors (PostgreSQL)", () => {
-  let database: MigratedDatabase;
-  let catalog: CatalogService;
-
-  beforeAll(async () => {
-    database = await openMigratedDatabase();
-    catalog = new CatalogService(database.db);
-  });
-  afterAll(async () => {
-    await database.close();
-  });
-  beforeEach(async () => {
-    await database.test.query("TRUNCATE voices");
-  });
-
-  async function insertVoice(createdAt: string, name = "Layla"): Promise<string> {
+/** The file's migrated database, emptied before each test, with the catalog on it and a way to add a voice. */
+const it = testWithoutGateway
+  .extend("catalog", ({ migratedDatabase }) => new CatalogService(migratedDatabase.db))
+  .extend("insertVoice", ({ migratedDatabase }) => async (createdAt: string, name = "Layla"): Promise<string> => {
     const id = randomUUID();
-    await database.test.query(
+    await migratedDatabase.test.query(
       `INSERT INTO voices (id, voice_id, name, languages, dialects, stability, model, created_at)
        VALUES ($1, $2, $3, '{ar}', '{}', 0.5, 'faseeh-v1', $4)`,
       [id, `voice_${id.slice(0, 8)}`, name, createdAt],
     );
     return id;
-  }
+  });
 
-  /** Every page, following endCursor until hasNextPage is false. */
-  async function allPages(first: number): Promise<VoiceRecord[][]> {
-    const pages: VoiceRecord[][] = [];
-    let after: string | undefined;
-    for (;;) {
-      const page = await catalog.listVoices({ first, after: after ?? null });
-      expect(page.hasPreviousPage).toBe(after !== undefined);
-      pages.push(page.voices);
-      if (!page.hasNextPage) return pages;
-      after = page.cursorOf(page.voices.at(-1)!);
-    }
+/** Every page, following endCursor until hasNextPage is false. */
+async function allPages(catalog: CatalogService, first: number): Promise<VoiceRecord[][]> {
+  const pages: VoiceRecord[][] = [];
+  let after: string | undefined;
+  for (;;) {
+    const page = await catalog.listVoices({ first, after: after ?? null });
+    expect(page.hasPreviousPage).toBe(after !== undefined);
+    pages.push(page.voices);
+    if (!page.hasNextPage) return pages;
+    after = page.cursorOf(page.voices.at(-1)!);
   }
+}
 
-  it("pages newest first, breaking createdAt ties by id, with no gap and no repeat", async () => {
+describe("CatalogService paging with cursors (PostgreSQL)", () => {
+  it("pages newest first, breaking createdAt ties by id, with no gap and no repeat", async ({
+    catalog,
+    insertVoice,
+    migratedDatabase: database,
+  }) => {
     const tie = "2026-11-26T10:00:00.000Z";
     const ids = [
       await insertVoice("2026-11-26T09:00:00.000Z"),
@@ -61,12 +53,12 @@ describe("CatalogService paging with cursors (PostgreSQL)", () => {
     );
     expect([...expected].sort()).toEqual([...ids].sort());
 
-    const pages = await allPages(2);
+    const pages = await allPages(catalog, 2);
     expect(pages.map((page) => page.length)).toEqual([2, 2, 2, 1]);
     expect(pages.flat().map((voice) => voice.id)).toEqual(expected);
   });
 
-  it("keeps a page boundary stable when newer voices arrive between pages", async () => {
+  it("keeps a page boundary stable when newer voices arrive between pages", async ({ catalog, insertVoice }) => {
     for (let minute = 10; minute < 15; minute++) await insertVoice(`2026-11-26T10:${minute}:00.000Z`);
     const first = await catalog.listVoices({ first: 2 });
     const cursor = first.cursorOf(first.voices.at(-1)!);
@@ -80,7 +72,11 @@ describe("CatalogService paging with cursors (PostgreSQL)", () => {
     expect(second.hasPreviousPage).toBe(true);
   });
 
-  it("still pages from the cursor of a voice that was deleted meanwhile", async () => {
+  it("still pages from the cursor of a voice that was deleted meanwhile", async ({
+    catalog,
+    insertVoice,
+    migratedDatabase: database,
+  }) => {
     for (let minute = 10; minute < 14; minute++) await insertVoice(`2026-11-26T10:${minute}:00.000Z`);
     const first = await catalog.listVoices({ first: 2 });
     const last = first.voices.at(-1)!;
@@ -93,7 +89,7 @@ describe("CatalogService paging with cursors (PostgreSQL)", () => {
     expect(second.hasNextPage).toBe(false);
   });
 
-  it("answers an empty last page after the oldest voice's cursor", async () => {
+  it("answers an empty last page after the oldest voice's cursor", async ({ catalog, insertVoice }) => {
     await insertVoice("2026-11-26T10:00:00.000Z");
     const only = await catalog.listVoices({ first: 5 });
     expect(only.voices).toHaveLength(1);
@@ -102,7 +98,7 @@ describe("CatalogService paging with cursors (PostgreSQL)", () => {
     expect(after).toMatchObject({ voices: [], hasNextPage: false, hasPreviousPage: true });
   });
 
-  it("refuses a malformed `after` with BAD_USER_INPUT", async () => {
+  it("refuses a malformed `after` with BAD_USER_INPUT", async ({ catalog, insertVoice }) => {
     await insertVoice("2026-11-26T10:00:00.000Z");
     await expect(catalog.listVoices({ first: 5, after: "garbage" })).rejects.toMatchObject({
       code: "BAD_USER_INPUT",
@@ -110,7 +106,7 @@ describe("CatalogService paging with cursors (PostgreSQL)", () => {
     });
   });
 
-  it("treats an empty `after` as no cursor (the first page)", async () => {
+  it("treats an empty `after` as no cursor (the first page)", async ({ catalog, insertVoice }) => {
     await insertVoice("2026-11-26T10:00:00.000Z");
     const page = await catalog.listVoices({ first: 5, after: "" });
     expect(page.voices).toHaveLength(1);
