@@ -1,11 +1,18 @@
 // CI guard: regenerates the checked-in artifacts (schema.graphql, resolver
-// types, the tests' typed operations) and fails if they differ from what is committed, so nobody ships an
+// types, the tests' typed operations, the example recordings) and fails if they differ from what is committed, so nobody ships an
 // SDL change without its generated counterpart.
 import { execSync } from "node:child_process";
 import { readFileSync, existsSync } from "node:fs";
 
-const artifacts = ["schema.graphql", "src/generated/graphql.ts", "test/generated/operations.ts"];
-const read = (file) => (existsSync(file) ? readFileSync(file, "utf8") : null);
+const artifacts = [
+  "schema.graphql",
+  "src/generated/graphql.ts",
+  "test/generated/operations.ts",
+  "examples/audio/preview.wav",
+  "examples/audio/original.wav",
+];
+// base64: the example recordings are binary.
+const read = (file) => (existsSync(file) ? readFileSync(file).toString("base64") : null);
 const before = Object.fromEntries(artifacts.map((file) => [file, read(file)]));
 execSync("npm run --silent generate", { stdio: ["ignore", "ignore", "inherit"] });
 const stale = artifacts.filter((file) => read(file) !== before[file]);
