@@ -368,6 +368,18 @@ describe("Docker Compose", () => {
           .replace(/^FASEEH_API_KEY=$/m, "FASEEH_API_KEY=from-dotenv"),
       );
       expect((await run("docker-compose config -q")).code).toBe(0);
+
+      // The local-faseeh line, as written, with `config` for `up --build` (no engine here): the
+      // stand-in is in, and the gateway points at it.
+      const [local] = block("compose-local-faseeh");
+      expect(local).toMatch(/ docker compose --profile local-faseeh up --build$/);
+      const checked = await run(
+        `${local!.replace("docker compose", "docker-compose").replace(/up --build$/, "config")} > local.yml`,
+      );
+      expect(checked.code, checked.stderr).toBe(0);
+      const normalised = readFileSync(path.join(dir, "local.yml"), "utf8");
+      expect(normalised).toContain("target: faseeh-local");
+      expect(normalised).toContain("FASEEH_BASE_URL: http://faseeh-local:4010/api/v1");
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
