@@ -76,7 +76,7 @@ function run(file: string, args: string[], user: { uid: number; gid: number } | 
     let output = "";
     child.stdout.on("data", (chunk: Buffer) => (output += chunk.toString()));
     child.stderr.on("data", (chunk: Buffer) => (output += chunk.toString()));
-    child.once("error", reject);
+    child.once("error", (error) => reject(new Error(`could not run ${file}: ${error.message}`, { cause: error })));
     child.once("close", (code, signal) => {
       if (code === 0) resolve();
       else reject(new Error(`${path.basename(file)} failed (${signal ?? `exit code ${code}`}):\n${output}`));

@@ -44,11 +44,17 @@ async function testPostgres(): Promise<{ stop(): Promise<void> }> {
   }
   // Only "nothing listens" starts one: a server that answers wrongly, or the one named by
   // TEST_DATABASE_URL being down, is an error to fix rather than to work around.
-  const nothingListens = problem.code === "ECONNREFUSED";
-  if (process.env.TEST_DATABASE_URL !== undefined || !nothingListens) {
+  if (process.env.TEST_DATABASE_URL !== undefined) {
     throw new Error(
-      `The tests need PostgreSQL at ${adminUrl()} (set TEST_DATABASE_URL to use another server, or ` +
-        `stop what listens there to have the tests start their own). Cause: ${problem.message}`,
+      `The tests need the PostgreSQL server TEST_DATABASE_URL names, ${adminUrl()} (unset it to use the one on ` +
+        `127.0.0.1:5432, or one the tests start when nothing listens there). Cause: ${problem.message}`,
+      { cause: problem },
+    );
+  }
+  if (problem.code !== "ECONNREFUSED") {
+    throw new Error(
+      `Something listens on 127.0.0.1:5432 but is no PostgreSQL the tests can use as ${adminUrl()} (set ` +
+        `TEST_DATABASE_URL to use another server, or stop it to have the tests start their own). Cause: ${problem.message}`,
       { cause: problem },
     );
   }
