@@ -10,9 +10,10 @@ import { PROJECT_ROOT } from "../../dev/spawn-ts.js";
 import { filesOf } from "../../dev/fake-faseeh.js";
 import { issueKey } from "../support/api-keys.js";
 import { launchBrowser, servePage, type ServedPage } from "../support/browser.js";
-import { describe, expect, testWithoutGateway as test } from "../support/fixtures.js";
+import { expect, testWithoutGateway as test } from "../support/fixtures.js";
 import type { TestGateway } from "../support/gateway.js";
 import { exampleRecording } from "./examples.scenarios.js";
+import { CHROMIUM, describeWithTools } from "../support/host-tools.js";
 
 const PAGE = readFileSync(path.join(PROJECT_ROOT, "examples", "browser", "index.html"), "utf8");
 
@@ -40,7 +41,7 @@ async function withPage(served: ServedPage, gateway: TestGateway, use: (tab: Pag
   }
 }
 
-describe("examples/browser/index.html", () => {
+describeWithTools("examples/browser/index.html", [CHROMIUM], () => {
   test("with its origin in CORS_ORIGINS: previews a recording and plays it, clones, lists", async ({
     upstream,
     startGateway,
