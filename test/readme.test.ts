@@ -147,32 +147,11 @@ async function session(commands: string[], env: Record<string, string>) {
   };
 }
 
-/** Starts a README background line (`npm run faseeh:local &`) on another port; resolves with what it printed once it listens. */
-async function startStandIn(command: string, port: number): Promise<{ printed: string; stop(): Promise<void> }> {
-  const child = spawn("sh", ["-c", `${command.replace(/\s*&$/, "")} -- --port ${port}`], {
-    cwd: PROJECT_ROOT,
-    env: environment({}),
-    detached: true,
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  running.add(child);
-  let printed = "";
-  child.stdout.on("data", (chunk: Buffer) => (printed += chunk.toString()));
-  child.stderr.on("data", (chunk: Buffer) => (printed += chunk.toString()));
-  const exited = new Promise<void>((resolve) => child.once("close", () => resolve()));
-  await waitFor(() => printed.includes("npm start\n") || child.exitCode !== null, BOOT_TIMEOUT_MS, `"${command}" to listen`);
-  return {
-    printed,
-    async stop() {
-      process.kill(-child.pid!, "SIGINT");
-      await exited;
-      running.delete(child);
-    },
-  };
-}
-
-/** Starts a README `npm start` line in the background, as a shell would; resolves once it listens. */
-async function start(command: string, env: Record<string, string>): Promise<{ stop(): Promise<string> }> {
+/**
+ * Runs a README line in the background, as a shell would, until `ready(output)` or its end; `stop()`
+ * is Ctrl-C (SIGINT to the whole foreground group) and resolves with everything it printed.
+ */
+async function background(command: string, env: Record<string, string>, ready: (output: string) => boolean) {
   const child = spawn("sh", ["-c", command], {
     cwd: PROJECT_ROOT,
     env: environment(env),
@@ -185,17 +164,33 @@ async function start(command: string, env: Record<string, string>): Promise<{ st
   child.stderr.on("data", (chunk: Buffer) => (output += chunk.toString()));
   // 'close': the output pipes end only when every process writing them (sh, npm, node) has gone.
   const exited = new Promise<void>((resolve) => child.once("close", () => resolve()));
-  await waitFor(
-    () => output.includes('"msg":"gateway listening"') || child.exitCode !== null,
-    BOOT_TIMEOUT_MS,
-    `"${command}" to listen`,
-  );
-  expect(output, output).toContain('"msg":"gateway listening"');
+  await waitFor(() => ready(output) || child.exitCode !== null, BOOT_TIMEOUT_MS, `"${command}" to start`);
   return {
-    async stop() {
-      process.kill(-child.pid!, "SIGINT"); // Ctrl-C: the signal goes to the whole foreground group
+    output: () => output,
+    async stop(): Promise<string> {
+      process.kill(-child.pid!, "SIGINT");
       await exited;
       running.delete(child);
+      return output;
+    },
+  };
+}
+
+/** Starts a README background line (`npm run faseeh:local &`) on another port; resolves with what it printed once it listens. */
+async function startStandIn(command: string, port: number) {
+  const standIn = await background(`${command.replace(/\s*&$/, "")} -- --port ${port}`, {}, (output) =>
+    output.includes("npm start\n"),
+  );
+  return { printed: standIn.output(), stop: () => standIn.stop() };
+}
+
+/** Starts a README `npm start` line in the background; resolves once it listens. */
+async function start(command: string, env: Record<string, string>): Promise<{ stop(): Promise<string> }> {
+  const gateway = await background(command, env, (output) => output.includes('"msg":"gateway listening"'));
+  expect(gateway.output(), gateway.output()).toContain('"msg":"gateway listening"');
+  return {
+    async stop() {
+      const output = await gateway.stop();
       recordOutput("readme npm start", output);
       return output;
     },
