@@ -106,6 +106,14 @@ describe("outside production", () => {
     expect(head.body).toBe("");
   });
 
+  test("its requests are timed under their own route, /explorer", async ({ gateway }) => {
+    expect((await get(`${gateway.url}/explorer/main.js`)).status).toBe(200);
+    const metrics = await get(`${gateway.url}/metrics`);
+    expect(metrics.body).toMatch(
+      /^gateway_http_request_duration_seconds_count\{method="GET",route="\/explorer",status="200"\} \d+$/m,
+    );
+  });
+
   test("EXPLORER=false turns it off", async ({ startGateway }) => {
     const off = await startGateway({ env: { EXPLORER: "false" } });
     const page = await get(`${off.url}/explorer/`);
