@@ -10,14 +10,7 @@
 // 'self'): a pasted client key cannot leave it.
 //
 // On by default outside production, off in production unless EXPLORER=true.
-import {
-  getDistDirectory,
-  isSandboxFrame,
-  renderAltair,
-  renderInitSnippet,
-  type RenderOptions,
-  SANDBOX_FRAME_CSP,
-} from "altair-static";
+import { getDistDirectory, isSandboxFrame, renderAltair, renderInitSnippet, type RenderOptions } from "altair-static";
 import serveStatic from "serve-static";
 import type { Container } from "../container.js";
 import { type HttpApp, type HttpRequest, type HttpResponse, sendJson } from "./http-app.js";
@@ -25,28 +18,43 @@ import { type HttpApp, type HttpRequest, type HttpResponse, sendJson } from "./h
 /** Where the page's options live, beside its assets. */
 const OPTIONS_SCRIPT = "initial_options.js";
 
-/**
- * The page's policy: everything from this origin. Styles may be inline because
- * Altair's editor and themes write them at run time; with images, fonts and
- * connections held to this origin, an injected style has nowhere to send
- * anything. Frames: Altair's own script sandbox (iframe-sandbox/, served with
- * the sandbox policy it asks for).
- */
-export const EXPLORER_CSP = [
+/** What both of the explorer's documents may load: this origin's files and nothing else. */
+const THIS_ORIGIN_ONLY = [
   "default-src 'self'",
-  "script-src 'self'",
-  "script-src-attr 'none'",
   "style-src 'self' 'unsafe-inline'",
   "img-src 'self' data:",
   "font-src 'self' data:",
   "connect-src 'self'",
-  "frame-src 'self'",
   "worker-src 'self'",
   "object-src 'none'",
   "base-uri 'self'",
   "form-action 'none'",
+];
+
+/**
+ * The page's policy. Styles may be inline because Altair's editors and themes
+ * write them at run time; with images, fonts and connections held to this
+ * origin, an injected style has nowhere to send anything. No eval: zod, in
+ * Altair's bundle, probes for it and does without.
+ */
+export const EXPLORER_CSP = [
+  ...THIS_ORIGIN_ONLY,
+  "script-src 'self'",
+  "script-src-attr 'none'",
+  "frame-src 'self'",
   "frame-ancestors 'none'",
 ].join("; ");
+
+/**
+ * The frame in which Altair runs pre- and post-request scripts
+ * (iframe-sandbox/): it evaluates the script's text, so it needs eval, and
+ * only the explorer may frame it. Altair opens it same-origin (its postMessage
+ * checks the frame's origin); the sandbox policy altair-static suggests
+ * (`sandbox allow-scripts`) would make that origin opaque and every script
+ * would hang, so the frame gets this policy instead: whatever a script does,
+ * it can reach no other host either.
+ */
+export const SCRIPT_FRAME_CSP = [...THIS_ORIGIN_ONLY, "script-src 'self' 'unsafe-eval'", "frame-ancestors 'self'"].join("; ");
 
 /** esbuild's chunk names and Vite's asset names carry a hash of their content: cached for good. */
 const CONTENT_HASHED = /(?:^|[/\\])(?:(?:chunk|worker)-[A-Z0-9]{8}\.js|index-[\w-]{8}\.(?:js|css))$/;
@@ -86,7 +94,7 @@ export function installExplorerRoute(app: HttpApp, { config }: Pick<Container, "
     redirect: false,
     setHeaders: (res: HttpResponse, file: string) => {
       res.setHeader("cache-control", CONTENT_HASHED.test(file) ? "public, max-age=31536000, immutable" : "no-cache");
-      if (isSandboxFrame(file)) res.setHeader("content-security-policy", SANDBOX_FRAME_CSP);
+      if (isSandboxFrame(file)) res.setHeader("content-security-policy", SCRIPT_FRAME_CSP);
     },
   });
   app.use("/explorer", (req, res, next) => {

@@ -1,23 +1,17 @@
 // The explorer in a real browser with the network cut off: headless Debian
 // chromium loads /explorer with every request to a host other than loopback
 // refused (and recorded), then a person's steps are taken in Altair's own
-// UI: a query is written and run, and a cloneVoice is run with two files
-// picked for its variables. The answers must show on the page, Faseeh (the
-// fake) must have received exactly the bytes picked, and nothing the page did
-// may have tried to leave the machine or been refused by its own policy.
-import type { BrowserContext, Locator, Page } from "playwright-core";
+// UI: a query is written and run, a cloneVoice is run with two files picked
+// for its variables, a client key is pasted, a pre-request script runs. The
+// answers must show on the page, Faseeh (the fake) must have received exactly
+// the bytes picked, and nothing the page did may have tried to leave the
+// machine or been refused by its own policy.
+import type { Locator, Page } from "playwright-core";
 import { filesOf } from "../../dev/fake-faseeh.js";
 import { noisyWav, sha256 } from "../../dev/audio-fixtures.js";
 import { issueKey } from "../support/api-keys.js";
 import { launchBrowser } from "../support/browser.js";
 import { describe, expect, test } from "../support/fixtures.js";
-
-/** What the page tried that would have left the machine, and what its policy refused (but zod's probe). */
-interface Offline {
-  readonly context: BrowserContext;
-  readonly blocked: string[];
-  violations(page: Page): Promise<string[]>;
-}
 
 const LOOPBACK = new Set(["127.0.0.1", "localhost", "[::1]"]);
 
@@ -29,34 +23,49 @@ const LOOPBACK = new Set(["127.0.0.1", "localhost", "[::1]"]);
  */
 const ZOD_EVAL_PROBE = "script-src eval";
 
-/** A browser context in which every request to a host other than loopback fails as if the network were down. */
-async function offlineContext(context: BrowserContext): Promise<Offline> {
-  const blocked: string[] = [];
-  await context.route("**/*", async (route) => {
-    const url = new URL(route.request().url());
-    if (LOOPBACK.has(url.hostname)) return route.continue();
-    blocked.push(url.href);
-    return route.abort("internetdisconnected");
-  });
-  // What the page's Content-Security-Policy refused never reaches the network, so it is recorded apart.
-  await context.addInitScript({
-    content: `window.cspViolations = [];
-      document.addEventListener("securitypolicyviolation", (event) => {
-        window.cspViolations.push(event.effectiveDirective + " " + event.blockedURI);
-      });`,
-  });
-  // The cut is real: a page of another host fails as with no network, and is recorded.
-  const probe = await context.newPage();
-  await expect(probe.goto("http://faseeh.example/")).rejects.toThrow(/ERR_INTERNET_DISCONNECTED/);
-  await probe.close();
-  expect(blocked.splice(0)).toEqual(["http://faseeh.example/"]);
-  return {
-    context,
-    blocked,
-    violations: async (page) =>
-      (await page.evaluate<string[]>("window.cspViolations")).filter((violation) => violation !== ZOD_EVAL_PROBE),
-  };
+/**
+ * Opens the explorer in a fresh headless chromium whose every request to a
+ * host other than loopback fails as with no network, runs `use`, then checks
+ * that the page tried no other host and that its policy refused nothing.
+ */
+async function inOfflineExplorer(gatewayUrl: string, use: (page: Page) => Promise<void>): Promise<void> {
+  const browser = await launchBrowser();
+  try {
+    const context = await browser.newContext();
+    const blocked: string[] = [];
+    await context.route("**/*", async (route) => {
+      const url = new URL(route.request().url());
+      if (LOOPBACK.has(url.hostname)) return route.continue();
+      blocked.push(url.href);
+      return route.abort("internetdisconnected");
+    });
+    // What the page's Content-Security-Policy refuses never reaches the network, so it is recorded apart.
+    await context.addInitScript({
+      content: `window.cspViolations = [];
+        document.addEventListener("securitypolicyviolation", (event) => {
+          window.cspViolations.push(event.effectiveDirective + " " + event.blockedURI);
+        });`,
+    });
+    // The cut is real: a page of another host fails as with no network, and is recorded.
+    const probe = await context.newPage();
+    await expect(probe.goto("http://faseeh.example/")).rejects.toThrow(/ERR_INTERNET_DISCONNECTED/);
+    await probe.close();
+    expect(blocked.splice(0)).toEqual(["http://faseeh.example/"]);
+
+    const page = await context.newPage();
+
+    await openExplorer(page, gatewayUrl);
+    await use(page);
+
+    expect(blocked).toEqual([]);
+    const violations = await page.evaluate<string[]>("window.cspViolations");
+    expect(violations.filter((violation) => violation !== ZOD_EVAL_PROBE)).toEqual([]);
+  } finally {
+    await browser.close();
+  }
 }
+
+const MODELS = "{ models { items { modelId name } } }";
 
 const CLONE_VOICE = `mutation CloneFromExplorer($input: CloneVoiceInput!) {
   cloneVoice(input: $input) { replayed voice { name voiceId } }
@@ -74,16 +83,11 @@ const cloneVariables = {
 };
 
 describe("the explorer, offline", () => {
-  test("runs a query and a cloneVoice with two files, and reaches no other host", async ({ gateway, upstream }) => {
+  test("runs a query, then a cloneVoice with two files picked for its variables", async ({ gateway, upstream }) => {
     const voiceFile = noisyWav(48 * 1024, 21);
     const referenceAudioFile = noisyWav(96 * 1024, 22);
-    const browser = await launchBrowser();
-    try {
-      const offline = await offlineContext(await browser.newContext());
-      const page = await offline.context.newPage();
-      await openExplorer(page, gateway.url);
-
-      await run(page, { query: "{ models { items { modelId name } } }" });
+    await inOfflineExplorer(gateway.url, async (page) => {
+      await run(page, { query: MODELS });
       await expect.poll(() => resultText(page)).toContain('"faseeh-v1"');
 
       await run(page, {
@@ -96,37 +100,38 @@ describe("the explorer, offline", () => {
       });
       await expect.poll(() => resultText(page)).toContain('"Explorer Layla"');
       expect(await resultText(page)).toContain('"replayed": false');
-
-      expect(upstream.requests).toHaveLength(1);
-      expect(filesOf(upstream.requests[0]!)).toEqual({
-        voice_file: { size: voiceFile.length, sha256: sha256(voiceFile) },
-        reference_audio_file: { size: referenceAudioFile.length, sha256: sha256(referenceAudioFile) },
-      });
-      expect(offline.blocked).toEqual([]);
-      expect(await offline.violations(page)).toEqual([]);
-    } finally {
-      await browser.close();
-    }
+    });
+    // A multipart request, so Altair sent Apollo-Require-Preflight (without it the gateway reads no file).
+    expect(upstream.requests).toHaveLength(1);
+    expect(filesOf(upstream.requests[0]!)).toEqual({
+      voice_file: { size: voiceFile.length, sha256: sha256(voiceFile) },
+      reference_audio_file: { size: referenceAudioFile.length, sha256: sha256(referenceAudioFile) },
+    });
   });
 
   test("sends the client key pasted into its Auth tab", async ({ gateway }) => {
     const { key } = await issueKey(gateway, "explorer-reader", "read");
-    const browser = await launchBrowser();
-    try {
-      const offline = await offlineContext(await browser.newContext());
-      const page = await offline.context.newPage();
-      await openExplorer(page, gateway.url);
-
-      await run(page, { query: "{ models { items { modelId name } } }" });
+    await inOfflineExplorer(gateway.url, async (page) => {
+      await run(page, { query: MODELS });
       await expect.poll(() => resultText(page)).toContain('"UNAUTHENTICATED"');
 
-      await run(page, { query: "{ models { items { modelId name } } }", authorization: key });
+      await run(page, { query: MODELS, authorization: key });
       await expect.poll(() => resultText(page)).toContain('"faseeh-v1"');
-      expect(offline.blocked).toEqual([]);
-      expect(await offline.violations(page)).toEqual([]);
-    } finally {
-      await browser.close();
-    }
+    });
+  });
+
+  test("runs a pre-request script in Altair's script frame", async ({ gateway }) => {
+    await inOfflineExplorer(gateway.url, async (page) => {
+      await page.getByRole("tab", { name: "Pre-request" }).click();
+      await page.getByText("Enable pre-request script").click();
+      await replaceEditorText(page.locator("app-pre-request-editor .cm-content"), 'altair.log("computed " + 6 * 7);');
+      await page.getByRole("tab", { name: "Query" }).click();
+
+      await run(page, { query: MODELS });
+      await expect.poll(() => resultText(page)).toContain('"faseeh-v1"');
+      await page.getByRole("tab", { name: "Logs" }).click();
+      await expect.poll(() => page.locator("app-query-result").innerText()).toContain('"computed 42"');
+    });
   });
 });
 
