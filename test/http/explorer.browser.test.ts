@@ -82,7 +82,8 @@ const cloneVariables = {
   },
 };
 
-describe("the explorer, offline", () => {
+// A browser, Altair's 6 MB of scripts and a few round trips each: room for a busy CI machine.
+describe("the explorer, offline", { timeout: 90_000 }, () => {
   test("runs a query, then a cloneVoice with two files picked for its variables", async ({ gateway, upstream }) => {
     const voiceFile = noisyWav(48 * 1024, 21);
     const referenceAudioFile = noisyWav(96 * 1024, 22);
@@ -152,7 +153,7 @@ interface Run {
 
 async function openExplorer(page: Page, gatewayUrl: string): Promise<void> {
   // A step that cannot happen fails with what it waited for, well within the test's time.
-  page.setDefaultTimeout(10_000);
+  page.setDefaultTimeout(20_000);
   await page.goto(`${gatewayUrl}/explorer`);
   await page.locator(".query-editor__input .cm-content").waitFor();
 }
