@@ -36,6 +36,16 @@ COPY src ./src
 # script copies the SDL files the server reads at runtime (dist/schema/*.graphql).
 RUN npm run build
 
+# ---- faseeh-local: the local stand-in of Faseeh (compose profile local-faseeh) --
+# The fake the tests use, run with tsx from the build stage's full install; never
+# part of the gateway's image (`runtime`, the last stage, is what `docker build`
+# builds).
+FROM build AS faseeh-local
+COPY dev ./dev
+USER node
+EXPOSE 4010
+CMD ["node", "--import", "tsx", "dev/faseeh-local.ts", "--host", "0.0.0.0"]
+
 # ---- runtime: production dependencies + dist/ ----------------------------------
 FROM node:20-bookworm-slim AS runtime
 # HOST=0.0.0.0: the gateway binds 127.0.0.1 by default while no client key

@@ -1,5 +1,6 @@
-// Resolver types generated from the SDL, and typed documents for the
-// operations the tests send (npm run generate); CI checks they are fresh.
+// Resolver types generated from the SDL, typed documents for the operations
+// the tests send, and the Node example's client-preset output (npm run
+// generate); CI checks they are fresh.
 import type { CodegenConfig } from "@graphql-codegen/cli";
 
 const config: CodegenConfig = {
@@ -37,6 +38,24 @@ const config: CodegenConfig = {
         enumType: "string-literal",
         skipTypename: true,
         strictScalars: true,
+      },
+    },
+    // The Node example's documents, typed as a client of the gateway would type them: GraphQL Code
+    // Generator's client preset reads the graphql(`...`) calls in examples/node/*.ts and writes the
+    // graphql() function that returns each one as a typed document.
+    "examples/node/gql/": {
+      documents: ["examples/node/*.ts"],
+      preset: "client",
+      presetConfig: { fragmentMasking: false },
+      config: {
+        useTypeImports: true,
+        // A File or Blob: apollo-upload-client sends the variables holding one as multipart parts.
+        scalars: { DateTime: "string", Upload: "File | Blob" },
+        enumsAsTypes: true,
+        skipTypename: true,
+        strictScalars: true,
+        // .js on the imports between the generated files, as NodeNext resolution (tsconfig.json) needs.
+        emitLegacyCommonJSImports: false,
       },
     },
   },

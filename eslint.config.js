@@ -11,7 +11,7 @@ import globals from "globals";
 import tseslint from "typescript-eslint";
 
 export default defineConfig(
-  { ignores: ["dist/", "node_modules/", "coverage/", ".data/", "src/generated/", "test/generated/"] },
+  { ignores: ["dist/", "node_modules/", "coverage/", ".data/", "src/generated/", "test/generated/", "examples/node/gql/"] },
   js.configs.recommended,
   tseslint.configs.strictTypeChecked,
   {

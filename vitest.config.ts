@@ -18,6 +18,7 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 60_000,
     globalSetup: ["test/support/global-setup.ts"],
-    reporters: ["default"],
+    // The second prints one line per program whose absence skipped tests (test/support/host-tools.ts).
+    reporters: ["default", "./test/support/skipped-tools-reporter.ts"],
   },
 });

@@ -1,5 +1,6 @@
 // CI guard: regenerates the checked-in artifacts (schema.graphql, resolver
-// types, the tests' typed operations, the example recordings) and fails if they differ from what is committed, so nobody ships an
+// types, the tests' typed operations, the Node example's client-preset output,
+// the example recordings) and fails if they differ from what is committed, so nobody ships an
 // SDL change without its generated counterpart.
 import { execSync } from "node:child_process";
 import { readFileSync, existsSync } from "node:fs";
@@ -8,6 +9,9 @@ const artifacts = [
   "schema.graphql",
   "src/generated/graphql.ts",
   "test/generated/operations.ts",
+  "examples/node/gql/gql.ts",
+  "examples/node/gql/graphql.ts",
+  "examples/node/gql/index.ts",
   "examples/audio/preview.wav",
   "examples/audio/original.wav",
 ];

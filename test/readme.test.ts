@@ -4,19 +4,22 @@
 // test or CI step that exercises it. Only what cannot work on a test machine
 // is substituted: the port (a free one instead of 4000), the Faseeh key and
 // base URL (the fake upstream), the data directory, and names that must be
-// unique (the database, the key prefix to revoke).
+// unique (the database, the key prefix to revoke). Blocks that run a program
+// a machine with only Node may lack (curl, createdb, docker-compose) are
+// skipped where it is missing, and fail under CI=true (support/host-tools.ts).
 import { type ChildProcess, execFile, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { cp, mkdtemp, rm, writeFile } from "node:fs/promises";
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { wav } from "../dev/audio-fixtures.js";
+import { sha256 } from "../dev/audio-fixtures.js";
 import { adminUrl } from "../dev/test-database.js";
 import { type FakeFaseeh, filesOf, startFakeFaseeh } from "../dev/fake-faseeh.js";
 import { PROJECT_ROOT } from "../dev/spawn-ts.js";
+import { CURL, DOCKER_COMPOSE, POSTGRESQL_CLIENT, describeWithTools } from "./support/host-tools.js";
 import { recordOutput, recordSecret } from "./support/suite-record.js";
 import { waitFor } from "./support/wait.js";
 
@@ -81,8 +84,9 @@ beforeAll(async () => {
   upstream = await startFakeFaseeh();
   recordSecret(upstream.apiKey);
   work = await mkdtemp(path.join(os.tmpdir(), "gw-readme-"));
-  await writeFile(path.join(work, "preview.wav"), wav(64 * 1024));
-  await writeFile(path.join(work, "original.wav"), wav(96 * 1024));
+  // The README's commands run from the project directory, where examples/audio/ is; the scratch
+  // directory holds a copy, so what they download (heard.wav) never lands in the checkout.
+  await cp(path.join(PROJECT_ROOT, "examples", "audio"), path.join(work, "examples", "audio"), { recursive: true });
 });
 afterAll(async () => {
   for (const child of running) if (child.pid) process.kill(-child.pid, "SIGKILL");
@@ -116,6 +120,55 @@ function sh(command: string, env: Record<string, string>): Promise<{ code: numbe
       resolve({ code: error ? Number((error as { code?: unknown }).code ?? 1) : 0, stdout, stderr });
     });
   });
+}
+
+const STEP = "<<readme-step>>";
+const VARIABLES = "<<readme-variables>>";
+
+/**
+ * Runs README commands one after another in ONE shell, as a person pasting them into a terminal
+ * would, so what one line keeps in a variable (`export GATEWAY_KEY=$(…)`) the next one uses.
+ * Resolves with each command's output and the exported variables at the end.
+ */
+async function session(commands: string[], env: Record<string, string>) {
+  const script = [...commands.map((command) => `${command}\nprintf '\\n${STEP}\\n'`), `printf '${VARIABLES}\\n'; env`];
+  const { code, stdout, stderr } = await sh(script.join("\n"), env);
+  const [steps, variables = ""] = stdout.split(`${VARIABLES}\n`);
+  const exported = Object.fromEntries(
+    variables
+      .split("\n")
+      .flatMap((line) => (line.includes("=") ? [[line.slice(0, line.indexOf("=")), line.slice(line.indexOf("=") + 1)]] : [])),
+  );
+  return {
+    code,
+    stderr,
+    outputs: steps!.split(`\n${STEP}\n`).slice(0, commands.length),
+    exported: exported as Record<string, string>,
+  };
+}
+
+/** Starts a README background line (`npm run faseeh:local &`) on another port; resolves with what it printed once it listens. */
+async function startStandIn(command: string, port: number): Promise<{ printed: string; stop(): Promise<void> }> {
+  const child = spawn("sh", ["-c", `${command.replace(/\s*&$/, "")} -- --port ${port}`], {
+    cwd: PROJECT_ROOT,
+    env: environment({}),
+    detached: true,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  running.add(child);
+  let printed = "";
+  child.stdout.on("data", (chunk: Buffer) => (printed += chunk.toString()));
+  child.stderr.on("data", (chunk: Buffer) => (printed += chunk.toString()));
+  const exited = new Promise<void>((resolve) => child.once("close", () => resolve()));
+  await waitFor(() => printed.includes("npm start\n") || child.exitCode !== null, BOOT_TIMEOUT_MS, `"${command}" to listen`);
+  return {
+    printed,
+    async stop() {
+      process.kill(-child.pid!, "SIGINT");
+      await exited;
+      running.delete(child);
+    },
+  };
 }
 
 /** Starts a README `npm start` line in the background, as a shell would; resolves once it listens. */
@@ -155,6 +208,7 @@ interface ReadmeAnswer {
     cloneVoice?: { voice: { name: string; languages: string[]; dialects: string[] } };
     createApiKey?: { key: string };
     apiKeys?: Array<{ name: string }>;
+    voices?: { totalCount: number; nodes: Array<{ name: string; gender: string }> };
     models?: { items: Array<{ modelId: string }>; stale: boolean };
     previewVoice?: { id: string; durationSeconds: number; audioUrl: string };
   } | null;
@@ -163,61 +217,107 @@ interface ReadmeAnswer {
 
 const json = (stdout: string) => JSON.parse(stdout) as ReadmeAnswer;
 
-describe("the quick start, on the embedded database", () => {
-  it("serves, clones on an open gateway, is closed by its first key, manages keys, and stops", async () => {
+describeWithTools("the quick start, pasted as written", [CURL], () => {
+  it("runs the local Faseeh stand-in and the gateway, clones from the example files, keeps the first key and lists with it", async () => {
+    const [install, standIn, gatewayLine] = block("quick-start-servers");
+    expect(install).toBe("npm install"); // .ci/run installs with `npm ci`
+    const [standInPort, port] = [await freePort(), await freePort()];
+    const faseeh = await startStandIn(standIn!, standInPort);
+    // The line it prints is the README's next one (on the port it was given): paste it and go.
+    const pasted = gatewayLine!.replace("127.0.0.1:4010", `127.0.0.1:${standInPort}`);
+    expect(faseeh.printed.split("\n")).toContain(pasted);
+    // Public, but still the gateway's Faseeh key: the gateway must not echo it either.
+    recordSecret(/FASEEH_API_KEY=(\S+)/.exec(pasted)![1]!);
+    const gateway = await start(pasted, { PORT: String(port), DATA_DIR: path.join(work, "quick-start-data") });
+    try {
+      const tried = block("quick-start-try").map((command) => command.replaceAll("localhost:4000", `127.0.0.1:${port}`));
+      const { code, stderr, outputs, exported } = await session(tried, {});
+      expect(code, stderr).toBe(0);
+      const [cloned, keyCreated, listed] = outputs.map((output) => output.trim());
+      expect(json(cloned!).data?.cloneVoice?.voice).toMatchObject({
+        name: "Layla",
+        languages: ["ar", "en"],
+        dialects: ["najdi"],
+      });
+      expect(keyCreated).toBe(""); // kept in GATEWAY_KEY, not printed
+      expect(exported.GATEWAY_KEY).toMatch(/^fvg_/);
+      recordSecret(exported.GATEWAY_KEY!);
+      expect(json(listed!).data?.voices).toMatchObject({ totalCount: 1, nodes: [{ name: "Layla", gender: "female" }] });
+      // The key closed the gateway: the same clone without it is refused.
+      expect(json((await sh(tried[0]!, {})).stdout).errors?.[0]?.extensions?.code).toBe("UNAUTHENTICATED");
+    } finally {
+      expect(await gateway.stop()).toContain('"msg":"shutdown complete"');
+      await faseeh.stop();
+    }
+  }, 240_000);
+});
+
+describeWithTools("the quick start's other ways, keys and the walkthrough, on the embedded database", [CURL], () => {
+  it("serves without Faseeh, clones with a key, is closed by its first key, manages keys, previews, and stops", async () => {
     const port = await freePort();
     const dataDir = path.join(work, "data");
     const at = (command: string) => command.replaceAll("localhost:4000", `127.0.0.1:${port}`);
     const base = { PORT: String(port), DATA_DIR: dataDir };
+    const openClone = at(block("quick-start-try")[0]!);
 
     // `npm start` with no Faseeh key: queries work, cloning says what is missing.
-    const [install, plain] = block("quick-start");
-    expect(install).toBe("npm install");
-    let gateway = await start(plain!, base);
-    const unconfigured = await sh(at(block("quick-start-clone")[0]!), {});
-    expect(json(unconfigured.stdout).errors?.[0]?.extensions?.code).toBe("UPSTREAM_NOT_CONFIGURED");
+    let gateway = await start(block("quick-start")[0]!, base);
+    expect(json((await sh(openClone, {})).stdout).errors?.[0]?.extensions?.code).toBe("UPSTREAM_NOT_CONFIGURED");
     await gateway.stop();
 
     // With a Faseeh key (the fake's), the clone example works as pasted, with no client key.
     const withKey = block("quick-start-with-key")[0]!.replace("sk-...", upstream.apiKey);
     gateway = await start(withKey, { ...base, FASEEH_BASE_URL: upstream.baseUrl });
-    const cloned = await sh(at(block("quick-start-clone")[0]!), {});
+    const cloned = await sh(openClone, {});
     expect(cloned.code, cloned.stderr).toBe(0);
-    expect(json(cloned.stdout).data?.cloneVoice?.voice).toMatchObject({
-      name: "Layla",
-      languages: ["ar", "en"],
-      dialects: ["najdi"],
-    });
+    expect(json(cloned.stdout).data?.cloneVoice?.voice.name).toBe("Layla");
+    const sent = filesOf(upstream.requests.at(-1)!);
+    for (const [field, file] of [
+      ["voice_file", "preview.wav"],
+      ["reference_audio_file", "original.wav"],
+    ] as const) {
+      const example = readFileSync(path.join(PROJECT_ROOT, "examples", "audio", file));
+      expect(sent[field], field).toEqual({ size: example.length, sha256: sha256(example) });
+    }
 
-    // The first key, created on the running gateway, closes it.
-    const first = json((await sh(at(block("create-first-key")[0]!), {})).stdout).data?.createApiKey;
-    expect(first?.key).toMatch(/^fvg_/);
-    recordSecret(first!.key);
-    const [createTool, listKeys] = block("manage-keys").map(at);
-    const tool = json((await sh(createTool!, { GATEWAY_KEY: first!.key })).stdout).data?.createApiKey;
+    // The first key, created on the running gateway, closes it (the Client keys section shows the quick start's line).
+    const [createFirst] = block("create-first-key");
+    expect(createFirst).toBe(block("quick-start-try")[1]);
+    const keys = await session([at(createFirst!), ...block("manage-keys").map(at)], {});
+    const first = keys.exported.GATEWAY_KEY!;
+    expect(first).toMatch(/^fvg_/);
+    recordSecret(first);
+    const tool = json(keys.outputs[1]!).data?.createApiKey;
     recordSecret(tool!.key);
-    const listed = json((await sh(listKeys!, { GATEWAY_KEY: first!.key })).stdout).data?.apiKeys;
-    expect(listed?.map((key) => key.name)).toEqual(["ops", "voice-studio"]);
+    expect(json(keys.outputs[2]!).data?.apiKeys?.map((key) => key.name)).toEqual(["ops", "voice-studio"]);
     // Now the open example is refused, and the one with a key works.
-    expect(json((await sh(at(block("quick-start-clone")[0]!), {})).stdout).errors?.[0]?.extensions?.code).toBe("UNAUTHENTICATED");
+    expect(json((await sh(openClone, {})).stdout).errors?.[0]?.extensions?.code).toBe("UNAUTHENTICATED");
     const keyed = await sh(at(block("clone-with-key")[0]!), { GATEWAY_KEY: tool!.key });
     expect(json(keyed.stdout).data?.cloneVoice?.voice.name).toBe("Layla");
 
-    // The walkthrough: models, a preview, listening to it, and a clone from it.
-    const toolKey = { GATEWAY_KEY: tool!.key };
-    const models = json((await sh(at(block("walkthrough-models")[0]!), toolKey)).stdout).data?.models;
-    expect(models?.items.map((model) => model.modelId)).toContain("faseeh-v1");
-    expect(models?.stale).toBe(false);
-    const previewed = json((await sh(at(block("walkthrough-preview")[0]!), toolKey)).stdout).data?.previewVoice;
-    expect(previewed?.audioUrl).toContain(`http://127.0.0.1:${port}/previews/${previewed?.id}.wav?`);
-    const listened = await sh(block("walkthrough-listen")[0]!, { AUDIO_URL: previewed!.audioUrl });
-    expect(listened.code, listened.stderr).toBe(0);
-    const heard = readFileSync(path.join(work, "preview.wav"));
+    // The walkthrough in one terminal: models, a preview kept in variables, listening to it, a clone from it.
+    const walkthrough = ["walkthrough-models", "walkthrough-preview", "walkthrough-listen", "walkthrough-clone"].flatMap((name) =>
+      block(name).map(at),
+    );
+    const walked = await session(walkthrough, { GATEWAY_KEY: tool!.key });
+    expect(walked.code, walked.stderr).toBe(0);
+    const [models, , previewed, , , , fromPreview] = walked.outputs.map((output) => output.trim());
+    expect(models, walked.stderr).toBeDefined();
+    expect(json(models!).data?.models?.items.map((model) => model.modelId)).toContain("faseeh-v1");
+    expect(json(models!).data?.models?.stale).toBe(false);
+    const preview = json(previewed!).data?.previewVoice;
+    expect(preview?.audioUrl).toContain(`http://127.0.0.1:${port}/previews/${preview?.id}.wav?`);
+    expect({ id: walked.exported.PREVIEW_ID, url: walked.exported.AUDIO_URL }).toEqual({
+      id: preview?.id,
+      url: preview?.audioUrl,
+    });
+    const heard = readFileSync(path.join(work, "heard.wav"));
     expect(heard.toString("ascii", 0, 4), heard.toString().slice(0, 300)).toBe("RIFF");
     expect(heard.length - 44).toBe(upstream.previews.at(-1)!.size);
-    const fromPreview = await sh(at(block("walkthrough-clone")[0]!), { ...toolKey, PREVIEW_ID: previewed!.id });
-    expect(json(fromPreview.stdout).data?.cloneVoice?.voice.name, fromPreview.stdout).toBe("Layla");
+    expect(json(fromPreview!).data?.cloneVoice?.voice.name, fromPreview).toBe("Layla");
     expect(filesOf(upstream.requests.at(-1)!).voice_file).toEqual(upstream.previews.at(-1));
+    const original = readFileSync(path.join(PROJECT_ROOT, "examples", "audio", "original.wav"));
+    expect(filesOf(upstream.requests.at(-1)!).reference_audio_file).toEqual({ size: original.length, sha256: sha256(original) });
 
     // While it runs, the command line is refused with the owner named...
     const busy = await sh(`cd ${PROJECT_ROOT} && ${block("keys-cli").find((command) => command.includes(" list"))!}`, {
@@ -245,7 +345,7 @@ describe("the quick start, on the embedded database", () => {
   }, 240_000);
 });
 
-describe("Docker Compose", () => {
+describeWithTools("Docker Compose", [DOCKER_COMPOSE], () => {
   it("starts from the .env.example the README copies, which compose then reads", async () => {
     const [copy] = block("compose");
     expect(copy).toBe("cp .env.example .env");
@@ -271,13 +371,25 @@ describe("Docker Compose", () => {
           .replace(/^FASEEH_API_KEY=$/m, "FASEEH_API_KEY=from-dotenv"),
       );
       expect((await run("docker-compose config -q")).code).toBe(0);
+
+      // The local-faseeh line, as written, with `config` for `up --build` (no engine here): the
+      // stand-in is in, and the gateway points at it.
+      const [local] = block("compose-local-faseeh");
+      expect(local).toMatch(/ docker compose --profile local-faseeh up --build$/);
+      const checked = await run(
+        `${local!.replace("docker compose", "docker-compose").replace(/up --build$/, "config")} > local.yml`,
+      );
+      expect(checked.code, checked.stderr).toBe(0);
+      const normalised = readFileSync(path.join(dir, "local.yml"), "utf8");
+      expect(normalised).toContain("target: faseeh-local");
+      expect(normalised).toContain("FASEEH_BASE_URL: http://faseeh-local:4010/api/v1");
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
   });
 });
 
-describe("running against a real PostgreSQL", () => {
+describeWithTools("running against a real PostgreSQL", [POSTGRESQL_CLIENT, CURL], () => {
   it("creates the database and serves from it as the README says", async () => {
     const [create, serve] = block("postgres");
     const name = `gw_readme_${randomBytes(4).toString("hex")}`;

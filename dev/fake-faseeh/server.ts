@@ -69,6 +69,8 @@ export interface FakeFaseeh {
 export interface FakeFaseehOptions {
   apiKey?: string;
   port?: number;
+  /** The address to listen on (default 127.0.0.1; the compose profile's container needs 0.0.0.0). baseUrl still names 127.0.0.1. */
+  host?: string;
   /** Preview path, appended to /api/v1 (default "/voices/preview"). Only this path answers previews. */
   previewPath?: string;
 }
@@ -78,7 +80,7 @@ export async function startFakeFaseeh(options: FakeFaseehOptions = {}): Promise<
   const previewPath = resolvePreviewPath(options.previewPath ?? DEFAULT_PREVIEW_PATH);
 
   const { server, sockets } = createFakeServer(state, previewPath);
-  const port = await listenOnLoopback(server, options.port ?? 0);
+  const port = await listen(server, options.port ?? 0, options.host ?? "127.0.0.1");
   const baseUrl = `http://127.0.0.1:${port}${BASE_PATH}`;
 
   let closing: Promise<void> | undefined;
@@ -165,11 +167,11 @@ function createFakeServer(state: FakeState, previewPath: string): { server: Serv
   return { server, sockets };
 }
 
-/** Listens on 127.0.0.1 (`port`, or an ephemeral one if 0); resolves with the port. */
-async function listenOnLoopback(server: Server, port: number): Promise<number> {
+/** Listens on `host` (`port`, or an ephemeral one if 0); resolves with the port. */
+async function listen(server: Server, port: number, host: string): Promise<number> {
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
-    server.listen(port, "127.0.0.1", () => {
+    server.listen(port, host, () => {
       server.off("error", reject);
       resolve();
     });

@@ -11,7 +11,8 @@ import { filesOf } from "../../dev/fake-faseeh.js";
 import { noisyWav, sha256 } from "../../dev/audio-fixtures.js";
 import { issueKey } from "../support/api-keys.js";
 import { launchBrowser } from "../support/browser.js";
-import { describe, expect, test } from "../support/fixtures.js";
+import { expect, test } from "../support/fixtures.js";
+import { CHROMIUM, describeWithTools } from "../support/host-tools.js";
 
 const LOOPBACK = new Set(["127.0.0.1", "localhost", "[::1]"]);
 
@@ -83,8 +84,10 @@ const cloneVariables = {
 };
 
 // A browser, Altair's 6 MB of scripts and a few round trips each: room for a busy CI machine.
-describe("the explorer, offline", { timeout: 90_000 }, () => {
-  test("runs a query, then a cloneVoice with two files picked for its variables", async ({ gateway, upstream }) => {
+const BROWSER_TIME = { timeout: 90_000 };
+
+describeWithTools("the explorer, offline", [CHROMIUM], () => {
+  test("runs a query, then a cloneVoice with two files picked for its variables", BROWSER_TIME, async ({ gateway, upstream }) => {
     const voiceFile = noisyWav(48 * 1024, 21);
     const referenceAudioFile = noisyWav(96 * 1024, 22);
     await inOfflineExplorer(gateway.url, async (page) => {
@@ -110,7 +113,7 @@ describe("the explorer, offline", { timeout: 90_000 }, () => {
     });
   });
 
-  test("sends the client key pasted into its Auth tab", async ({ gateway }) => {
+  test("sends the client key pasted into its Auth tab", BROWSER_TIME, async ({ gateway }) => {
     const { key } = await issueKey(gateway, "explorer-reader", "read");
     await inOfflineExplorer(gateway.url, async (page) => {
       await run(page, { query: MODELS });
@@ -121,7 +124,7 @@ describe("the explorer, offline", { timeout: 90_000 }, () => {
     });
   });
 
-  test("runs a pre-request script in Altair's script frame", async ({ gateway }) => {
+  test("runs a pre-request script in Altair's script frame", BROWSER_TIME, async ({ gateway }) => {
     await inOfflineExplorer(gateway.url, async (page) => {
       await page.getByRole("tab", { name: "Pre-request" }).click();
       await page.getByText("Enable pre-request script").click();

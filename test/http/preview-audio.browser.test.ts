@@ -3,8 +3,9 @@
 // <audio> element plays `audioUrl`, as an internal tool's page would. Its
 // duration must match what the gateway said, and seeking near the end (a
 // Range request) must play through to the end.
-import { describe, expect, test } from "../support/fixtures.js";
+import { expect, test } from "../support/fixtures.js";
 import { launchBrowser, servePage } from "../support/browser.js";
+import { CHROMIUM, describeWithTools } from "../support/host-tools.js";
 import { previewVoice } from "../support/preview.js";
 
 interface AudioCheck {
@@ -29,7 +30,7 @@ const page = (audioUrl: string) => `<!doctype html>
 </script>
 </body></html>`;
 
-describe("a preview in the browser", () => {
+describeWithTools("a preview in the browser", [CHROMIUM], () => {
   test("plays in an <audio> element, as long as durationSeconds says", async ({ gateway }) => {
     const made = await previewVoice(gateway);
     expect(made.body.errors).toBeUndefined();

@@ -5,31 +5,21 @@
 import { accessSync, constants } from "node:fs";
 import { createServer } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
-import path from "node:path";
 import { chromium, type Browser } from "playwright-core";
+import { CHROMIUM, commandPath, missingTools } from "./host-tools.js";
 
 const DEBIAN_CHROMIUM = "/usr/bin/chromium";
 
-function isExecutable(file: string): boolean {
-  try {
-    accessSync(file, constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /** Debian's chromium: /usr/bin/chromium, else the first `chromium` on PATH (what `which chromium` finds). */
 export function chromiumPath(): string {
-  const onPath = (process.env.PATH ?? "")
-    .split(path.delimiter)
-    .filter((dir) => dir !== "")
-    .map((dir) => path.join(dir, "chromium"));
-  const found = [DEBIAN_CHROMIUM, ...onPath].find(isExecutable);
-  if (found === undefined) {
-    throw new Error("No `chromium` command found: run .ci/install-chromium.sh to install Debian's chromium package");
+  try {
+    accessSync(DEBIAN_CHROMIUM, constants.X_OK);
+    return DEBIAN_CHROMIUM;
+  } catch {
+    const found = commandPath("chromium");
+    if (found === undefined) throw new Error(missingTools([CHROMIUM]));
+    return found;
   }
-  return found;
 }
 
 /**

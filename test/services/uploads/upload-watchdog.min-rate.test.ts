@@ -99,7 +99,9 @@ describe("an upload slower than UPLOAD_MIN_BYTES_PER_SECOND", () => {
     // Faseeh got the slow request only in part, and created only the other key's voice.
     expect(upstream.requests.map((received) => received.aborted)).toEqual([true, false]);
     expect(upstream.createdVoices).toHaveLength(1);
-    expect(upstream.peakInFlight).toBe(1);
+    // Not upstream.peakInFlight: the fake learns that the cut connection is gone a moment after the
+    // gateway has handed the slot on, so under load it can count both at once. The one slot is shown
+    // above by the limiter, which queued the other clone until the slow one ended.
     const attempts = await db.query<{ status: string; error_code: string | null }>(
       "SELECT status, error_code FROM clone_attempts ORDER BY created_at",
     );
