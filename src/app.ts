@@ -8,6 +8,7 @@ import type { AddressInfo } from "node:net";
 import type { Container } from "./container.js";
 import { startApolloServer } from "./graphql/server.js";
 import { installBodyErrors } from "./http/body-errors.js";
+import { installExplorerRoute } from "./http/explorer-route.js";
 import { installGraphQLRoute } from "./http/graphql-route.js";
 import { installHealthRoutes } from "./http/health.js";
 import { createHttpApp, type HttpApp } from "./http/http-app.js";
@@ -44,6 +45,7 @@ export async function createGateway(container: Container): Promise<Gateway> {
   installHealthRoutes(app, container, state);
   installMetricsRoute(app, container);
   installPreviewAudioRoute(app, container);
+  installExplorerRoute(app, container);
   const apollo = await startApolloServer(container, httpServer);
   installGraphQLRoute(app, container, apollo, state);
   installBodyErrors(app, container);

@@ -25,6 +25,12 @@ const booleanFlag = z
   .optional()
   .transform((value) => value === "true" || value === "1");
 
+/** Like booleanFlag, but unset stays undefined: its default depends on another variable. */
+const optionalBooleanFlag = z
+  .enum(["true", "false", "1", "0"])
+  .optional()
+  .transform((value) => (value === undefined ? undefined : value === "true" || value === "1"));
+
 const httpUrl = z
   .url({ protocol: /^https?$/, error: "must be an absolute http(s) URL" })
   .transform((value) => value.replace(/\/+$/, ""));
@@ -95,6 +101,7 @@ const envSchema = z.object({
   CLONE_RATE_LIMIT_PER_MINUTE: positiveInt(10),
   API_KEY_CACHE_TTL_MS: z.coerce.number().int().min(0).default(30_000),
   CORS_ORIGINS: optionalString,
+  EXPLORER: optionalBooleanFlag,
   METRICS_TOKEN: z.string().trim().min(16, "must be at least 16 characters (e.g. openssl rand -hex 32)").optional(),
   MAX_JSON_BODY_BYTES: positiveInt(1024 * 1024),
   GRAPHQL_MAX_DEPTH: positiveInt(8),
@@ -195,6 +202,8 @@ export type Config = Readonly<{
   metricsToken: string | undefined;
   /** Browser origins allowed by CORS; empty: no cross-origin browser access. */
   corsOrigins: readonly string[];
+  /** Serve the offline GraphQL explorer (Altair) at /explorer; default: outside production only. */
+  explorer: boolean;
   limits: Readonly<{
     jsonBodyBytes: number;
     depth: number;
@@ -269,6 +278,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     },
     metricsToken: e.METRICS_TOKEN,
     corsOrigins: originsOf(e.CORS_ORIGINS),
+    explorer: e.EXPLORER ?? e.NODE_ENV !== "production",
     limits: {
       jsonBodyBytes: e.MAX_JSON_BODY_BYTES,
       depth: e.GRAPHQL_MAX_DEPTH,

@@ -57,6 +57,17 @@ describe("loadConfig defaults", () => {
     expect(loadConfig({ NODE_ENV: "test" }).introspection).toBe(true);
   });
 
+  it("serves the explorer outside production, and in production only when EXPLORER asks for it", () => {
+    expect(loadConfig({}).explorer).toBe(true);
+    expect(loadConfig({ NODE_ENV: "test" }).explorer).toBe(true);
+    expect(loadConfig({ EXPLORER: "false" }).explorer).toBe(false);
+    expect(loadConfig({ NODE_ENV: "production" }).explorer).toBe(false);
+    expect(loadConfig({ NODE_ENV: "production", EXPLORER: "true" }).explorer).toBe(true);
+    expect(loadConfig({ NODE_ENV: "production", EXPLORER: "1" }).explorer).toBe(true);
+    expect(loadConfig({ NODE_ENV: "production", EXPLORER: "" }).explorer).toBe(false);
+    expect(configError({ EXPLORER: "yes" }).problems).toEqual([expect.stringMatching(/^EXPLORER: .*\(got "yes"\)$/)]);
+  });
+
   it("reads every variable it documents", () => {
     const config = loadConfig({
       NODE_ENV: "production",

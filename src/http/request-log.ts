@@ -15,6 +15,8 @@ import type { Metrics } from "../metrics.js";
 import type { HttpApp, HttpRequest, HttpResponse } from "./http-app.js";
 
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
+/** Paths served under a prefix rather than by one route: each is its own label. */
+const MOUNTS = ["/graphql", "/explorer"];
 
 export function installRequestLog(app: HttpApp, { logger, metrics }: { logger: Logger; metrics: Metrics }): void {
   app.use((req, res, next) => {
@@ -28,7 +30,8 @@ export function installRequestLog(app: HttpApp, { logger, metrics }: { logger: L
       const durationMs = performance.now() - started;
       // The route's own path when one matched (bounded label values), else the mount or "other".
       const routePath = req.route?.path;
-      const route = typeof routePath === "string" ? routePath : req.originalUrl.startsWith("/graphql") ? "/graphql" : "other";
+      const route =
+        typeof routePath === "string" ? routePath : (MOUNTS.find((mount) => req.originalUrl.startsWith(mount)) ?? "other");
       metrics.httpRequestDuration.observe({ method: req.method, route, status: String(res.statusCode) }, durationMs / 1000);
       logger.info(requestLine(req, res, requestId, Math.round(durationMs)), "request");
     });
