@@ -19,7 +19,6 @@
 import { execFile } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { chown, mkdir, mkdtemp, readdir, readFile, rm } from "node:fs/promises";
-import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
@@ -30,6 +29,7 @@ import { wav } from "../dev/audio-fixtures.js";
 import { createTestDatabase } from "../dev/test-database.js";
 import { spawnTs } from "../dev/spawn-ts.js";
 import { CLONE_VOICE, defaultCloneInput } from "./clone-request.js";
+import { freePort } from "../dev/free-port.js";
 
 const run = promisify(execFile);
 const MiB = 1024 * 1024;
@@ -102,18 +102,6 @@ const dispatcher = new Agent({ connections: queryLoops + cloneLoops + 8, keepAli
 
 let cluster: { dataDir: string; port: number; log: string } | undefined;
 const pgCtl = (...args: string[]) => run("runuser", ["-u", "postgres", "--", `${PG_BIN}/pg_ctl`, ...args], { timeout: 60_000 });
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      const port = typeof address === "object" && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 async function startOwnCluster(): Promise<{
   url: string;

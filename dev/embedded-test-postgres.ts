@@ -10,11 +10,12 @@
 // runs the binaries where npm put them (out of that user's reach when the clone
 // lives under /root), and installs exit hooks in the process that imports it,
 // here Vitest's. This file runs the same two programs, initdb and postgres.
-import { type ChildProcess, execFileSync, spawn } from "node:child_process";
+import { type ChildProcess, type ChildProcessByStdio, execFileSync, spawn } from "node:child_process";
 import { chmodSync, chownSync, cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
-import net from "node:net";
 import os from "node:os";
 import path from "node:path";
+import type { Readable } from "node:stream";
+import { freePort } from "./free-port.js";
 
 const READY_TIMEOUT_MS = 60_000;
 const STOP_TIMEOUT_MS = 10_000;
@@ -49,30 +50,23 @@ async function binaries(): Promise<Binaries> {
 }
 
 /** PostgreSQL refuses to run as root: as root, the server runs as `nobody`, which every Debian has. */
-function unprivilegedUser(): { uid: number; gid: number } | undefined {
+function unprivilegedUser(): User {
   if (process.getuid?.() !== 0) return undefined;
   const id = (flag: string) => Number(execFileSync("id", [flag, "nobody"], { encoding: "utf8" }).trim());
   return { uid: id("-u"), gid: id("-g") };
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer().once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
+type User = { uid: number; gid: number } | undefined;
+
+/** PostgreSQL's programs as `user` (this process's when undefined), with a minimal environment and their output piped. */
+function spawnAs(user: User, file: string, args: string[]): ChildProcessByStdio<null, Readable, Readable> {
+  return spawn(file, args, { ...user, env: { PATH: process.env.PATH ?? "", LC_ALL: "C" }, stdio: ["ignore", "pipe", "pipe"] });
 }
 
 /** Runs a program to its end; rejects with its output when it fails. */
-function run(file: string, args: string[], user: { uid: number; gid: number } | undefined): Promise<void> {
+function run(file: string, args: string[], user: User): Promise<void> {
   return new Promise((resolve, reject) => {
-    const child = spawn(file, args, {
-      ...user,
-      env: { PATH: process.env.PATH ?? "", LC_ALL: "C" },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
+    const child = spawnAs(user, file, args);
     let output = "";
     child.stdout.on("data", (chunk: Buffer) => (output += chunk.toString()));
     child.stderr.on("data", (chunk: Buffer) => (output += chunk.toString()));
@@ -85,14 +79,11 @@ function run(file: string, args: string[], user: { uid: number; gid: number } | 
 }
 
 /** Starts postgres; resolves once it accepts connections, rejects (and kills it) if it exits or takes too long. */
-function startServer(postgres: string, args: string[], user: { uid: number; gid: number } | undefined): Promise<ChildProcess> {
+function startServer(postgres: string, args: string[], user: User): Promise<ChildProcess> {
   return new Promise((resolve, reject) => {
     // Not detached: Ctrl-C on the test run reaches the server too, which then shuts down.
-    const child = spawn(postgres, args, {
-      ...user,
-      env: { PATH: process.env.PATH ?? "", LC_ALL: "C" },
-      stdio: ["ignore", "ignore", "pipe"],
-    });
+    const child = spawnAs(user, postgres, args);
+    child.stdout.resume(); // it writes nothing there; drained so it never could block
     let log = "";
     const fail = (reason: string) => {
       clearTimeout(timer);

@@ -11,17 +11,17 @@ import { type ChildProcess, execFile, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import { cp, mkdtemp, rm, writeFile } from "node:fs/promises";
-import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { sha256 } from "../dev/audio-fixtures.js";
+import { exampleRecording } from "./examples/examples.scenarios.js";
 import { adminUrl } from "../dev/test-database.js";
 import { type FakeFaseeh, filesOf, startFakeFaseeh } from "../dev/fake-faseeh.js";
 import { PROJECT_ROOT } from "../dev/spawn-ts.js";
 import { CURL, DOCKER_COMPOSE, POSTGRESQL_CLIENT, describeWithTools } from "./support/host-tools.js";
 import { recordOutput, recordSecret } from "./support/suite-record.js";
 import { waitFor } from "./support/wait.js";
+import { freePort } from "../dev/free-port.js";
 
 const BOOT_TIMEOUT_MS = 90_000;
 const readme = readFileSync(path.join(PROJECT_ROOT, "README.md"), "utf8");
@@ -94,15 +94,6 @@ afterAll(async () => {
   await upstream?.close();
   await rm(work, { recursive: true, force: true });
 });
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = net.createServer().listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 /** The environment README commands run in: a clean one, plus what the scenario sets. */
 const environment = (extra: Record<string, string>) => ({
@@ -267,13 +258,10 @@ describeWithTools("the quick start's other ways, keys and the walkthrough, on th
     expect(cloned.code, cloned.stderr).toBe(0);
     expect(json(cloned.stdout).data?.cloneVoice?.voice.name).toBe("Layla");
     const sent = filesOf(upstream.requests.at(-1)!);
-    for (const [field, file] of [
-      ["voice_file", "preview.wav"],
-      ["reference_audio_file", "original.wav"],
-    ] as const) {
-      const example = readFileSync(path.join(PROJECT_ROOT, "examples", "audio", file));
-      expect(sent[field], field).toEqual({ size: example.length, sha256: sha256(example) });
-    }
+    expect(sent).toEqual({
+      voice_file: exampleRecording("preview.wav").digest,
+      reference_audio_file: exampleRecording("original.wav").digest,
+    });
 
     // The first key, created on the running gateway, closes it (the Client keys section shows the quick start's line).
     const [createFirst] = block("create-first-key");
@@ -311,8 +299,7 @@ describeWithTools("the quick start's other ways, keys and the walkthrough, on th
     expect(heard.length - 44).toBe(upstream.previews.at(-1)!.size);
     expect(json(fromPreview!).data?.cloneVoice?.voice.name, fromPreview).toBe("Layla");
     expect(filesOf(upstream.requests.at(-1)!).voice_file).toEqual(upstream.previews.at(-1));
-    const original = readFileSync(path.join(PROJECT_ROOT, "examples", "audio", "original.wav"));
-    expect(filesOf(upstream.requests.at(-1)!).reference_audio_file).toEqual({ size: original.length, sha256: sha256(original) });
+    expect(filesOf(upstream.requests.at(-1)!).reference_audio_file).toEqual(exampleRecording("original.wav").digest);
 
     // While it runs, the command line is refused with the owner named...
     const busy = await sh(`cd ${PROJECT_ROOT} && ${block("keys-cli").find((command) => command.includes(" list"))!}`, {

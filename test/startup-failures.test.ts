@@ -19,6 +19,7 @@ import { adminUrl, type TestDatabase } from "../dev/test-database.js";
 import { type ExitStatus, PROJECT_ROOT } from "../dev/spawn-ts.js";
 import { killAllSpawned, spawnTs } from "./support/process.js";
 import { recordOutput, recordSecret } from "./support/suite-record.js";
+import { freePort } from "../dev/free-port.js";
 
 /** Compiling TypeScript (tsx) and connecting, on a loaded machine. */
 const EXIT_TIMEOUT_MS = 60_000;
@@ -118,15 +119,6 @@ function sentenceOf(outcome: Outcome): string {
 
 /** The parts of `sentence` that are missing from it (none, in a passing test). */
 const missingFrom = (sentence: string, parts: string[]) => parts.filter((part) => !sentence.includes(part));
-
-/** A port nothing listens on: bound by the system, then released. */
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 /** Answers every connection's startup message with one FATAL ErrorResponse, as PostgreSQL does. */
 async function startPostgresAnswering(code: string, message: string): Promise<{ port: number; close(): Promise<void> }> {

@@ -1,10 +1,10 @@
 // `npm run faseeh:local` (dev/faseeh-local.ts), the stand-in people try the gateway with: it
 // answers as Faseeh with its fixed key, and a port it cannot have is one sentence, not a stack.
 import { execFile, spawn } from "node:child_process";
-import net from "node:net";
 import { describe, expect, it } from "vitest";
 import { PROJECT_ROOT } from "../../dev/spawn-ts.js";
 import { startFakeFaseeh } from "../../dev/fake-faseeh.js";
+import { freePort } from "../../dev/free-port.js";
 import { waitFor } from "../support/wait.js";
 
 function runStandIn(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
@@ -40,12 +40,7 @@ describe("npm run faseeh:local", () => {
   });
 
   it("answers as Faseeh with its fixed key, on the port and address it is given, and stops on SIGTERM", async () => {
-    const port = await new Promise<number>((resolve) => {
-      const server = net.createServer().listen(0, "127.0.0.1", () => {
-        const { port: free } = server.address() as net.AddressInfo;
-        server.close(() => resolve(free));
-      });
-    });
+    const port = await freePort();
     const child = spawn(
       process.execPath,
       ["--import", "tsx", "dev/faseeh-local.ts", "--port", String(port), "--host", "0.0.0.0"],

@@ -17,8 +17,6 @@ import { CHROMIUM, describeWithTools } from "../support/host-tools.js";
 
 const PAGE = readFileSync(path.join(PROJECT_ROOT, "examples", "browser", "index.html"), "utf8");
 
-const digest = ({ size, sha256 }: { size: number; sha256: string }) => ({ size, sha256 });
-
 /** Clicks a button, waits for the page to finish what it started, and returns the status it shows. */
 async function click(tab: Page, button: string): Promise<{ text: string; isError: boolean }> {
   await tab.click(button);
@@ -59,7 +57,7 @@ describeWithTools("examples/browser/index.html", [CHROMIUM], () => {
 
         await tab.setInputFiles("#recording", exampleRecording("original.wav").path);
         expect(await click(tab, "#preview")).toEqual({ text: "Preview ready: press play.", isError: false });
-        expect(filesOf(upstream.previewRequests[0]!)).toEqual({ file: digest(exampleRecording("original.wav")) });
+        expect(filesOf(upstream.previewRequests[0]!)).toEqual({ file: exampleRecording("original.wav").digest });
         const shown = /^Preview \S+: (\d+\.\d\d) s/.exec((await tab.textContent("#preview-result")) ?? "")?.[1];
         expect(shown).toBeDefined();
 
@@ -73,7 +71,7 @@ describeWithTools("examples/browser/index.html", [CHROMIUM], () => {
         const pcm = upstream.previews[0]!;
         expect(filesOf(upstream.requests[0]!)).toEqual({
           voice_file: { size: pcm.size, sha256: pcm.sha256 },
-          reference_audio_file: digest(exampleRecording("original.wav")),
+          reference_audio_file: exampleRecording("original.wav").digest,
         });
 
         await tab.setInputFiles("#voice-file", exampleRecording("preview.wav").path);
@@ -81,8 +79,8 @@ describeWithTools("examples/browser/index.html", [CHROMIUM], () => {
         expect(await click(tab, "#clone-files")).toEqual({ text: "Cloned Omar.", isError: false });
         expect(await tab.textContent("#cloned")).toBe(`Cloned Omar: voiceId ${upstream.createdVoices[1]!.voice_id}`);
         expect(filesOf(upstream.requests[1]!)).toEqual({
-          voice_file: digest(exampleRecording("preview.wav")),
-          reference_audio_file: digest(exampleRecording("original.wav")),
+          voice_file: exampleRecording("preview.wav").digest,
+          reference_audio_file: exampleRecording("original.wav").digest,
         });
 
         expect(await click(tab, "#list")).toEqual({ text: "2 voices match; showing 2.", isError: false });

@@ -3,16 +3,18 @@
 // listing example, written as given through the gateway's Prisma client.
 import { readFileSync } from "node:fs";
 import path from "node:path";
-import { sha256 } from "../../dev/audio-fixtures.js";
 import { PROJECT_ROOT } from "../../dev/spawn-ts.js";
 import type { TestGateway } from "../support/gateway.js";
+import { digestOf } from "../support/preview.js";
 import { voiceData } from "../support/voice-data.js";
 
-/** A committed example recording's path, as a user would pass it, and its size and SHA-256. */
-export function exampleRecording(name: "preview.wav" | "original.wav"): { path: string; size: number; sha256: string } {
+/** A committed example recording's path, as a user would pass it, and the size and SHA-256 Faseeh should receive. */
+export function exampleRecording(name: "preview.wav" | "original.wav"): {
+  path: string;
+  digest: { size: number; sha256: string };
+} {
   const file = path.join(PROJECT_ROOT, "examples", "audio", name);
-  const content = readFileSync(file);
-  return { path: file, size: content.length, sha256: sha256(content) };
+  return { path: file, digest: digestOf(readFileSync(file)) };
 }
 
 /** Five Arabic voices (newest last here) and two English ones, a minute apart. */

@@ -29,8 +29,6 @@ async function runExample(gateway: TestGateway, script: string, args: string[], 
   return { code: exit.code, stdout: child.stdout(), stderr: child.stderr() };
 }
 
-const digest = ({ size, sha256 }: { size: number; sha256: string }) => ({ size, sha256 });
-
 describe("examples/node", () => {
   test("clone.ts clones from the example recordings, which reach Faseeh byte for byte", async ({ gateway, upstream }) => {
     const { key } = await issueKey(gateway, "node-example", "write");
@@ -51,8 +49,8 @@ describe("examples/node", () => {
     expect(upstream.requests).toHaveLength(1);
     const received = upstream.requests[0]!;
     expect(filesOf(received)).toEqual({
-      voice_file: digest(exampleRecording("preview.wav")),
-      reference_audio_file: digest(exampleRecording("original.wav")),
+      voice_file: exampleRecording("preview.wav").digest,
+      reference_audio_file: exampleRecording("original.wav").digest,
     });
     expect(received.fields).toMatchObject({ name: "Layla", text: PREVIEW_TEXT, model: "faseeh-v1", languages: "ar" });
   });
@@ -74,7 +72,7 @@ describe("examples/node", () => {
       expect(previewed.stdout).toContain(`examples/node/clone.ts --name Layla --preview ${previewId}`);
 
       // Faseeh got the recording as it is on disk, and the saved WAV ends with exactly the PCM it produced.
-      expect(filesOf(upstream.previewRequests[0]!)).toEqual({ file: digest(exampleRecording("original.wav")) });
+      expect(filesOf(upstream.previewRequests[0]!)).toEqual({ file: exampleRecording("original.wav").digest });
       const pcm = upstream.previews[0]!;
       const wav = await readFile(saved);
       expect(wav.subarray(0, 4).toString("latin1")).toBe("RIFF");
@@ -86,7 +84,7 @@ describe("examples/node", () => {
       expect(cloned.stdout).toMatch(/^Cloned "Layla": voiceId \S+ /m);
       expect(filesOf(upstream.requests[0]!)).toEqual({
         voice_file: { size: pcm.size, sha256: pcm.sha256 },
-        reference_audio_file: digest(exampleRecording("original.wav")),
+        reference_audio_file: exampleRecording("original.wav").digest,
       });
     } finally {
       await rm(dir, { recursive: true, force: true });

@@ -8,11 +8,12 @@
 // machine or been refused by its own policy.
 import type { Locator, Page } from "playwright-core";
 import { filesOf } from "../../dev/fake-faseeh.js";
-import { noisyWav, sha256 } from "../../dev/audio-fixtures.js";
+import { noisyWav } from "../../dev/audio-fixtures.js";
 import { issueKey } from "../support/api-keys.js";
 import { launchBrowser } from "../support/browser.js";
 import { expect, test } from "../support/fixtures.js";
 import { CHROMIUM, describeWithTools } from "../support/host-tools.js";
+import { digestOf } from "../support/preview.js";
 
 const LOOPBACK = new Set(["127.0.0.1", "localhost", "[::1]"]);
 
@@ -108,8 +109,8 @@ describeWithTools("the explorer, offline", [CHROMIUM], () => {
     // A multipart request, so Altair sent Apollo-Require-Preflight (without it the gateway reads no file).
     expect(upstream.requests).toHaveLength(1);
     expect(filesOf(upstream.requests[0]!)).toEqual({
-      voice_file: { size: voiceFile.length, sha256: sha256(voiceFile) },
-      reference_audio_file: { size: referenceAudioFile.length, sha256: sha256(referenceAudioFile) },
+      voice_file: digestOf(voiceFile),
+      reference_audio_file: digestOf(referenceAudioFile),
     });
   });
 

@@ -2,13 +2,13 @@
 // the clone service retries only when Faseeh certainly created nothing, and
 // records every attempt's outcome. (FaseehClient itself is tested directly in
 // test/upstream/faseeh-client.test.ts.)
-import net from "node:net";
 import { MiB, noisyWav, sha256 } from "../../../dev/audio-fixtures.js";
 import { cloneVoice } from "../../support/clone.js";
 import { filesOf, startFakeFaseeh } from "../../../dev/fake-faseeh.js";
 import { describe, expect, test } from "../../support/fixtures.js";
 import type { TestGateway } from "../../support/gateway.js";
 import { waitFor } from "../../support/wait.js";
+import { freePort } from "../../../dev/free-port.js";
 
 test.override("gatewayOptions", {
   env: { UPSTREAM_TIMEOUT_MS: "600", UPSTREAM_RETRY_MAX_WAIT_MS: "1500", UPSTREAM_MAX_ATTEMPTS: "3" },
@@ -134,12 +134,3 @@ describe("retries that cannot clone twice", () => {
     });
   });
 });
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = net.createServer().listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
