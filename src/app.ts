@@ -45,9 +45,10 @@ export async function createGateway(container: Container): Promise<Gateway> {
   installHealthRoutes(app, container, state);
   installMetricsRoute(app, container);
   installPreviewAudioRoute(app, container);
-  installExplorerRoute(app, container);
   const apollo = await startApolloServer(container, httpServer);
   installGraphQLRoute(app, container, apollo, state);
+  // After /graphql, so GraphQL requests never pass its prefix check.
+  installExplorerRoute(app, container);
   installBodyErrors(app, container);
 
   const { shutdown, cloning } = container;

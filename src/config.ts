@@ -20,16 +20,14 @@ const positiveInt = (fallback: number) => z.string().trim().default(String(fallb
 /** A positive whole number whose default depends on another variable (resolved after parsing). */
 const optionalPositiveInt = z.string().trim().pipe(wholePositive).optional();
 
-const booleanFlag = z
-  .enum(["true", "false", "1", "0"])
-  .optional()
-  .transform((value) => value === "true" || value === "1");
-
-/** Like booleanFlag, but unset stays undefined: its default depends on another variable. */
+/** true/false/1/0; unset stays undefined, for a flag whose default depends on another variable. */
 const optionalBooleanFlag = z
   .enum(["true", "false", "1", "0"])
   .optional()
   .transform((value) => (value === undefined ? undefined : value === "true" || value === "1"));
+
+/** true/false/1/0, false when unset. */
+const booleanFlag = optionalBooleanFlag.transform((value) => value ?? false);
 
 const httpUrl = z
   .url({ protocol: /^https?$/, error: "must be an absolute http(s) URL" })
