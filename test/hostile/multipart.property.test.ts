@@ -15,7 +15,7 @@ import { wav } from "../../dev/audio-fixtures.js";
 import { CLONE_VOICE, defaultCloneInput } from "../support/clone.js";
 import { describe, expect, test as it } from "../support/base-fixtures.js";
 import { type FakeFaseeh, startFakeFaseeh } from "../../dev/fake-faseeh.js";
-import { errorCodes, hostileRuns, rawPost } from "../support/hostile.js";
+import { errorCodes, hostileRuns, rawRequest } from "../support/hostile.js";
 import type { TsProcess } from "../../dev/spawn-ts.js";
 import { killAllSpawned, msg, spawnTs } from "../support/process.js";
 import { waitFor } from "../support/wait.js";
@@ -259,7 +259,7 @@ afterAll(async () => {
 /** Sends a case; the answer, or undefined for a client that left. */
 async function send(framed: Framing, headers: string[] = []) {
   const body = serialise(framed.mutations);
-  return rawPost({
+  return rawRequest({
     port,
     headers: [`Content-Type: ${framed.contentType}`, ...(framed.preflight ? ["Apollo-Require-Preflight: true"] : []), ...headers],
     body,

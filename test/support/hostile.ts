@@ -26,6 +26,9 @@ export interface RawResponse {
 
 export interface RawRequest {
   port: number;
+  /** The request line's method and target, sent as given (default POST /graphql). */
+  method?: string;
+  target?: string;
   /** Header lines after the request line, each without its CRLF. */
   headers: string[];
   body: Buffer;
@@ -35,8 +38,8 @@ export interface RawRequest {
   leaveAfterBody?: boolean;
 }
 
-/** POSTs /graphql over a fresh socket with `Connection: close`; resolves with the answer (or none, for a client that leaves). */
-export function rawPost(request: RawRequest): Promise<RawResponse> {
+/** Sends one request (POST /graphql unless told) over a fresh socket with `Connection: close`; resolves with the answer (or none, for a client that leaves). */
+export function rawRequest(request: RawRequest): Promise<RawResponse> {
   return new Promise((resolve) => {
     const socket = connect(request.port, "127.0.0.1");
     const chunks: Buffer[] = [];
@@ -48,7 +51,7 @@ export function rawPost(request: RawRequest): Promise<RawResponse> {
       resolve({ status: status ? Number(status) : undefined, body: text.slice(text.indexOf("\r\n\r\n") + 4) });
     });
     const head =
-      "POST /graphql HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n" +
+      `${request.method ?? "POST"} ${request.target ?? "/graphql"} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n` +
       request.headers.map((line) => `${line}\r\n`).join("") +
       `Content-Length: ${request.contentLength ?? request.body.length}\r\n\r\n`;
     socket.write(head);
