@@ -11,11 +11,6 @@ import { headerOf, type HttpRequest, type HttpResponse } from "./http-app.js";
 
 export async function contextFor(container: Container, req: HttpRequest, res: HttpResponse): Promise<GatewayContext> {
   const { report } = res.locals;
-  const controller = new AbortController();
-  // 'close' before the response finished means the client went away.
-  res.once("close", () => {
-    if (!res.writableFinished) controller.abort(new Error("client disconnected"));
-  });
   // Throws UNAUTHENTICATED for a missing or bad key when one is needed.
   const principal = await container.apiKeys.authenticate(headerOf(req, "authorization")).catch((error: unknown) => {
     throw contextFailure(container, report, error);
@@ -23,13 +18,18 @@ export async function contextFor(container: Container, req: HttpRequest, res: Ht
   report.clientName = principal.kind === "key" ? principal.name : "anonymous";
   let logger: Logger | undefined;
   let origin: string | undefined;
+  let signal: AbortSignal | undefined;
   return {
     requestId: report.requestId,
     // Made on first use: most reads never log, and a pino child per request costs measurable CPU.
     get logger() {
       return (logger ??= container.logger.child({ requestId: report.requestId }));
     },
-    signal: controller.signal,
+    // Made on first use too: only clones and previews watch for a client that leaves, and an
+    // AbortController with its 'close' listener per catalog read showed in the profile (BENCHMARKS.md).
+    get signal() {
+      return (signal ??= disconnectSignal(res));
+    },
     // Made on first use too: only preview fields hand out URLs.
     get origin() {
       return (origin ??= container.config.publicUrl ?? requestOrigin(req));
@@ -48,6 +48,17 @@ export async function contextFor(container: Container, req: HttpRequest, res: Ht
       apiKeys: container.apiKeys,
     },
   };
+}
+
+/** Aborted when the client goes away: 'close' before the response finished (or already, if it has). */
+function disconnectSignal(res: HttpResponse): AbortSignal {
+  const controller = new AbortController();
+  const abort = () => {
+    if (!res.writableFinished) controller.abort(new Error("client disconnected"));
+  };
+  if (res.closed) abort();
+  else res.once("close", abort);
+  return controller.signal;
 }
 
 /** The origin the client reached this gateway at: its Host header when that is a plain host[:port], else the socket's address. */

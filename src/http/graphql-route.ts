@@ -2,7 +2,6 @@
 // allowed browser origins, the shutdown gate, JSON and multipart bodies, the
 // response cache when enabled, then Apollo with the per-request context.
 import { type ApolloServer } from "@apollo/server";
-import bodyParser from "body-parser";
 import cors from "cors";
 import type { Container } from "../container.js";
 import type { GatewayContext } from "../context.js";
@@ -11,6 +10,7 @@ import { contextFor } from "./graphql-context.js";
 import { sendGraphQLError } from "./graphql-error-response.js";
 import { graphqlUploads } from "./graphql-uploads.js";
 import type { HttpApp, Middleware } from "./http-app.js";
+import { jsonBody } from "./json-body.js";
 import { ResponseCache } from "./response-cache.js";
 import type { ServingState } from "./serving-state.js";
 
@@ -26,19 +26,7 @@ export function installGraphQLRoute(
     : undefined;
   app.use(
     "/graphql",
-    cors({
-      origin: config.corsOrigins.length ? [...config.corsOrigins] : false,
-      allowedHeaders: [
-        "content-type",
-        "authorization",
-        "apollo-require-preflight",
-        "x-apollo-operation-name",
-        "idempotency-key",
-        "x-request-id",
-      ],
-      exposedHeaders: ["x-request-id"],
-      maxAge: 600,
-    }),
+    ...browserOrigins(config.corsOrigins),
     (_req, res, next) => {
       if (state.stopping) {
         sendGraphQLError(res, "SERVICE_UNAVAILABLE", "The gateway is shutting down.", { closeConnection: true });
@@ -46,9 +34,39 @@ export function installGraphQLRoute(
       }
       next();
     },
-    bodyParser.json({ limit: config.limits.jsonBodyBytes }) as Middleware,
+    jsonBody({ limit: config.limits.jsonBodyBytes }),
     graphqlUploads({ maxFileBytes: config.uploads.maxBytes, maxFiles: 2 }),
     ...(cache ? [cache.serve()] : []),
     apolloHandler(apollo, { context: async (req, res) => contextFor(container, req, res), onResponse: cache?.store }),
   );
+}
+
+/**
+ * CORS for the allowed browser origins, applied only where it can matter: a
+ * request that carries `Origin`, or a preflight. Without CORS_ORIGINS nothing
+ * is installed, as `cors` itself would do nothing.
+ */
+function browserOrigins(origins: readonly string[]): Middleware[] {
+  if (!origins.length) return [];
+  const handler = cors({
+    origin: [...origins],
+    allowedHeaders: [
+      "content-type",
+      "authorization",
+      "apollo-require-preflight",
+      "x-apollo-operation-name",
+      "idempotency-key",
+      "x-request-id",
+    ],
+    exposedHeaders: ["x-request-id"],
+    maxAge: 600,
+  }) as Middleware;
+  return [
+    (req, res, next) => {
+      if (req.headers.origin !== undefined || req.method === "OPTIONS") return handler(req, res, next);
+      // What cors says to a request without Origin that a shared cache must not give to one with it.
+      res.setHeader("vary", "Origin");
+      next();
+    },
+  ];
 }

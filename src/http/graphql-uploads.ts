@@ -26,7 +26,8 @@ const MAX_FIELD_BYTES = 1024 * 1024;
 
 export function graphqlUploads(options: GraphqlUploadOptions): Middleware {
   return async (req: HttpRequest, res: HttpResponse, next: NextFunction) => {
-    if (!typeis(req, ["multipart/form-data"])) {
+    // The substring first: type-is parses the header, which a JSON request need not pay for.
+    if (!req.headers["content-type"]?.toLowerCase().includes("multipart") || !typeis(req, ["multipart/form-data"])) {
       next();
       return;
     }

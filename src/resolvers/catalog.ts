@@ -9,16 +9,19 @@ export const catalogResolvers: Pick<Resolvers, "Query" | "VoiceConnection" | "Vo
   VoiceConnection: {
     edges: (page) => page.voices.map((voice) => ({ cursor: page.cursorOf(voice), node: voice })),
     nodes: (page) => page.voices,
-    pageInfo: (page) => {
-      const first = page.voices[0];
-      const last = page.voices.at(-1);
-      return {
-        hasNextPage: page.hasNextPage,
-        hasPreviousPage: page.hasPreviousPage,
-        startCursor: first ? page.cursorOf(first) : null,
-        endCursor: last ? page.cursorOf(last) : null,
-      };
-    },
+    // Cursors are made only when selected: most pages ask for one of the two, or none.
+    pageInfo: (page) => ({
+      hasNextPage: page.hasNextPage,
+      hasPreviousPage: page.hasPreviousPage,
+      get startCursor() {
+        const first = page.voices[0];
+        return first ? page.cursorOf(first) : null;
+      },
+      get endCursor() {
+        const last = page.voices.at(-1);
+        return last ? page.cursorOf(last) : null;
+      },
+    }),
     // Resolved only when selected, so plain paging never pays for a COUNT.
     totalCount: async (page) => (await page.total()).count,
     totalCountIsEstimate: async (page) => (await page.total()).isEstimate,
