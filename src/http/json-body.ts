@@ -27,7 +27,7 @@ export function jsonBody(options: { limit: number }): Middleware {
   const general = bodyParser.json({ limit: options.limit }) as Middleware;
   return (req: HttpRequest, res: HttpResponse, next: NextFunction) => {
     const type = req.headers["content-type"];
-    if (type === undefined || !type.includes("json")) {
+    if (type === undefined || !/json/i.test(type)) {
       next(); // not JSON: the multipart reader or Apollo decide
       return;
     }
@@ -59,6 +59,11 @@ function readPlainJson(req: HttpRequest, length: number, next: NextFunction): vo
     }
     let text = Buffer.concat(chunks, received).toString("utf8");
     if (text.charCodeAt(0) === 0xfeff) text = text.slice(1); // a BOM, as iconv-lite drops it
+    if (text === "") {
+      req.body = {}; // body-parser's answer to a body with nothing after its BOM
+      next();
+      return;
+    }
     // Strict, like body-parser: only an object or an array at the top.
     const first = /^[ \t\n\r]*(.)/.exec(text)?.[1];
     if (first !== "{" && first !== "[") {
