@@ -6,6 +6,7 @@ import type { GatewayContext, RequestReport } from "../context.js";
 import { GatewayError } from "../errors.js";
 import { normalizeError } from "../graphql/normalize-error.js";
 import type { Logger } from "../logger.js";
+import type { Principal } from "../services/access/api-key-service.js";
 import { createCatalogLoaders } from "../services/catalog/catalog-loaders.js";
 import { headerOf, type HttpRequest, type HttpResponse } from "./http-app.js";
 
@@ -16,38 +17,64 @@ export async function contextFor(container: Container, req: HttpRequest, res: Ht
     throw contextFailure(container, report, error);
   });
   report.clientName = principal.kind === "key" ? principal.name : "anonymous";
-  let logger: Logger | undefined;
-  let origin: string | undefined;
-  let signal: AbortSignal | undefined;
-  return {
-    requestId: report.requestId,
-    // Made on first use: most reads never log, and a pino child per request costs measurable CPU.
-    get logger() {
-      return (logger ??= container.logger.child({ requestId: report.requestId }));
-    },
-    // Made on first use too: only clones and previews watch for a client that leaves, and an
-    // AbortController with its 'close' listener per catalog read showed in the profile (BENCHMARKS.md).
-    get signal() {
-      return (signal ??= disconnectSignal(res));
-    },
-    // Made on first use too: only preview fields hand out URLs.
-    get origin() {
-      return (origin ??= container.config.publicUrl ?? requestOrigin(req));
-    },
-    idempotencyKey: headerOf(req, "idempotency-key"),
-    principal,
-    report,
-    loaders: createCatalogLoaders(container.catalog),
-    services: {
-      catalog: container.catalog,
-      curation: container.curation,
-      cloning: container.cloning,
-      previews: container.previews,
-      models: container.models,
-      attempts: container.attempts,
-      apiKeys: container.apiKeys,
-    },
+  return new RequestContext(container, req, res, principal);
+}
+
+/** The services resolvers may use: one object per container, not one per request. */
+const servicesOf = (() => {
+  const made = new WeakMap<Container, GatewayContext["services"]>();
+  return (container: Container) => {
+    let services = made.get(container);
+    if (!services) {
+      const { catalog, curation, cloning, previews, models, attempts, apiKeys } = container;
+      made.set(container, (services = Object.freeze({ catalog, curation, cloning, previews, models, attempts, apiKeys })));
+    }
+    return services;
   };
+})();
+
+/**
+ * The logger, the disconnect signal and the origin are made on first use:
+ * most reads never log, watch for a client that leaves or hand out a URL, and
+ * a pino child, an AbortController with its 'close' listener and the origin
+ * per catalog read showed in the profile. They are getters on the class, not
+ * on the object, because Apollo copies the context for each operation with
+ * `Object.assign`, which would call getters of the object's own (BENCHMARKS.md,
+ * issue 22: it made every request pay for all three).
+ */
+class RequestContext implements GatewayContext {
+  readonly requestId: string;
+  readonly idempotencyKey: string | undefined;
+  readonly report: RequestReport;
+  readonly loaders: GatewayContext["loaders"];
+  readonly services: GatewayContext["services"];
+  // Plain fields, so Apollo's copy carries them (a #private field would not be on the copy).
+  private made: { logger?: Logger; signal?: AbortSignal; origin?: string } = {};
+
+  constructor(
+    private readonly container: Container,
+    private readonly req: HttpRequest,
+    private readonly res: HttpResponse,
+    readonly principal: Principal,
+  ) {
+    this.report = res.locals.report;
+    this.requestId = this.report.requestId;
+    this.idempotencyKey = headerOf(req, "idempotency-key");
+    this.loaders = createCatalogLoaders(container.catalog);
+    this.services = servicesOf(container);
+  }
+
+  get logger(): Logger {
+    return (this.made.logger ??= this.container.logger.child({ requestId: this.requestId }));
+  }
+
+  get signal(): AbortSignal {
+    return (this.made.signal ??= disconnectSignal(this.res));
+  }
+
+  get origin(): string {
+    return (this.made.origin ??= this.container.config.publicUrl ?? requestOrigin(this.req));
+  }
 }
 
 /** Aborted when the client goes away: 'close' before the response finished (or already, if it has). */
