@@ -26,8 +26,8 @@ const optionalBooleanFlag = z
   .optional()
   .transform((value) => (value === undefined ? undefined : value === "true" || value === "1"));
 
-/** true/false/1/0, false when unset. */
-const booleanFlag = optionalBooleanFlag.transform((value) => value ?? false);
+/** true/false/1/0, `fallback` when unset. */
+const booleanFlag = (fallback: boolean) => optionalBooleanFlag.transform((value) => value ?? fallback);
 
 const httpUrl = z
   .url({ protocol: /^https?$/, error: "must be an absolute http(s) URL" })
@@ -94,8 +94,8 @@ const envSchema = z.object({
   SHUTDOWN_GRACE_MS: positiveInt(10_000),
   SHUTDOWN_CLONE_GRACE_MS: optionalPositiveInt,
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
-  GRAPHQL_INTROSPECTION: booleanFlag,
-  ALLOW_ANONYMOUS: booleanFlag,
+  GRAPHQL_INTROSPECTION: booleanFlag(false),
+  ALLOW_ANONYMOUS: booleanFlag(false),
   CLONE_RATE_LIMIT_PER_MINUTE: positiveInt(10),
   API_KEY_CACHE_TTL_MS: z.coerce.number().int().min(0).default(30_000),
   CORS_ORIGINS: optionalString,
@@ -107,7 +107,7 @@ const envSchema = z.object({
   GRAPHQL_MAX_TOKENS: positiveInt(2000),
   GRAPHQL_MAX_DIRECTIVES: positiveInt(10),
   GRAPHQL_MAX_COST: positiveInt(5_000),
-  RESPONSE_CACHE: booleanFlag,
+  RESPONSE_CACHE: booleanFlag(true),
   RESPONSE_CACHE_MAX_BYTES: positiveInt(64 * MiB),
   CATALOG_EXACT_COUNT_LIMIT: positiveInt(10_000),
 });
@@ -211,8 +211,9 @@ export type Config = Readonly<{
     cost: number;
   }>;
   /**
-   * The opt-in cache of catalog read responses (src/http/response-cache.ts),
-   * keyed by the request and the catalog's version in PostgreSQL.
+   * The cache of catalog read responses (src/http/response-cache.ts), on
+   * unless RESPONSE_CACHE=false, keyed by the request and the catalog's
+   * version in PostgreSQL.
    */
   responseCache: Readonly<{ enabled: boolean; maxBytes: number }>;
   /**

@@ -57,6 +57,17 @@ describe("loadConfig defaults", () => {
     expect(loadConfig({ NODE_ENV: "test" }).introspection).toBe(true);
   });
 
+  it("keeps the response cache on unless RESPONSE_CACHE turns it off", () => {
+    expect(loadConfig({}).responseCache).toEqual({ enabled: true, maxBytes: 64 * MiB });
+    expect(loadConfig({ NODE_ENV: "production" }).responseCache.enabled).toBe(true);
+    expect(loadConfig({ RESPONSE_CACHE: "" }).responseCache.enabled).toBe(true);
+    expect(loadConfig({ RESPONSE_CACHE: "true" }).responseCache.enabled).toBe(true);
+    expect(loadConfig({ RESPONSE_CACHE: "1" }).responseCache.enabled).toBe(true);
+    expect(loadConfig({ RESPONSE_CACHE: "false" }).responseCache.enabled).toBe(false);
+    expect(loadConfig({ RESPONSE_CACHE: "0" }).responseCache.enabled).toBe(false);
+    expect(configError({ RESPONSE_CACHE: "off" }).problems).toEqual([expect.stringMatching(/^RESPONSE_CACHE: .*\(got "off"\)$/)]);
+  });
+
   it("serves the explorer outside production, and in production only when EXPLORER asks for it", () => {
     expect(loadConfig({}).explorer).toBe(true);
     expect(loadConfig({ NODE_ENV: "test" }).explorer).toBe(true);

@@ -41,6 +41,16 @@ export interface Database {
    * (planned once per connection) on PostgreSQL.
    */
   query<Row extends Record<string, unknown>>(statement: { name?: string; text: string; values: unknown[] }): Promise<Row[]>;
+  /**
+   * One small read statement on the main pool instead: for what a request
+   * waits on before anything else (the catalog's version), which must never
+   * queue behind catalog reads holding every read connection.
+   */
+  queryOnMainPool<Row extends Record<string, unknown>>(statement: {
+    name?: string;
+    text: string;
+    values: unknown[];
+  }): Promise<Row[]>;
   /** LISTEN on `channel` (PostgreSQL); the embedded database has one process, so it is always "live". */
   listen(channel: string, handlers: NotificationHandlers): NotificationListener;
   /** Cheap round trip used by /readyz. */
@@ -102,6 +112,9 @@ function openPostgres(settings: PostgresSettings, logger: Logger): Database {
         if (isReadTimeout(error)) throw readTimeout(readStatementTimeoutMs, error);
         throw error;
       }
+    },
+    async queryOnMainPool<Row extends Record<string, unknown>>(statement: { name?: string; text: string; values: unknown[] }) {
+      return (await pool.query<Row>(statement)).rows;
     },
     async ping(timeoutMs) {
       await withTimeout(pool.query("SELECT 1"), timeoutMs, "database ping");
@@ -206,6 +219,9 @@ async function openEmbedded(dataDir: string, role: string): Promise<Database> {
     poolStats: () => ({ total: 1 }),
     listen: () => localOnlyListener,
     async query<Row extends Record<string, unknown>>(statement: { text: string; values: unknown[] }) {
+      return (await pglite.query<Row>(statement.text, statement.values)).rows;
+    },
+    async queryOnMainPool<Row extends Record<string, unknown>>(statement: { text: string; values: unknown[] }) {
       return (await pglite.query<Row>(statement.text, statement.values)).rows;
     },
     async ping() {

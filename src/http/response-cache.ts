@@ -1,4 +1,4 @@
-// The opt-in response cache for catalog reads (RESPONSE_CACHE=true).
+// The response cache for catalog reads (on unless RESPONSE_CACHE=false).
 //
 // A POSTed JSON query whose answer the policy plugin marked cacheable
 // (graphql/plugins/response-cache-policy.ts: catalog fields only, no errors)

@@ -51,6 +51,9 @@ test("reads holding every read connection leave key management and key checks wo
     testDatabase: db,
     env: { DATABASE_POOL_SIZE: "2", DATABASE_READ_POOL_SIZE: "2", READ_STATEMENT_TIMEOUT_MS: "60000" },
   });
+  // Kept by the response cache (on by default) before the reads pile up.
+  const kept = "{ voices(first: 5) { nodes { id } } }";
+  expect((await replica.graphql(kept)).body).toEqual({ data: { voices: { nodes: [] } } });
   const lock = await lockVoices(db.url);
   let reads: Promise<unknown>[];
   try {
@@ -66,6 +69,8 @@ test("reads holding every read connection leave key management and key checks wo
       10_000,
       "both read connections to be waiting",
     );
+    // The catalog's version is read on the other pool too: a kept page is served meanwhile (read afresh, it would wait on the lock).
+    expect((await replica.graphql(kept)).body).toEqual({ data: { voices: { nodes: [] } } });
     // Key management (a write) and a check of a brand-new key (a lookup) use the other pool.
     const created = await replica.graphql(CreateApiKeyDocument, { name: "ops", scope: "ADMIN" }, {}, { revealsClientKey: true });
     expect(created.body.errors).toBeUndefined();

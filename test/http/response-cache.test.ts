@@ -1,4 +1,4 @@
-// The opt-in response cache for catalog reads, over real HTTP on a real
+// The response cache for catalog reads, over real HTTP on a real
 // PostgreSQL: what it serves again, what it never keeps, and that a change
 // to the catalog from anywhere (another replica's clone, another connection's
 // write) is in the very next answer, with no wait.
@@ -182,7 +182,10 @@ test("steps aside, answering correctly, when the catalog version cannot be read"
   expect(names((await send(gateway, LIST)).body.data)).toEqual(["Omar", "Layla"]);
 });
 
-test("is off unless RESPONSE_CACHE is set", async ({ gateway, startGateway }) => {
-  const plain = await startGateway({ testDatabase: gateway.database });
-  for (let round = 0; round < 2; round += 1) expect((await send(plain, LIST)).cache).toBeUndefined();
+test("is on by default, and RESPONSE_CACHE=false turns it off", async ({ gateway, startGateway }) => {
+  const byDefault = await startGateway({ testDatabase: gateway.database });
+  expect((await send(byDefault, LIST)).cache).toBe("stored");
+  expect((await send(byDefault, LIST)).cache).toBe("hit");
+  const off = await startGateway({ testDatabase: gateway.database, env: { RESPONSE_CACHE: "false" } });
+  for (let round = 0; round < 2; round += 1) expect((await send(off, LIST)).cache).toBeUndefined();
 });

@@ -10,6 +10,11 @@
 // while a query is in flight cannot use that query's answer (it may have
 // been read before the caller arrived), so it waits for the next one, which
 // every later caller shares until it starts.
+//
+// It is read on the main pool, not the catalog's read pool: every request the
+// cache sees waits for it (mutations and key management too, until their
+// text is known not to be cacheable), so it must not queue behind slow
+// catalog reads holding every read connection.
 import type { Database } from "../../db/database.js";
 
 const VERSION_STATEMENT = {
@@ -22,7 +27,7 @@ export class CatalogVersion {
   private running: Promise<string | null> | undefined;
   private queued: Promise<string | null> | undefined;
 
-  constructor(private readonly db: Pick<Database, "query">) {}
+  constructor(private readonly db: Pick<Database, "queryOnMainPool">) {}
 
   /** The current version, or null when the row is missing (the cache is then bypassed). Rejects when the database does. */
   read(): Promise<string | null> {
@@ -38,7 +43,7 @@ export class CatalogVersion {
 
   private start(): Promise<string | null> {
     const run: Promise<string | null> = this.db
-      .query<{ version: string }>(VERSION_STATEMENT)
+      .queryOnMainPool<{ version: string }>(VERSION_STATEMENT)
       .then((rows) => rows[0]?.version ?? null)
       .finally(() => {
         if (this.running === run) this.running = undefined;

@@ -56,7 +56,7 @@ function scriptedDatabase() {
     fail(index: number, error: Error) {
       failures[index]!(error);
     },
-    query: <Row>() =>
+    queryOnMainPool: <Row>() =>
       new Promise<Row[]>((resolve, reject) => {
         pending.push(resolve as never);
         failures.push(reject);
@@ -107,6 +107,6 @@ test("a failed query fails its callers only, and the next read tries again", asy
 });
 
 test("reads null when the row is missing (callers then leave the cache aside)", async () => {
-  const version = new CatalogVersion({ query: <Row>() => Promise.resolve([] as Row[]) });
+  const version = new CatalogVersion({ queryOnMainPool: <Row>() => Promise.resolve([] as Row[]) });
   expect(await version.read()).toBeNull();
 });
