@@ -22,7 +22,7 @@ PROFILE_DIR=$(mktemp -d /tmp/gw-prof.XXXXXX)
 PORT=$(python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1]);s.close()')
 psql -h 127.0.0.1 -U postgres -d "$GWDB" -tAc "select count(*) from voices" >/dev/null \
   || { echo "no $GWDB database: run ../shared/bench/catalog/gw-run.sh once first"; exit 1; }
-ENVS=(PORT=$PORT HOST=127.0.0.1 DATABASE_URL=$URL NODE_ENV=production)
+ENVS=(PORT=$PORT HOST=127.0.0.1 DATABASE_URL=$URL NODE_ENV=production RESPONSE_CACHE=${RESPONSE_CACHE:-false})
 GW_KEY=$(env "${ENVS[@]}" node --import tsx src/cli/keys.ts create --name "profile-$$" --scope read 2>/dev/null | grep -o 'fvg_[A-Za-z0-9_-]*' | head -1)
 export GW_KEY
 env "${ENVS[@]}" node --cpu-prof --cpu-prof-dir="$PROFILE_DIR" --import tsx src/main.ts >"$PROFILE_DIR/gateway.log" 2>&1 &
