@@ -1,9 +1,10 @@
 import type { Resolvers } from "../generated/graphql.js";
+import { pageColumnsOf, voiceColumnsOf } from "./voice-selection.js";
 
 export const catalogResolvers: Pick<Resolvers, "Query" | "VoiceConnection" | "Voice"> = {
   Query: {
-    voice: (_parent, args, { services }) => services.catalog.getVoice(args),
-    voices: (_parent, args, { services }) => services.catalog.listVoices(args),
+    voice: (_parent, args, { services }, info) => services.catalog.getVoice(args, { columns: voiceColumnsOf(info) }),
+    voices: (_parent, args, { services }, info) => services.catalog.listVoices(args, { columns: pageColumnsOf(info) }),
     voiceFacets: (_parent, args, { services }) => services.catalog.voiceFacets(args.filter, args.limit),
   },
   VoiceConnection: {

@@ -17,7 +17,7 @@ import { cappedCountStatement, combinationShareStatement, estimateCountStatement
 import { FACET_FIELD_OF_PREFIX, type FacetRow, facetsStatement } from "./sql/facets.js";
 import { listVoicesStatement } from "./sql/list.js";
 import { voiceByStatement, voicesByVoiceIdsStatement } from "./sql/lookups.js";
-import type { Statement } from "./sql/statement.js";
+import type { Statement, VoiceColumns } from "./sql/statement.js";
 import { parseFilter, type VoiceFilter } from "./voice-filter.js";
 
 /** A stored voice, with the folded name NAME_* sorts resume from (and, for RELEVANCE, its score). */
@@ -40,6 +40,11 @@ export interface ListVoicesArgs {
   sort?: VoiceSort | null;
   first?: number | null;
   after?: string | null;
+}
+
+/** How much of each voice a read returns: every column (the default), or the brief ones (sql/statement.ts). */
+export interface VoiceReadOptions {
+  columns?: VoiceColumns;
 }
 
 export interface VoiceTotal {
@@ -76,14 +81,17 @@ export class CatalogService {
     private readonly options: { exactCountLimit: number } = { exactCountLimit: 10_000 },
   ) {}
 
-  async getVoice(by: { id?: string | null; voiceId?: string | null }): Promise<VoiceRecord | null> {
+  async getVoice(
+    by: { id?: string | null; voiceId?: string | null },
+    { columns }: VoiceReadOptions = {},
+  ): Promise<VoiceRecord | null> {
     const id = by.id ?? undefined;
     const voiceId = by.voiceId ?? undefined;
     if (id !== undefined && voiceId === undefined) {
       if (!z.uuid().safeParse(id).success) return null; // no such record can exist
-      return this.first(voiceByStatement("id", id));
+      return this.first(voiceByStatement("id", id, columns));
     }
-    if (voiceId !== undefined && id === undefined) return this.first(voiceByStatement("voice_id", voiceId));
+    if (voiceId !== undefined && id === undefined) return this.first(voiceByStatement("voice_id", voiceId, columns));
     throw badUserInput(id !== undefined ? "id" : "voiceId", "Pass exactly one of `id` or `voiceId`.");
   }
 
@@ -94,7 +102,7 @@ export class CatalogService {
     return voiceIds.map((voiceId) => byVoiceId.get(voiceId) ?? null);
   }
 
-  async listVoices(args: ListVoicesArgs): Promise<VoicePage> {
+  async listVoices(args: ListVoicesArgs, { columns }: VoiceReadOptions = {}): Promise<VoicePage> {
     const first = parsePageSize(args.first);
     const query = parseFilter(args.filter);
     const sort = args.sort ?? "NEWEST";
@@ -107,7 +115,7 @@ export class CatalogService {
     const after = args.after ? decodeCursor(args.after, sort, fingerprintOf()) : undefined;
     const rare = await this.isRare(query, first + 1);
     // One extra row tells whether another page exists.
-    const rows = await this.rows<VoiceRecord>(listVoicesStatement(query, sort, after, first + 1, { rare }));
+    const rows = await this.rows<VoiceRecord>(listVoicesStatement(query, sort, after, first + 1, { rare, columns }));
     let total: Promise<VoiceTotal> | undefined;
     return {
       voices: rows.slice(0, first),

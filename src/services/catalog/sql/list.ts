@@ -4,7 +4,7 @@
 // UNION ALL.
 import type { CatalogQuery, VoiceSort } from "../catalog-query.js";
 import { type Conditions, conditionsFor, folded, requiredKeys, rollupArchiveCondition } from "./conditions.js";
-import { Parameters, type Statement, statement, VOICE_COLUMNS, whereClause } from "./statement.js";
+import { Parameters, type Statement, statement, type VoiceColumns, voiceColumns, whereClause } from "./statement.js";
 
 /**
  * How each column sort orders and resumes: its columns (the keyset, ending in
@@ -28,7 +28,13 @@ const ORDERS: Record<Exclude<VoiceSort, "RELEVANCE">, { keyset: string[]; types:
  * one reads the trigram index. (catalog-plans.test.ts checks that the plan is
  * such an Append.) The tier is the cursor's relevance.
  */
-function relevanceStatement(conditions: Conditions, parameters: Parameters, after: unknown[] | undefined, limit: number): string {
+function relevanceStatement(
+  conditions: Conditions,
+  parameters: Parameters,
+  after: unknown[] | undefined,
+  limit: number,
+  selected: string,
+): string {
   const words = conditions.words;
   if (!words?.length) throw new Error("RELEVANCE needs a search (checked by CatalogService)");
   const every = (column: string) =>
@@ -52,7 +58,7 @@ function relevanceStatement(conditions: Conditions, parameters: Parameters, afte
     .filter(({ tier }) => relevance === undefined || tier <= relevance)
     .map(({ tier, where }) => {
       const keyset = relevance === tier ? [resume] : [];
-      return `(SELECT ${VOICE_COLUMNS}, ${tier}::float8 AS relevance FROM voices ${whereClause([...where, ...keyset])}
+      return `(SELECT ${selected}, ${tier}::float8 AS relevance FROM voices ${whereClause([...where, ...keyset])}
         ORDER BY created_at DESC, id DESC LIMIT ${limitParameter})`;
     });
   return `SELECT * FROM (${branches.join("\nUNION ALL\n")}) AS ranked LIMIT ${limitParameter}`;
@@ -73,11 +79,12 @@ export function listVoicesStatement(
   sort: VoiceSort,
   after: unknown[] | undefined,
   limit: number,
-  { rare = false }: { rare?: boolean } = {},
+  { rare = false, columns = "all" }: { rare?: boolean; columns?: VoiceColumns } = {},
 ): Statement {
   const parameters = new Parameters();
+  const selected = voiceColumns(columns);
   if (sort === "RELEVANCE")
-    return statement(relevanceStatement(conditionsFor(query, parameters), parameters, after, limit), parameters);
+    return statement(relevanceStatement(conditionsFor(query, parameters), parameters, after, limit, selected), parameters);
   const combos = rare ? combinationsOf(query, parameters) : "";
   const conditions = conditionsFor(query, parameters, { byCombination: rare });
   const order = ORDERS[sort];
@@ -92,7 +99,7 @@ export function listVoicesStatement(
       ]
     : [];
   if (!rare) {
-    const text = `SELECT ${VOICE_COLUMNS} FROM voices ${whereClause([...conditions, ...keyset])} ORDER BY ${orderBy} LIMIT ${parameters.add(limit)}`;
+    const text = `SELECT ${selected} FROM voices ${whereClause([...conditions, ...keyset])} ORDER BY ${orderBy} LIMIT ${parameters.add(limit)}`;
     return statement(text, parameters);
   }
   // The matches' sort keys come from the index on facet_combo alone (it includes them, an
@@ -101,7 +108,7 @@ export function listVoicesStatement(
   const matches = `SELECT id, created_at, sort_name FROM voices ${whereClause(conditions)}`;
   const pageIds = `SELECT id FROM matches ${whereClause(keyset)} ORDER BY ${orderBy} LIMIT ${parameters.add(limit)}`;
   const text = `${combos}, matches AS MATERIALIZED (${matches})
-    SELECT ${VOICE_COLUMNS} FROM voices WHERE id IN (${pageIds}) ORDER BY ${orderBy}`;
+    SELECT ${selected} FROM voices WHERE id IN (${pageIds}) ORDER BY ${orderBy}`;
   return statement(text, parameters);
 }
 

@@ -1,7 +1,7 @@
 // Voices by their identity as one statement each: one by `id` or Faseeh's
 // `voice_id`, or the voices of a list of `voice_id`s (the catalog loaders'
 // batch).
-import { Parameters, type Statement, statement, VOICE_COLUMNS } from "./statement.js";
+import { Parameters, type Statement, statement, VOICE_COLUMNS, type VoiceColumns, voiceColumns } from "./statement.js";
 
 /** The voices of a list of `voiceId`s, in any order (one statement whatever the count). */
 export function voicesByVoiceIdsStatement(voiceIds: readonly string[]): Statement {
@@ -12,10 +12,10 @@ export function voicesByVoiceIdsStatement(voiceIds: readonly string[]): Statemen
   );
 }
 
-export function voiceByStatement(column: "id" | "voice_id", value: string): Statement {
+export function voiceByStatement(column: "id" | "voice_id", value: string, columns: VoiceColumns = "all"): Statement {
   const parameters = new Parameters();
   return statement(
-    `SELECT ${VOICE_COLUMNS} FROM voices WHERE ${column} = ${parameters.add(value, column === "id" ? "::uuid" : "")}`,
+    `SELECT ${voiceColumns(columns)} FROM voices WHERE ${column} = ${parameters.add(value, column === "id" ? "::uuid" : "")}`,
     parameters,
   );
 }

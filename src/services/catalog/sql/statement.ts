@@ -44,4 +44,35 @@ export const VOICE_COLUMNS = `id, voice_id AS "voiceId", name, description, gend
   sample_url AS "sampleUrl", avatar_url AS "avatarUrl", stability, model, tags, created_at AS "createdAt",
   updated_at AS "updatedAt", archived_at AS "archivedAt", sort_name AS "sortName"`;
 
+/**
+ * Which of a voice's columns a read selects. A brief read (what list views show) leaves out the
+ * long texts, the tags and the record's timestamps, which are most of what node-postgres parses
+ * per row (two dates, a text array); they come back NULL. The GraphQL layer asks for it only when
+ * the operation reads none of them (src/resolvers/voice-selection.ts). Two shapes, not one per
+ * selection, so a client cannot make each connection prepare a statement per field combination.
+ */
+export type VoiceColumns = "all" | "brief";
+
+/** The VoiceRecord fields a brief read fills; the rest are NULL. */
+export const BRIEF_VOICE_FIELDS: ReadonlySet<string> = new Set([
+  "id",
+  "voiceId",
+  "name",
+  "gender",
+  "age",
+  "languages",
+  "dialects",
+  "type",
+  "stability",
+  "model",
+  "createdAt",
+  "sortName",
+]);
+
+const BRIEF_VOICE_COLUMNS = `id, voice_id AS "voiceId", name, NULL::text AS description, gender, age, languages, dialects, type,
+  NULL::text AS "sampleUrl", NULL::text AS "avatarUrl", stability, model, NULL::text[] AS tags, created_at AS "createdAt",
+  NULL::timestamptz AS "updatedAt", NULL::timestamptz AS "archivedAt", sort_name AS "sortName"`;
+
+export const voiceColumns = (columns: VoiceColumns): string => (columns === "brief" ? BRIEF_VOICE_COLUMNS : VOICE_COLUMNS);
+
 export const whereClause = (conditions: string[]) => (conditions.length ? `WHERE ${conditions.join(" AND ")}` : "");
