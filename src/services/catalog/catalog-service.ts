@@ -80,7 +80,8 @@ export class CatalogService {
     const id = by.id ?? undefined;
     const voiceId = by.voiceId ?? undefined;
     if (id !== undefined && voiceId === undefined) {
-      if (!z.uuid().safeParse(id).success) return null; // no such record can exist
+      // Any UUID-shaped text, as the uuid column holds: not only RFC 9562 versions (see catalog-cursor.ts).
+      if (!z.guid().safeParse(id).success) return null; // no such record can exist
       return this.first(voiceByStatement("id", id));
     }
     if (voiceId !== undefined && id === undefined) return this.first(voiceByStatement("voice_id", voiceId));
