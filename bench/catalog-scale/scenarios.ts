@@ -8,7 +8,7 @@ import { CatalogService } from "../../src/services/catalog/catalog-service.js";
 import { cappedCountStatement } from "../../src/services/catalog/sql/counts.js";
 import type { Statement } from "../../src/services/catalog/sql/statement.js";
 import { parseFilter, type VoiceFilter } from "../../src/services/catalog/voice-filter.js";
-import { EXACT_COUNT_LIMIT, log } from "./settings.js";
+import { EXACT_COUNT_LIMIT, FACET_SAMPLE_LIMIT, log } from "./settings.js";
 
 /** The gateway's own reading code, on a database that records every statement it sends. */
 export interface Recorder {
@@ -50,7 +50,7 @@ export function recorder(client: pg.Client): Recorder {
     },
   };
   return {
-    service: new CatalogService(db, { exactCountLimit: EXACT_COUNT_LIMIT }),
+    service: new CatalogService(db, { exactCountLimit: EXACT_COUNT_LIMIT, facetSampleLimit: FACET_SAMPLE_LIMIT }),
     statements,
     reset: () => statements.splice(0),
   };

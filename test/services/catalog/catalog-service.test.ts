@@ -12,7 +12,7 @@ const it = testWithoutGateway
   .extend(
     "insertVoice",
     ({ migratedDatabase }) =>
-      async (createdAt: string, name = "Layla", id = randomUUID()): Promise<string> => {
+      async (createdAt: string, name = "Layla", id: string = randomUUID()): Promise<string> => {
         await migratedDatabase.test.query(
           `INSERT INTO voices (id, voice_id, name, languages, dialects, stability, model, created_at)
        VALUES ($1, $2, $3, '{ar}', '{}', 0.5, 'faseeh-v1', $4)`,
