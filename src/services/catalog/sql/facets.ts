@@ -167,10 +167,7 @@ function facetsFromVoices(query: CatalogQuery, dimensions: FacetDimension[], bou
   const counted = `(SELECT * FROM sample LIMIT ${parameters.add(bound)}) AS counted`;
   return {
     ctes,
-    parts: [
-      countKeys(counted, "count", dimensions, withMiss),
-      `SELECT '${SAMPLED}' AS key, count(*)::int AS count FROM sample`,
-    ],
+    parts: [countKeys(counted, "count", dimensions, withMiss), `SELECT '${SAMPLED}' AS key, count(*)::int AS count FROM sample`],
   };
 }
 
