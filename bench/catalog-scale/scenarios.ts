@@ -207,6 +207,10 @@ function facetsAndTotals(): Scenario[] {
     facets("broad + one tag: ar + warm", broadTag),
     facets("rare filter", rare),
     facets('search "layla"', { search: "layla" }),
+    // A misspelling (matched by spelling alone) and a word in a tenth of the voices: a sample costs
+    // most where each voice examined needs the spelling test.
+    facets('search "Laila"', { search: "Laila" }),
+    facets('search "warm"', { search: "warm" }),
     facets("two tags: warm + news", twoTags),
     totalCount("rollup: broad (language ar)", broad),
     totalCount("rollup: ar + one tag (warm)", broadTag),
