@@ -110,7 +110,7 @@ const envSchema = z.object({
   RESPONSE_CACHE: booleanFlag(true),
   RESPONSE_CACHE_MAX_BYTES: positiveInt(64 * MiB),
   CATALOG_EXACT_COUNT_LIMIT: positiveInt(10_000),
-  CATALOG_FACET_SAMPLE_LIMIT: positiveInt(1_000),
+  CATALOG_FACET_SAMPLE_LIMIT: positiveInt(500),
 });
 
 /** Rules between variables, checked once each variable they involve is valid on its own. */

@@ -445,9 +445,9 @@ export type VoiceFacets = {
    * them. Filters on language, dialect, gender, age, model, tags and
    * `includeArchived` alone are always counted exactly. With `search`,
    * `nameContains` or dates, the counts are over at most
-   * CATALOG_FACET_SAMPLE_LIMIT (1,000) of the matching voices: exact (false)
-   * when no more match, else counts of the first 1,000 the database finds (in
-   * no chosen order, not scaled up, so no count exceeds 1,000) and true.
+   * CATALOG_FACET_SAMPLE_LIMIT (500) of the matching voices: exact (false)
+   * when no more match, else counts of the first 500 the database finds (in no
+   * chosen order, not scaled up, so no count exceeds 500) and true.
    */
   isEstimate: Scalars['Boolean']['output'];
   languages: Array<FacetValue>;

@@ -83,7 +83,7 @@ export class CatalogService {
   /** Reads run as single named SQL statements (sql/); voices are written with voiceUpsert (voice-writes.ts, Prisma). */
   constructor(
     private readonly db: Pick<Database, "query">,
-    private readonly options: CatalogOptions = { exactCountLimit: 10_000, facetSampleLimit: 1_000 },
+    private readonly options: CatalogOptions = { exactCountLimit: 10_000, facetSampleLimit: 500 },
   ) {}
 
   async getVoice(by: { id?: string | null; voiceId?: string | null }): Promise<VoiceRecord | null> {
