@@ -1,5 +1,5 @@
 // The catalog's read SQL at scale (issue 12, "Scale"), run by hand:
-//   node --import tsx bench/catalog-scale.ts [--n 1000000] [--db catalog_scale_1m] [--reseed] [--runs 7]
+//   node --import tsx bench/catalog-scale.ts [--n 1000000] [--db catalog_scale_1m] [--reseed] [--runs 7] [--group facets,...]
 //
 // 1. Prepares a PostgreSQL database (skipped when it already holds this
 //    bench's N voices, unless --reseed): creates it, applies the project's
@@ -46,7 +46,10 @@ async function main() {
   try {
     machine = await describeMachine(client, code);
     await warnAboutOthers(client);
-    for (const scenario of await scenarios(client)) results.push(...(await measure(client, scenario)));
+    const groups = args.group?.split(",").map((group) => group.trim());
+    for (const scenario of await scenarios(client)) {
+      if (!groups || groups.includes(scenario.group)) results.push(...(await measure(client, scenario)));
+    }
   } finally {
     await client.end();
   }

@@ -91,7 +91,7 @@ function builders(all: Array<{ label: string; filter: VoiceFilter }>) {
           record(`${label} list ${sort} after${afterIndex} rare${rare}`, listVoicesStatement(query, sort, after, 21, { rare }));
         }
     }
-    for (const limit of [1, 10, 100]) record(`${label} facets ${limit}`, facetsStatement(query, limit));
+    for (const limit of [1, 10, 100]) record(`${label} facets ${limit}`, facetsStatement(query, limit, 1000));
     record(`${label} rollupCount`, rollupCountStatement(query));
     record(`${label} cappedCount`, cappedCountStatement(query, 10_000));
     record(`${label} estimate`, estimateCountStatement(query));
@@ -130,7 +130,7 @@ async function service(all: Array<{ label: string; filter: VoiceFilter }>) {
         return Promise.resolve(rows as Row[]);
       },
     };
-    return { service: new CatalogService(db, { exactCountLimit: 100 }), sent };
+    return { service: new CatalogService(db, { exactCountLimit: 100, facetSampleLimit: 1000 }), sent };
   };
   const emit = (label: string, sent: Statement[], answer: unknown) => {
     for (const statement of sent) record(`service ${label}`, statement);

@@ -110,6 +110,7 @@ const envSchema = z.object({
   RESPONSE_CACHE: booleanFlag(true),
   RESPONSE_CACHE_MAX_BYTES: positiveInt(64 * MiB),
   CATALOG_EXACT_COUNT_LIMIT: positiveInt(10_000),
+  CATALOG_FACET_SAMPLE_LIMIT: positiveInt(500),
 });
 
 /** Rules between variables, checked once each variable they involve is valid on its own. */
@@ -218,9 +219,11 @@ export type Config = Readonly<{
   responseCache: Readonly<{ enabled: boolean; maxBytes: number }>;
   /**
    * `totalCount` under filters the facet rollups cannot answer (search, name,
-   * dates, several tags) is exact up to this many voices, then estimated.
+   * dates, several tags) is exact up to this many voices, then estimated;
+   * `voiceFacets` under a search, name or dates counts at most
+   * `facetSampleLimit` of the matching voices.
    */
-  catalog: Readonly<{ exactCountLimit: number }>;
+  catalog: Readonly<{ exactCountLimit: number; facetSampleLimit: number }>;
 }>;
 
 /** Thrown when the environment is invalid; `problems` has one line per variable. */
@@ -287,7 +290,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       cost: e.GRAPHQL_MAX_COST,
     },
     responseCache: { enabled: e.RESPONSE_CACHE, maxBytes: e.RESPONSE_CACHE_MAX_BYTES },
-    catalog: { exactCountLimit: e.CATALOG_EXACT_COUNT_LIMIT },
+    catalog: { exactCountLimit: e.CATALOG_EXACT_COUNT_LIMIT, facetSampleLimit: e.CATALOG_FACET_SAMPLE_LIMIT },
   };
   return deepFreeze(config);
 }

@@ -44,7 +44,7 @@ export async function writeReport({ started, code, machine, steps, results }: Ru
     `# Catalog SQL at ${thousands(N)} voices (${date})`,
     "",
     "```sh",
-    `node --import tsx bench/catalog-scale.ts --n ${N}${args.db ? ` --db ${DB}` : ""} --runs ${RUNS}`,
+    `node --import tsx bench/catalog-scale.ts --n ${N}${args.db ? ` --db ${DB}` : ""} --runs ${RUNS}${args.group ? ` --group ${args.group}` : ""}`,
     "```",
     "",
     `Code: ${code}. Database ${DB}: ${thousands(N)} seeded voices + ${ARABIC_VOICES} with Arabic names, 1% archived. ${machine}.`,

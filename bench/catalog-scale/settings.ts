@@ -4,6 +4,7 @@
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import pg from "pg";
+import { loadConfig } from "../../src/config.js";
 
 export const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 export const { values: args } = parseArgs({
@@ -15,6 +16,10 @@ export const { values: args } = parseArgs({
     runs: { type: "string", default: "7" },
     out: { type: "string" },
     "prepare-only": { type: "boolean", default: false },
+    // Only the scenarios of these groups (comma-separated, e.g. "facets"): a re-measure of one change.
+    group: { type: "string" },
+    // A facet sample bound other than the gateway's default, to choose one.
+    "facet-sample": { type: "string" },
   },
 });
 export const N = Number(args.n);
@@ -31,13 +36,15 @@ const PGUSER = process.env.PGUSER ?? "postgres";
 export const urlOf = (database: string) => `postgres://${PGUSER}@${PGHOST}:${PGPORT}/${database}`;
 export const PG_ENV = { ...process.env, PGHOST, PGPORT, PGUSER };
 
-/** The gateway's read-session settings (src/db/database.ts READ_SESSION_SETTINGS). */
-export const READ_SESSION_SETTINGS = [
-  ["pg_trgm.word_similarity_threshold", "0.3"],
-  ["plan_cache_mode", "force_custom_plan"],
-] as const;
-/** CATALOG_EXACT_COUNT_LIMIT's default (src/config.ts). */
-export const EXACT_COUNT_LIMIT = 10_000;
+/**
+ * The gateway's read-session settings, imported so that they cannot drift:
+ * a copy here had missed JIT and parallel workers being turned off, so the
+ * bench measured plans the gateway never runs.
+ */
+export { READ_SESSION_SETTINGS } from "../../src/db/database.js";
+/** The gateway's defaults for CATALOG_EXACT_COUNT_LIMIT and CATALOG_FACET_SAMPLE_LIMIT (src/config.ts), or --facet-sample. */
+export const { exactCountLimit: EXACT_COUNT_LIMIT, facetSampleLimit: DEFAULT_FACET_SAMPLE_LIMIT } = loadConfig({}).catalog;
+export const FACET_SAMPLE_LIMIT = args["facet-sample"] ? Number(args["facet-sample"]) : DEFAULT_FACET_SAMPLE_LIMIT;
 /** Voices with Arabic names added to the seeder's Latin-named ones. */
 export const ARABIC_VOICES = 1000;
 

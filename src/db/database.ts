@@ -181,7 +181,7 @@ async function withPooledSession<T>(pool: pg.Pool, work: (session: SqlSession) =
  *   after 145-265 ms for 28-78 ms of work; 68 -> 28 ms without, BENCHMARKS.md),
  *   and under load the cores are better spent on other requests.
  */
-const READ_SESSION_SETTINGS = [
+export const READ_SESSION_SETTINGS = [
   ["pg_trgm.word_similarity_threshold", "0.3"],
   ["plan_cache_mode", "force_custom_plan"],
   ["jit", "off"],

@@ -440,6 +440,16 @@ export type VoiceFacets = {
   ages: Array<FacetValue>;
   dialects: Array<FacetValue>;
   genders: Array<FacetValue>;
+  /**
+   * True when the counts come from a sample of the matching voices, not all of
+   * them. Filters on language, dialect, gender, age, model, tags and
+   * `includeArchived` alone are always counted exactly. With `search`,
+   * `nameContains` or dates, the counts are over at most
+   * CATALOG_FACET_SAMPLE_LIMIT (500) of the matching voices: exact (false)
+   * when no more match, else counts of the first 500 the database finds (in no
+   * chosen order, not scaled up, so no count exceeds 500) and true.
+   */
+  isEstimate: Scalars['Boolean']['output'];
   languages: Array<FacetValue>;
   models: Array<FacetValue>;
   tags: Array<FacetValue>;
@@ -798,6 +808,7 @@ export type VoiceFacetsResolvers<ContextType = GatewayContext, ParentType extend
   ages?: Resolver<Array<ResolversTypes['FacetValue']>, ParentType, ContextType>;
   dialects?: Resolver<Array<ResolversTypes['FacetValue']>, ParentType, ContextType>;
   genders?: Resolver<Array<ResolversTypes['FacetValue']>, ParentType, ContextType>;
+  isEstimate?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
   languages?: Resolver<Array<ResolversTypes['FacetValue']>, ParentType, ContextType>;
   models?: Resolver<Array<ResolversTypes['FacetValue']>, ParentType, ContextType>;
   tags?: Resolver<Array<ResolversTypes['FacetValue']>, ParentType, ContextType>;

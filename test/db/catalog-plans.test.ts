@@ -138,9 +138,28 @@ describe("catalog query plans (PostgreSQL, 40,000 voices)", () => {
     }
   });
 
+  it("plans a search's facet sample as for every match, whatever the bound, and reads as far as the bound", async () => {
+    // Under a plain LIMIT the planner chose by the bound: at a million voices, a scan of the table
+    // for a bound of 2,000 ("layla": it expected to find them soon, and each row's fuzzy test made
+    // it 0.7 s), the trigram index for 5,000. The sample is a CTE planned for every match.
+    const scans = (nodes: PlanNode[]) =>
+      nodes
+        .filter((node) => node["Relation Name"] ?? node["Index Name"])
+        .map((node) => `${node["Node Type"]} ${node["Index Name"] ?? ""}`);
+    for (const search of ["layla", "zephyr"]) {
+      const small = await planOf(facetsStatement(parseFilter({ search }), 10, 100));
+      expect(scans(small)).toEqual(scans(await planOf(facetsStatement(parseFilter({ search }), 10, 1_000_000))));
+      expect(small.filter((node) => node["Node Type"] === "Limit")).toHaveLength(2); // the sample and the counted
+    }
+    // A word 4 voices have: the trigram index.
+    expect(indexes(await planOf(facetsStatement(parseFilter({ search: "zephyr" }), 10, 100)))).toContain(
+      "voices_search_text_trgm_idx",
+    );
+  });
+
   it("answers facets and totals under exact-match filters from the rollups, never reading voices", async () => {
     for (const filter of [{}, { language: "ar" }, { language: "ar", gender: "female", tags: ["news"] }] satisfies VoiceFilter[]) {
-      const facets = relations(await planOf(facetsStatement(parseFilter(filter), 10)));
+      const facets = relations(await planOf(facetsStatement(parseFilter(filter), 10, 1000)));
       expect(facets).not.toContain("voices");
       // Tags under one value at most come from the per-key counts, under more from the combinations.
       expect(facets).toContain(Object.keys(filter).length <= 1 ? "voice_tag_key_counts" : "voice_tag_combos");

@@ -447,7 +447,7 @@ export function catalogSearchCases(): void {
           .sort((a, b) => b.count - a.count || (a.value < b.value ? -1 : a.value > b.value ? 1 : 0))
           .slice(0, limit);
       }
-      return facets;
+      return { ...facets, isEstimate: false };
     }
 
     async function facets(gateway: TestGateway, filter: VoiceFilter, limit?: number): Promise<Facets> {
@@ -504,6 +504,24 @@ export function catalogSearchCases(): void {
       expect(await facets(gateway, { createdAfter: at(5).toISOString(), gender: "male" })).toEqual(
         bruteForce({ gender: "male" }, 10, recent),
       );
+    });
+
+    test("past CATALOG_FACET_SAMPLE_LIMIT (3 here) matches of a search or dates, count 3 of them and say so", async ({
+      gateway,
+    }) => {
+      await seed(gateway);
+      // Eight live voices match; the counts are those of three of them (every voice has one gender).
+      const sampled = await facets(gateway, { createdAfter: at(0).toISOString() }, 100);
+      expect(sampled.isEstimate).toBe(true);
+      expect(sampled.genders.reduce((sum, { count }) => sum + count, 0)).toBe(3);
+      const exact = bruteForce({}, 100);
+      for (const dimension of Object.keys(DIMENSIONS) as Dimension[]) {
+        for (const { value, count } of sampled[dimension]) {
+          expect(count).toBeLessThanOrEqual(exact[dimension].find((each) => each.value === value)?.count ?? 0);
+        }
+      }
+      // Exact-match filters are exact whatever they match (6 voices speak Arabic).
+      expect(await facets(gateway, { language: "ar" }, 100)).toEqual(bruteForce({ language: "ar" }, 100));
     });
 
     test("orders by count then value, at most `limit` per dimension, and refuses a limit out of 1..100", async ({ gateway }) => {

@@ -3,5 +3,9 @@
 import { test } from "../support/fixtures.js";
 import { catalogSearchCases } from "./catalog-search.cases.js";
 
-test.override("gatewayOptions", { withUpstream: false, database: "embedded", env: { CATALOG_EXACT_COUNT_LIMIT: "3" } });
+test.override("gatewayOptions", {
+  withUpstream: false,
+  database: "embedded",
+  env: { CATALOG_EXACT_COUNT_LIMIT: "3", CATALOG_FACET_SAMPLE_LIMIT: "3" },
+});
 catalogSearchCases();

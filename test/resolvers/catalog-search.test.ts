@@ -2,6 +2,9 @@
 import { test } from "../support/fixtures.js";
 import { catalogSearchCases } from "./catalog-search.cases.js";
 
-// The catalog needs no upstream; a low exact-count limit shows the estimate.
-test.override("gatewayOptions", { withUpstream: false, env: { CATALOG_EXACT_COUNT_LIMIT: "3" } });
+// The catalog needs no upstream; low exact-count and facet-sample limits show the estimates.
+test.override("gatewayOptions", {
+  withUpstream: false,
+  env: { CATALOG_EXACT_COUNT_LIMIT: "3", CATALOG_FACET_SAMPLE_LIMIT: "3" },
+});
 catalogSearchCases();

@@ -14,7 +14,7 @@ import type { CatalogQuery, FacetField, VoiceSort } from "./catalog-query.js";
 import { decodeCursor, encodeCursor, filterFingerprint } from "./catalog-cursor.js";
 import { hasCombinationKeys, rollupAnswers } from "./sql/conditions.js";
 import { cappedCountStatement, combinationShareStatement, estimateCountStatement, rollupCountStatement } from "./sql/counts.js";
-import { FACET_FIELD_OF_PREFIX, type FacetRow, facetsStatement } from "./sql/facets.js";
+import { FACET_FIELD_OF_PREFIX, type FacetRow, facetsStatement, SAMPLED } from "./sql/facets.js";
 import { listVoicesStatement } from "./sql/list.js";
 import { voiceByStatement, voicesByVoiceIdsStatement } from "./sql/lookups.js";
 import type { Statement, VoiceColumns } from "./sql/statement.js";
@@ -66,7 +66,17 @@ export interface FacetValue {
   count: number;
 }
 
-export type VoiceFacets = Record<FacetField, FacetValue[]>;
+export type VoiceFacets = Record<FacetField, FacetValue[]> & {
+  /** True when the counts are over a sample of the matching voices, not all of them (see voiceFacets). */
+  isEstimate: boolean;
+};
+
+export interface CatalogOptions {
+  /** totalCount past this many voices, when counted from the voices, is an estimate. */
+  exactCountLimit: number;
+  /** Facets under a search, name or dates are counted over at most this many matching voices. */
+  facetSampleLimit: number;
+}
 
 /** How long a filter's rarity is trusted: it only picks a plan (both are exact), so a stale one costs time, never rows. */
 const RARITY_TTL_MS = 30_000;
@@ -78,7 +88,7 @@ export class CatalogService {
   /** Reads run as single named SQL statements (sql/); voices are written with voiceUpsert (voice-writes.ts, Prisma). */
   constructor(
     private readonly db: Pick<Database, "query">,
-    private readonly options: { exactCountLimit: number } = { exactCountLimit: 10_000 },
+    private readonly options: CatalogOptions = { exactCountLimit: 10_000, facetSampleLimit: 500 },
   ) {}
 
   async getVoice(
@@ -88,7 +98,8 @@ export class CatalogService {
     const id = by.id ?? undefined;
     const voiceId = by.voiceId ?? undefined;
     if (id !== undefined && voiceId === undefined) {
-      if (!z.uuid().safeParse(id).success) return null; // no such record can exist
+      // Any UUID-shaped text, as the uuid column holds: not only RFC 9562 versions (see catalog-cursor.ts).
+      if (!z.guid().safeParse(id).success) return null; // no such record can exist
       return this.first(voiceByStatement("id", id, columns));
     }
     if (voiceId !== undefined && id === undefined) return this.first(voiceByStatement("voice_id", voiceId, columns));
@@ -141,15 +152,25 @@ export class CatalogService {
     return { count: Math.max(cap + 1, planRows(plan?.["QUERY PLAN"])), isEstimate: true };
   }
 
-  /** Each dimension's values and counts under the filter's other dimensions, at most `limit` each. */
+  /**
+   * Each dimension's values and counts under the filter's other dimensions,
+   * at most `limit` each: exact under exact-match filters; under a search,
+   * name or dates, counted over at most `facetSampleLimit` of the matching
+   * voices (the first the database finds, no chosen order), and then
+   * `isEstimate` when there were more.
+   */
   async voiceFacets(filter: VoiceFilter | null | undefined, limit: number | null | undefined): Promise<VoiceFacets> {
     const perDimension = limit ?? 10;
     if (!Number.isInteger(perDimension) || perDimension < 1 || perDimension > MAX_FACET_LIMIT) {
       throw badUserInput("limit", `\`limit\` must be between 1 and ${MAX_FACET_LIMIT} (got ${perDimension}).`);
     }
-    const rows = await this.rows<FacetRow>(facetsStatement(parseFilter(filter), perDimension));
-    const facets: VoiceFacets = { languages: [], dialects: [], genders: [], ages: [], models: [], tags: [] };
-    for (const row of rows) facets[FACET_FIELD_OF_PREFIX[row.dimension]].push({ value: row.value, count: row.count });
+    const bound = this.options.facetSampleLimit;
+    const rows = await this.rows<FacetRow>(facetsStatement(parseFilter(filter), perDimension, bound));
+    const facets: VoiceFacets = { languages: [], dialects: [], genders: [], ages: [], models: [], tags: [], isEstimate: false };
+    for (const row of rows) {
+      if (row.dimension === SAMPLED) facets.isEstimate = row.count > bound;
+      else facets[FACET_FIELD_OF_PREFIX[row.dimension]].push({ value: row.value, count: row.count });
+    }
     return facets;
   }
 

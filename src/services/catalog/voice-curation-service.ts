@@ -53,7 +53,8 @@ const RETURNING_COLUMNS = Prisma.raw(VOICE_COLUMNS);
  */
 const BUMP_UPDATED_AT = Prisma.sql`updated_at = greatest(now(), updated_at + interval '1 millisecond')`;
 
-const UUID = z.uuid();
+/** What the uuid column holds: any UUID-shaped text, not only RFC 9562 versions (see catalog-cursor.ts). */
+const UUID = z.guid();
 
 /**
  * How often a change is tried again when the voice changed between its

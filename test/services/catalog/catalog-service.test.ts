@@ -9,15 +9,18 @@ import { describe, expect, testWithoutGateway } from "../../support/fixtures.js"
 /** The file's migrated database, emptied before each test, with the catalog on it and a way to add a voice. */
 const it = testWithoutGateway
   .extend("catalog", ({ migratedDatabase }) => new CatalogService(migratedDatabase.db))
-  .extend("insertVoice", ({ migratedDatabase }) => async (createdAt: string, name = "Layla"): Promise<string> => {
-    const id = randomUUID();
-    await migratedDatabase.test.query(
-      `INSERT INTO voices (id, voice_id, name, languages, dialects, stability, model, created_at)
+  .extend(
+    "insertVoice",
+    ({ migratedDatabase }) =>
+      async (createdAt: string, name = "Layla", id: string = randomUUID()): Promise<string> => {
+        await migratedDatabase.test.query(
+          `INSERT INTO voices (id, voice_id, name, languages, dialects, stability, model, created_at)
        VALUES ($1, $2, $3, '{ar}', '{}', 0.5, 'faseeh-v1', $4)`,
-      [id, `voice_${id.slice(0, 8)}`, name, createdAt],
-    );
-    return id;
-  });
+          [id, `voice_${id.slice(0, 8)}`, name, createdAt],
+        );
+        return id;
+      },
+  );
 
 /** Every page, following endCursor until hasNextPage is false. */
 async function allPages(catalog: CatalogService, first: number): Promise<VoiceRecord[][]> {
@@ -104,6 +107,24 @@ describe("CatalogService paging with cursors (PostgreSQL)", () => {
       code: "BAD_USER_INPUT",
       extensions: { field: "after" },
     });
+  });
+
+  it("pages and finds voices whose ids are UUID-shaped but of no RFC 9562 version (md5-derived)", async ({
+    catalog,
+    insertVoice,
+    migratedDatabase: database,
+  }) => {
+    // What the scale bench stores (md5(...)::uuid): version and variant bits are whatever the hash gave.
+    const ids = await database.test.query<{ id: string }>(
+      "SELECT md5('catalog-md5-' || i)::uuid::text AS id FROM generate_series(1, 5) AS i",
+    );
+    for (const [index, { id }] of ids.entries()) await insertVoice(`2026-11-26T10:0${index}:00.000Z`, "Layla", id);
+    for (const sort of ["NEWEST", "NAME_ASC"] as const) {
+      const first = await catalog.listVoices({ sort, first: 3 });
+      const second = await catalog.listVoices({ sort, first: 3, after: first.cursorOf(first.voices.at(-1)!) });
+      expect([...first.voices, ...second.voices].map((voice) => voice.id).sort()).toEqual(ids.map((row) => row.id).sort());
+    }
+    expect((await catalog.getVoice({ id: ids[0]!.id }))?.id).toBe(ids[0]!.id);
   });
 
   it("treats an empty `after` as no cursor (the first page)", async ({ catalog, insertVoice }) => {
