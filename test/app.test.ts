@@ -129,6 +129,29 @@ describe("limits before execution", () => {
   });
 });
 
+describe("caching by others", () => {
+  test("every GraphQL answer says Cache-Control: no-store, POST or GET, error or not, served from the response cache or not", async ({
+    gateway,
+  }) => {
+    const query = "{ voices(first: 1) { nodes { id } } }";
+    const post = await gateway.graphql(query);
+    const again = await gateway.graphql(query, undefined, { "x-request-id": "no-store-again" });
+    const againLine = gateway.logs.find((line) => line.msg === "request" && line.requestId === "no-store-again");
+    expect(againLine?.cache).toBe("hit"); // the response cache is on by default
+    const refused = await gateway.graphql("{ voices(first: 1000) { nodes { id } } }");
+    const get = await raw(`${gateway.url}/graphql?query=${encodeURIComponent(query)}`, {
+      headers: { "apollo-require-preflight": "true" },
+    });
+    expect(post.status).toBe(200);
+    expect(again.status).toBe(200);
+    expect(refused.body.errors?.[0]?.extensions?.code).toBe("BAD_USER_INPUT");
+    expect(get.status).toBe(200);
+    for (const headers of [post.headers, again.headers, refused.headers, get.headers]) {
+      expect(headers["cache-control"]).toBe("no-store");
+    }
+  });
+});
+
 describe("production hardening", () => {
   test("has no introspection and no field suggestions", async ({ gateway, productionGateway: production }) => {
     const introspection = await production.graphql(`{ __schema { types { name } } }`);

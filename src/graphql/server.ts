@@ -67,7 +67,8 @@ export async function startApolloServer(container: Container, httpServer: http.S
       ...(armor.plugins as unknown as ApolloServerPlugin<GatewayContext>[]),
       // Apollo installs its cache-control plugin unless told not to. Its per-field hook makes Apollo
       // wrap every resolver of the schema, which cost about 3% of a catalog read's CPU, for hints
-      // this schema never declares (@cacheControl) and a header no POST answer can use.
+      // this schema never declares (@cacheControl); the one header it set, `no-store`, is set by
+      // plugins/http-status.ts.
       ApolloServerPluginCacheControlDisabled(),
       ApolloServerPluginDrainHttpServer({ httpServer, stopGracePeriodMillis: config.shutdownGraceMs }),
       // Sandbox needs introspection: off in production unless GRAPHQL_INTROSPECTION=true.
