@@ -10,21 +10,25 @@ import { createHttpApp, type Middleware, sendJson } from "../../src/http/http-ap
 import { jsonBody } from "../../src/http/json-body.js";
 import { describe, expect, test } from "../support/fixtures.js";
 import { hostileRuns, rawRequest } from "../support/hostile.js";
+import { waitFor } from "../support/wait.js";
 
 const LIMIT = 64;
 
-/** An app that reads the body with `reader`, then says what it got, or the refusal's status. */
+/** An app that reads the body with `reader`, then says what it got, or the refusal's status (also kept in `refusals`). */
 async function serve(reader: Middleware) {
+  const refusals: unknown[] = [];
   const app = createHttpApp({ production: true, onError: () => {} });
   app.use("/graphql", reader, (req, res) => {
     sendJson(res, 200, { body: req.body ?? "(none)" });
   });
   app.useErrorHandler((error, _req, res) => {
+    refusals.push((error as { status?: number }).status);
     sendJson(res, 200, { refused: (error as { status?: number }).status });
   });
   const server = http.createServer(app.listener);
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   return {
+    refusals,
     port: (server.address() as AddressInfo).port,
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
@@ -103,6 +107,21 @@ describe("the JSON body reader", () => {
       expect(JSON.parse(tooLarge.body)).toEqual({ refused: 413 });
       const broken = await send(ours.port, "application/json", Buffer.from("{"), undefined);
       expect(JSON.parse(broken.body)).toEqual({ refused: 400 });
+      // A client that leaves mid-body: refused as aborted (400) by both, for the request's log line.
+      ours.refusals.length = reference.refusals.length = 0;
+      for (const server of [ours, reference]) {
+        const left = await rawRequest({
+          port: server.port,
+          headers: ["Content-Type: application/json"],
+          body: Buffer.from('{"query":'),
+          contentLength: 40,
+          leaveAfterBody: true,
+        });
+        expect(left.status).toBeUndefined();
+        await waitFor(() => server.refusals.length === 1, 10_000, "the refusal of a body cut short");
+      }
+      expect(ours.refusals).toEqual(reference.refusals);
+      expect(ours.refusals).toEqual([400]);
     } finally {
       await Promise.all([ours.close(), reference.close()]);
     }
