@@ -11,6 +11,7 @@
 //
 // On by default outside production, off in production unless EXPLORER=true.
 import { getDistDirectory, isSandboxFrame, renderAltair, renderInitSnippet, type RenderOptions } from "altair-static";
+import parseurl from "parseurl";
 import serveStatic from "serve-static";
 import type { Container } from "../container.js";
 import { type HttpApp, type HttpRequest, type HttpResponse, sendJson } from "./http-app.js";
@@ -100,7 +101,8 @@ export function installExplorerRoute(app: HttpApp, { config }: Pick<Container, "
   app.use("/explorer", (req, res, next) => {
     res.setHeader("x-content-type-options", "nosniff");
     res.setHeader("referrer-policy", "no-referrer");
-    const pathname = (req.url ?? "/").split("?")[0];
+    // parseurl, as serve-static reads it: an absolute-form target ("GET http://host/explorer/") too.
+    const pathname = parseurl(req)?.pathname ?? "/";
     if (req.method !== "GET" && req.method !== "HEAD") next();
     else if (pathname === "/" || pathname === "/index.html") sendPage(req, res, page);
     else if (pathname === `/${OPTIONS_SCRIPT}`) sendText(req, res, "text/javascript; charset=utf-8", optionsScript);

@@ -5,6 +5,7 @@ import { readdir } from "node:fs/promises";
 import { getDistDirectory } from "altair-static";
 import { request } from "undici";
 import { describe, expect, test } from "../support/fixtures.js";
+import { rawRequest } from "../support/hostile.js";
 
 test.override("gatewayOptions", { withUpstream: false });
 
@@ -31,6 +32,17 @@ const someChunk = async (): Promise<string> => {
 };
 
 describe("outside production", () => {
+  test("an absolute-form target (GET http://host/explorer/) gets the same page and policy as a path", async ({ gateway }) => {
+    const port = Number(new URL(gateway.url).port);
+    const viaPath = await rawRequest({ port, method: "GET", target: "/explorer/index.html", headers: [], body: Buffer.alloc(0) });
+    for (const target of ["http://gateway.test/explorer/", "http://gateway.test/explorer/index.html"]) {
+      const answer = await rawRequest({ port, method: "GET", target, headers: [], body: Buffer.alloc(0) });
+      expect(answer.status, target).toBe(200);
+      expect(answer.body, target).toBe(viaPath.body);
+      expect(answer.head, target).toMatch(/^content-security-policy: default-src 'self'/im);
+    }
+  });
+
   test("/explorer sends the browser to /explorer/, keeping the query", async ({ gateway }) => {
     const bare = await get(`${gateway.url}/explorer?tab=1`);
     expect(bare.status).toBe(308);

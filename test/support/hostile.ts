@@ -21,6 +21,8 @@ export const hostileRuns = {
 export interface RawResponse {
   /** The status line's code; undefined when the server closed without answering. */
   status: number | undefined;
+  /** The status line and header lines, as sent. */
+  head: string;
   body: string;
 }
 
@@ -48,7 +50,12 @@ export function rawRequest(request: RawRequest): Promise<RawResponse> {
     socket.on("close", () => {
       const text = Buffer.concat(chunks).toString("utf8");
       const status = /^HTTP\/1\.1 (\d{3})/.exec(text)?.[1];
-      resolve({ status: status ? Number(status) : undefined, body: text.slice(text.indexOf("\r\n\r\n") + 4) });
+      const split = text.indexOf("\r\n\r\n");
+      resolve({
+        status: status ? Number(status) : undefined,
+        head: split === -1 ? text : text.slice(0, split),
+        body: text.slice(split + 4),
+      });
     });
     const head =
       `${request.method ?? "POST"} ${request.target ?? "/graphql"} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n` +
