@@ -7,17 +7,37 @@ import { type FieldNode, type FragmentDefinitionNode, type GraphQLResolveInfo, K
 import { BRIEF_VOICE_FIELDS, type VoiceColumns } from "../services/catalog/sql/statement.js";
 
 type Fragments = GraphQLResolveInfo["fragments"];
+type Info = Pick<GraphQLResolveInfo, "fieldNodes" | "fragments">;
 
-/** For `voice(...)`: the fields selected on the voice itself. */
-export function voiceColumnsOf(info: Pick<GraphQLResolveInfo, "fieldNodes" | "fragments">): VoiceColumns {
-  return briefEnough(
-    info.fieldNodes.map((node) => node.selectionSet),
-    info.fragments,
-  );
+/**
+ * Decided once per field of a document: Apollo keeps the parsed document of a
+ * query it has seen, so the field's node (and the fragments of its document)
+ * are the same objects on every request that sends it. @skip and @include
+ * are not read (a skipped field counts as read), so variables cannot change
+ * the decision.
+ */
+const decided = new WeakMap<FieldNode, VoiceColumns>();
+function once(info: Info, decide: (info: Info) => VoiceColumns): VoiceColumns {
+  const [field] = info.fieldNodes;
+  if (!field) return "all";
+  let columns = decided.get(field);
+  if (!columns) decided.set(field, (columns = decide(info)));
+  return columns;
 }
 
+/** For `voice(...)`: the fields selected on the voice itself. */
+export const voiceColumnsOf = (info: Info): VoiceColumns =>
+  once(info, () =>
+    briefEnough(
+      info.fieldNodes.map((node) => node.selectionSet),
+      info.fragments,
+    ),
+  );
+
 /** For `voices(...)`: the fields selected under `nodes` and `edges { node }`. */
-export function pageColumnsOf(info: Pick<GraphQLResolveInfo, "fieldNodes" | "fragments">): VoiceColumns {
+export const pageColumnsOf = (info: Info): VoiceColumns => once(info, pageColumns);
+
+function pageColumns(info: Info): VoiceColumns {
   const voices: Array<SelectionSetNode | undefined> = [];
   for (const connection of info.fieldNodes) {
     for (const field of fieldsOf(connection.selectionSet, info.fragments)) {
