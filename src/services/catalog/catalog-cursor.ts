@@ -5,7 +5,7 @@
 import { createHash } from "node:crypto";
 import { z } from "zod";
 import { badUserInput } from "../../errors.js";
-import { instantProblem, textProblem } from "../storable-values.js";
+import { instantProblem, STORED_UUID, textProblem } from "../storable-values.js";
 import { type CatalogQuery, type CodeDimension, FACET_DIMENSIONS, type VoiceSort } from "./catalog-query.js";
 import type { VoiceRecord } from "./catalog-service.js";
 
@@ -13,27 +13,20 @@ import type { VoiceRecord } from "./catalog-service.js";
 const cursorInstant = z.iso.datetime().refine((value) => !instantProblem(new Date(value)));
 /** A cursor's name: text PostgreSQL can hold (a forged NUL would fail in SQL). */
 const cursorText = z.string().refine((value) => !textProblem(value));
-/**
- * A voice's id as PostgreSQL's uuid type prints it: any 128 bits as
- * 8-4-4-4-12 hex. Not z.uuid(), which also wants RFC 9562's version and
- * variant bits: a voice stored with other bits (imported, or the scale
- * bench's md5-derived ids) had its own cursors refused.
- */
-const cursorId = z.guid();
 
 const cursorSchema = z.union([
   z.object({ s: z.enum(["NEWEST", "OLDEST", "NAME_ASC", "NAME_DESC", "RELEVANCE"]), f: z.string(), k: z.array(z.unknown()) }),
   // Cursors handed out before sorts existed: NEWEST, any filter.
-  z.object({ c: cursorInstant, i: cursorId }),
+  z.object({ c: cursorInstant, i: STORED_UUID }),
 ]);
 
 /** The keyset values' shapes per sort, checked before they reach SQL. */
 const keysetSchemas: Record<VoiceSort, z.ZodType<unknown[]>> = {
-  NEWEST: z.tuple([cursorInstant, cursorId]),
-  OLDEST: z.tuple([cursorInstant, cursorId]),
-  NAME_ASC: z.tuple([cursorText, cursorId]),
-  NAME_DESC: z.tuple([cursorText, cursorId]),
-  RELEVANCE: z.tuple([z.union([z.literal(0), z.literal(1), z.literal(2)]), cursorInstant, cursorId]),
+  NEWEST: z.tuple([cursorInstant, STORED_UUID]),
+  OLDEST: z.tuple([cursorInstant, STORED_UUID]),
+  NAME_ASC: z.tuple([cursorText, STORED_UUID]),
+  NAME_DESC: z.tuple([cursorText, STORED_UUID]),
+  RELEVANCE: z.tuple([z.union([z.literal(0), z.literal(1), z.literal(2)]), cursorInstant, STORED_UUID]),
 };
 
 /**

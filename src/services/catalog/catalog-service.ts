@@ -6,6 +6,7 @@
 // repeats when voices are added meanwhile); cursors are catalog-cursor.ts's.
 import { LRUCache } from "lru-cache";
 import { z } from "zod";
+import { STORED_UUID } from "../storable-values.js";
 import { badUserInput } from "../../errors.js";
 import { guardDatabase } from "../../db/database-errors.js";
 import type { Database } from "../../db/database.js";
@@ -98,8 +99,7 @@ export class CatalogService {
     const id = by.id ?? undefined;
     const voiceId = by.voiceId ?? undefined;
     if (id !== undefined && voiceId === undefined) {
-      // Any UUID-shaped text, as the uuid column holds: not only RFC 9562 versions (see catalog-cursor.ts).
-      if (!z.guid().safeParse(id).success) return null; // no such record can exist
+      if (!STORED_UUID.safeParse(id).success) return null; // no such record can exist
       return this.first(voiceByStatement("id", id, columns));
     }
     if (voiceId !== undefined && id === undefined) return this.first(voiceByStatement("voice_id", voiceId, columns));

@@ -5,6 +5,7 @@
 // the row changed under its row lock and matches nothing), and the facet
 // rollups and the catalog version follow through their triggers on `voices`.
 import { z } from "zod";
+import { STORED_UUID } from "../storable-values.js";
 import { badUserInput, GatewayError, invalidInput } from "../../errors.js";
 import { guardDatabase } from "../../db/database-errors.js";
 import type { UpdateVoiceInput } from "../../generated/graphql.js";
@@ -52,9 +53,6 @@ const RETURNING_COLUMNS = Prisma.raw(VOICE_COLUMNS);
  * `updatedAt` a client holds names one version of the voice exactly.
  */
 const BUMP_UPDATED_AT = Prisma.sql`updated_at = greatest(now(), updated_at + interval '1 millisecond')`;
-
-/** What the uuid column holds: any UUID-shaped text, not only RFC 9562 versions (see catalog-cursor.ts). */
-const UUID = z.guid();
 
 /**
  * How often a change is tried again when the voice changed between its
@@ -140,7 +138,7 @@ export class VoiceCurationService {
    * that changed between the two statements is tried again.
    */
   private async change(id: string, expected: Date | undefined, change: Change): Promise<VoiceRecord> {
-    if (!UUID.safeParse(id).success) throw notFound(id); // no voice can have it
+    if (!STORED_UUID.safeParse(id).success) throw notFound(id); // no voice can have it
     const expectedAt = expected ?? null;
     const skip = change.skipWhen ? Prisma.sql`AND NOT (${change.skipWhen.sql})` : Prisma.empty;
     for (let round = 1; ; round++) {
