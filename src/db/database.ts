@@ -29,6 +29,13 @@ export interface SqlSession {
   exec(sql: string): Promise<void>;
 }
 
+/** One SQL statement of a read: named, it is prepared once per connection on PostgreSQL. */
+export interface ReadStatement {
+  name?: string;
+  text: string;
+  values: unknown[];
+}
+
 export interface Database {
   readonly kind: "postgres" | "embedded";
   readonly prisma: PrismaClient;
@@ -40,17 +47,13 @@ export interface Database {
    * One read statement, outside Prisma. A `name` makes it a prepared statement
    * (planned once per connection) on PostgreSQL.
    */
-  query<Row extends Record<string, unknown>>(statement: { name?: string; text: string; values: unknown[] }): Promise<Row[]>;
+  query<Row extends Record<string, unknown>>(statement: ReadStatement): Promise<Row[]>;
   /**
    * One small read statement on the main pool instead: for what a request
    * waits on before anything else (the catalog's version), which must never
    * queue behind catalog reads holding every read connection.
    */
-  queryOnMainPool<Row extends Record<string, unknown>>(statement: {
-    name?: string;
-    text: string;
-    values: unknown[];
-  }): Promise<Row[]>;
+  queryOnMainPool<Row extends Record<string, unknown>>(statement: ReadStatement): Promise<Row[]>;
   /** LISTEN on `channel` (PostgreSQL); the embedded database has one process, so it is always "live". */
   listen(channel: string, handlers: NotificationHandlers): NotificationListener;
   /** Cheap round trip used by /readyz. */
@@ -105,7 +108,7 @@ function openPostgres(settings: PostgresSettings, logger: Logger): Database {
       read_waiting: readPool.waitingCount,
     }),
     listen: (channel, handlers) => listenOnPostgres(url, channel, handlers, logger),
-    async query<Row extends Record<string, unknown>>(statement: { name?: string; text: string; values: unknown[] }) {
+    async query<Row extends Record<string, unknown>>(statement: ReadStatement) {
       try {
         return (await readPool.query<Row>(statement)).rows;
       } catch (error) {
@@ -113,7 +116,7 @@ function openPostgres(settings: PostgresSettings, logger: Logger): Database {
         throw error;
       }
     },
-    async queryOnMainPool<Row extends Record<string, unknown>>(statement: { name?: string; text: string; values: unknown[] }) {
+    async queryOnMainPool<Row extends Record<string, unknown>>(statement: ReadStatement) {
       return (await pool.query<Row>(statement)).rows;
     },
     async ping(timeoutMs) {
@@ -211,6 +214,8 @@ async function openEmbedded(dataDir: string, role: string): Promise<Database> {
       await pglite.exec(sql);
     },
   };
+  const embeddedQuery = async <Row extends Record<string, unknown>>(statement: ReadStatement) =>
+    (await pglite.query<Row>(statement.text, statement.values)).rows;
   return {
     kind: "embedded",
     prisma,
@@ -218,12 +223,8 @@ async function openEmbedded(dataDir: string, role: string): Promise<Database> {
     withSession: (work) => work(session),
     poolStats: () => ({ total: 1 }),
     listen: () => localOnlyListener,
-    async query<Row extends Record<string, unknown>>(statement: { text: string; values: unknown[] }) {
-      return (await pglite.query<Row>(statement.text, statement.values)).rows;
-    },
-    async queryOnMainPool<Row extends Record<string, unknown>>(statement: { text: string; values: unknown[] }) {
-      return (await pglite.query<Row>(statement.text, statement.values)).rows;
-    },
+    query: embeddedQuery,
+    queryOnMainPool: embeddedQuery, // one connection: there is no other pool
     async ping() {
       await pglite.query("SELECT 1");
     },

@@ -17,6 +17,10 @@ export function requiredKeys(query: CatalogQuery, omit?: FacetDimension, { withT
   return keys;
 }
 
+/** Whether a filter has a search, a name or dates: conditions no rollup holds, read from the voices themselves. */
+export const hasTextOrDateConditions = (query: CatalogQuery): boolean =>
+  Boolean(query.search || query.nameContains || query.createdAfter || query.createdBefore);
+
 /** Whether a filter has exact-match values other than tags: the ones the facet rollup's combinations hold. */
 export const hasCombinationKeys = (query: CatalogQuery): boolean => Object.keys(query.keys).length > 0;
 
@@ -26,7 +30,7 @@ export const hasCombinationKeys = (query: CatalogQuery): boolean => Object.keys(
  * rollup holds one tag per row, so a filter on two tags needs the voices.
  */
 export function rollupAnswers(query: CatalogQuery, dimension?: FacetDimension): boolean {
-  if (query.search || query.nameContains || query.createdAfter || query.createdBefore) return false;
+  if (hasTextOrDateConditions(query)) return false;
   return dimension === "tag" || query.tags.length <= 1;
 }
 

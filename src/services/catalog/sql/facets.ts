@@ -12,7 +12,7 @@ import {
   type KeyPrefix,
   keyOf,
 } from "../catalog-query.js";
-import { conditionsFor, requiredKeys, rollupAnswers, rollupArchiveCondition } from "./conditions.js";
+import { conditionsFor, hasTextOrDateConditions, requiredKeys, rollupAnswers, rollupArchiveCondition } from "./conditions.js";
 import { Parameters, type Statement, statement, whereClause } from "./statement.js";
 
 /** A row of facetsStatement. */
@@ -30,15 +30,6 @@ export const SAMPLED = "*";
 export const FACET_FIELD_OF_PREFIX = Object.fromEntries(
   Object.values(FACET_DIMENSIONS).map(({ prefix, facet }) => [prefix, facet]),
 ) as Record<KeyPrefix, FacetField>;
-
-/**
- * Whether the facets come from the voices matching conditions no index
- * counts for us (search, name, dates), so that they are counted over at most
- * a bounded number of those voices. Exact-match values (several tags
- * included) are always counted exactly.
- */
-export const facetsSample = (query: CatalogQuery): boolean =>
-  Boolean(query.search || query.nameContains || query.createdAfter || query.createdBefore);
 
 /** The keys a row must have for `dimension`'s filter: its code, or every tag given. */
 function keysOf(query: CatalogQuery, dimension: FacetDimension): string[] {
@@ -180,7 +171,7 @@ function facetsFromVoices(query: CatalogQuery, dimensions: FacetDimension[], bou
  * Every dimension's values with their counts, each under the filter's other
  * dimensions, most first (ties by value), at most `limit` per dimension: one
  * statement. From the rollups where they can answer, else from the voices:
- * under a search, name or dates (facetsSample), over at most `sampleLimit`
+ * under a search, name or dates (hasTextOrDateConditions), over at most `sampleLimit`
  * of them, with a SAMPLED row.
  */
 export function facetsStatement(query: CatalogQuery, limit: number, sampleLimit: number): Statement {
@@ -190,7 +181,7 @@ export function facetsStatement(query: CatalogQuery, limit: number, sampleLimit:
   const parts = facetsFromRollups(query, fromRollups, parameters);
   let ctes: string[] = [];
   if (fromVoices.length) {
-    const voices = facetsFromVoices(query, fromVoices, facetsSample(query) ? sampleLimit : undefined, parameters);
+    const voices = facetsFromVoices(query, fromVoices, hasTextOrDateConditions(query) ? sampleLimit : undefined, parameters);
     ctes = voices.ctes;
     parts.push(...voices.parts);
   }
