@@ -10,28 +10,20 @@ import type { Principal } from "../services/access/api-key-service.js";
 import { createCatalogLoaders } from "../services/catalog/catalog-loaders.js";
 import { headerOf, type HttpRequest, type HttpResponse } from "./http-app.js";
 
-export async function contextFor(container: Container, req: HttpRequest, res: HttpResponse): Promise<GatewayContext> {
-  const { report } = res.locals;
-  // Throws UNAUTHENTICATED for a missing or bad key when one is needed.
-  const principal = await container.apiKeys.authenticate(headerOf(req, "authorization")).catch((error: unknown) => {
-    throw contextFailure(container, report, error);
-  });
-  report.clientName = principal.kind === "key" ? principal.name : "anonymous";
-  return new RequestContext(container, req, res, principal);
-}
-
-/** The services resolvers may use: one object per container, not one per request. */
-const servicesOf = (() => {
-  const made = new WeakMap<Container, GatewayContext["services"]>();
-  return (container: Container) => {
-    let services = made.get(container);
-    if (!services) {
-      const { catalog, curation, cloning, previews, models, attempts, apiKeys } = container;
-      made.set(container, (services = Object.freeze({ catalog, curation, cloning, previews, models, attempts, apiKeys })));
-    }
-    return services;
+/** The context function of a container's GraphQL route; what is the same for every request is made here, once. */
+export function contextMaker(container: Container): (req: HttpRequest, res: HttpResponse) => Promise<GatewayContext> {
+  const { catalog, curation, cloning, previews, models, attempts, apiKeys } = container;
+  const services = Object.freeze({ catalog, curation, cloning, previews, models, attempts, apiKeys });
+  return async (req, res) => {
+    const { report } = res.locals;
+    // Throws UNAUTHENTICATED for a missing or bad key when one is needed.
+    const principal = await apiKeys.authenticate(headerOf(req, "authorization")).catch((error: unknown) => {
+      throw contextFailure(container, report, error);
+    });
+    report.clientName = principal.kind === "key" ? principal.name : "anonymous";
+    return new RequestContext(container, services, req, res, principal);
   };
-})();
+}
 
 /**
  * The logger, the disconnect signal and the origin are made on first use:
@@ -47,12 +39,12 @@ class RequestContext implements GatewayContext {
   readonly idempotencyKey: string | undefined;
   readonly report: RequestReport;
   readonly loaders: GatewayContext["loaders"];
-  readonly services: GatewayContext["services"];
   // Plain fields, so Apollo's copy carries them (a #private field would not be on the copy).
   private made: { logger?: Logger; signal?: AbortSignal; origin?: string } = {};
 
   constructor(
     private readonly container: Container,
+    readonly services: GatewayContext["services"],
     private readonly req: HttpRequest,
     private readonly res: HttpResponse,
     readonly principal: Principal,
@@ -61,7 +53,6 @@ class RequestContext implements GatewayContext {
     this.requestId = this.report.requestId;
     this.idempotencyKey = headerOf(req, "idempotency-key");
     this.loaders = createCatalogLoaders(container.catalog);
-    this.services = servicesOf(container);
   }
 
   get logger(): Logger {

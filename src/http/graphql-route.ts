@@ -6,7 +6,7 @@ import cors from "cors";
 import type { Container } from "../container.js";
 import type { GatewayContext } from "../context.js";
 import { apolloHandler } from "./apollo-handler.js";
-import { contextFor } from "./graphql-context.js";
+import { contextMaker } from "./graphql-context.js";
 import { sendGraphQLError } from "./graphql-error-response.js";
 import { graphqlUploads } from "./graphql-uploads.js";
 import type { HttpApp, Middleware } from "./http-app.js";
@@ -37,7 +37,7 @@ export function installGraphQLRoute(
     jsonBody({ limit: config.limits.jsonBodyBytes }),
     graphqlUploads({ maxFileBytes: config.uploads.maxBytes, maxFiles: 2 }),
     ...(cache ? [cache.serve()] : []),
-    apolloHandler(apollo, { context: async (req, res) => contextFor(container, req, res), onResponse: cache?.store }),
+    apolloHandler(apollo, { context: contextMaker(container), onResponse: cache?.store }),
   );
 }
 

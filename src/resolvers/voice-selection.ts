@@ -26,16 +26,17 @@ function once(info: Info, decide: (info: Info) => VoiceColumns): VoiceColumns {
 }
 
 /** For `voice(...)`: the fields selected on the voice itself. */
-export const voiceColumnsOf = (info: Info): VoiceColumns =>
-  once(info, () =>
-    briefEnough(
-      info.fieldNodes.map((node) => node.selectionSet),
-      info.fragments,
-    ),
-  );
+export const voiceColumnsOf = (info: Info): VoiceColumns => once(info, voiceColumns);
 
 /** For `voices(...)`: the fields selected under `nodes` and `edges { node }`. */
 export const pageColumnsOf = (info: Info): VoiceColumns => once(info, pageColumns);
+
+function voiceColumns(info: Info): VoiceColumns {
+  return briefEnough(
+    info.fieldNodes.map((node) => node.selectionSet),
+    info.fragments,
+  );
+}
 
 function pageColumns(info: Info): VoiceColumns {
   const voices: Array<SelectionSetNode | undefined> = [];
