@@ -3,14 +3,13 @@
 // side by side: the same routes installed in both, behind two real servers,
 // answer every request target alike (which handler, what it saw as `req.url`,
 // its params), for random targets and methods sent byte for byte.
-import http from "node:http";
-import type { AddressInfo } from "node:net";
 import fc from "fast-check";
 import finalhandler from "finalhandler";
 import Router from "router";
 import { createHttpApp, type HttpApp, type Middleware, sendJson } from "../../src/http/http-app.js";
 import { describe, expect, test } from "../support/fixtures.js";
 import { hostileRuns, rawRequest } from "../support/hostile.js";
+import { serveLocally } from "../support/local-server.js";
 
 /** Answers which handler ran and what it saw; `name` says which. */
 const answer =
@@ -80,15 +79,6 @@ function referenceApp(): HttpApp {
   };
 }
 
-async function serve(listener: http.RequestListener): Promise<{ port: number; close: () => Promise<void> }> {
-  const server = http.createServer(listener);
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  return {
-    port: (server.address() as AddressInfo).port,
-    close: () => new Promise((resolve) => server.close(() => resolve())),
-  };
-}
-
 const PREFIXES = [
   "/",
   "/healthz",
@@ -134,7 +124,7 @@ describe("the route table", () => {
   test("answers every target and method as the router package did", async () => {
     const ours = createHttpApp({ production: true, onError: () => {} });
     install(ours);
-    const [mine, reference] = await Promise.all([serve(ours.listener), serve(referenceApp().listener)]);
+    const [mine, reference] = await Promise.all([serveLocally(ours.listener), serveLocally(referenceApp().listener)]);
     try {
       const send = (port: number, method: string, path: string) =>
         rawRequest({ port, method, target: path, headers: [], body: Buffer.alloc(0) });

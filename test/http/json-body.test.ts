@@ -2,14 +2,13 @@
 // and hands the rest to body-parser. Proven side by side with body-parser
 // alone, behind two real servers: random bodies and content types, sent byte
 // for byte, get the same status and the same parsed body from both.
-import http from "node:http";
-import type { AddressInfo } from "node:net";
 import bodyParser from "body-parser";
 import fc from "fast-check";
 import { createHttpApp, type Middleware, sendJson } from "../../src/http/http-app.js";
 import { jsonBody } from "../../src/http/json-body.js";
 import { describe, expect, test } from "../support/fixtures.js";
 import { hostileRuns, rawRequest } from "../support/hostile.js";
+import { serveLocally } from "../support/local-server.js";
 import { waitFor } from "../support/wait.js";
 
 const LIMIT = 64;
@@ -25,13 +24,7 @@ async function serve(reader: Middleware) {
     refusals.push((error as { status?: number }).status);
     sendJson(res, 200, { refused: (error as { status?: number }).status });
   });
-  const server = http.createServer(app.listener);
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  return {
-    refusals,
-    port: (server.address() as AddressInfo).port,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
-  };
+  return { refusals, ...(await serveLocally(app.listener)) };
 }
 
 const CONTENT_TYPES = [
