@@ -190,8 +190,8 @@ describe("the Ingress's annotations against the config", () => {
     expect(longestAnswerMs).toBe(230_000); // the figure ingress.yaml's comment works out
     expect(Number(nginxAnnotation("proxy-read-timeout")) * 1000).toBeGreaterThan(longestAnswerMs);
     const sendMs = Number(nginxAnnotation("proxy-send-timeout")) * 1000;
-    expect(sendMs).toBeGreaterThan(config.uploads.deadlineMs);
-    expect(sendMs).toBeGreaterThan(queueTimeoutMs);
+    // The gateway, not nginx, ends a slow or stalled upload, and a wait for a Faseeh slot.
+    expect(sendMs).toBeGreaterThan(Math.max(config.uploads.deadlineMs, config.uploads.idleTimeoutMs, queueTimeoutMs));
   });
 
   test("serves PUBLIC_URL's host through the Service's port", () => {
