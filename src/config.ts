@@ -113,6 +113,9 @@ const envSchema = z.object({
   CATALOG_FACET_SAMPLE_LIMIT: positiveInt(500),
 });
 
+/** Every variable the gateway reads, for deployment files to be checked against (test/deploy/kubernetes.test.ts). */
+export const CONFIG_VARIABLES: ReadonlySet<string> = new Set(Object.keys(envSchema.shape));
+
 /** Rules between variables, checked once each variable they involve is valid on its own. */
 const SHARE_VARIABLES = new Set<PropertyKey>(["UPSTREAM_MAX_CONCURRENCY", "UPSTREAM_MAX_CONCURRENCY_PER_KEY"]);
 const checkedEnvSchema = envSchema.superRefine(

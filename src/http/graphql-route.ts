@@ -8,7 +8,7 @@ import type { GatewayContext } from "../context.js";
 import { apolloHandler } from "./apollo-handler.js";
 import { contextMaker } from "./graphql-context.js";
 import { sendGraphQLError } from "./graphql-error-response.js";
-import { graphqlUploads } from "./graphql-uploads.js";
+import { graphqlUploads, MAX_FILES_PER_REQUEST } from "./graphql-uploads.js";
 import type { HttpApp, Middleware } from "./http-app.js";
 import { jsonBody } from "./json-body.js";
 import { ResponseCache } from "./response-cache.js";
@@ -35,7 +35,7 @@ export function installGraphQLRoute(
       next();
     },
     jsonBody({ limit: config.limits.jsonBodyBytes }),
-    graphqlUploads({ maxFileBytes: config.uploads.maxBytes, maxFiles: 2 }),
+    graphqlUploads({ maxFileBytes: config.uploads.maxBytes, maxFiles: MAX_FILES_PER_REQUEST }),
     ...(cache ? [cache.serve()] : []),
     apolloHandler(apollo, { context: contextMaker(container), onResponse: cache?.store }),
   );

@@ -22,7 +22,10 @@ export interface GraphqlUploadOptions {
 }
 
 /** `operations` and `map` together stay far below this; it only bounds what a client can make the gateway parse. */
-const MAX_FIELD_BYTES = 1024 * 1024;
+export const MAX_FIELD_BYTES = 1024 * 1024;
+
+/** A clone's two files: `voiceFile` and `referenceAudioFile`. */
+export const MAX_FILES_PER_REQUEST = 2;
 
 export function graphqlUploads(options: GraphqlUploadOptions): Middleware {
   return async (req: HttpRequest, res: HttpResponse, next: NextFunction) => {
