@@ -111,6 +111,7 @@ const envSchema = z.object({
   RESPONSE_CACHE_MAX_BYTES: positiveInt(64 * MiB),
   CATALOG_EXACT_COUNT_LIMIT: positiveInt(10_000),
   CATALOG_FACET_SAMPLE_LIMIT: positiveInt(500),
+  FEDERATION: booleanFlag(false),
 });
 
 /** Rules between variables, checked once each variable they involve is valid on its own. */
@@ -224,6 +225,8 @@ export type Config = Readonly<{
    * `facetSampleLimit` of the matching voices.
    */
   catalog: Readonly<{ exactCountLimit: number; facetSampleLimit: number }>;
+  /** Serve the schema as an Apollo Federation 2 subgraph (src/graphql/subgraph.ts); off unless FEDERATION=true. */
+  federation: boolean;
 }>;
 
 /** Thrown when the environment is invalid; `problems` has one line per variable. */
@@ -291,6 +294,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     },
     responseCache: { enabled: e.RESPONSE_CACHE, maxBytes: e.RESPONSE_CACHE_MAX_BYTES },
     catalog: { exactCountLimit: e.CATALOG_EXACT_COUNT_LIMIT, facetSampleLimit: e.CATALOG_FACET_SAMPLE_LIMIT },
+    federation: e.FEDERATION,
   };
   return deepFreeze(config);
 }

@@ -14,6 +14,7 @@ import { typeDefs } from "../schema/index.js";
 import { jitExecutor } from "./jit-executor.js";
 import { normalizeError } from "./normalize-error.js";
 import { enforceScopes } from "./scopes.js";
+import { ServiceSdlFollowsIntrospectionRule, subgraphSchema } from "./subgraph.js";
 import { SupportedOperationTypesRule } from "./supported-operations.js";
 import { ApolloPluginCostLimit } from "./plugins/cost-limit.js";
 import { ApolloPluginHttpStatus } from "./plugins/http-status.js";
@@ -44,8 +45,9 @@ export async function startApolloServer(container: Container, httpServer: http.S
 
   const apollo = new ApolloServer<GatewayContext>({
     // graphql-jit runs the operations; Apollo does everything around them (jit-executor.ts). Each
-    // root field checks its client key scope as it resolves (scopes.ts).
-    gateway: jitExecutor(enforceScopes(makeExecutableSchema({ typeDefs, resolvers }))),
+    // root field checks its client key scope as it resolves (scopes.ts). FEDERATION=true serves the
+    // same schema as a Federation 2 subgraph (subgraph.ts).
+    gateway: jitExecutor(config.federation ? subgraphSchema() : enforceScopes(makeExecutableSchema({ typeDefs, resolvers }))),
     introspection: config.introspection,
     csrfPrevention: true,
     allowBatchedHttpRequests: false,
@@ -53,7 +55,11 @@ export async function startApolloServer(container: Container, httpServer: http.S
     // and kill the process before the database is closed.
     stopOnTerminationSignals: false,
     includeStacktraceInErrorResponses: false,
-    validationRules: [...armor.validationRules, SupportedOperationTypesRule],
+    validationRules: [
+      ...armor.validationRules,
+      SupportedOperationTypesRule,
+      ...(config.federation && !config.introspection ? [ServiceSdlFollowsIntrospectionRule] : []),
+    ],
     parseOptions: { maxLexicalTokens: config.limits.tokens },
     // The request id is not known here: request-report.ts adds it to masked errors.
     formatError: (formatted, error) =>
