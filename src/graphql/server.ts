@@ -2,7 +2,11 @@
 // plugins, each in its own file. Started here; routed by http/graphql-route.ts.
 import http from "node:http";
 import { ApolloServer, type ApolloServerPlugin } from "@apollo/server";
-import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from "@apollo/server/plugin/disabled";
+import {
+  ApolloServerPluginCacheControlDisabled,
+  ApolloServerPluginInlineTraceDisabled,
+  ApolloServerPluginLandingPageDisabled,
+} from "@apollo/server/plugin/disabled";
 import { ApolloServerPluginDrainHttpServer } from "@apollo/server/plugin/drainHttpServer";
 import { ApolloServerPluginLandingPageLocalDefault } from "@apollo/server/plugin/landingPage/default";
 import { ApolloArmor } from "@escape.tech/graphql-armor";
@@ -76,6 +80,10 @@ export async function startApolloServer(container: Container, httpServer: http.S
       // this schema never declares (@cacheControl); the one header it set, `no-store`, is set by
       // plugins/http-status.ts.
       ApolloServerPluginCacheControlDisabled(),
+      // Apollo turns on federated inline tracing for a subgraph schema (FEDERATION=true): a request
+      // with `apollo-federation-include-trace: ftv1` would make it wrap every resolver of the schema
+      // for good, as above, and answer per-field timings, for GraphOS reporting this gateway does not do.
+      ApolloServerPluginInlineTraceDisabled(),
       ApolloServerPluginDrainHttpServer({ httpServer, stopGracePeriodMillis: config.shutdownGraceMs }),
       // Sandbox needs introspection: off in production unless GRAPHQL_INTROSPECTION=true.
       !config.introspection

@@ -55,9 +55,12 @@ export const ServiceSdlFollowsIntrospectionRule: ValidationRule = (context) => (
   Field(node) {
     if (node.name.value !== "_service" || context.getParentType() !== context.getSchema().getQueryType()) return;
     context.reportError(
-      new GraphQLError("`_service` is the schema and is served only where introspection is on; use the published subgraph.graphql.", {
-        nodes: node,
-      }),
+      new GraphQLError(
+        "`_service` is the schema and is served only where introspection is on; use the published subgraph.graphql.",
+        {
+          nodes: node,
+        },
+      ),
     );
   },
 });

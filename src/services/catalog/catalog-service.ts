@@ -117,7 +117,9 @@ export class CatalogService {
   /** Voices by reference (`id` or `voiceId`), in the order asked, null where none is stored: one query for the lot. */
   async getVoicesByReferences(references: readonly VoiceReference[]): Promise<Array<VoiceRecord | null>> {
     // An id that is no UUID names no stored voice, and would fail the whole statement's cast.
-    const ids = references.flatMap((reference) => ("id" in reference && STORED_UUID.safeParse(reference.id).success ? [reference.id] : []));
+    const ids = references.flatMap((reference) =>
+      "id" in reference && STORED_UUID.safeParse(reference.id).success ? [reference.id] : [],
+    );
     const voiceIds = references.flatMap((reference) => ("voiceId" in reference ? [reference.voiceId] : []));
     const rows = await this.rows<VoiceRecord>(voicesByIdsOrVoiceIdsStatement(ids, voiceIds));
     const byId = new Map(rows.map((row) => [row.id, row]));
