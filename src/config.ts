@@ -284,14 +284,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     metricsToken: e.METRICS_TOKEN,
     corsOrigins: originsOf(e.CORS_ORIGINS),
     explorer: e.EXPLORER ?? e.NODE_ENV !== "production",
-    limits: {
-      jsonBodyBytes: e.MAX_JSON_BODY_BYTES,
-      depth: e.GRAPHQL_MAX_DEPTH,
-      aliases: e.GRAPHQL_MAX_ALIASES,
-      tokens: e.GRAPHQL_MAX_TOKENS,
-      directives: e.GRAPHQL_MAX_DIRECTIVES,
-      cost: e.GRAPHQL_MAX_COST,
-    },
+    limits: limitsConfig(e),
     responseCache: { enabled: e.RESPONSE_CACHE, maxBytes: e.RESPONSE_CACHE_MAX_BYTES },
     catalog: { exactCountLimit: e.CATALOG_EXACT_COUNT_LIMIT, facetSampleLimit: e.CATALOG_FACET_SAMPLE_LIMIT },
     federation: e.FEDERATION,
@@ -300,6 +293,17 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
 }
 
 type Env = z.output<typeof checkedEnvSchema>;
+
+function limitsConfig(e: Env): Config["limits"] {
+  return {
+    jsonBodyBytes: e.MAX_JSON_BODY_BYTES,
+    depth: e.GRAPHQL_MAX_DEPTH,
+    aliases: e.GRAPHQL_MAX_ALIASES,
+    tokens: e.GRAPHQL_MAX_TOKENS,
+    directives: e.GRAPHQL_MAX_DIRECTIVES,
+    cost: e.GRAPHQL_MAX_COST,
+  };
+}
 
 /** The environment, checked: every problem at once, one line per variable. */
 function parseEnv(env: Record<string, string | undefined>): Env {
