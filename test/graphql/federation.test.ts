@@ -241,7 +241,7 @@ describe("the gateway as a Federation 2 subgraph", () => {
 
 describe("outside a supergraph", () => {
   test("FEDERATION unset serves no federation field", async ({ startGateway }) => {
-    const plain = await startGateway({ env: { ALLOW_ANONYMOUS: "true" } });
+    const plain = await startGateway();
     for (const query of ["{ _service { sdl } }", `{ _entities(representations: []) { __typename } }`]) {
       const response = await plain.graphql(query);
       expect(response.status).toBe(400);
