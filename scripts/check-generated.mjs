@@ -1,4 +1,4 @@
-// CI guard: regenerates the checked-in artifacts (schema.graphql, resolver
+// CI guard: regenerates the checked-in artifacts (schema.graphql, subgraph.graphql, resolver
 // types, the tests' typed operations, the Node example's client-preset output,
 // the example recordings) and fails if they differ from what is committed, so nobody ships an
 // SDL change without its generated counterpart.
@@ -7,6 +7,7 @@ import { readFileSync, existsSync } from "node:fs";
 
 const artifacts = [
   "schema.graphql",
+  "subgraph.graphql",
   "src/generated/graphql.ts",
   "test/generated/operations.ts",
   "examples/node/gql/gql.ts",

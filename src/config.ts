@@ -111,6 +111,7 @@ const envSchema = z.object({
   RESPONSE_CACHE_MAX_BYTES: positiveInt(64 * MiB),
   CATALOG_EXACT_COUNT_LIMIT: positiveInt(10_000),
   CATALOG_FACET_SAMPLE_LIMIT: positiveInt(500),
+  FEDERATION: booleanFlag(false),
 });
 
 /** Every variable the gateway reads, for deployment files to be checked against (test/deploy/kubernetes.test.ts). */
@@ -227,6 +228,8 @@ export type Config = Readonly<{
    * `facetSampleLimit` of the matching voices.
    */
   catalog: Readonly<{ exactCountLimit: number; facetSampleLimit: number }>;
+  /** Serve the schema as an Apollo Federation 2 subgraph (src/graphql/subgraph.ts); off unless FEDERATION=true. */
+  federation: boolean;
 }>;
 
 /** Thrown when the environment is invalid; `problems` has one line per variable. */
@@ -284,21 +287,26 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     metricsToken: e.METRICS_TOKEN,
     corsOrigins: originsOf(e.CORS_ORIGINS),
     explorer: e.EXPLORER ?? e.NODE_ENV !== "production",
-    limits: {
-      jsonBodyBytes: e.MAX_JSON_BODY_BYTES,
-      depth: e.GRAPHQL_MAX_DEPTH,
-      aliases: e.GRAPHQL_MAX_ALIASES,
-      tokens: e.GRAPHQL_MAX_TOKENS,
-      directives: e.GRAPHQL_MAX_DIRECTIVES,
-      cost: e.GRAPHQL_MAX_COST,
-    },
+    limits: limitsConfig(e),
     responseCache: { enabled: e.RESPONSE_CACHE, maxBytes: e.RESPONSE_CACHE_MAX_BYTES },
     catalog: { exactCountLimit: e.CATALOG_EXACT_COUNT_LIMIT, facetSampleLimit: e.CATALOG_FACET_SAMPLE_LIMIT },
+    federation: e.FEDERATION,
   };
   return deepFreeze(config);
 }
 
 type Env = z.output<typeof checkedEnvSchema>;
+
+function limitsConfig(e: Env): Config["limits"] {
+  return {
+    jsonBodyBytes: e.MAX_JSON_BODY_BYTES,
+    depth: e.GRAPHQL_MAX_DEPTH,
+    aliases: e.GRAPHQL_MAX_ALIASES,
+    tokens: e.GRAPHQL_MAX_TOKENS,
+    directives: e.GRAPHQL_MAX_DIRECTIVES,
+    cost: e.GRAPHQL_MAX_COST,
+  };
+}
 
 /** The environment, checked: every problem at once, one line per variable. */
 function parseEnv(env: Record<string, string | undefined>): Env {

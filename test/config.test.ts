@@ -57,6 +57,15 @@ describe("loadConfig defaults", () => {
     expect(loadConfig({ NODE_ENV: "test" }).introspection).toBe(true);
   });
 
+  it("serves a Federation 2 subgraph only when FEDERATION turns it on", () => {
+    expect(loadConfig({}).federation).toBe(false);
+    expect(loadConfig({ FEDERATION: "" }).federation).toBe(false);
+    expect(loadConfig({ FEDERATION: "true" }).federation).toBe(true);
+    expect(loadConfig({ FEDERATION: "1" }).federation).toBe(true);
+    expect(loadConfig({ FEDERATION: "false" }).federation).toBe(false);
+    expect(configError({ FEDERATION: "yes" }).problems).toEqual([expect.stringMatching(/^FEDERATION: .*\(got "yes"\)$/)]);
+  });
+
   it("keeps the response cache on unless RESPONSE_CACHE turns it off", () => {
     expect(loadConfig({}).responseCache).toEqual({ enabled: true, maxBytes: 64 * MiB });
     expect(loadConfig({ NODE_ENV: "production" }).responseCache.enabled).toBe(true);

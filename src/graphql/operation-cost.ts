@@ -9,6 +9,8 @@
 //     field is itself a list, its selection is multiplied by it; when it is a
 //     connection, its list fields (`nodes`, `edges`) are, and the rest of it
 //     (`pageInfo`, `totalCount`) counts once;
+//   - a federation router's `_entities` (FEDERATION=true) answers one entity
+//     per representation: its selection is multiplied by their number;
 //   - fields that cost a database query or a scan add their weight below.
 // Directives (@include/@skip) are ignored: the count assumes the worst.
 import {
@@ -21,6 +23,7 @@ import {
   getVariableValues,
   type GraphQLCompositeType,
   type GraphQLSchema,
+  isCompositeType,
   isInterfaceType,
   isListType,
   isObjectType,
@@ -44,7 +47,12 @@ export const FIELD_WEIGHTS: Readonly<Record<string, number>> = {
   "VoiceConnection.totalCount": 1000,
   // A share of one batched lookup (DataLoader) per attempt.
   "CloneAttempt.voice": 5,
+  // One batched query for every reference (src/graphql/subgraph.ts).
+  "Query._entities": 10,
 };
+
+/** The arguments that say how many items a field asks for: the sizes of lists and pages. */
+export const SIZE_ARGUMENTS: ReadonlySet<string> = new Set(["first", "representations"]);
 
 /**
  * The operation's cost, or undefined when its variables do not coerce (the
@@ -101,9 +109,12 @@ export function operationCost(
     const weight = 1 + (FIELD_WEIGHTS[`${parent.name}.${name}`] ?? 0);
     if (!node.selectionSet) return weight;
     const type = getNamedType(definition.type);
-    if (!isObjectType(type) && !isInterfaceType(type)) return weight;
+    // A union (federation's _Entity) is priced through its inline fragments' types.
+    if (!isCompositeType(type)) return weight;
     const hasFirst = definition.args.some((argument) => argument.name === "first");
-    const size = hasFirst ? listSize(getArgumentValues(definition, node, coerced.coerced).first) : pageSize;
+    const isEntities = definition.args.some((argument) => argument.name === "representations");
+    const args = hasFirst || isEntities ? getArgumentValues(definition, node, coerced.coerced) : {};
+    const size = hasFirst ? listSize(args.first) : isEntities ? entityCount(args.representations) : pageSize;
     const isList = isListType(getNullableType(definition.type));
     // A list is `size` items, each costing its selection; a connection passes `size` on to its lists.
     return isList
@@ -118,6 +129,9 @@ export function operationCost(
  * `first` as given. A missing or out-of-range one counts as 1: the resolver
  * refuses it with BAD_USER_INPUT naming `first`, which says more than a cost.
  */
+/** How many entities `_entities` is asked for: one per representation. */
+const entityCount = (representations: unknown): number => (Array.isArray(representations) ? representations.length : 1);
+
 function listSize(first: unknown): number {
   return typeof first === "number" && Number.isInteger(first) && first > 0 && first <= MAX_PAGE_SIZE ? first : 1;
 }

@@ -27,11 +27,14 @@ export function rootTypes(schema: GraphQLSchema): GraphQLObjectType[] {
   );
 }
 
-/** Wraps every root field's resolver with its scope check (in place); throws if a root field declares none. */
-export function enforceScopes(schema: GraphQLSchema): GraphQLSchema {
+/**
+ * Wraps every root field's resolver with its scope check (in place); throws if a root field declares none.
+ * `added` gives the scopes of root fields the SDL cannot annotate, by `Type.field` (federation's, subgraph.ts).
+ */
+export function enforceScopes(schema: GraphQLSchema, added: Readonly<Record<string, Scope>> = {}): GraphQLSchema {
   for (const type of rootTypes(schema)) {
     for (const field of Object.values(type.getFields())) {
-      const required = declaredScope(type, field.name);
+      const required = declaredScope(type, field.name) ?? added[`${type.name}.${field.name}`];
       if (!required) throw new Error(`${type.name}.${field.name} declares no @scope(requires: …) in the SDL`);
       const resolve = field.resolve as GraphQLFieldResolver<unknown, GatewayContext> | undefined;
       if (!resolve) throw new Error(`${type.name}.${field.name} has no resolver`);

@@ -3,15 +3,16 @@
 import { buildSchema, Kind, type OperationDefinitionNode, parse } from "graphql";
 import { describe, expect, it } from "vitest";
 import { operationCost } from "../../src/graphql/operation-cost.js";
-import { typeDefs } from "../../src/schema/index.js";
+import { buildSubgraphSchema } from "@apollo/subgraph";
+import { subgraphTypeDefs, typeDefs } from "../../src/schema/index.js";
 
 const schema = buildSchema(typeDefs);
-const costOf = (query: string, variables?: Record<string, unknown>) => {
+const costOf = (query: string, variables?: Record<string, unknown>, on = schema) => {
   const document = parse(query);
   const operation = document.definitions.find(
     (definition) => definition.kind === Kind.OPERATION_DEFINITION,
   ) as OperationDefinitionNode;
-  return operationCost(schema, document, operation, variables);
+  return operationCost(on, document, operation, variables);
 };
 
 describe("operationCost", () => {
@@ -50,5 +51,17 @@ describe("operationCost", () => {
   it("ignores introspection and answers undefined when variables do not coerce", () => {
     expect(costOf("{ __schema { types { name fields { name } } } }")).toBe(0);
     expect(costOf("query ($first: Int) { voices(first: $first) { nodes { id } } }", { first: "ten" })).toBeUndefined();
+  });
+
+  it("prices federation's _entities per representation (FEDERATION=true), from a literal or a variable", () => {
+    const subgraph = buildSubgraphSchema(parse(subgraphTypeDefs));
+    const references = Array.from({ length: 300 }, (_, index) => ({ __typename: "Voice", voiceId: `voice_${index}` }));
+    const query = "query ($r: [_Any!]!) { _entities(representations: $r) { __typename ... on Voice { id name } } }";
+    // _entities 1+10, each entity: id 1, name 1 (__typename is free)
+    expect(costOf(query, { r: references }, subgraph)).toBe(11 + 300 * 2);
+    expect(
+      costOf('{ _entities(representations: [{ __typename: "Voice", id: "x" }]) { ... on Voice { id } } }', {}, subgraph),
+    ).toBe(11 + 1);
+    expect(costOf("{ _service { sdl } }", {}, subgraph)).toBe(2);
   });
 });

@@ -6,7 +6,7 @@ import type { ApolloServerPlugin } from "@apollo/server";
 import { type DocumentNode, Kind, type OperationDefinitionNode, visit } from "graphql";
 import type { GatewayContext } from "../../context.js";
 import { GatewayError } from "../../errors.js";
-import { operationCost } from "../operation-cost.js";
+import { operationCost, SIZE_ARGUMENTS } from "../operation-cost.js";
 
 export interface CostLimitOptions {
   maxCost: number;
@@ -14,7 +14,8 @@ export interface CostLimitOptions {
 
 export function ApolloPluginCostLimit({ maxCost }: CostLimitOptions): ApolloServerPlugin<GatewayContext> {
   // Apollo reuses the parsed document of a query it has seen, so the cost of an operation whose
-  // list sizes do not come from variables is computed once (profiling showed the walk at 9% of a read).
+  // list sizes (`first`, `_entities`' representations) do not come from variables is computed once
+  // (profiling showed the walk at 9% of a read).
   const fixedCosts = new WeakMap<OperationDefinitionNode, number | "per-request">();
   return {
     async requestDidStart() {
@@ -23,7 +24,7 @@ export function ApolloPluginCostLimit({ maxCost }: CostLimitOptions): ApolloServ
           if (!operation) return;
           let known = fixedCosts.get(operation);
           if (known === undefined) {
-            known = firstComesFromVariables(document) ? "per-request" : operationCost(schema, document, operation, undefined);
+            known = sizeComesFromVariables(document) ? "per-request" : operationCost(schema, document, operation, undefined);
             fixedCosts.set(operation, known ?? "per-request");
           }
           const cost = typeof known === "number" ? known : operationCost(schema, document, operation, request.variables);
@@ -40,12 +41,12 @@ export function ApolloPluginCostLimit({ maxCost }: CostLimitOptions): ApolloServ
   };
 }
 
-/** Whether any `first` argument in the document is a variable (then the cost depends on the request). */
-function firstComesFromVariables(document: DocumentNode): boolean {
+/** Whether any size argument in the document is a variable (then the cost depends on the request). */
+function sizeComesFromVariables(document: DocumentNode): boolean {
   let found = false;
   visit(document, {
     Argument(node) {
-      if (node.name.value === "first" && node.value.kind === Kind.VARIABLE) found = true;
+      if (SIZE_ARGUMENTS.has(node.name.value) && node.value.kind === Kind.VARIABLE) found = true;
     },
   });
   return found;

@@ -17,9 +17,10 @@ import { hasCombinationKeys, rollupAnswers } from "./sql/conditions.js";
 import { cappedCountStatement, combinationShareStatement, estimateCountStatement, rollupCountStatement } from "./sql/counts.js";
 import { FACET_FIELD_OF_PREFIX, type FacetRow, facetsStatement, SAMPLED } from "./sql/facets.js";
 import { listVoicesStatement } from "./sql/list.js";
-import { voiceByStatement, voicesByVoiceIdsStatement } from "./sql/lookups.js";
+import { voiceByStatement, voicesByIdsOrVoiceIdsStatement, voicesByVoiceIdsStatement } from "./sql/lookups.js";
 import type { Statement, VoiceColumns } from "./sql/statement.js";
 import { parseFilter, type VoiceFilter } from "./voice-filter.js";
+import type { VoiceReference } from "./voice-reference.js";
 
 /** A stored voice, with the folded name NAME_* sorts resume from (and, for RELEVANCE, its score). */
 export type VoiceRecord = Voice & { sortName?: string; relevance?: number };
@@ -111,6 +112,22 @@ export class CatalogService {
     const rows = await this.rows<VoiceRecord>(voicesByVoiceIdsStatement(voiceIds));
     const byVoiceId = new Map(rows.map((row) => [row.voiceId, row]));
     return voiceIds.map((voiceId) => byVoiceId.get(voiceId) ?? null);
+  }
+
+  /** Voices by reference (`id` or `voiceId`), in the order asked, null where none is stored: one query for the lot. */
+  async getVoicesByReferences(references: readonly VoiceReference[]): Promise<Array<VoiceRecord | null>> {
+    // An id that is no UUID names no stored voice, and would fail the whole statement's cast.
+    const ids = references.flatMap((reference) =>
+      "id" in reference && STORED_UUID.safeParse(reference.id).success ? [reference.id] : [],
+    );
+    const voiceIds = references.flatMap((reference) => ("voiceId" in reference ? [reference.voiceId] : []));
+    const rows = await this.rows<VoiceRecord>(voicesByIdsOrVoiceIdsStatement(ids, voiceIds));
+    const byId = new Map(rows.map((row) => [row.id, row]));
+    const byVoiceId = new Map(rows.map((row) => [row.voiceId, row]));
+    // PostgreSQL answers ids in lower case, whatever case they were asked in.
+    return references.map(
+      (reference) => ("id" in reference ? byId.get(reference.id.toLowerCase()) : byVoiceId.get(reference.voiceId)) ?? null,
+    );
   }
 
   async listVoices(args: ListVoicesArgs, { columns }: VoiceReadOptions = {}): Promise<VoicePage> {
