@@ -113,6 +113,30 @@ export async function startCluster(options: { env?: Record<string, string> } = {
     return replica;
   };
 
+  const send = sendThroughProxy(proxy, replicas);
+  return {
+    upstream,
+    db,
+    proxy,
+    previewDir,
+    recoveryDir,
+    replicas,
+    start,
+    send,
+    ...graphQLThrough(send),
+    async stop() {
+      await killAllSpawned();
+      await proxy.close();
+      for (const each of dbProxies) await each.close();
+      await upstream.close();
+      await db.drop();
+      await rm(root, { recursive: true, force: true });
+    },
+  };
+}
+
+/** `send` for a cluster: through its load balancer, one connection per request, with the replica that served it. */
+function sendThroughProxy(proxy: RoundRobinProxy, replicas: ReadonlyMap<string, Replica>): Cluster["send"] {
   const servedBy = (requestId: string) => {
     for (const replica of replicas.values()) {
       const line = replica.proc.logs.find((entry) => entry.msg === "request" && entry.requestId === requestId);
@@ -120,8 +144,7 @@ export async function startCluster(options: { env?: Record<string, string> } = {
     }
     return undefined;
   };
-
-  const send: Cluster["send"] = async (pathAndQuery, init = {}) => {
+  return async (pathAndQuery, init = {}) => {
     const requestId = randomUUID();
     const response = await request(`${proxy.url}${pathAndQuery}`, {
       method: init.method ?? "GET",
@@ -137,23 +160,17 @@ export async function startCluster(options: { env?: Record<string, string> } = {
     const { servedBy: name, line } = served!;
     return { status: response.statusCode, headers: response.headers, body, servedBy: name, line };
   };
+}
 
+/** GraphQL requests, JSON or multipart, sent with `send`. */
+function graphQLThrough(send: Cluster["send"]): Pick<Cluster, "graphql" | "multipart" | "pacedMultipart"> {
   const asGraphQL = <Data>(answer: Answer, revealsClientKey = false): GraphQLAnswer<Data> => {
     const text = answer.body.toString("utf8");
     recordOutput("gateway response", revealsClientKey ? text.replace(/fvg_[\w-]+/g, "fvg_[shown once]") : text);
     return { ...answer, json: JSON.parse(text) as GraphQLResponse<Data>["body"] };
   };
   const authorization = (key: string | undefined): Record<string, string> => (key ? { authorization: `Bearer ${key}` } : {});
-
   return {
-    upstream,
-    db,
-    proxy,
-    previewDir,
-    recoveryDir,
-    replicas,
-    start,
-    send,
     graphql: async (query, variables, key, { revealsClientKey } = {}) =>
       asGraphQL(
         await send("/graphql", {
@@ -179,13 +196,5 @@ export async function startCluster(options: { env?: Record<string, string> } = {
           headers: { "apollo-require-preflight": "true", "content-type": paced.contentType, ...authorization(key) },
         }),
       ),
-    async stop() {
-      await killAllSpawned();
-      await proxy.close();
-      for (const each of dbProxies) await each.close();
-      await upstream.close();
-      await db.drop();
-      await rm(root, { recursive: true, force: true });
-    },
   };
 }
