@@ -69,7 +69,7 @@ export async function createContainer(config: Config, options: ContainerOptions 
   const catalogVersion = new CatalogVersion(db);
   // Edits are writes: they go through Prisma's pool, not the catalog's read pool and its statement timeout.
   const curation = new VoiceCurationService(db.prisma);
-  const { apiKeys, revocations } = wireApiKeys(config, db);
+  const { apiKeys, revocations } = wireApiKeys(config, db, logger);
   const services = wireServices({ config, logger, db, metrics, faseeh, catalog, clock: options.clock ?? systemClock });
   const { limiter, previews, recovery } = services;
   registerGauge(metrics, "gateway_database_pool_connections", "Database connections by state.", () => db.poolStats());
@@ -113,11 +113,15 @@ async function openMigratedDatabase(config: Config, logger: Logger, role: string
 }
 
 /** Client keys, and the connection that tells this process of revocations anywhere. */
-function wireApiKeys(config: Config, db: Database) {
+function wireApiKeys(config: Config, db: Database, logger: Logger) {
   // Verified client keys are trusted from memory only while revocations reach this process: a
   // revocation anywhere is announced on KEY_REVOKED_CHANNEL and forgotten here at once.
   const revocations = db.listen(KEY_REVOKED_CHANNEL, {
-    onMessage: (id) => apiKeys.forget(id),
+    onMessage: (id) => {
+      apiKeys.forget(id);
+      // The key's id (never the key): an operator, or a test, sees the revocation reach each replica.
+      logger.info({ keyId: id }, "client key revoked: no longer trusted here");
+    },
     onReset: () => apiKeys.forgetAll(),
   });
   const apiKeys: ApiKeyService = new ApiKeyService(db.prisma, {

@@ -15,16 +15,13 @@ import { CLONE_VOICE, defaultCloneInput, pacedClone } from "./support/clone.js";
 import { type FakeFaseeh, filesOf } from "../dev/fake-faseeh.js";
 import { describe, expect, testWithoutGateway as it } from "./support/fixtures.js";
 import { buildMultipart, type GraphQLResponse } from "./support/gateway.js";
-import { type LogLine, PROJECT_ROOT, type TsProcess } from "../dev/spawn-ts.js";
+import { PROJECT_ROOT, type TsProcess } from "../dev/spawn-ts.js";
+import { BOOT_TIMEOUT_MS, isMsg, listening } from "./support/gateway-process.js";
 import { killAllSpawned, spawnTs } from "./support/process.js";
 import { startTcpProxy, throughProxy } from "./support/tcp-proxy.js";
 import { waitFor } from "./support/wait.js";
 
-/** Booting compiles TypeScript and, for the embedded database, runs PGlite's initdb. */
-const BOOT_TIMEOUT_MS = 90_000;
 const SLOW_TEST_TIMEOUT_MS = 120_000;
-
-const isMsg = (text: string) => (line: LogLine) => line.msg === text;
 
 interface Response {
   status: number;
@@ -58,12 +55,7 @@ function cloneRequestBody(): FormData {
 }
 
 /** Waits for the "gateway listening" line and returns the base URL. */
-async function listeningUrl(proc: TsProcess): Promise<string> {
-  const line = await proc.waitForLog(isMsg("gateway listening"), BOOT_TIMEOUT_MS, '"gateway listening"');
-  expect(typeof line.port).toBe("number");
-  expect(line.port).toBeGreaterThan(0);
-  return `http://127.0.0.1:${String(line.port)}`;
-}
+const listeningUrl = async (proc: TsProcess): Promise<string> => (await listening(proc)).url;
 
 // Safety net: whatever a failing test left running dies with the file.
 afterAll(async () => {

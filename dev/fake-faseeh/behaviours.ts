@@ -2,7 +2,7 @@
 // FakePreviewBehaviour for previews) and how one is played on a response. What
 // "success" and "createThen" do depends on the call: each route passes its own.
 import type { ServerResponse } from "node:http";
-import { isGone, resetSocket, send, sendJson, sleepUnlessGone } from "./http-answers.js";
+import { isGone, resetSocket, send, sendJson, sleepUnlessGone, waitUnlessGone } from "./http-answers.js";
 import type { FakeVoice, FakeVoiceBody } from "./voices.js";
 
 /** Scripted response for one clone request. */
@@ -35,6 +35,13 @@ export type FakeBehaviour =
    * disconnects (or the fake is closed) meanwhile, nothing is sent.
    */
   | { kind: "delay"; ms: number; then: FakeBehaviour }
+  /**
+   * Hold the answer after the body has arrived until `until` settles (a test
+   * releases it when it has done what must happen meanwhile, e.g. sent a
+   * signal), then apply `then`. If the client disconnects (or the fake is
+   * closed) meanwhile, nothing is sent.
+   */
+  | { kind: "hold"; until: Promise<unknown>; then: FakeBehaviour }
   /**
    * Create the voice as `success` would (it appears in createdVoices and the
    * voice list), then answer with `then` instead: Faseeh acted, but its
@@ -118,6 +125,9 @@ export async function play(behaviour: FakeBehaviour, res: ServerResponse, playbo
       return;
     case "delay":
       if (await sleepUnlessGone(behaviour.ms, res)) await play(behaviour.then, res, playbook);
+      return;
+    case "hold":
+      if (await waitUnlessGone(behaviour.until, res)) await play(behaviour.then, res, playbook);
       return;
     case "createThen":
       await playbook.createThen(behaviour);

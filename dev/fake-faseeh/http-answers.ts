@@ -42,6 +42,19 @@ export function sleepUnlessGone(ms: number, res: ServerResponse): Promise<boolea
   });
 }
 
+/** Resolves true once `until` settles, or false as soon as the client/socket goes away. */
+export function waitUnlessGone(until: Promise<unknown>, res: ServerResponse): Promise<boolean> {
+  return new Promise<boolean>((resolve) => {
+    const onClose = (): void => resolve(false);
+    res.once("close", onClose);
+    const settled = (): void => {
+      res.off("close", onClose);
+      resolve(!isGone(res));
+    };
+    until.then(settled, settled);
+  });
+}
+
 /** Sends a TCP RST (ECONNRESET on the client), the closest thing to a crashed upstream. */
 export function resetSocket(socket: Socket | null): void {
   if (!socket || socket.destroyed) return;

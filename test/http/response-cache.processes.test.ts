@@ -11,7 +11,6 @@ import { randomUUID } from "node:crypto";
 import { afterAll } from "vitest";
 import { Agent, request } from "undici";
 import type { FakeFaseeh } from "../../dev/fake-faseeh.js";
-import type { TsProcess } from "../../dev/spawn-ts.js";
 import type { TestDatabase } from "../../dev/test-database.js";
 import { voiceUpsert } from "../../src/services/catalog/voice-writes.js";
 import { bearer, issueKey } from "../support/api-keys.js";
@@ -19,15 +18,14 @@ import { CLONE_VOICE, defaultCloneInput } from "../support/clone.js";
 import { wav } from "../../dev/audio-fixtures.js";
 import { expect, test } from "../support/fixtures.js";
 import { buildMultipart, type GraphQLResponse, type TestGateway } from "../support/gateway.js";
-import { killAllSpawned, spawnTs } from "../support/process.js";
+import { type GatewayProcess, requestLine, startGatewayProcess } from "../support/gateway-process.js";
+import { killAllSpawned } from "../support/process.js";
 import { voiceData } from "../support/voice-data.js";
 import { waitFor } from "../support/wait.js";
 
 // The oracle answers every request afresh.
 test.override("gatewayOptions", { env: { RESPONSE_CACHE: "false" } });
 
-/** Booting compiles TypeScript; two processes boot at once on a shared machine. */
-const BOOT_TIMEOUT_MS = 90_000;
 const TEST_TIMEOUT_MS = 180_000;
 /** The documented bound for a revocation to reach another process (see api-key-service.revocation.test.ts). */
 const REVOCATION_BOUND_MS = 5_000;
@@ -38,10 +36,7 @@ afterAll(async () => {
   await agent.close();
 });
 
-interface Replica {
-  url: string;
-  proc: TsProcess;
-}
+type Replica = GatewayProcess;
 
 type Body = GraphQLResponse["body"];
 
@@ -53,7 +48,7 @@ interface Answer {
 }
 
 async function startReplica(db: TestDatabase, upstream: FakeFaseeh, dataDir: string): Promise<Replica> {
-  const proc = spawnTs("src/main.ts", {
+  return startGatewayProcess({
     NODE_ENV: "test",
     PORT: "0",
     HOST: "127.0.0.1",
@@ -63,8 +58,6 @@ async function startReplica(db: TestDatabase, upstream: FakeFaseeh, dataDir: str
     FASEEH_API_KEY: upstream.apiKey,
     RESPONSE_CACHE: "true",
   });
-  const line = await proc.waitForLog((entry) => entry.msg === "gateway listening", BOOT_TIMEOUT_MS, '"gateway listening"');
-  return { url: `http://127.0.0.1:${String(line.port)}`, proc };
 }
 
 /** POSTs to a replica under a fresh request id and reads how the cache took part from that request's log line. */
@@ -81,11 +74,7 @@ async function post(
     body,
   });
   const text = await response.body.text();
-  const line = await replica.proc.waitForLog(
-    (entry) => entry.msg === "request" && entry.requestId === requestId,
-    10_000,
-    "the request's log line",
-  );
+  const line = await requestLine(replica.proc, requestId);
   return { status: response.statusCode, body: JSON.parse(text) as Body, cache: line.cache };
 }
 

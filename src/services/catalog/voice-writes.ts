@@ -30,3 +30,12 @@ export function voiceUpsert(prisma: PrismaClient, voice: NewVoice) {
   const data = normaliseVoice(voice);
   return prisma.voice.upsert({ where: { id: data.id }, create: data, update: {} });
 }
+
+/**
+ * The voice, inserted unless its row exists already (`count` 0 then): for an
+ * importer that must know whether it stored the voice or someone else did.
+ * Concurrent inserts of one voice queue on its key; exactly one counts 1.
+ */
+export function voiceInsertIfAbsent(prisma: PrismaClient, voice: NewVoice) {
+  return prisma.voice.createMany({ data: [normaliseVoice(voice)], skipDuplicates: true });
+}

@@ -11,7 +11,7 @@ import { guardDatabase, mapDatabaseError } from "../../db/database-errors.js";
 import { type CloneAttempt, type CloneAttemptStatus, Prisma, type PrismaClient } from "../../generated/prisma/client.js";
 import type { UpstreamVoice } from "../../upstream/faseeh-client.js";
 import { parsePageSize, type VoiceRecord } from "../catalog/catalog-service.js";
-import { voiceUpsert } from "../catalog/voice-writes.js";
+import { voiceInsertIfAbsent, voiceUpsert } from "../catalog/voice-writes.js";
 import { ATTEMPT_CREATIONS, ATTEMPT_TRANSITIONS, type AttemptTransitionName } from "./clone-attempt-lifecycle.js";
 import { HASH_OF_REFUSED_CALL } from "./clone-request-hash.js";
 
@@ -34,6 +34,12 @@ export interface NewAttempt {
 }
 
 export type BeginResult = { kind: "started" } | { kind: "existing"; attempt: CloneAttempt };
+
+/** What a clone request adds to the voice it created: its catalog tags, and its hash once known. */
+interface VoiceExtra {
+  tags?: readonly string[] | undefined;
+  requestHash?: string | undefined;
+}
 
 /** What a failed or unknown attempt keeps of the error its client got. */
 type Outcome = { error: Pick<GatewayError, "code" | "message">; requestHash?: string | undefined };
@@ -159,29 +165,48 @@ export class CloneAttemptStore {
    * arrived in full; it keeps a different request from replaying this
    * attempt's key.
    */
-  async recordVoice(
-    attemptId: string,
-    voice: UpstreamVoice,
-    model: string,
-    { tags, requestHash }: { tags?: readonly string[] | undefined; requestHash?: string | undefined } = {},
-  ): Promise<VoiceRecord> {
+  async recordVoice(attemptId: string, voice: UpstreamVoice, model: string, extra: VoiceExtra = {}): Promise<VoiceRecord> {
     const [stored] = await guardDatabase(() =>
       this.prisma.$transaction([
-        voiceUpsert(this.prisma, { ...voice, model, tags: [...(tags ?? [])] }),
-        this.move(
-          "recordVoice",
-          { id: attemptId },
-          {
-            ...(requestHash && { requestHash }),
-            voiceId: voice.voiceId,
-            upstreamVoice: voice,
-            errorCode: null,
-            errorMessage: null,
-          },
-        ),
+        voiceUpsert(this.prisma, { ...voice, model, tags: [...(extra.tags ?? [])] }),
+        this.move("recordVoice", { id: attemptId }, this.voiceRecorded(voice, extra)),
       ]),
     );
     return stored;
+  }
+
+  /**
+   * recordVoice for a journaled voice, unless it is stored already: by the
+   * clone that journaled it, or by another replica's recovery pass importing
+   * the same entry at this moment (replicas share RECOVERY_DIR). In one
+   * transaction, the voice is inserted only if its row does not exist, and the
+   * attempt moved only if it does not hold its voice yet; concurrent importers
+   * of one entry queue on the voice's key, and exactly one stores it. True
+   * when this call stored the voice.
+   */
+  async importVoice(attemptId: string, voice: UpstreamVoice, model: string, extra: VoiceExtra = {}): Promise<boolean> {
+    const notYetRecorded: Prisma.CloneAttemptWhereInput = {
+      id: attemptId,
+      OR: [{ status: { not: "SUCCEEDED" } }, { upstreamVoice: { equals: Prisma.DbNull } }],
+    };
+    const [inserted] = await guardDatabase(() =>
+      this.prisma.$transaction([
+        voiceInsertIfAbsent(this.prisma, { ...voice, model, tags: [...(extra.tags ?? [])] }),
+        this.move("recordVoice", notYetRecorded, this.voiceRecorded(voice, extra)),
+      ]),
+    );
+    return inserted.count === 1;
+  }
+
+  /** What an attempt records of the voice Faseeh created for it. */
+  private voiceRecorded(voice: UpstreamVoice, { requestHash }: VoiceExtra): Prisma.CloneAttemptUpdateManyMutationInput {
+    return {
+      ...(requestHash && { requestHash }),
+      voiceId: voice.voiceId,
+      upstreamVoice: voice,
+      errorCode: null,
+      errorMessage: null,
+    };
   }
 
   /** An operator found that Faseeh created nothing for this UNKNOWN attempt: its key may be used again. */

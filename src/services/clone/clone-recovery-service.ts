@@ -22,6 +22,8 @@ import { tagList } from "../catalog/voice-metadata.js";
 
 export interface ReconcileReport {
   imported: string[];
+  /** Journal entries whose voice was stored already (by its clone, or another replica's pass): removed, not imported again. */
+  alreadyStored: number;
   remaining: number;
   markedUnknown: number;
   keysExpired: number;
@@ -117,9 +119,13 @@ export class CloneRecoveryService {
     const uploadDirsRemoved = (await this.abandonedUploads?.sweep()) ?? 0;
     const entries = await this.journal.list();
     const imported: string[] = [];
+    let alreadyStored = 0;
     for (const entry of entries) {
       try {
-        await this.storing.importJournaled(entry);
+        if (!(await this.storing.importJournaled(entry))) {
+          alreadyStored += 1;
+          continue;
+        }
         imported.push(entry.voice.voiceId);
         this.logger.info(
           { voiceId: entry.voice.voiceId, attemptId: entry.attemptId },
@@ -135,7 +141,8 @@ export class CloneRecoveryService {
     const { resolvedStored, awaitingRecord } = await this.storeResolvedVoices();
     const report = {
       imported,
-      remaining: entries.length - imported.length,
+      alreadyStored,
+      remaining: entries.length - imported.length - alreadyStored,
       markedUnknown,
       keysExpired,
       resolvedStored,

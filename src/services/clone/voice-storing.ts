@@ -30,10 +30,15 @@ export class VoiceStoring {
     return this.attempts.recordVoice(attemptId, voice, model, { tags, requestHash });
   }
 
-  /** The recovery pass: a journaled voice, stored, then its entry removed. */
-  async importJournaled(entry: VoiceToStore): Promise<void> {
-    await this.storeAndSucceed(entry);
-    await this.journal.remove(entry.attemptId);
+  /**
+   * The recovery pass: a journaled voice, stored unless it is already (see
+   * CloneAttemptStore.importVoice), then its entry removed. True when this
+   * call stored it.
+   */
+  async importJournaled({ attemptId, voice, model, tags, requestHash }: VoiceToStore): Promise<boolean> {
+    const imported = await this.attempts.importVoice(attemptId, voice, model, { tags, requestHash });
+    await this.journal.remove(attemptId);
+    return imported;
   }
 
   /**
