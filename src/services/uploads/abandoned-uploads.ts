@@ -63,10 +63,10 @@ async function markedOwner(dir: string): Promise<ProcessIdentity | undefined> {
 /**
  * Removes the session directories that processes no longer running left in
  * `baseDirs`. Never a live process's (another gateway on the same UPLOAD_DIR,
- * `npm run reconcile` beside one) nor another host's, whose processes cannot
- * be seen from here. Directories whose owner cannot be told (another
- * container's pids on this host, or no marker) go once older than
- * `maxSessionAgeMs` (sessionAgeBoundMs), which no live session reaches.
+ * `npm run reconcile` beside one). Directories whose owner cannot be told
+ * (another host's, another container's pids on this host, or no marker) go
+ * once older than `maxSessionAgeMs` (sessionAgeBoundMs), which no live
+ * session reaches.
  */
 export class AbandonedUploadSweeper {
   constructor(
@@ -111,7 +111,9 @@ export class AbandonedUploadSweeper {
     if (owner) {
       const state = liveness(owner);
       if (state === "dead") return true;
-      if (state !== "other-namespace") return false; // alive, or on another host: cannot tell
+      // Another container or another host (a replica on the shared PREVIEW_DIR, a pod that is
+      // gone for good on Kubernetes): its processes cannot be seen, so age decides.
+      if (state === "alive") return false;
     } else if (!OWN_UNMARKED_DIR.test(name)) {
       return false;
     }

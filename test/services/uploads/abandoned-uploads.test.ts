@@ -1,7 +1,7 @@
 // Nothing left behind by a crash: the upload directories of a process that no
 // longer runs are removed by the sweep (at boot before serving, on every
 // recovery pass, by `npm run reconcile`), never those of a live process (this
-// one included) nor another host's. Real directories and real processes: a
+// one included), nor another host's before no session could be that old. Real directories and real processes: a
 // holder process opens a session with the real UploadSession and is killed.
 import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync } from "node:fs";
@@ -104,14 +104,17 @@ describe("AbandonedUploadSweeper", () => {
     expect(warnings).toEqual([]);
   });
 
-  it("keeps another host's, whatever its age", async ({ makeTempDir: tempDir }) => {
+  // A replica on another host (a Kubernetes pod replaced for good, on the shared PREVIEW_DIR)
+  // cannot be asked whether it runs: its directories go only once no session could be that old.
+  it("keeps another host's until it is older than any session", async ({ makeTempDir: tempDir }) => {
     const base = await tempDir("gw-sweep-");
     const me = currentProcess();
-    const otherHost = await markedBy(base, "clone-HoSt01", { ...me, pid: 1, hostname: `not-${me.hostname}` });
-    await age(otherHost, 365 * 24 * HOUR_MS);
+    const otherHost = { ...me, pid: me.pid, hostname: `not-${me.hostname}` };
+    await markedBy(base, "preview-HoSt01", otherHost);
+    await age(await markedBy(base, "preview-HoSt02", otherHost), 2 * HOUR_MS);
 
-    expect(await sweeper([base]).sweeper.sweep()).toBe(0);
-    expect(await listing(base)).toEqual(["clone-HoSt01"]);
+    expect(await sweeper([base]).sweeper.sweep()).toBe(1);
+    expect(await listing(base)).toEqual(["preview-HoSt01"]);
   });
 
   it.runIf(existsSync("/proc/self/ns/pid"))(
