@@ -45,7 +45,9 @@ export async function startApolloServer(container: Container, httpServer: http.S
   const apollo = new ApolloServer<GatewayContext>({
     // graphql-jit runs the operations; Apollo does everything around them (jit-executor.ts). Each
     // root field checks its client key scope as it resolves (scopes.ts).
-    gateway: jitExecutor(enforceScopes(makeExecutableSchema({ typeDefs, resolvers }))),
+    gateway: jitExecutor(enforceScopes(makeExecutableSchema({ typeDefs, resolvers })), {
+      operationSpans: config.tracing !== undefined,
+    }),
     introspection: config.introspection,
     csrfPrevention: true,
     allowBatchedHttpRequests: false,
