@@ -69,8 +69,7 @@ function descendsFrom(span: ReceivedSpan, ancestorId: string, trace: ReceivedSpa
   return false;
 }
 
-const isPostgres = (span: ReceivedSpan) =>
-  span.attributes["db.system"] === "postgresql" || span.attributes["db.system.name"] === "postgresql";
+const isPostgres = (span: ReceivedSpan) => span.attributes["db.system.name"] === "postgresql";
 
 describe("traces over OTLP/HTTP (OTEL_EXPORTER_OTLP_ENDPOINT set)", () => {
   let collector: OtlpCollector;
