@@ -28,7 +28,7 @@ type Executor = NonNullable<Awaited<ReturnType<GatewayInterface["load"]>>["execu
 
 export interface JitExecutorOptions {
   /**
-   * One span per operation, named and typed (`query voices`), the parent of
+   * One span per operation, named by its type and name (`mutation CloneVoice`), the parent of
    * its SQL and Faseeh calls: graphql-jit never calls graphql-js's `execute`,
    * which OpenTelemetry's GraphQL instrumentation would wrap. On when traces are.
    */

@@ -264,13 +264,13 @@ export class FaseehClient {
       signal: upload.signal,
     });
     const completeAtAnswer = upload.isComplete();
-    const { statusCode: status, headers: answerHeaders } = response;
+    const { statusCode: status, headers } = response;
     setActiveSpanAttribute("http.response.status_code", status);
     const text = isSuccessStatus(status) ? "" : await readLimited(response.body, MAX_RESPONSE_BYTES);
-    const answer = classifyAnswer(status, text, completeAtAnswer, parseRetryAfter(answerHeaders["retry-after"]));
+    const answer = classifyAnswer(status, text, completeAtAnswer, parseRetryAfter(headers["retry-after"]));
     if (answer.kind !== "success") return { kind: "failed", status, answer };
     try {
-      return { kind: "answered", status, value: await call.readAnswer(response.body, answerHeaders) };
+      return { kind: "answered", status, value: await call.readAnswer(response.body, headers) };
     } catch (error) {
       if (error instanceof ContractViolation) return { kind: "brokeContract", status, violation: error };
       throw error;

@@ -96,6 +96,8 @@ describe("traces over OTLP/HTTP (OTEL_EXPORTER_OTLP_ENDPOINT set)", () => {
       const { proc, url } = await tracedGateway(upstream, testDatabase.url, await makeTempDir("gw-traces-"));
       const caller = callerTraceparent();
       const requestId = randomUUID();
+      // Faseeh refuses the first attempt with a short Retry-After: the second one clones.
+      upstream.enqueue({ kind: "error", status: 429, headers: { "Retry-After": "0" } });
       upstream.enqueue({ kind: "success", overrides: { voice_id: "v_nour" } });
 
       const answer = await cloneRequest(url, { traceparent: caller.header, "x-request-id": requestId });
@@ -104,9 +106,10 @@ describe("traces over OTLP/HTTP (OTEL_EXPORTER_OTLP_ENDPOINT set)", () => {
       expect(answer.statusCode).toBe(200);
 
       const named = (name: string) => collector.spansOf(caller.traceId).find((span) => span.name === name);
+      const attempts = () => collector.spansOf(caller.traceId).filter((span) => span.name === "faseeh cloneVoice");
       await waitFor(
         () =>
-          named("faseeh cloneVoice") !== undefined &&
+          attempts().length === 2 &&
           named("mutation CloneVoice") !== undefined &&
           collector.spansOf(caller.traceId).some((span) => span.kind === SERVER),
         20_000,
@@ -115,7 +118,9 @@ describe("traces over OTLP/HTTP (OTEL_EXPORTER_OTLP_ENDPOINT set)", () => {
       const trace = collector.spansOf(caller.traceId);
       const server = trace.find((span) => span.kind === SERVER)!;
       const operation = named("mutation CloneVoice")!;
-      const faseeh = named("faseeh cloneVoice")!;
+      const [refused, faseeh] = attempts().sort(
+        (a, b) => Number(a.attributes["faseeh.attempt"]) - Number(b.attributes["faseeh.attempt"]),
+      );
 
       // The caller's span is the request's parent: the trace continues across services.
       expect(server.parentSpanId).toBe(caller.parentSpanId);
@@ -129,24 +134,40 @@ describe("traces over OTLP/HTTP (OTEL_EXPORTER_OTLP_ENDPOINT set)", () => {
       expect(operation.attributes).toEqual({ "graphql.operation.type": "mutation", "graphql.operation.name": "CloneVoice" });
       const sql = trace.filter((span) => isPostgres(span) && descendsFrom(span, operation.spanId, trace));
       expect(sql.length).toBeGreaterThan(0);
-      expect(descendsFrom(faseeh, operation.spanId, trace)).toBe(true);
-      expect(faseeh.kind).toBe(CLIENT);
-      expect(faseeh.attributes).toMatchObject({
+      for (const attempt of [refused!, faseeh!]) {
+        expect(descendsFrom(attempt, operation.spanId, trace)).toBe(true);
+        expect(attempt.kind).toBe(CLIENT);
+      }
+      expect(refused!.attributes).toMatchObject({
         "faseeh.operation": "cloneVoice",
         "faseeh.attempt": 1,
+        "faseeh.outcome": "rejected",
+        "faseeh.error_code": "RATE_LIMITED",
+        "http.response.status_code": 429,
+      });
+      expect(refused!.status).toMatchObject({ code: 2, message: "RATE_LIMITED" });
+      expect(faseeh!.attributes).toMatchObject({
+        "faseeh.operation": "cloneVoice",
+        "faseeh.attempt": 2,
         "faseeh.outcome": "success",
         "http.response.status_code": 200,
       });
 
-      // Faseeh got the trace context of the attempt's span.
-      expect(upstream.requests).toHaveLength(1);
-      expect(upstream.requests[0]!.headers.traceparent).toBe(`00-${caller.traceId}-${faseeh.spanId}-01`);
+      // Faseeh got the trace context of each attempt's span.
+      expect(upstream.requests.map((received) => received.headers.traceparent)).toEqual([
+        `00-${caller.traceId}-${refused!.spanId}-01`,
+        `00-${caller.traceId}-${faseeh!.spanId}-01`,
+      ]);
 
       // The request's log line and the Faseeh call's carry the trace.
       const line = await proc.waitForLog((entry) => entry.msg === "request" && entry.requestId === requestId, 10_000);
       expect(line.trace_id).toBe(caller.traceId);
-      const call = proc.logs.find((entry) => entry.msg === "upstream call" && entry.op === "cloneVoice");
-      expect(call).toMatchObject({ trace_id: caller.traceId, span_id: faseeh.spanId });
+      // Each attempt's log line names its span.
+      const calls = proc.logs.filter((entry) => entry.msg === "upstream call" && entry.op === "cloneVoice");
+      expect(calls.map((entry) => [entry.trace_id, entry.span_id])).toEqual([
+        [caller.traceId, refused!.spanId],
+        [caller.traceId, faseeh!.spanId],
+      ]);
     },
     TEST_TIMEOUT_MS,
   );
