@@ -5,7 +5,7 @@ import { createGateway } from "./app.js";
 import { startBackgroundWork } from "./background-work.js";
 import { type Config, loadConfig } from "./config.js";
 import { createContainer } from "./container.js";
-import { createLogger } from "./logger.js";
+import { createLogger, type Logger } from "./logger.js";
 import type { Tracing } from "./observability/tracing.js";
 import { operatorSentence } from "./startup-failure.js";
 
@@ -29,15 +29,15 @@ function loadConfigOrExit(): Config {
 }
 
 /** OpenTelemetry's SDK, imported only when traces are configured (nothing of it is loaded otherwise). */
-async function startTracing(settings: Config["tracing"]): Promise<Tracing | undefined> {
+async function startTracing(settings: Config["tracing"], logger: Logger): Promise<Tracing | undefined> {
   if (!settings) return undefined;
   const { startTracing: start } = await import("./observability/tracing.js");
-  return start(settings);
+  return start(settings, logger);
 }
 
 async function main(config: Config): Promise<void> {
-  const tracing = await startTracing(config.tracing);
   const logger = createLogger(config);
+  const tracing = await startTracing(config.tracing, logger);
   process.on("unhandledRejection", (reason) => logger.error({ err: reason }, "unhandled promise rejection"));
 
   const container = await createContainer(config, { logger });

@@ -11,6 +11,7 @@
 // Only traces: metrics stay with prom-client (/metrics) and logs with pino.
 import { createRequire } from "node:module";
 import type { IncomingMessage } from "node:http";
+import { type DiagLogger, diag, DiagLogLevel } from "@opentelemetry/api";
 import { OTLPTraceExporter } from "@opentelemetry/exporter-trace-otlp-http";
 import { registerInstrumentations } from "@opentelemetry/instrumentation";
 import { HttpInstrumentation } from "@opentelemetry/instrumentation-http";
@@ -18,6 +19,7 @@ import { PgInstrumentation } from "@opentelemetry/instrumentation-pg";
 import { resourceFromAttributes } from "@opentelemetry/resources";
 import { BatchSpanProcessor, NodeTracerProvider } from "@opentelemetry/sdk-trace-node";
 import type { Config } from "../config.js";
+import type { Logger } from "../logger.js";
 
 export type TracingSettings = NonNullable<Config["tracing"]>;
 
@@ -30,7 +32,21 @@ export interface Tracing {
 const UNTRACED_PATHS = new Set(["/healthz", "/readyz", "/metrics"]);
 const untraced = (request: IncomingMessage): boolean => UNTRACED_PATHS.has((request.url ?? "").split("?")[0] ?? "");
 
-export function startTracing(settings: TracingSettings): Tracing {
+/**
+ * What the SDK reports (an export the collector refused or never got, a
+ * span dropped from a full queue), as the gateway's warnings: without it a
+ * wrong endpoint would lose every trace in silence. Cut short: the SDK
+ * flattens whole errors.
+ */
+function warningsTo(logger: Logger): DiagLogger {
+  const warn = (message: string) =>
+    logger.warn({ otel: message.slice(0, 500) }, "OpenTelemetry reported a problem: traces may be lost");
+  const ignore = () => undefined;
+  return { error: warn, warn, info: ignore, debug: ignore, verbose: ignore };
+}
+
+export function startTracing(settings: TracingSettings, logger: Logger): Tracing {
+  diag.setLogger(warningsTo(logger), DiagLogLevel.WARN);
   const exporter = new OTLPTraceExporter({ url: `${settings.endpoint}/v1/traces` });
   const provider = new NodeTracerProvider({
     resource: resourceFromAttributes({ "service.name": settings.serviceName }),

@@ -3,8 +3,8 @@
 // PostgreSQL database and the fake Faseeh. A caller's `traceparent` is
 // continued; one trace then holds the HTTP request, the GraphQL operation, its
 // SQL and its Faseeh call, whose `traceparent` Faseeh receives; the log lines
-// name the trace. Without OTEL_EXPORTER_OTLP_ENDPOINT no module of the SDK is
-// loaded. (The compiled build exports traces too: test/deploy/production-build.test.ts.)
+// name the trace. A collector that cannot be reached is a warning in the log.
+// Without OTEL_EXPORTER_OTLP_ENDPOINT no module of the SDK is loaded. (The compiled build exports traces too: test/deploy/production-build.test.ts.)
 import { randomBytes, randomUUID } from "node:crypto";
 import { pathToFileURL } from "node:url";
 import { afterEach } from "vitest";
@@ -168,6 +168,35 @@ describe("traces over OTLP/HTTP (OTEL_EXPORTER_OTLP_ENDPOINT set)", () => {
         [caller.traceId, refused!.spanId],
         [caller.traceId, faseeh!.spanId],
       ]);
+    },
+    TEST_TIMEOUT_MS,
+  );
+});
+
+describe("a collector that cannot be reached", () => {
+  test(
+    "is a warning in the gateway's log, and the request is served all the same",
+    async ({ testDatabase, makeTempDir }) => {
+      const closed = await startOtlpCollector();
+      await closed.close();
+      const { proc, url } = await startGateway({
+        DATABASE_URL: testDatabase.url,
+        DATA_DIR: await makeTempDir("gw-lost-traces-"),
+        OTEL_EXPORTER_OTLP_ENDPOINT: closed.endpoint,
+        OTEL_BSP_SCHEDULE_DELAY: "100",
+      });
+      const answer = await request(`${url}/graphql`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ query: "{ voices { totalCount } }" }),
+      });
+      expect(await answer.body.json()).toEqual({ data: { voices: { totalCount: 0 } } });
+      const warning = await proc.waitForLog(
+        (entry) => entry.msg === "OpenTelemetry reported a problem: traces may be lost",
+        20_000,
+      );
+      expect(warning.level).toBe(40);
+      expect(String(warning.otel)).toMatch(/ECONNREFUSED/);
     },
     TEST_TIMEOUT_MS,
   );
