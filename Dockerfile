@@ -64,7 +64,8 @@ WORKDIR /app
 # pg-cloudflare (Cloudflare Workers sockets) and graphql-armor-types (types),
 # neither used on Node. --ignore-scripts: no install script is needed (see the
 # build stage). Then scripts/prune-production-deps.mjs removes the query
-# compilers @prisma/client ships for the databases we do not use (about 52 MiB).
+# compilers @prisma/client ships for the databases we do not use (about 52 MiB)
+# and OpenTelemetry's source maps and type declarations.
 # test/deploy/production-build.test.ts runs the gateway on an install made
 # with exactly these flags and pruned by the same script.
 COPY package.json package-lock.json ./

@@ -10,6 +10,10 @@
 // PostgreSQL one only, because prisma/schema.prisma's datasource is
 // PostgreSQL, so the MySQL, SQLite, SQL Server and CockroachDB builds go.
 //
+// OpenTelemetry's packages (traces, src/observability/tracing.ts) ship source
+// maps and type declarations beside their JavaScript, about 12 MiB that no
+// process reads: they go too.
+//
 //   node scripts/prune-production-deps.mjs [project dir, default .]
 import { readdirSync, rmSync, statSync } from "node:fs";
 import path from "node:path";
@@ -32,3 +36,18 @@ for (const name of readdirSync(runtime)) {
 }
 if (files === 0) throw new Error(`no query compiler to prune in ${runtime}: did @prisma/client change its layout?`);
 console.log(`pruned ${files} unused Prisma query compiler files (${(bytes / 1024 / 1024).toFixed(1)} MiB)`);
+
+const openTelemetry = path.join(root, "node_modules", "@opentelemetry");
+const UNREAD_AT_RUN_TIME = /\.(?:map|d\.ts|d\.mts|d\.cts)$/;
+let unread = 0;
+let unreadBytes = 0;
+for (const entry of readdirSync(openTelemetry, { recursive: true, withFileTypes: true })) {
+  if (!entry.isFile() || !UNREAD_AT_RUN_TIME.test(entry.name)) continue;
+  const file = path.join(entry.parentPath, entry.name);
+  unreadBytes += statSync(file).size;
+  rmSync(file);
+  unread += 1;
+}
+if (unread === 0)
+  throw new Error(`no source map or declaration to prune in ${openTelemetry}: did its packages change their layout?`);
+console.log(`pruned ${unread} OpenTelemetry source maps and type declarations (${(unreadBytes / 1024 / 1024).toFixed(1)} MiB)`);

@@ -112,6 +112,9 @@ const envSchema = z.object({
   CATALOG_EXACT_COUNT_LIMIT: positiveInt(10_000),
   CATALOG_FACET_SAMPLE_LIMIT: positiveInt(500),
   FEDERATION: booleanFlag(false),
+  OTEL_EXPORTER_OTLP_ENDPOINT: httpUrl.optional(),
+  OTEL_SERVICE_NAME: z.string().trim().default("faseeh-voice-gateway"),
+  OTEL_BSP_SCHEDULE_DELAY: positiveInt(5_000),
 });
 
 /** Every variable the gateway reads, for deployment files to be checked against (test/deploy/kubernetes.test.ts). */
@@ -230,6 +233,11 @@ export type Config = Readonly<{
   catalog: Readonly<{ exactCountLimit: number; facetSampleLimit: number }>;
   /** Serve the schema as an Apollo Federation 2 subgraph (src/graphql/subgraph.ts); off unless FEDERATION=true. */
   federation: boolean;
+  /**
+   * OpenTelemetry traces over OTLP/HTTP (src/observability/tracing.ts), only
+   * when OTEL_EXPORTER_OTLP_ENDPOINT is set; undefined: no SDK is loaded.
+   */
+  tracing: Readonly<{ endpoint: string; serviceName: string; exportDelayMs: number }> | undefined;
 }>;
 
 /** Thrown when the environment is invalid; `problems` has one line per variable. */
@@ -249,15 +257,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     database: databaseConfig(e),
     upstream: upstreamConfig(e),
     models: { cacheTtlMs: e.MODELS_CACHE_TTL_MS, staleMaxMs: e.MODELS_STALE_MAX_MS },
-    previews: {
-      dir: path.resolve(e.PREVIEW_DIR ?? path.join(e.DATA_DIR, "previews")),
-      ttlHours: e.PREVIEW_TTL_HOURS,
-      urlSecret: e.PREVIEW_URL_SECRET,
-      urlTtlSeconds: e.PREVIEW_URL_TTL_SECONDS,
-      rateLimitPerMinute: e.PREVIEW_RATE_LIMIT_PER_MINUTE,
-      maxAudioBytes: e.PREVIEW_MAX_AUDIO_BYTES,
-      sweepIntervalMs: e.PREVIEW_SWEEP_INTERVAL_MS,
-    },
+    previews: previewsConfig(e),
     publicUrl: e.PUBLIC_URL,
     recovery: {
       dir: path.resolve(e.RECOVERY_DIR ?? path.join(e.DATA_DIR, "recovery")),
@@ -291,6 +291,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     responseCache: { enabled: e.RESPONSE_CACHE, maxBytes: e.RESPONSE_CACHE_MAX_BYTES },
     catalog: { exactCountLimit: e.CATALOG_EXACT_COUNT_LIMIT, facetSampleLimit: e.CATALOG_FACET_SAMPLE_LIMIT },
     federation: e.FEDERATION,
+    tracing: tracingConfig(e),
   };
   return deepFreeze(config);
 }
@@ -335,6 +336,24 @@ function databaseConfig(e: Env): Config["database"] {
         readStatementTimeoutMs: e.READ_STATEMENT_TIMEOUT_MS,
       }
     : { kind: "embedded", dataDir: path.resolve(e.DATA_DIR) };
+}
+
+function previewsConfig(e: Env): Config["previews"] {
+  return {
+    dir: path.resolve(e.PREVIEW_DIR ?? path.join(e.DATA_DIR, "previews")),
+    ttlHours: e.PREVIEW_TTL_HOURS,
+    urlSecret: e.PREVIEW_URL_SECRET,
+    urlTtlSeconds: e.PREVIEW_URL_TTL_SECONDS,
+    rateLimitPerMinute: e.PREVIEW_RATE_LIMIT_PER_MINUTE,
+    maxAudioBytes: e.PREVIEW_MAX_AUDIO_BYTES,
+    sweepIntervalMs: e.PREVIEW_SWEEP_INTERVAL_MS,
+  };
+}
+
+/** Traces only when an OTLP endpoint is given: no endpoint, no SDK (see main.ts). */
+function tracingConfig(e: Env): Config["tracing"] {
+  if (!e.OTEL_EXPORTER_OTLP_ENDPOINT) return undefined;
+  return { endpoint: e.OTEL_EXPORTER_OTLP_ENDPOINT, serviceName: e.OTEL_SERVICE_NAME, exportDelayMs: e.OTEL_BSP_SCHEDULE_DELAY };
 }
 
 function upstreamConfig(e: Env): Config["upstream"] {

@@ -3,13 +3,19 @@
 // should a request object ever be logged.
 import { pino } from "pino";
 import type { Config } from "./config.js";
+import { traceLogFields } from "./observability/spans.js";
 
 export type Logger = pino.Logger;
 
-export function createLogger(config: Pick<Config, "logLevel">, destination?: pino.DestinationStream): Logger {
+export function createLogger(
+  config: Pick<Config, "logLevel"> & Partial<Pick<Config, "tracing">>,
+  destination?: pino.DestinationStream,
+): Logger {
   return pino(
     {
       level: config.logLevel,
+      // With traces on, each line written inside a span names it (trace_id, span_id).
+      ...(config.tracing && { mixin: traceLogFields }),
       base: { service: "voice-gateway" },
       redact: {
         paths: [

@@ -5,7 +5,8 @@ import { createGateway } from "./app.js";
 import { startBackgroundWork } from "./background-work.js";
 import { type Config, loadConfig } from "./config.js";
 import { createContainer } from "./container.js";
-import { createLogger } from "./logger.js";
+import { createLogger, type Logger } from "./logger.js";
+import type { Tracing } from "./observability/tracing.js";
 import { operatorSentence } from "./startup-failure.js";
 
 /** What the operator can fix is one sentence on stderr and status 1; anything else is a bug and keeps its stack. */
@@ -27,11 +28,20 @@ function loadConfigOrExit(): Config {
   }
 }
 
+/** OpenTelemetry's SDK, imported only when traces are configured (nothing of it is loaded otherwise). */
+async function startTracing(settings: Config["tracing"], logger: Logger): Promise<Tracing | undefined> {
+  if (!settings) return undefined;
+  const { startTracing: start } = await import("./observability/tracing.js");
+  return start(settings, logger);
+}
+
 async function main(config: Config): Promise<void> {
   const logger = createLogger(config);
+  const tracing = await startTracing(config.tracing, logger);
   process.on("unhandledRejection", (reason) => logger.error({ err: reason }, "unhandled promise rejection"));
 
   const container = await createContainer(config, { logger });
+  if (tracing) container.shutdown.register("traces", () => tracing.shutdown(), { warnOnFailure: "exporting traces failed" });
   await startBackgroundWork(container);
   const gateway = await createGateway(container);
   const address = await gateway.listen(config.port, config.host);

@@ -9,7 +9,8 @@ import type { Logger } from "./logger.js";
  * Serving stops first, then clones settle (those Faseeh has in full get the
  * clone budget, their clients still get answers; the others are aborted),
  * and only then are the remaining requests drained and connections closed.
- * The background timers stop before the connections they use close.
+ * The background timers stop before the connections they use close; the
+ * buffered spans are exported last, the shutdown's own included.
  */
 export const SHUTDOWN_ORDER = [
   "refuse new work",
@@ -20,6 +21,7 @@ export const SHUTDOWN_ORDER = [
   "key revocations",
   "upstream pool",
   "database",
+  "traces",
 ] as const;
 
 export type ShutdownStepName = (typeof SHUTDOWN_ORDER)[number];

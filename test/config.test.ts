@@ -224,6 +224,24 @@ describe("loadConfig defaults", () => {
   it("accepts PORT=0 (an ephemeral port, used by tests)", () => {
     expect(loadConfig({ PORT: "0" }).port).toBe(0);
   });
+
+  it("turns traces on only with OTEL_EXPORTER_OTLP_ENDPOINT, an http(s) URL, with the service name and export delay", () => {
+    expect(loadConfig({ OTEL_SERVICE_NAME: "voices", OTEL_BSP_SCHEDULE_DELAY: "100" }).tracing).toBeUndefined();
+    expect(loadConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: "http://collector:4318/" }).tracing).toEqual({
+      endpoint: "http://collector:4318",
+      serviceName: "faseeh-voice-gateway",
+      exportDelayMs: 5_000,
+    });
+    expect(
+      loadConfig({
+        OTEL_EXPORTER_OTLP_ENDPOINT: "https://otel.example.com/otlp",
+        OTEL_SERVICE_NAME: "voices",
+        OTEL_BSP_SCHEDULE_DELAY: "250",
+      }).tracing,
+    ).toEqual({ endpoint: "https://otel.example.com/otlp", serviceName: "voices", exportDelayMs: 250 });
+    const error = configError({ OTEL_EXPORTER_OTLP_ENDPOINT: "collector:4317", OTEL_BSP_SCHEDULE_DELAY: "soon" });
+    expect(problemVariables(error).sort()).toEqual(["OTEL_BSP_SCHEDULE_DELAY", "OTEL_EXPORTER_OTLP_ENDPOINT"]);
+  });
 });
 
 describe("loadConfig database selection", () => {

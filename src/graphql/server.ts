@@ -54,7 +54,9 @@ export async function startApolloServer(container: Container, httpServer: http.S
     // graphql-jit runs the operations; Apollo does everything around them (jit-executor.ts). Each
     // root field checks its client key scope as it resolves (scopes.ts). FEDERATION=true serves the
     // same schema as a Federation 2 subgraph (subgraph.ts).
-    gateway: jitExecutor(subgraph ? subgraph.subgraphSchema() : enforceScopes(makeExecutableSchema({ typeDefs, resolvers }))),
+    gateway: jitExecutor(subgraph ? subgraph.subgraphSchema() : enforceScopes(makeExecutableSchema({ typeDefs, resolvers })), {
+      operationSpans: config.tracing !== undefined,
+    }),
     introspection: config.introspection,
     csrfPrevention: true,
     allowBatchedHttpRequests: false,

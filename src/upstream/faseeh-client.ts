@@ -13,6 +13,7 @@ import type { Config } from "../config.js";
 import { GatewayError } from "../errors.js";
 import type { Logger } from "../logger.js";
 import type { Metrics } from "../metrics.js";
+import { setActiveSpanAttribute } from "../observability/spans.js";
 import {
   classifyAnswer,
   type FailedAnswerClassification,
@@ -42,6 +43,7 @@ import {
   type UpstreamModel,
   type UpstreamVoice,
 } from "./faseeh-contract.js";
+import { inAttemptSpan, injectedHeaders } from "./faseeh-spans.js";
 import { FileIntegrityError, startUpload, type Upload } from "./multipart-body.js";
 import type { PreviewAudio } from "./preview-audio.js";
 import {
@@ -86,6 +88,7 @@ const CALLER_CAUSED = new Set<string>(["BAD_USER_INPUT", "BAD_REQUEST", "SERVICE
 export class FaseehClient {
   private readonly pool: Pool;
   private readonly basePath: string;
+  private readonly host: string;
 
   constructor(
     private readonly config: Config["upstream"],
@@ -94,6 +97,7 @@ export class FaseehClient {
   ) {
     const base = new URL(config.baseUrl);
     this.basePath = base.pathname.replace(/\/+$/, "");
+    this.host = base.hostname;
     this.pool = new Pool(base.origin, {
       connections: 16,
       pipelining: 1,
@@ -185,7 +189,7 @@ export class FaseehClient {
     for (let attempt = 1; ; attempt++) {
       if (signal?.aborted) throw abortedBeforeSending(signal);
       try {
-        return await this.sendOnce(call, apiKey, signal);
+        return await this.traced(call.operation, attempt, () => this.sendOnce(call, apiKey, signal));
       } catch (caught) {
         if (!(caught instanceof CallFailure)) throw caught;
         const delayMs = attempt < this.config.maxAttempts ? this.retryDelayMs(caught.retry, attempt) : undefined;
@@ -249,11 +253,11 @@ export class FaseehClient {
     const response = await this.pool.request({
       method: "POST",
       path: `${this.basePath}${call.path}`,
-      headers: {
+      headers: injectedHeaders({
         "x-api-key": apiKey,
         accept: call.accept,
         "content-type": `multipart/form-data; boundary=${upload.boundary}`,
-      },
+      }),
       body: Readable.from(upload.body, { objectMode: false }),
       // Waiting for Faseeh is bounded by headersTimeout/bodyTimeout, which
       // count from the end of the upload, so a slow client is not cut off.
@@ -261,6 +265,7 @@ export class FaseehClient {
     });
     const completeAtAnswer = upload.isComplete();
     const { statusCode: status, headers } = response;
+    setActiveSpanAttribute("http.response.status_code", status);
     const text = isSuccessStatus(status) ? "" : await readLimited(response.body, MAX_RESPONSE_BYTES);
     const answer = classifyAnswer(status, text, completeAtAnswer, parseRetryAfter(headers["retry-after"]));
     if (answer.kind !== "success") return { kind: "failed", status, answer };
@@ -306,6 +311,16 @@ export class FaseehClient {
   private async getJson(path: string, operation: UpstreamOperation, limit: number, timeoutMs?: number): Promise<unknown> {
     const apiKey = this.config.apiKey;
     if (apiKey === undefined) throw notConfigured();
+    return this.traced(operation, 1, () => this.getJsonOnce(path, operation, limit, apiKey, timeoutMs));
+  }
+
+  private async getJsonOnce(
+    path: string,
+    operation: UpstreamOperation,
+    limit: number,
+    apiKey: string,
+    timeoutMs: number | undefined,
+  ): Promise<unknown> {
     const started = performance.now();
     let status: number;
     let text: string;
@@ -313,11 +328,12 @@ export class FaseehClient {
       const response = await this.pool.request({
         method: "GET",
         path: `${this.basePath}${path}`,
-        headers: { "x-api-key": apiKey, accept: "application/json" },
+        headers: injectedHeaders({ "x-api-key": apiKey, accept: "application/json" }),
         // The whole call, answer included (the pool's own timeouts are per phase, and the clone's).
         ...(timeoutMs !== undefined && { signal: AbortSignal.timeout(timeoutMs) }),
       });
       status = response.statusCode;
+      setActiveSpanAttribute("http.response.status_code", status);
       text = await readLimited(response.body, limit);
     } catch (error) {
       const failure = upstreamUnavailable(noAnswerReason(error, this.timeouts(timeoutMs)), error);
@@ -335,6 +351,13 @@ export class FaseehClient {
       );
     }
     return parseJson(text);
+  }
+
+  /** One attempt of a call inside its span (faseeh-spans.ts). */
+  private traced<T>(operation: UpstreamOperation, attempt: number, work: () => Promise<T>): Promise<T> {
+    return inAttemptSpan({ operation, attempt, host: this.host }, work, (error) =>
+      error instanceof CallFailure ? error.error : error,
+    );
   }
 
   /** One log line and one metric sample per upstream call. */
