@@ -5,6 +5,7 @@
 // out of the rotation, as an orchestrator does with a replica that is shutting
 // down (its /readyz answers 503) before it closes its port.
 import net from "node:net";
+import { splice } from "./tcp-proxy.js";
 
 export interface Backend {
   name: string;
@@ -39,17 +40,7 @@ export async function startRoundRobinProxy(initial: readonly Backend[]): Promise
   const server = net.createServer((client) => {
     const backend = pick();
     chosen.push(backend.name);
-    const upstream = net.connect(backend.port, "127.0.0.1");
-    sockets.add(client).add(upstream);
-    const drop = () => {
-      sockets.delete(client);
-      sockets.delete(upstream);
-      client.destroy();
-      upstream.destroy();
-    };
-    client.on("error", drop).on("close", drop);
-    upstream.on("error", drop).on("close", drop);
-    client.pipe(upstream).pipe(client);
+    splice(client, net.connect(backend.port, "127.0.0.1"), sockets);
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const { port } = server.address() as net.AddressInfo;

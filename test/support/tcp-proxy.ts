@@ -19,17 +19,7 @@ export async function startTcpProxy(targetHost: string, targetPort: number): Pro
       client.resetAndDestroy();
       return;
     }
-    const upstream = net.connect(targetPort, targetHost);
-    pairs.add(client).add(upstream);
-    const drop = () => {
-      pairs.delete(client);
-      pairs.delete(upstream);
-      client.destroy();
-      upstream.destroy();
-    };
-    client.on("error", drop).on("close", drop);
-    upstream.on("error", drop).on("close", drop);
-    client.pipe(upstream).pipe(client);
+    splice(client, net.connect(targetPort, targetHost), pairs);
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   return {
@@ -47,6 +37,23 @@ export async function startTcpProxy(targetHost: string, targetPort: number): Pro
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
+}
+
+/**
+ * Pipes a client's connection to its upstream both ways, both kept in `open` until either
+ * ends; an error or close on one side destroys the other (what a proxy does).
+ */
+export function splice(client: net.Socket, upstream: net.Socket, open: Set<net.Socket>): void {
+  open.add(client).add(upstream);
+  const drop = () => {
+    open.delete(client);
+    open.delete(upstream);
+    client.destroy();
+    upstream.destroy();
+  };
+  client.on("error", drop).on("close", drop);
+  upstream.on("error", drop).on("close", drop);
+  client.pipe(upstream).pipe(client);
 }
 
 /** The same database URL, routed through the proxy. */
