@@ -71,7 +71,9 @@ function refuseForeignRepresentations(schema: GraphQLSchema): void {
   ) => {
     args.representations.forEach((representation, index) => {
       const typename =
-        typeof representation === "object" && representation !== null ? Reflect.get(representation, "__typename") : undefined;
+        typeof representation === "object" && representation !== null && "__typename" in representation
+          ? representation.__typename
+          : undefined;
       if (typeof typename === "string" && names.has(typename)) return;
       const path = `representations.${index}`;
       throw badUserInput(
