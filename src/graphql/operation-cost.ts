@@ -10,7 +10,8 @@
 //     connection, its list fields (`nodes`, `edges`) are, and the rest of it
 //     (`pageInfo`, `totalCount`) counts once;
 //   - a federation router's `_entities` (FEDERATION=true) answers one entity
-//     per representation: its selection is multiplied by their number;
+//     per representation: its selection, at least 1 (the lookup), is
+//     multiplied by their number;
 //   - fields that cost a database query or a scan add their weight below.
 // Directives (@include/@skip) are ignored: the count assumes the worst.
 import {
@@ -86,14 +87,14 @@ export function operationCost(
         cost += fieldCost(selection, parent, pageSize, visiting);
       } else if (selection.kind === Kind.INLINE_FRAGMENT) {
         const type = selection.typeCondition ? schema.getType(selection.typeCondition.name.value) : parent;
-        if (type && (isObjectType(type) || isInterfaceType(type)))
-          cost += selectionCost(selection.selectionSet, type, pageSize, visiting);
+        // A union's fragment (`... on _Entity`) holds the fragments of its members, priced inside.
+        if (type && isCompositeType(type)) cost += selectionCost(selection.selectionSet, type, pageSize, visiting);
       } else {
         const name = selection.name.value;
         const fragment = fragments.get(name);
         const type = fragment && schema.getType(fragment.typeCondition.name.value);
         // A fragment spread inside itself is refused by validation; the guard keeps this total.
-        if (fragment && type && !visiting.has(name) && (isObjectType(type) || isInterfaceType(type))) {
+        if (fragment && type && !visiting.has(name) && isCompositeType(type)) {
           cost += selectionCost(fragment.selectionSet, type, pageSize, new Set([...visiting, name]));
         }
       }
@@ -115,11 +116,13 @@ export function operationCost(
     const isEntities = definition.args.some((argument) => argument.name === "representations");
     const args = hasFirst || isEntities ? getArgumentValues(definition, node, coerced.coerced) : {};
     const size = hasFirst ? listSize(args.first) : isEntities ? entityCount(args.representations) : pageSize;
-    const isList = isListType(getNullableType(definition.type));
-    // A list is `size` items, each costing its selection; a connection passes `size` on to its lists.
-    return isList
-      ? weight + size * selectionCost(node.selectionSet, type, 1, visiting)
-      : weight + selectionCost(node.selectionSet, type, hasFirst ? size : 1, visiting);
+    // A connection passes `size` on to its lists; a list is `size` items, each costing its selection.
+    if (!isListType(getNullableType(definition.type))) {
+      return weight + selectionCost(node.selectionSet, type, hasFirst ? size : 1, visiting);
+    }
+    const each = selectionCost(node.selectionSet, type, 1, visiting);
+    // Each reference is a lookup, whatever is selected of it (`{ __typename }` selects nothing that costs).
+    return weight + size * (isEntities ? Math.max(1, each) : each);
   };
 
   return selectionCost(operation.selectionSet, root, 1, new Set());

@@ -11,7 +11,8 @@
 // Only traces: metrics stay with prom-client (/metrics) and logs with pino.
 import { createRequire } from "node:module";
 import type { IncomingMessage } from "node:http";
-import { type DiagLogger, diag, DiagLogLevel } from "@opentelemetry/api";
+import { type Attributes, type DiagLogger, diag, DiagLogLevel } from "@opentelemetry/api";
+import { W3CTraceContextPropagator } from "@opentelemetry/core";
 import { OTLPTraceExporter } from "@opentelemetry/exporter-trace-otlp-http";
 import { registerInstrumentations } from "@opentelemetry/instrumentation";
 import { HttpInstrumentation } from "@opentelemetry/instrumentation-http";
@@ -31,6 +32,20 @@ export interface Tracing {
 /** Probes and scrapes would be most of the spans and say nothing about a request. */
 const UNTRACED_PATHS = new Set(["/healthz", "/readyz", "/metrics"]);
 const untraced = (request: IncomingMessage): boolean => UNTRACED_PATHS.has((request.url ?? "").split("?")[0] ?? "");
+
+/**
+ * The request's query string as its parameters' names only
+ * (`expires=REDACTED&token=REDACTED`): a preview audio URL's `token` is its
+ * permission, a GET operation's `variables` are the caller's data. The
+ * instrumentation redacts only a few cloud providers' signature parameters.
+ */
+function redactedQuery(request: IncomingMessage): Attributes {
+  const url = request.url ?? "";
+  const start = url.indexOf("?");
+  if (start === -1 || start === url.length - 1) return {};
+  const names = [...new URLSearchParams(url.slice(start + 1)).keys()];
+  return { "url.query": names.map((name) => `${encodeURIComponent(name)}=REDACTED`).join("&") };
+}
 
 /**
  * What the SDK reports (an export the collector refused or never got, a
@@ -53,13 +68,17 @@ export function startTracing(settings: TracingSettings, logger: Logger): Tracing
     spanProcessors: [new BatchSpanProcessor(exporter, { scheduledDelayMillis: settings.exportDelayMs })],
   });
   // The global provider, AsyncLocalStorage as the context (so a span is the parent of what its
-  // work awaits) and W3C trace context as the propagator (`traceparent` in and out).
-  provider.register();
+  // work awaits) and W3C trace context as the propagator (`traceparent` in and out). Trace context
+  // only: the SDK's default adds W3C baggage, which would pass a caller's `baggage` header (its own
+  // key-value pairs) on to Faseeh with every call.
+  provider.register({ propagator: new W3CTraceContextPropagator() });
   registerInstrumentations({
     tracerProvider: provider,
     instrumentations: [
       new HttpInstrumentation({
         ignoreIncomingRequestHook: untraced,
+        // Its attributes replace the instrumentation's own: `url.query` without its values.
+        startIncomingSpanHook: redactedQuery,
         // The gateway calls Faseeh with undici, not node:http; its own spans carry those calls.
         disableOutgoingRequestInstrumentation: true,
       }),

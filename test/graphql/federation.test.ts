@@ -232,6 +232,50 @@ describe("the gateway as a Federation 2 subgraph", () => {
     expect(passed.body).toEqual({ data: { _entities: [null, null] } });
   });
 
+  test("a reference costs at least one, whatever is selected of it, fragments on _Entity included", async ({
+    subgraph,
+    readKey,
+    voiceStatements,
+  }) => {
+    const references = Array.from({ length: 6_000 }, (_, index) => ({ __typename: "Voice", voiceId: `v${index}` }));
+    const selections = [
+      "{ __typename }",
+      "{ ... on _Entity { ... on Voice { id voiceId name } } }",
+      "{ ...Entity } } fragment Entity on _Entity { ... on Voice { id }",
+    ];
+    for (const selection of selections) {
+      const query = `query ($r: [_Any!]!) { _entities(representations: $r) ${selection} }`;
+      const refused = await subgraph.graphql(query, { r: references }, { authorization: readKey });
+      expect(refused.body.errors?.[0]?.extensions?.code, selection).toBe("COST_LIMIT_EXCEEDED");
+    }
+    expect(voiceStatements()).toBe(0);
+  });
+
+  test("a representation that names no entity, or is no object, is BAD_USER_INPUT, never an internal error", async ({
+    subgraph,
+    readKey,
+    voiceStatements,
+  }) => {
+    const before = subgraph.logs.length;
+    const foreign = [
+      1,
+      "Voice",
+      { id: "x" },
+      { __typename: 7 },
+      { __typename: "CloneAttempt", id: "x" },
+      { __typename: "Query" },
+    ];
+    for (const representation of foreign) {
+      const representations = [{ __typename: "Voice", voiceId: "v1" }, representation];
+      const response = await subgraph.graphql(ENTITIES, { representations }, { authorization: readKey });
+      expect(response.body.errors, JSON.stringify(representation)).toMatchObject([
+        { extensions: { code: "BAD_USER_INPUT", field: "representations.1" } },
+      ]);
+    }
+    expect(subgraph.logs.slice(before).filter((line) => line.msg === "unexpected error")).toEqual([]);
+    expect(voiceStatements()).toBe(0);
+  });
+
   test("_service serves the SDL npm run generate writes to subgraph.graphql", async ({ subgraph, readKey }) => {
     const file = readFileSync(path.join(PROJECT_ROOT, "subgraph.graphql"), "utf8");
     const generated = file.replace(/^(#.*\n)+\n/, "");

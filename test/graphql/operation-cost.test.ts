@@ -63,5 +63,12 @@ describe("operationCost", () => {
       costOf('{ _entities(representations: [{ __typename: "Voice", id: "x" }]) { ... on Voice { id } } }', {}, subgraph),
     ).toBe(11 + 1);
     expect(costOf("{ _service { sdl } }", {}, subgraph)).toBe(2);
+    // Each reference is a lookup: it costs at least 1 even when nothing that costs is selected of it,
+    // and a fragment on the _Entity union is priced through the fragments it holds.
+    const bare = "query ($r: [_Any!]!) { _entities(representations: $r) { __typename } }";
+    expect(costOf(bare, { r: references }, subgraph)).toBe(11 + 300);
+    const throughUnion =
+      "query ($r: [_Any!]!) { _entities(representations: $r) { ...E } } fragment E on _Entity { ... on _Entity { ... on Voice { id name } } }";
+    expect(costOf(throughUnion, { r: references }, subgraph)).toBe(11 + 300 * 2);
   });
 });

@@ -3,7 +3,10 @@
 // PostgreSQL database and the fake Faseeh. A caller's `traceparent` is
 // continued; one trace then holds the HTTP request, the GraphQL operation, its
 // SQL and its Faseeh call, whose `traceparent` Faseeh receives; the log lines
-// name the trace. A collector that cannot be reached is a warning in the log.
+// name the trace. What the caller sends stays with the gateway: its `baggage`
+// is not passed on to Faseeh, its query strings' values (a preview URL's
+// token, a GET operation's variables) are in no span. A collector that cannot
+// be reached is a warning in the log.
 // Without OTEL_EXPORTER_OTLP_ENDPOINT no module of the SDK is loaded. (The compiled build exports traces too: test/deploy/production-build.test.ts.)
 import { randomBytes, randomUUID } from "node:crypto";
 import { pathToFileURL } from "node:url";
@@ -168,6 +171,45 @@ describe("traces over OTLP/HTTP (OTEL_EXPORTER_OTLP_ENDPOINT set)", () => {
         [caller.traceId, refused!.spanId],
         [caller.traceId, faseeh!.spanId],
       ]);
+    },
+    TEST_TIMEOUT_MS,
+  );
+
+  test(
+    "what a caller sends stays with the gateway: no baggage to Faseeh, no query string value in a span",
+    async ({ upstream, testDatabase, makeTempDir }) => {
+      const { url } = await tracedGateway(upstream, testDatabase.url, await makeTempDir("gw-traces-"));
+      const [clone, audio, query] = [callerTraceparent(), callerTraceparent(), callerTraceparent()];
+      upstream.enqueue({ kind: "success" });
+      const answer = await cloneRequest(url, { traceparent: clone.header, baggage: "tenant=acme,user.id=42" });
+      expect(((await answer.body.json()) as { errors?: unknown }).errors).toBeUndefined();
+      // The trace context goes on to Faseeh; the caller's baggage (its own key-value pairs) does not.
+      expect(upstream.requests[0]!.headers.traceparent).toMatch(new RegExp(`^00-${clone.traceId}-`));
+      expect(upstream.requests[0]!.headers).not.toHaveProperty("baggage");
+
+      // A preview audio URL's token is its permission; a GET operation's variables are the caller's data.
+      const token = "a-preview-url-token-that-is-its-permission";
+      const played = await request(`${url}/previews/${randomUUID()}.wav?expires=4102444800&token=${token}`, {
+        headers: { traceparent: audio.header },
+      });
+      await played.body.dump();
+      const secret = "a-value-of-the-callers-own";
+      const operation = new URLSearchParams({
+        query: "query ($voiceId: String) { voice(voiceId: $voiceId) { name } }",
+        variables: JSON.stringify({ voiceId: secret }),
+      });
+      const read = await request(`${url}/graphql?${operation.toString()}`, {
+        headers: { traceparent: query.header, "apollo-require-preflight": "true" },
+      });
+      expect(await read.body.json()).toEqual({ data: { voice: null } });
+
+      const serverSpan = (traceId: string) => collector.spansOf(traceId).find((span) => span.kind === SERVER);
+      await waitFor(() => serverSpan(audio.traceId) !== undefined && serverSpan(query.traceId) !== undefined, 20_000);
+      expect(serverSpan(audio.traceId)!.attributes["url.query"]).toBe("expires=REDACTED&token=REDACTED");
+      expect(serverSpan(query.traceId)!.attributes["url.query"]).toBe("query=REDACTED&variables=REDACTED");
+      const exported = JSON.stringify(collector.spans);
+      expect(exported).not.toContain(token);
+      expect(exported).not.toContain(secret);
     },
     TEST_TIMEOUT_MS,
   );
