@@ -12,12 +12,13 @@ import { randomBytes, randomUUID } from "node:crypto";
 import { pathToFileURL } from "node:url";
 import { afterEach } from "vitest";
 import { request } from "undici";
-import { wav } from "../../dev/audio-fixtures.js";
-import type { FakeFaseeh } from "../../dev/fake-faseeh.js";
+import { MiB, noisyWav } from "../../dev/audio-fixtures.js";
+import { type FakeFaseeh, filesOf } from "../../dev/fake-faseeh.js";
 import type { TsProcess } from "../../dev/spawn-ts.js";
 import { CLONE_VOICE, defaultCloneInput } from "../support/clone.js";
 import { describe, expect, testWithoutGateway as test } from "../support/fixtures.js";
 import { buildMultipart } from "../support/gateway.js";
+import { digestOf } from "../support/preview.js";
 import { type OtlpCollector, type ReceivedSpan, startOtlpCollector } from "../support/otlp-collector.js";
 import { killAllSpawned, spawnTs } from "../support/process.js";
 import { waitFor } from "../support/wait.js";
@@ -51,13 +52,18 @@ async function startGateway(env: Record<string, string>, nodeArgs: string[] = []
   return { proc, url: `http://127.0.0.1:${String(line.port)}` };
 }
 
+/** Recordings of several MiB (many stream chunks), as billed: what Faseeh receives of them is compared with these. */
+const VOICE_FILE = noisyWav(3 * MiB);
+const REFERENCE_FILE = noisyWav(2 * MiB, 2);
+const SENT = { voice_file: digestOf(VOICE_FILE), reference_audio_file: digestOf(REFERENCE_FILE) };
+
 function cloneRequest(url: string, headers: Record<string, string>) {
   const form = buildMultipart(
     CLONE_VOICE,
     { input: { ...defaultCloneInput(), name: "Nour" } },
     {
-      "input.voiceFile": { content: wav(), filename: "preview.wav" },
-      "input.referenceAudioFile": { content: wav(32 * 1024), filename: "original.wav" },
+      "input.voiceFile": { content: VOICE_FILE, filename: "preview.wav" },
+      "input.referenceAudioFile": { content: REFERENCE_FILE, filename: "original.wav" },
     },
   );
   return request(`${url}/graphql`, { method: "POST", headers: { "apollo-require-preflight": "true", ...headers }, body: form });
@@ -156,6 +162,8 @@ describe("traces over OTLP/HTTP (OTEL_EXPORTER_OTLP_ENDPOINT set)", () => {
         "http.response.status_code": 200,
       });
 
+      // Both attempts sent the recordings whole, byte for byte: the span around each changes nothing of its body.
+      expect(upstream.requests.map(filesOf)).toEqual([SENT, SENT]);
       // Faseeh got the trace context of each attempt's span.
       expect(upstream.requests.map((received) => received.headers.traceparent)).toEqual([
         `00-${caller.traceId}-${refused!.spanId}-01`,
