@@ -13,7 +13,7 @@ const header = "# Generated from src/schema/*.graphql by `npm run generate`. Do 
 writeFileSync(new URL("../schema.graphql", import.meta.url), header + printSchema(buildSchema(typeDefs)) + "\n");
 
 // The subgraph's SDL is made from the type definitions alone (resolvers play no part in it).
-const served = graphqlSync({ schema: buildSubgraphSchema(parse(subgraphTypeDefs)), source: "{ _service { sdl } }" });
+const served = graphqlSync({ schema: buildSubgraphSchema(parse(subgraphTypeDefs())), source: "{ _service { sdl } }" });
 const sdl = (served.data?._service as { sdl?: unknown } | undefined)?.sdl;
 if (typeof sdl !== "string") throw new Error(`No subgraph SDL: ${JSON.stringify(served.errors)}`);
 const subgraphHeader =

@@ -128,13 +128,13 @@ export function operationCost(
   return selectionCost(operation.selectionSet, root, 1, new Set());
 }
 
+/** How many entities `_entities` is asked for: one per representation. */
+const entityCount = (representations: unknown): number => (Array.isArray(representations) ? representations.length : 1);
+
 /**
  * `first` as given. A missing or out-of-range one counts as 1: the resolver
  * refuses it with BAD_USER_INPUT naming `first`, which says more than a cost.
  */
-/** How many entities `_entities` is asked for: one per representation. */
-const entityCount = (representations: unknown): number => (Array.isArray(representations) ? representations.length : 1);
-
 function listSize(first: unknown): number {
   return typeof first === "number" && Number.isInteger(first) && first > 0 && first <= MAX_PAGE_SIZE ? first : 1;
 }

@@ -35,7 +35,7 @@ const ENTITY_READERS: Readonly<Record<string, string>> = { Voice: "voice" };
 /** The subgraph's executable schema, every root field scope-checked; throws if an entity has no reader above. */
 export function subgraphSchema(): GraphQLSchema {
   const schema = buildSubgraphSchema({
-    typeDefs: parse(subgraphTypeDefs),
+    typeDefs: parse(subgraphTypeDefs()),
     // Codegen's resolver types know nothing of __resolveReference; the shapes are the same at run time.
     resolvers: { ...resolvers, Voice: { ...resolvers.Voice, ...entityResolvers.Voice } } as SubgraphResolvers,
   });

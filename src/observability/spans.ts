@@ -39,9 +39,10 @@ export function markFailed(span: Span, reason: string): void {
   span.setStatus({ code: SpanStatusCode.ERROR, message: reason });
 }
 
-/** Adds the active trace's `traceparent` (and `tracestate`) to outgoing headers; nothing when none is recorded. */
-export function injectTraceContext(headers: Record<string, string>): void {
+/** Outgoing headers with the active trace's `traceparent` (and `tracestate`) added; as given when none is recorded. */
+export function withTraceContext(headers: Record<string, string>): Record<string, string> {
   propagation.inject(context.active(), headers);
+  return headers;
 }
 
 /** Sets an attribute on the active span, if one records (e.g. the answer's status, known deep in a call). */

@@ -12,5 +12,9 @@ export const SCHEMA_FILES = readdirSync(dir)
 
 export const typeDefs = SCHEMA_FILES.map((name) => readFileSync(new URL(name, import.meta.url), "utf8")).join("\n");
 
-/** The API as an Apollo Federation 2 subgraph: the same SDL, with the federation spec linked and Voice's keys. */
-export const subgraphTypeDefs = `${typeDefs}\n${readFileSync(new URL("federation/subgraph.graphql", import.meta.url), "utf8")}`;
+/**
+ * The API as an Apollo Federation 2 subgraph: the same SDL, with the federation spec linked and
+ * Voice's keys. Read when asked for (FEDERATION=true, the generator), not by every start.
+ */
+export const subgraphTypeDefs = (): string =>
+  `${typeDefs}\n${readFileSync(new URL("federation/subgraph.graphql", import.meta.url), "utf8")}`;

@@ -13,7 +13,7 @@ import type { Config } from "../config.js";
 import { GatewayError } from "../errors.js";
 import type { Logger } from "../logger.js";
 import type { Metrics } from "../metrics.js";
-import { setActiveSpanAttribute } from "../observability/spans.js";
+import { setActiveSpanAttribute, withTraceContext } from "../observability/spans.js";
 import {
   classifyAnswer,
   type FailedAnswerClassification,
@@ -43,7 +43,7 @@ import {
   type UpstreamModel,
   type UpstreamVoice,
 } from "./faseeh-contract.js";
-import { inAttemptSpan, injectedHeaders } from "./faseeh-spans.js";
+import { inAttemptSpan } from "./faseeh-spans.js";
 import { FileIntegrityError, startUpload, type Upload } from "./multipart-body.js";
 import type { PreviewAudio } from "./preview-audio.js";
 import {
@@ -253,7 +253,7 @@ export class FaseehClient {
     const response = await this.pool.request({
       method: "POST",
       path: `${this.basePath}${call.path}`,
-      headers: injectedHeaders({
+      headers: withTraceContext({
         "x-api-key": apiKey,
         accept: call.accept,
         "content-type": `multipart/form-data; boundary=${upload.boundary}`,
@@ -328,7 +328,7 @@ export class FaseehClient {
       const response = await this.pool.request({
         method: "GET",
         path: `${this.basePath}${path}`,
-        headers: injectedHeaders({ "x-api-key": apiKey, accept: "application/json" }),
+        headers: withTraceContext({ "x-api-key": apiKey, accept: "application/json" }),
         // The whole call, answer included (the pool's own timeouts are per phase, and the clone's).
         ...(timeoutMs !== undefined && { signal: AbortSignal.timeout(timeoutMs) }),
       });

@@ -2,7 +2,7 @@
 // sends: `traceparent` goes to Faseeh with every request, so its own traces
 // (if it keeps any) join the gateway's. No-ops while traces are off.
 import { GatewayError } from "../errors.js";
-import { injectTraceContext, inSpan, SpanKind } from "../observability/spans.js";
+import { inSpan, SpanKind } from "../observability/spans.js";
 import type { UpstreamOperation } from "./faseeh-calls.js";
 
 export interface AttemptDescription {
@@ -50,10 +50,4 @@ export function inAttemptSpan<T>(
       return failure instanceof GatewayError ? failure.code : "INTERNAL_SERVER_ERROR";
     },
   );
-}
-
-/** A request's headers with the active trace's `traceparent`, when one is recorded. */
-export function injectedHeaders(headers: Record<string, string>): Record<string, string> {
-  injectTraceContext(headers);
-  return headers;
 }

@@ -54,7 +54,7 @@ describe("operationCost", () => {
   });
 
   it("prices federation's _entities per representation (FEDERATION=true), from a literal or a variable", () => {
-    const subgraph = buildSubgraphSchema(parse(subgraphTypeDefs));
+    const subgraph = buildSubgraphSchema(parse(subgraphTypeDefs()));
     const references = Array.from({ length: 300 }, (_, index) => ({ __typename: "Voice", voiceId: `voice_${index}` }));
     const query = "query ($r: [_Any!]!) { _entities(representations: $r) { __typename ... on Voice { id name } } }";
     // _entities 1+10, each entity: id 1, name 1 (__typename is free)
