@@ -14,17 +14,15 @@ import { afterEach } from "vitest";
 import { request } from "undici";
 import { MiB, noisyWav } from "../../dev/audio-fixtures.js";
 import { type FakeFaseeh, filesOf } from "../../dev/fake-faseeh.js";
-import type { TsProcess } from "../../dev/spawn-ts.js";
 import { CLONE_VOICE, defaultCloneInput } from "../support/clone.js";
 import { describe, expect, testWithoutGateway as test } from "../support/fixtures.js";
 import { buildMultipart } from "../support/gateway.js";
+import { BOOT_TIMEOUT_MS, type GatewayProcess, listening, requestLine } from "../support/gateway-process.js";
 import { digestOf } from "../support/preview.js";
 import { type OtlpCollector, type ReceivedSpan, startOtlpCollector } from "../support/otlp-collector.js";
 import { killAllSpawned, spawnTs } from "../support/process.js";
 import { waitFor } from "../support/wait.js";
 
-/** Booting compiles TypeScript on a shared machine. */
-const BOOT_TIMEOUT_MS = 90_000;
 const TEST_TIMEOUT_MS = 150_000;
 
 afterEach(async () => {
@@ -41,15 +39,9 @@ function callerTraceparent() {
   return { traceId, parentSpanId, header: `00-${traceId}-${parentSpanId}-01` };
 }
 
-interface Started {
-  proc: TsProcess;
-  url: string;
-}
-
-async function startGateway(env: Record<string, string>, nodeArgs: string[] = []): Promise<Started> {
-  const proc = spawnTs("src/main.ts", { NODE_ENV: "test", PORT: "0", HOST: "127.0.0.1", ...env }, [], { nodeArgs });
-  const line = await proc.waitForLog((entry) => entry.msg === "gateway listening", BOOT_TIMEOUT_MS, '"gateway listening"');
-  return { proc, url: `http://127.0.0.1:${String(line.port)}` };
+/** src/main.ts as `npm start` runs it, with `env` (and node's `nodeArgs`), once it listens. */
+function startGateway(env: Record<string, string>, nodeArgs: string[] = []): Promise<GatewayProcess> {
+  return listening(spawnTs("src/main.ts", { NODE_ENV: "test", PORT: "0", HOST: "127.0.0.1", ...env }, [], { nodeArgs }));
 }
 
 /** Recordings of several MiB (many stream chunks), as billed: what Faseeh receives of them is compared with these. */
@@ -86,7 +78,7 @@ describe("traces over OTLP/HTTP (OTEL_EXPORTER_OTLP_ENDPOINT set)", () => {
     await collector.close();
   });
 
-  async function tracedGateway(upstream: FakeFaseeh, databaseUrl: string, dataDir: string): Promise<Started> {
+  async function tracedGateway(upstream: FakeFaseeh, databaseUrl: string, dataDir: string): Promise<GatewayProcess> {
     collector = await startOtlpCollector();
     return startGateway({
       DATABASE_URL: databaseUrl,
@@ -171,7 +163,7 @@ describe("traces over OTLP/HTTP (OTEL_EXPORTER_OTLP_ENDPOINT set)", () => {
       ]);
 
       // The request's log line and the Faseeh call's carry the trace.
-      const line = await proc.waitForLog((entry) => entry.msg === "request" && entry.requestId === requestId, 10_000);
+      const line = await requestLine(proc, requestId);
       expect(line.trace_id).toBe(caller.traceId);
       // Each attempt's log line names its span.
       const calls = proc.logs.filter((entry) => entry.msg === "upstream call" && entry.op === "cloneVoice");
@@ -274,7 +266,7 @@ describe("without OTEL_EXPORTER_OTLP_ENDPOINT", () => {
       upstream.enqueue({ kind: "success" });
       const answer = await cloneRequest(url, { traceparent: caller.header, "x-request-id": requestId });
       expect(((await answer.body.json()) as { errors?: unknown }).errors).toBeUndefined();
-      const line = await proc.waitForLog((entry) => entry.msg === "request" && entry.requestId === requestId, 10_000);
+      const line = await requestLine(proc, requestId);
       expect(line).not.toHaveProperty("trace_id");
       // Nothing is passed on: the caller's trace context is not the gateway's to forward untraced.
       expect(upstream.requests[0]!.headers).not.toHaveProperty("traceparent");
