@@ -17,6 +17,8 @@ const config: CodegenConfig = {
           CloneAttempt: "../services/clone/clone-attempt-store.js#CloneAttemptRecord",
           CloneVoicePayload: "../services/clone/clone-service.js#CloneResult",
           VoicePreview: "../services/previews/preview-service.js#PreviewView",
+          Speech: "../services/speech/speech-service.js#SpeechView",
+          SpeechConnection: "../services/speech/speech-service.js#SpeechPage",
           ModelList: "../services/models/model-catalog.js#ModelListing",
           Model: "../upstream/faseeh-client.js#UpstreamModel",
         },

@@ -13,7 +13,7 @@ import { installGraphQLRoute } from "./http/graphql-route.js";
 import { installHealthRoutes } from "./http/health.js";
 import { createHttpApp, type HttpApp } from "./http/http-app.js";
 import { installMetricsRoute } from "./http/metrics-route.js";
-import { installPreviewAudioRoute } from "./http/preview-audio-route.js";
+import { installAudioRoute } from "./http/audio-route.js";
 import { installRequestLog } from "./http/request-log.js";
 import type { ServingState } from "./http/serving-state.js";
 import { UnsafeStartError } from "./startup-failure.js";
@@ -44,20 +44,25 @@ export async function createGateway(container: Container): Promise<Gateway> {
   installRequestLog(app, container);
   installHealthRoutes(app, container, state);
   installMetricsRoute(app, container);
-  installPreviewAudioRoute(app, container);
+  installAudioRoute(app, container);
   const apollo = await startApolloServer(container, httpServer);
   installGraphQLRoute(app, container, apollo, state);
   // After /graphql, so GraphQL requests never pass its prefix check.
   installExplorerRoute(app, container);
   installBodyErrors(app, container);
 
-  const { shutdown, cloning } = container;
+  const { shutdown, cloning, speech } = container;
   shutdown.register("refuse new work", () => {
     state.stopping = true;
   });
-  shutdown.register("settle clones", async () => {
-    const clones = await cloning.shutdown(config.shutdownCloneGraceMs);
+  // Clones and speech calls share the clone budget, side by side: both are billed once Faseeh has them.
+  shutdown.register("settle upstream calls", async () => {
+    const [clones, speeches] = await Promise.all([
+      cloning.shutdown(config.shutdownCloneGraceMs),
+      speech.settle(config.shutdownCloneGraceMs),
+    ]);
     if (clones.aborted || clones.finished || clones.abandoned) logger.info(clones, "shutdown: clones settled");
+    if (speeches.running) logger.warn(speeches, "shutdown: speech calls still running are cut; their claims go stale");
   });
   shutdown.register("drain requests", () => apollo.stop()); // closes the listener and drains in-flight requests
 

@@ -84,6 +84,9 @@ const envSchema = z.object({
   PREVIEW_RATE_LIMIT_PER_MINUTE: positiveInt(20),
   PREVIEW_MAX_AUDIO_BYTES: positiveInt(64 * MiB),
   PREVIEW_SWEEP_INTERVAL_MS: positiveInt(10 * 60_000),
+  SPEAK_MAX_CHARACTERS: positiveInt(1_000).pipe(z.number().max(10_000, "must be at most 10000")),
+  SPEECH_TTL_HOURS: positiveInt(24),
+  SPEAK_RATE_LIMIT_PER_MINUTE: positiveInt(30),
   PUBLIC_URL: httpUrl.optional(),
   UPLOAD_DIR: optionalString,
   UPLOAD_IDLE_TIMEOUT_MS: positiveInt(30_000),
@@ -180,6 +183,14 @@ export type Config = Readonly<{
     maxAudioBytes: number;
     sweepIntervalMs: number;
   }>;
+  /** Speech (src/services/speech/): its audio kept beside previews, signed and served like theirs. */
+  speech: Readonly<{
+    /** `speak`'s text is refused beyond this many characters (Unicode code points). */
+    maxCharacters: number;
+    ttlHours: number;
+    /** Calls to Faseeh a client key may cause per minute (answers from kept audio are not counted). */
+    rateLimitPerMinute: number;
+  }>;
   /** The gateway's public origin for URLs it hands out; undefined: taken from each request's Host. */
   publicUrl: string | undefined;
   recovery: Readonly<{ dir: string; intervalMs: number }>;
@@ -201,10 +212,7 @@ export type Config = Readonly<{
   logLevel: z.infer<typeof envSchema>["LOG_LEVEL"];
   introspection: boolean;
   auth: Readonly<{ allowAnonymous: boolean; cloneRateLimitPerMinute: number; keyCacheTtlMs: number }>;
-  /**
-   * Bearer token /metrics requires. Unset: /metrics is open outside
-   * production and not served in production.
-   */
+  /** Bearer token /metrics requires. Unset: /metrics is open outside production and not served in production. */
   metricsToken: string | undefined;
   /** Browser origins allowed by CORS; empty: no cross-origin browser access. */
   corsOrigins: readonly string[];
@@ -225,10 +233,8 @@ export type Config = Readonly<{
    */
   responseCache: Readonly<{ enabled: boolean; maxBytes: number }>;
   /**
-   * `totalCount` under filters the facet rollups cannot answer (search, name,
-   * dates, several tags) is exact up to this many voices, then estimated;
-   * `voiceFacets` under a search, name or dates counts at most
-   * `facetSampleLimit` of the matching voices.
+   * `totalCount` under filters the facet rollups cannot answer (search, name, dates, several tags) is exact up
+   * to this many voices, then estimated; `voiceFacets` under those counts at most `facetSampleLimit` voices.
    */
   catalog: Readonly<{ exactCountLimit: number; facetSampleLimit: number }>;
   /** Serve the schema as an Apollo Federation 2 subgraph (src/graphql/subgraph.ts); off unless FEDERATION=true. */
@@ -258,6 +264,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     upstream: upstreamConfig(e),
     models: { cacheTtlMs: e.MODELS_CACHE_TTL_MS, staleMaxMs: e.MODELS_STALE_MAX_MS },
     previews: previewsConfig(e),
+    speech: {
+      maxCharacters: e.SPEAK_MAX_CHARACTERS,
+      ttlHours: e.SPEECH_TTL_HOURS,
+      rateLimitPerMinute: e.SPEAK_RATE_LIMIT_PER_MINUTE,
+    },
     publicUrl: e.PUBLIC_URL,
     recovery: {
       dir: path.resolve(e.RECOVERY_DIR ?? path.join(e.DATA_DIR, "recovery")),

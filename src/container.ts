@@ -19,7 +19,10 @@ import { ConcurrencyLimiter } from "./services/access/concurrency-limiter.js";
 import { ModelCatalog } from "./services/models/model-catalog.js";
 import { PreviewService } from "./services/previews/preview-service.js";
 import { PreviewStore } from "./services/previews/preview-store.js";
-import { PreviewUrlSigner } from "./services/previews/preview-url-signer.js";
+import { AudioUrlSigner } from "./services/audio/audio-url-signer.js";
+import type { AudioShelves } from "./services/audio/kept-audio.js";
+import { SpeechService } from "./services/speech/speech-service.js";
+import { SpeechStore } from "./services/speech/speech-store.js";
 import { RateLimitService } from "./services/access/rate-limit-service.js";
 import { AbandonedUploadSweeper, sessionAgeBoundMs } from "./services/uploads/abandoned-uploads.js";
 import { uploadsBaseDir } from "./services/uploads/upload-session.js";
@@ -27,6 +30,12 @@ import { VoiceCurationService } from "./services/catalog/voice-curation-service.
 import { VoiceJournal } from "./services/clone/voice-journal.js";
 import { ShutdownRegistry } from "./shutdown-registry.js";
 import { FaseehClient } from "./upstream/faseeh-client.js";
+
+/**
+ * A speech call's claim not renewed for this long is taken over by another
+ * request (its process died): renewed every third of it while the call runs.
+ */
+const SPEECH_STALE_CLAIM_MS = 30_000;
 
 export interface Container {
   readonly config: Config;
@@ -39,6 +48,11 @@ export interface Container {
   readonly cloning: CloneService;
   readonly models: ModelCatalog;
   readonly previews: PreviewService;
+  readonly speech: SpeechService;
+  /** Signs and checks the URLs of every kind of kept audio (previews, speech). */
+  readonly audioUrls: AudioUrlSigner;
+  /** Each kind's kept audio, for the one audio route. */
+  readonly audioShelves: AudioShelves;
   readonly attempts: CloneAttemptStore;
   readonly recovery: CloneRecoveryService;
   readonly limiter: ConcurrencyLimiter;
@@ -71,7 +85,7 @@ export async function createContainer(config: Config, options: ContainerOptions 
   const curation = new VoiceCurationService(db.prisma);
   const { apiKeys, revocations } = wireApiKeys(config, db, logger);
   const services = wireServices({ config, logger, db, metrics, faseeh, catalog, clock: options.clock ?? systemClock });
-  const { limiter, previews, recovery } = services;
+  const { limiter, previews, speech, recovery } = services;
   registerGauge(metrics, "gateway_database_pool_connections", "Database connections by state.", () => db.poolStats());
   registerGauge(metrics, "gateway_clone_queue", "Clone calls running against Faseeh and waiting for a slot.", () => ({
     running: limiter.running,
@@ -79,7 +93,10 @@ export async function createContainer(config: Config, options: ContainerOptions 
   }));
 
   const shutdown = new ShutdownRegistry(logger);
-  shutdown.register("preview timers", () => previews.stop());
+  shutdown.register("preview timers", () => {
+    previews.stop();
+    speech.stop();
+  });
   shutdown.register("recovery passes", () => recovery.stop());
   shutdown.register("key revocations", () => revocations.close());
   shutdown.register("upstream pool", () => faseeh.close(), { warnOnFailure: "closing upstream pool failed" });
@@ -166,11 +183,12 @@ function wireServices({ config, logger, db, metrics, faseeh, catalog, clock }: W
   if (!config.previews.urlSecret && config.env === "production") {
     logger.warn("PREVIEW_URL_SECRET is not set: preview audio URLs stop working at a restart and on other replicas");
   }
+  const audioUrls = new AudioUrlSigner(config.previews.urlSecret, config.previews.urlTtlSeconds, clock);
   const previews = new PreviewService({
     faseeh,
     models,
     store: previewStore,
-    signer: new PreviewUrlSigner(config.previews.urlSecret, config.previews.urlTtlSeconds, clock),
+    signer: audioUrls,
     limiter,
     rateLimits,
     config,
@@ -190,5 +208,22 @@ function wireServices({ config, logger, db, metrics, faseeh, catalog, clock }: W
     config,
     logger,
   });
-  return { rateLimits, attempts, recovery, limiter, models, previews, cloning };
+  const speech = wireSpeech({ config, logger, db, metrics, faseeh, catalog, models, audioUrls, limiter, rateLimits });
+  const audioShelves: AudioShelves = { previews: previews.shelf, speech: speech.shelf };
+  return { rateLimits, attempts, recovery, limiter, models, previews, speech, audioUrls, audioShelves, cloning };
+}
+
+/** Speech, beside previews: the same directory, signer, concurrency cap and upstream client. */
+function wireSpeech(
+  deps: Omit<WiringBase, "clock"> & {
+    models: ModelCatalog;
+    audioUrls: AudioUrlSigner;
+    limiter: ConcurrencyLimiter;
+    rateLimits: RateLimitService;
+  },
+): SpeechService {
+  const { config, db, logger } = deps;
+  const staleClaimMs = SPEECH_STALE_CLAIM_MS;
+  const store = new SpeechStore(db.prisma, { dir: config.previews.dir, ttlHours: config.speech.ttlHours, staleClaimMs }, logger);
+  return new SpeechService({ ...deps, store, signer: deps.audioUrls, staleClaimMs });
 }

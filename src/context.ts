@@ -9,6 +9,7 @@ import type { CloneAttemptStore } from "./services/clone/clone-attempt-store.js"
 import type { CloneService } from "./services/clone/clone-service.js";
 import type { ModelCatalog } from "./services/models/model-catalog.js";
 import type { PreviewService } from "./services/previews/preview-service.js";
+import type { SpeechService } from "./services/speech/speech-service.js";
 import type { VoiceCurationService } from "./services/catalog/voice-curation-service.js";
 
 /** What the request's log line says; filled by the HTTP layer and Apollo plugins only. */
@@ -50,6 +51,7 @@ export interface GatewayContext {
     readonly curation: VoiceCurationService;
     readonly cloning: CloneService;
     readonly previews: PreviewService;
+    readonly speech: SpeechService;
     readonly models: ModelCatalog;
     readonly attempts: CloneAttemptStore;
     readonly apiKeys: ApiKeyService;

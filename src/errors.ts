@@ -63,7 +63,13 @@ export const ERROR_CODES = {
   },
   NOT_FOUND: {
     status: 404,
-    description: "The voice to edit, archive or restore is not in the catalog (or its id is not a UUID).",
+    description:
+      "The voice to edit, archive, restore or speak with is not in the catalog (or its id is not a UUID); `field` names the argument.",
+  },
+  VOICE_ARCHIVED: {
+    status: 409,
+    description:
+      "The voice is archived: `speak` refuses it, and nothing is sent to Faseeh. Restore it (`restoreVoice`) or pick another voice.",
   },
   LAST_ADMIN_KEY: {
     status: 409,
@@ -77,7 +83,7 @@ export const ERROR_CODES = {
   },
   UPSTREAM_NOT_CONFIGURED: {
     status: 503,
-    description: "FASEEH_API_KEY is not set, so cloning, previews and the model list are disabled.",
+    description: "FASEEH_API_KEY is not set, so cloning, previews, speech and the model list are disabled.",
   },
   UPSTREAM_BAD_REQUEST: {
     status: 502,
@@ -98,7 +104,7 @@ export const ERROR_CODES = {
   UPSTREAM_OUTCOME_UNKNOWN: {
     status: 502,
     description:
-      "Faseeh had the whole clone or preview request but gave no definitive answer (5xx, non-JSON, reset, timeout, a broken-off preview): a voice may exist, the call may be billed. Not retried; a clone's `attemptId` names its attempt.",
+      "Faseeh had the whole clone, preview or speech request but gave no definitive answer (5xx, non-JSON, reset, timeout, broken-off audio): a voice may exist, the call may be billed. Not retried; a clone's `attemptId` names its attempt.",
   },
   DATABASE_UNAVAILABLE: { status: 503, description: "The catalog database cannot be reached; retry later." },
   IDEMPOTENCY_KEY_REUSED: {
@@ -107,7 +113,8 @@ export const ERROR_CODES = {
   },
   IDEMPOTENCY_IN_PROGRESS: {
     status: 409,
-    description: "A request with the same idempotency key is still running; retry shortly.",
+    description:
+      "A request with the same idempotency key (or an identical `speak`, on any replica) is still running; retry shortly.",
   },
   VOICE_NOT_YET_STORED: {
     status: 503,
@@ -118,6 +125,11 @@ export const ERROR_CODES = {
     status: 503,
     description:
       "Faseeh made the preview (see `id`) but the gateway could not record it yet; it is kept and becomes usable with that id once the database recovers.",
+  },
+  SPEECH_NOT_YET_STORED: {
+    status: 503,
+    description:
+      "Faseeh made the speech but the gateway could not record it yet; the audio is kept, and the same `speak` answers it (with no second charge) once the database recovers.",
   },
   SERVICE_UNAVAILABLE: { status: 503, description: "The gateway is shutting down; retry against another replica or shortly." },
   INTERNAL_SERVER_ERROR: { status: 500, description: "An unexpected failure; details are logged, never returned." },

@@ -70,6 +70,29 @@ export function createMetrics() {
       labelNames: ["outcome"] as const,
       registers: [registry],
     }),
+    ...speechMetrics(registry),
+  };
+}
+
+/** What `speak` spends and saves. */
+function speechMetrics(registry: client.Registry) {
+  return {
+    speechCalls: new client.Counter({
+      name: "gateway_speech_calls_total",
+      help: "Text-to-speech calls to Faseeh by outcome (succeeded, failed: certainly not billed, unknown: may be billed).",
+      labelNames: ["outcome"] as const,
+      registers: [registry],
+    }),
+    speechCacheHits: new client.Counter({
+      name: "gateway_speech_cache_hits_total",
+      help: "`speak` answers that made no call to Faseeh: audio kept for the same request, or made by an identical one in flight.",
+      registers: [registry],
+    }),
+    speechCharacters: new client.Counter({
+      name: "gateway_speech_characters_total",
+      help: "Characters of text-to-speech calls Faseeh billed (succeeded) or may have billed (unknown outcome).",
+      registers: [registry],
+    }),
   };
 }
 

@@ -6,15 +6,15 @@ import { errorMessage } from "./errors.js";
 import type { Logger } from "./logger.js";
 
 /**
- * Serving stops first, then clones settle (those Faseeh has in full get the
- * clone budget, their clients still get answers; the others are aborted),
+ * Serving stops first, then clones and speech settle (those Faseeh has in
+ * full get the clone budget, their clients still get answers; the others are aborted),
  * and only then are the remaining requests drained and connections closed.
  * The background timers stop before the connections they use close; the
  * buffered spans are exported last, the shutdown's own included.
  */
 export const SHUTDOWN_ORDER = [
   "refuse new work",
-  "settle clones",
+  "settle upstream calls",
   "drain requests",
   "preview timers",
   "recovery passes",

@@ -3,6 +3,7 @@ import type { VoiceRecord, VoicePage } from '../services/catalog/catalog-service
 import type { CloneAttemptRecord } from '../services/clone/clone-attempt-store.js';
 import type { CloneResult } from '../services/clone/clone-service.js';
 import type { PreviewView } from '../services/previews/preview-service.js';
+import type { SpeechView, SpeechPage } from '../services/speech/speech-service.js';
 import type { ModelListing } from '../services/models/model-catalog.js';
 import type { UpstreamModel } from '../upstream/faseeh-client.js';
 import type { GatewayContext } from '../context.js';
@@ -216,6 +217,14 @@ export type Mutation = {
    */
   revokeApiKey: ApiKey;
   /**
+   * Has a catalog voice say `text` through Faseeh's text-to-speech (billed per
+   * character), unless the same request was answered within SPEECH_TTL_HOURS:
+   * then its kept audio answers, `cached: true`, with no call. Identical requests
+   * in flight make one call. Needs a `write` key; calls to Faseeh count toward
+   * SPEAK_RATE_LIMIT_PER_MINUTE.
+   */
+  speak: Speech;
+  /**
    * Edits the catalog's record of a voice (needs a `write` key). Local to the
    * catalog: Faseeh's record is untouched and nothing is sent to it. With
    * `expectedUpdatedAt`, the edit is refused with CONFLICT when the voice changed
@@ -255,6 +264,11 @@ export type MutationRestoreVoiceArgs = {
 
 export type MutationRevokeApiKeyArgs = {
   key: Scalars['String']['input'];
+};
+
+
+export type MutationSpeakArgs = {
+  input: SpeakInput;
 };
 
 
@@ -299,6 +313,11 @@ export type Query = {
    * missing from this list before anything is sent.
    */
   models: ModelList;
+  /**
+   * The caller's answered `speak`s (an `admin` key sees everybody's) whose audio
+   * is still kept, newest first. `first` is 1..100; pass `pageInfo.endCursor` as `after`.
+   */
+  speeches: SpeechConnection;
   /** One voice by Faseeh's record `id` or by its `voiceId` (exactly one of them), archived or not; null when not in the catalog. */
   voice?: Maybe<Voice>;
   /** Facet counts for a filter (see `VoiceFacets`). `limit` is the most values per dimension, 1..100. */
@@ -317,6 +336,12 @@ export type Query = {
 export type QueryCloneAttemptsArgs = {
   first?: InputMaybe<Scalars['Int']['input']>;
   status?: InputMaybe<CloneAttemptStatus>;
+};
+
+
+export type QuerySpeechesArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  first?: InputMaybe<Scalars['Int']['input']>;
 };
 
 
@@ -342,6 +367,59 @@ export type QueryVoicesArgs = {
   filter?: InputMaybe<VoiceFilter>;
   first?: InputMaybe<Scalars['Int']['input']>;
   sort?: InputMaybe<VoiceSort>;
+};
+
+export type SpeakInput = {
+  /** A Faseeh model id (see `models`); default: the model the voice was cloned with. */
+  modelId?: InputMaybe<Scalars['String']['input']>;
+  /** 0.7..1.2. */
+  speed?: InputMaybe<Scalars['Float']['input']>;
+  /** 0..1: higher is more consistent; default: the voice's own. */
+  stability?: InputMaybe<Scalars['Float']['input']>;
+  /** What the voice says: 1 to SPEAK_MAX_CHARACTERS (1,000) characters, trimmed. Faseeh bills per character. */
+  text: Scalars['String']['input'];
+  /** Faseeh's `voiceId` of a voice in the catalog (not archived). */
+  voiceId: Scalars['String']['input'];
+};
+
+/**
+ * A catalog voice saying a line, through Faseeh's text-to-speech. The audio is
+ * kept until `expiresAt` and answers every identical `speak` meanwhile, so the
+ * same voice, text, model, stability and speed are billed once.
+ */
+export type Speech = {
+  __typename?: 'Speech';
+  /**
+   * The speech as WAV, for an `<audio>` element: served by the gateway (Range
+   * requests supported), signed, and valid without an Authorization header
+   * until `audioUrlExpiresAt`. Query `speeches` (or send the same `speak`) for a fresh one.
+   */
+  audioUrl: Scalars['String']['output'];
+  audioUrlExpiresAt: Scalars['DateTime']['output'];
+  /** True when this answer made no call to Faseeh: the audio was kept, or being made, for the same request. */
+  cached: Scalars['Boolean']['output'];
+  /** Characters of `text` (Unicode code points): what Faseeh billed for the audio. */
+  characters: Scalars['Int']['output'];
+  /** When this `speak` was answered. */
+  createdAt: Scalars['DateTime']['output'];
+  /** Length of the audio. */
+  durationSeconds: Scalars['Float']['output'];
+  /** When the audio is removed (SPEECH_TTL_HOURS after Faseeh made it); identical requests are answered from it until then. */
+  expiresAt: Scalars['DateTime']['output'];
+  id: Scalars['ID']['output'];
+  modelId: Scalars['String']['output'];
+  speed: Scalars['Float']['output'];
+  stability: Scalars['Float']['output'];
+  /** The text spoken, trimmed, as Faseeh received it. */
+  text: Scalars['String']['output'];
+  voiceId: Scalars['String']['output'];
+};
+
+/** A page of speech, newest first. */
+export type SpeechConnection = {
+  __typename?: 'SpeechConnection';
+  nodes: Array<Speech>;
+  pageInfo: PageInfo;
 };
 
 /**
@@ -630,6 +708,9 @@ export type ResolversTypes = {
   PageInfo: ResolverTypeWrapper<PageInfo>;
   PreviewVoiceInput: PreviewVoiceInput;
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
+  SpeakInput: SpeakInput;
+  Speech: ResolverTypeWrapper<SpeechView>;
+  SpeechConnection: ResolverTypeWrapper<SpeechPage>;
   String: ResolverTypeWrapper<Scalars['String']['output']>;
   UpdateVoiceInput: UpdateVoiceInput;
   Upload: ResolverTypeWrapper<Scalars['Upload']['output']>;
@@ -662,6 +743,9 @@ export type ResolversParentTypes = {
   PageInfo: PageInfo;
   PreviewVoiceInput: PreviewVoiceInput;
   Query: Record<PropertyKey, never>;
+  SpeakInput: SpeakInput;
+  Speech: SpeechView;
+  SpeechConnection: SpeechPage;
   String: Scalars['String']['output'];
   UpdateVoiceInput: UpdateVoiceInput;
   Upload: Scalars['Upload']['output'];
@@ -747,6 +831,7 @@ export type MutationResolvers<ContextType = GatewayContext, ParentType extends R
   previewVoice?: Resolver<ResolversTypes['VoicePreview'], ParentType, ContextType, RequireFields<MutationPreviewVoiceArgs, 'input'>>;
   restoreVoice?: Resolver<ResolversTypes['VoicePayload'], ParentType, ContextType, RequireFields<MutationRestoreVoiceArgs, 'id'>>;
   revokeApiKey?: Resolver<ResolversTypes['ApiKey'], ParentType, ContextType, RequireFields<MutationRevokeApiKeyArgs, 'key'>>;
+  speak?: Resolver<ResolversTypes['Speech'], ParentType, ContextType, RequireFields<MutationSpeakArgs, 'input'>>;
   updateVoice?: Resolver<ResolversTypes['VoicePayload'], ParentType, ContextType, RequireFields<MutationUpdateVoiceArgs, 'id' | 'input'>>;
 };
 
@@ -761,10 +846,32 @@ export type QueryResolvers<ContextType = GatewayContext, ParentType extends Reso
   apiKeys?: Resolver<Array<ResolversTypes['ApiKey']>, ParentType, ContextType>;
   cloneAttempts?: Resolver<Array<ResolversTypes['CloneAttempt']>, ParentType, ContextType, RequireFields<QueryCloneAttemptsArgs, 'first'>>;
   models?: Resolver<ResolversTypes['ModelList'], ParentType, ContextType>;
+  speeches?: Resolver<ResolversTypes['SpeechConnection'], ParentType, ContextType, RequireFields<QuerySpeechesArgs, 'first'>>;
   voice?: Resolver<Maybe<ResolversTypes['Voice']>, ParentType, ContextType, Partial<QueryVoiceArgs>>;
   voiceFacets?: Resolver<ResolversTypes['VoiceFacets'], ParentType, ContextType, RequireFields<QueryVoiceFacetsArgs, 'limit'>>;
   voicePreview?: Resolver<Maybe<ResolversTypes['VoicePreview']>, ParentType, ContextType, RequireFields<QueryVoicePreviewArgs, 'id'>>;
   voices?: Resolver<ResolversTypes['VoiceConnection'], ParentType, ContextType, RequireFields<QueryVoicesArgs, 'first' | 'sort'>>;
+};
+
+export type SpeechResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['Speech'] = ResolversParentTypes['Speech']> = {
+  audioUrl?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  audioUrlExpiresAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  cached?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  characters?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  durationSeconds?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  expiresAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  modelId?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  speed?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  stability?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  text?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  voiceId?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+};
+
+export type SpeechConnectionResolvers<ContextType = GatewayContext, ParentType extends ResolversParentTypes['SpeechConnection'] = ResolversParentTypes['SpeechConnection']> = {
+  nodes?: Resolver<Array<ResolversTypes['Speech']>, ParentType, ContextType>;
+  pageInfo?: Resolver<ResolversTypes['PageInfo'], ParentType, ContextType>;
 };
 
 export interface UploadScalarConfig extends GraphQLScalarTypeConfig<ResolversTypes['Upload'], any> {
@@ -843,6 +950,8 @@ export type Resolvers<ContextType = GatewayContext> = {
   Mutation?: MutationResolvers<ContextType>;
   PageInfo?: PageInfoResolvers<ContextType>;
   Query?: QueryResolvers<ContextType>;
+  Speech?: SpeechResolvers<ContextType>;
+  SpeechConnection?: SpeechConnectionResolvers<ContextType>;
   Upload?: GraphQLScalarType;
   Voice?: VoiceResolvers<ContextType>;
   VoiceConnection?: VoiceConnectionResolvers<ContextType>;

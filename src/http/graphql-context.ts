@@ -12,8 +12,8 @@ import { headerOf, type HttpRequest, type HttpResponse } from "./http-app.js";
 
 /** The context function of a container's GraphQL route; what is the same for every request is made here, once. */
 export function contextMaker(container: Container): (req: HttpRequest, res: HttpResponse) => Promise<GatewayContext> {
-  const { catalog, curation, cloning, previews, models, attempts, apiKeys } = container;
-  const services = Object.freeze({ catalog, curation, cloning, previews, models, attempts, apiKeys });
+  const { catalog, curation, cloning, previews, speech, models, attempts, apiKeys } = container;
+  const services = Object.freeze({ catalog, curation, cloning, previews, speech, models, attempts, apiKeys });
   return async (req, res) => {
     const { report } = res.locals;
     // Throws UNAUTHENTICATED for a missing or bad key when one is needed.

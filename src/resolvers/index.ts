@@ -6,6 +6,7 @@ import { keysResolvers } from "./keys.js";
 import { modelResolvers } from "./models.js";
 import { previewResolvers } from "./preview.js";
 import { scalarResolvers } from "./scalars.js";
+import { speechResolvers } from "./speech.js";
 
 export const resolvers: Resolvers = {
   ...scalarResolvers,
@@ -13,17 +14,20 @@ export const resolvers: Resolvers = {
   ...cloneResolvers,
   ...modelResolvers,
   ...previewResolvers,
+  ...speechResolvers,
   Query: {
     ...catalogResolvers.Query,
     ...cloneResolvers.Query,
     ...keysResolvers.Query,
     ...modelResolvers.Query,
     ...previewResolvers.Query,
+    ...speechResolvers.Query,
   },
   Mutation: {
     ...cloneResolvers.Mutation,
     ...curationResolvers.Mutation,
     ...keysResolvers.Mutation,
     ...previewResolvers.Mutation,
+    ...speechResolvers.Mutation,
   },
 };

@@ -1,7 +1,8 @@
-// HTTP client for Faseeh (contracts: shared/reference/faseeh-voice-clone.txt
-// and faseeh-preview-and-models.md): the clone and preview calls, the model
-// and voice lists. It owns one keep-alive undici pool, sends each multipart
-// call with its retries (only where Faseeh certainly created nothing), and
+// HTTP client for Faseeh (contracts: shared/reference/faseeh-voice-clone.txt,
+// faseeh-preview-and-models.md and faseeh-text-to-speech.md): the clone,
+// preview and text-to-speech calls, the model and voice lists. It owns one
+// keep-alive undici pool, sends each billed call with its retries (only
+// where Faseeh certainly created nothing), and
 // turns every failure into a GatewayError. What answers must look like, what
 // an answer proves, the body, the preview audio and the errors have modules
 // of their own beside it. The API key never leaves this module except in the
@@ -25,27 +26,30 @@ import {
 import {
   cloneVoiceCall,
   type CloneVoiceRequest,
-  type MultipartCall,
   previewVoiceCall,
   type PreviewVoiceRequest,
+  speakCall,
+  type SpeakRequest,
+  type UpstreamCall,
   type UpstreamOperation,
 } from "./faseeh-calls.js";
 import {
   ContractViolation,
+  findListedVoice,
   type ListedVoice,
-  listedVoiceSchema,
   MAX_LIST_BYTES,
   MAX_RESPONSE_BYTES,
-  modelSchema,
   parseErrorBody,
   parseJson,
   readLimited,
+  readModelList,
   type UpstreamModel,
   type UpstreamVoice,
+  voiceListOf,
 } from "./faseeh-contract.js";
 import { inAttemptSpan } from "./faseeh-spans.js";
-import { FileIntegrityError, startUpload, type Upload } from "./multipart-body.js";
-import type { PreviewAudio } from "./preview-audio.js";
+import { FileIntegrityError, type Upload } from "./multipart-body.js";
+import type { PcmAudio } from "./pcm-answer.js";
 import {
   abortedBeforeSending,
   contractViolationError,
@@ -60,10 +64,10 @@ import {
 } from "./upstream-errors.js";
 
 // What the client's callers name through it: its calls' requests and answers.
-export type { CloneVoiceRequest, PreviewVoiceRequest, UpstreamOperation } from "./faseeh-calls.js";
+export type { CloneVoiceRequest, PreviewVoiceRequest, SpeakRequest, UpstreamOperation } from "./faseeh-calls.js";
 export { type ListedVoice, type UpstreamModel, type UpstreamVoice, upstreamVoiceSchema } from "./faseeh-contract.js";
 export type { AudioPart, AudioSource, FileDigest } from "./multipart-body.js";
-export type { PreviewAudio } from "./preview-audio.js";
+export type { PcmAudio } from "./pcm-answer.js";
 export { notConfigured } from "./upstream-errors.js";
 
 /** What one attempt got back: a read 2xx answer, a 2xx breaking the contract, or a classified error status. */
@@ -138,21 +142,25 @@ export class FaseehClient {
    * same rules (see cloneVoice): a complete request whose answer breaks off
    * is UPSTREAM_OUTCOME_UNKNOWN and never sent again.
    */
-  previewVoice(input: PreviewVoiceRequest, signal?: AbortSignal): Promise<PreviewAudio> {
+  previewVoice(input: PreviewVoiceRequest, signal?: AbortSignal): Promise<PcmAudio> {
     return this.send(previewVoiceCall(input, this.config.previewPath), signal);
+  }
+
+  /**
+   * `POST /text-to-speech/{model_id}`, streaming: raw PCM written to `input.audioPath` as it arrives.
+   * Billed per character, so sent and retried by cloneVoice's rules; the JSON is complete once written.
+   */
+  speak(input: SpeakRequest, signal?: AbortSignal): Promise<PcmAudio> {
+    return this.send(speakCall(input), signal);
   }
 
   /** `GET /models`: the models Faseeh offers, read defensively (an element without `model_id` is skipped). */
   async listModels(): Promise<UpstreamModel[]> {
     const json = await this.getJson("/models", "listModels", MAX_LIST_BYTES, this.config.modelsTimeoutMs);
     if (!Array.isArray(json)) throw upstreamUnavailable("its model list is not a JSON array");
-    const models: UpstreamModel[] = [];
-    for (const item of json) {
-      const parsed = modelSchema.safeParse(item);
-      if (parsed.success) models.push(parsed.data);
-      else this.logger.warn({ upstream: "faseeh", op: "listModels" }, "skipped a model that does not match the contract");
-    }
-    return models;
+    return readModelList(json, () =>
+      this.logger.warn({ upstream: "faseeh", op: "listModels" }, "skipped a model that does not match the contract"),
+    );
   }
 
   /**
@@ -161,16 +169,9 @@ export class FaseehClient {
    * does not have it; throws GatewayError when the list cannot be read.
    */
   async findVoice(voiceId: string): Promise<ListedVoice | null> {
-    const json = await this.getJson("/voices", "listVoices", MAX_LIST_BYTES);
-    const list = Array.isArray(json)
-      ? json
-      : [(json as { voices?: unknown } | null)?.voices, (json as { data?: unknown } | null)?.data].find(Array.isArray);
+    const list = voiceListOf(await this.getJson("/voices", "listVoices", MAX_LIST_BYTES));
     if (!list) throw upstreamUnavailable("its voice list is not a JSON array");
-    for (const item of list) {
-      const parsed = listedVoiceSchema.safeParse(item);
-      if (parsed.success && parsed.data.voice_id === voiceId) return parsed.data;
-    }
-    return null;
+    return findListedVoice(list, voiceId);
   }
 
   /**
@@ -182,8 +183,8 @@ export class FaseehClient {
     await this.pool.destroy();
   }
 
-  /** One multipart POST with its retries: see cloneVoice for when a call is sent again. */
-  private async send<T>(call: MultipartCall<T>, signal?: AbortSignal): Promise<T> {
+  /** One billed POST with its retries: see cloneVoice for when a call is sent again. */
+  private async send<T>(call: UpstreamCall<T>, signal?: AbortSignal): Promise<T> {
     const apiKey = this.config.apiKey;
     if (apiKey === undefined) throw notConfigured();
     for (let attempt = 1; ; attempt++) {
@@ -206,10 +207,10 @@ export class FaseehClient {
   }
 
   /** One attempt: its answer's value, or CallFailure saying what went wrong and whether to try again. */
-  private async sendOnce<T>(call: MultipartCall<T>, apiKey: string, signal?: AbortSignal): Promise<T> {
+  private async sendOnce<T>(call: UpstreamCall<T>, apiKey: string, signal?: AbortSignal): Promise<T> {
     const started = performance.now();
     const { operation } = call;
-    const upload = startUpload(call, call.onComplete, signal);
+    const upload = call.start(signal);
     let exchange: Exchange<T>;
     try {
       exchange = await this.exchange(call, apiKey, upload);
@@ -249,14 +250,14 @@ export class FaseehClient {
   }
 
   /** Sends the request and reads its answer: the 2xx's value, or the error status classified. */
-  private async exchange<T>(call: MultipartCall<T>, apiKey: string, upload: Upload): Promise<Exchange<T>> {
+  private async exchange<T>(call: UpstreamCall<T>, apiKey: string, upload: Upload): Promise<Exchange<T>> {
     const response = await this.pool.request({
       method: "POST",
       path: `${this.basePath}${call.path}`,
       headers: withTraceContext({
         "x-api-key": apiKey,
         accept: call.accept,
-        "content-type": `multipart/form-data; boundary=${upload.boundary}`,
+        "content-type": upload.contentType,
       }),
       body: Readable.from(upload.body, { objectMode: false }),
       // Waiting for Faseeh is bounded by headersTimeout/bodyTimeout, which
@@ -278,7 +279,7 @@ export class FaseehClient {
   }
 
   /**
-   * The failure of a multipart request that got no usable answer. A request
+   * The failure of a billed request that got no usable answer. A request
    * whose body was not sent to its end cannot have created a voice (the
    * uploads were invalid, the client left, the connection failed mid-way);
    * after the closing boundary, a missing answer means "unknown". Only

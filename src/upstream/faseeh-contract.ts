@@ -115,6 +115,32 @@ export const listedVoiceSchema = z.looseObject({
 
 export type ListedVoice = z.infer<typeof listedVoiceSchema>;
 
+/** The models of a `GET /models` array that match the contract; `onSkipped` hears of each that does not. */
+export function readModelList(items: unknown[], onSkipped: () => void): UpstreamModel[] {
+  const models: UpstreamModel[] = [];
+  for (const item of items) {
+    const parsed = modelSchema.safeParse(item);
+    if (parsed.success) models.push(parsed.data);
+    else onSkipped();
+  }
+  return models;
+}
+
+/** The array of a `GET /voices` answer (bare, or under `voices` or `data`); undefined when there is none. */
+export const voiceListOf = (json: unknown): unknown[] | undefined =>
+  Array.isArray(json)
+    ? json
+    : [(json as { voices?: unknown } | null)?.voices, (json as { data?: unknown } | null)?.data].find(Array.isArray);
+
+/** The listed voice with `voiceId`, or null. */
+export function findListedVoice(list: unknown[], voiceId: string): ListedVoice | null {
+  for (const item of list) {
+    const parsed = listedVoiceSchema.safeParse(item);
+    if (parsed.success && parsed.data.voice_id === voiceId) return parsed.data;
+  }
+  return null;
+}
+
 /** Upstream answers are small JSON; anything bigger is not the contract. */
 export const MAX_RESPONSE_BYTES = 1024 * 1024;
 /** The voice list may be long; still bounded. */

@@ -2,7 +2,8 @@
 // sources (never held in memory): text fields, then each file counted and
 // hashed as it is written, and the closing boundary only once every file
 // matches what its source recorded and the caller lets it go. The caller's
-// signal may stop it only until then.
+// signal may stop it only until then. Text-to-speech sends JSON instead
+// (startJsonUpload), through the same Upload.
 import { createHash, randomBytes } from "node:crypto";
 
 /** One file part of the multipart body, for one attempt. */
@@ -108,10 +109,11 @@ async function* checkedFile(field: string, source: AudioSource, part: AudioPart)
   }
 }
 
-/** One attempt's body as it streams, and whether its closing boundary has gone out yet. */
+/** One attempt's body as it streams, and whether its last bytes have gone out yet. */
 export interface Upload {
-  boundary: string;
-  body: AsyncGenerator<Buffer>;
+  /** The request's Content-Type (a multipart body's names its boundary). */
+  contentType: string;
+  body: AsyncIterable<Buffer> | Iterable<Buffer>;
   /** Aborts the request: the caller's signal, but only while the request is incomplete. */
   signal: AbortSignal;
   isComplete(): boolean;
@@ -126,19 +128,47 @@ export interface Upload {
  */
 export function startUpload(content: MultipartContent, onComplete: (() => void) | undefined, signal?: AbortSignal): Upload {
   const boundary = newBoundary();
+  return startBody(`multipart/form-data; boundary=${boundary}`, signal, (completing) =>
+    multipartBody(content, boundary, () => {
+      completing();
+      onComplete?.();
+    }),
+  );
+}
+
+/**
+ * Starts one attempt's JSON body: one write, complete as it is handed over
+ * (before then, a refused connection has sent Faseeh nothing, and may be retried).
+ */
+export function startJsonUpload(value: unknown, signal?: AbortSignal): Upload {
+  const bytes = Buffer.from(JSON.stringify(value));
+  return startBody("application/json", signal, function* (completing) {
+    completing();
+    yield bytes;
+  });
+}
+
+/**
+ * An attempt's body from `write`, which calls `completing()` just before its
+ * last bytes go out. Until then the caller's signal aborts the request.
+ */
+function startBody(
+  contentType: string,
+  signal: AbortSignal | undefined,
+  write: (completing: () => void) => AsyncIterable<Buffer> | Iterable<Buffer>,
+): Upload {
   const sent = { complete: false };
   const upload = new AbortController();
   const cancel = () => {
     if (!sent.complete) upload.abort(signal?.reason);
   };
   signal?.addEventListener("abort", cancel, { once: true });
-  const body = multipartBody(content, boundary, () => {
+  const body = write(() => {
     sent.complete = true;
     signal?.removeEventListener("abort", cancel);
-    onComplete?.();
   });
   return {
-    boundary,
+    contentType,
     body,
     signal: upload.signal,
     isComplete: () => sent.complete,

@@ -16,6 +16,7 @@ export type UpstreamErrorBody = { errorCode?: string | undefined; errorMessage?:
 const REQUEST_NAMES: Readonly<Record<string, string>> = {
   cloneVoice: "clone request",
   previewVoice: "preview request",
+  speak: "text-to-speech request",
   listModels: "model list request",
   listVoices: "voice list request",
 };
@@ -25,6 +26,8 @@ const UNKNOWN_CONSEQUENCES: Readonly<Record<string, string>> = {
   cloneVoice: "The voice may or may not exist, so the gateway will not send this request again.",
   previewVoice:
     "Faseeh may have produced (and billed) the preview, so the gateway will not send this request again; nothing was kept.",
+  speak:
+    "Faseeh may have produced (and billed) the speech, so the gateway will not send this request again; nothing was kept, and the next identical request calls Faseeh anew.",
 };
 
 /** Maps an upstream non-2xx answer onto our codes, keeping upstream's own code and message. */

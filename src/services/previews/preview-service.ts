@@ -22,8 +22,9 @@ import { pcmDurationSeconds } from "../../upstream/pcm-format.js";
 import { ownerOf, type Principal } from "../access/api-key-service.js";
 import type { ConcurrencyLimiter } from "../access/concurrency-limiter.js";
 import type { ModelCatalog } from "../models/model-catalog.js";
+import type { AudioUrlSigner, SignedAudioUrl } from "../audio/audio-url-signer.js";
+import type { AudioShelf } from "../audio/kept-audio.js";
 import type { OpenPreviewFiles, PreviewRecord, PreviewStore } from "./preview-store.js";
-import type { PreviewUrlSigner, SignedAudioUrl } from "./preview-url-signer.js";
 import type { RateLimitService } from "../access/rate-limit-service.js";
 import { UploadSession } from "../uploads/upload-session.js";
 
@@ -53,7 +54,7 @@ export interface PreviewServiceDeps {
   faseeh: FaseehClient;
   models: ModelCatalog;
   store: PreviewStore;
-  signer: PreviewUrlSigner;
+  signer: AudioUrlSigner;
   limiter: ConcurrencyLimiter;
   rateLimits: RateLimitService;
   config: Pick<Config, "uploads" | "previews">;
@@ -120,27 +121,23 @@ export class PreviewService {
     return this.deps.store.findLive(id, principal?.scope === "admin" ? undefined : ownerOf(principal));
   }
 
-  /** Any live preview, whoever made it: for the audio route, whose signed URL is the permission. */
-  getSignedPreview(id: string): Promise<PreviewRecord | null> {
-    return this.deps.store.findLive(id, undefined);
-  }
-
-  /** Why a preview audio URL is refused (see PreviewUrlSigner), or undefined when it is good. */
-  urlRefusal(id: string, expires: string | undefined, token: string | undefined): string | undefined {
-    return this.deps.signer.refusal(id, expires, token);
-  }
-
-  /** Where the preview's PCM is on disk. */
-  audioPath(id: string): string {
-    return this.deps.store.audioPath(id);
-  }
+  /** Any live preview's audio, whoever made it: for the audio route, whose signed URL is the permission. */
+  readonly shelf: AudioShelf = {
+    find: async (id) => {
+      const preview = await this.deps.store.findLive(id, undefined);
+      if (!preview) return null;
+      const { audioBytes, audioSha256, sampleRate, channels } = preview;
+      return { path: this.deps.store.audioPath(id), bytes: Number(audioBytes), sha256: audioSha256, sampleRate, channels };
+    },
+    goneMessage: "This preview has expired or was removed; make a new one with `previewVoice`.",
+  };
 
   /** The preview as the API shows it, with a fresh signed URL of its audio as WAV under `origin`. */
   view(preview: PreviewRecord, origin: string): PreviewView {
     return {
       ...preview,
       durationSeconds: pcmDurationSeconds(Number(preview.audioBytes), preview),
-      audio: this.deps.signer.sign(origin, preview.id, preview.expiresAt),
+      audio: this.deps.signer.sign(origin, "previews", preview.id, preview.expiresAt),
     };
   }
 

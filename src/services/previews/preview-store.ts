@@ -26,7 +26,7 @@ import { errorMessage, GatewayError } from "../../errors.js";
 import { guardDatabase } from "../../db/database-errors.js";
 import type { PrismaClient, VoicePreview } from "../../generated/prisma/client.js";
 import type { Logger } from "../../logger.js";
-import type { PreviewAudio } from "../../upstream/faseeh-client.js";
+import type { PcmAudio } from "../../upstream/faseeh-client.js";
 import type { SpooledFile } from "../uploads/audio-upload.js";
 
 export type PreviewRecord = VoicePreview;
@@ -37,7 +37,7 @@ export interface NewPreview {
   similarity: number;
   modelId: string;
   speed: number;
-  audio: PreviewAudio & { path: string };
+  audio: PcmAudio & { path: string };
   recording: SpooledFile;
 }
 

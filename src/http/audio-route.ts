@@ -1,76 +1,91 @@
-// GET /previews/<id>.wav?expires=…&token=…: a preview's audio for an
-// `<audio>` element. Faseeh's PCM is kept as produced; it is served behind a
-// 44-byte WAV header made on the fly, so the file on disk stays byte for byte
-// what Faseeh sent (and what a clone from the preview sends back). Browsers
-// seek and read durations with Range requests, so single byte ranges over
-// header and data are served (206), per RFC 9110.
+// GET /previews/<id>.wav and /speech/<id>.wav?expires=…&token=…: kept audio
+// for an `<audio>` element, one route for every kind. Faseeh's PCM is kept
+// as produced; it is served behind a 44-byte WAV header made on the fly, so
+// the file on disk stays byte for byte what Faseeh sent (and what a clone
+// from a preview sends back). Browsers seek and read durations with Range
+// requests, so single byte ranges over header and data are served (206), per
+// RFC 9110.
 //
-// The URL's signature is checked first (preview-url-signer.ts): a wrong,
+// The URL's signature is checked first (audio-url-signer.ts): a wrong,
 // expired or tampered URL gets 403 before the database or the disk is read.
 import { type FileHandle, open } from "node:fs/promises";
 import { pipeline } from "node:stream/promises";
 import parseRange from "range-parser";
-import type { Container } from "../container.js";
 import { errorMessage } from "../errors.js";
 import type { Logger } from "../logger.js";
-import type { PreviewRecord } from "../services/previews/preview-store.js";
+import { AUDIO_KINDS, type AudioKind, type AudioUrlSigner } from "../services/audio/audio-url-signer.js";
+import type { AudioShelves, KeptAudio } from "../services/audio/kept-audio.js";
 import { type HttpApp, type HttpRequest, type HttpResponse, sendJson } from "./http-app.js";
 
 const WAV_HEADER_BYTES = 44;
 const FILE_NAME = /^([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\.wav$/;
 
-export function installPreviewAudioRoute(app: HttpApp, { previews, logger }: Pick<Container, "previews" | "logger">): void {
-  app.get("/previews/:file", async (req, res) => {
-    const id = FILE_NAME.exec(String((req.params as { file?: unknown }).file))?.[1];
-    if (!id) {
-      sendJson(res, 404, { error: "No such preview audio: the path is /previews/<id>.wav." });
-      return;
-    }
-    const query = new URL(req.url ?? "/", "http://gateway.invalid").searchParams;
-    const refusal = previews.urlRefusal(id, query.get("expires") ?? undefined, query.get("token") ?? undefined);
-    if (refusal) {
-      sendJson(res, 403, { error: refusal });
-      return;
-    }
-    let preview;
-    try {
-      preview = await previews.getSignedPreview(id);
-    } catch (error) {
-      logger.warn({ err: errorMessage(error) }, "preview audio: lookup failed");
-      sendJson(res, 503, { error: "The preview could not be looked up right now; retry shortly." });
-      return;
-    }
-    // Opened once: the same handle answers a HEAD, a Range or the whole file, even if the sweeper unlinks it now.
-    const audio = preview ? await open(previews.audioPath(id)).catch(() => undefined) : undefined;
-    if (!preview || !audio) {
-      sendJson(res, 404, { error: "This preview has expired or was removed; make a new one with `previewVoice`." });
-      return;
-    }
-    try {
-      await sendAudio(req, res, { preview, audio, expires: Number(query.get("expires")) }, logger);
-    } finally {
-      // A read stream destroyed mid-way may have closed it already.
-      await audio.close().catch(() => undefined);
-    }
-  });
+export interface AudioRouteDeps {
+  audioUrls: AudioUrlSigner;
+  audioShelves: AudioShelves;
+  logger: Logger;
 }
 
-interface OpenedPreview {
-  preview: PreviewRecord;
+export function installAudioRoute(app: HttpApp, deps: AudioRouteDeps): void {
+  for (const kind of AUDIO_KINDS) app.get(`/${kind}/:file`, (req, res) => serveKeptAudio(kind, req, res, deps));
+}
+
+async function serveKeptAudio(
+  kind: AudioKind,
+  req: HttpRequest,
+  res: HttpResponse,
+  { audioUrls, audioShelves, logger }: AudioRouteDeps,
+): Promise<void> {
+  const id = FILE_NAME.exec(String((req.params as { file?: unknown }).file))?.[1];
+  if (!id) {
+    sendJson(res, 404, { error: `No such audio: the path is /${kind}/<id>.wav.` });
+    return;
+  }
+  const query = new URL(req.url ?? "/", "http://gateway.invalid").searchParams;
+  const refusal = audioUrls.refusal(kind, id, query.get("expires") ?? undefined, query.get("token") ?? undefined);
+  if (refusal) {
+    sendJson(res, 403, { error: refusal });
+    return;
+  }
+  const shelf = audioShelves[kind];
+  let kept: KeptAudio | null;
+  try {
+    kept = await shelf.find(id);
+  } catch (error) {
+    logger.warn({ err: errorMessage(error), kind }, "kept audio: lookup failed");
+    sendJson(res, 503, { error: "The audio could not be looked up right now; retry shortly." });
+    return;
+  }
+  // Opened once: the same handle answers a HEAD, a Range or the whole file, even if the sweeper unlinks it now.
+  const file = kept ? await open(kept.path).catch(() => undefined) : undefined;
+  if (!kept || !file) {
+    sendJson(res, 404, { error: shelf.goneMessage });
+    return;
+  }
+  try {
+    await sendAudio(req, res, { kept, file, expires: Number(query.get("expires")) }, logger);
+  } finally {
+    // A read stream destroyed mid-way may have closed it already.
+    await file.close().catch(() => undefined);
+  }
+}
+
+interface OpenedAudio {
+  kept: KeptAudio;
   /** Its PCM file, opened once. */
-  audio: FileHandle;
+  file: FileHandle;
   /** When its URL expires (Unix seconds): how long a browser may cache the audio. */
   expires: number;
 }
 
 /** The WAV (or the byte range asked for), or only its headers for a HEAD. */
-async function sendAudio(req: HttpRequest, res: HttpResponse, { preview, audio, expires }: OpenedPreview, logger: Logger) {
-  const dataBytes = Number(preview.audioBytes);
+async function sendAudio(req: HttpRequest, res: HttpResponse, { kept, file, expires }: OpenedAudio, logger: Logger) {
+  const dataBytes = kept.bytes;
   const total = WAV_HEADER_BYTES + dataBytes;
   res.setHeader("accept-ranges", "bytes");
   res.setHeader("content-type", "audio/wav");
   res.setHeader("cache-control", `private, max-age=${Math.max(0, Math.floor((expires * 1000 - Date.now()) / 1000))}`);
-  res.setHeader("etag", `"${preview.audioSha256.slice(0, 32)}"`);
+  res.setHeader("etag", `"${kept.sha256.slice(0, 32)}"`);
   const range = byteRange(total, req.headers.range);
   if (range === "unsatisfiable") {
     res.statusCode = 416;
@@ -88,11 +103,11 @@ async function sendAudio(req: HttpRequest, res: HttpResponse, { preview, audio, 
     res.end();
     return;
   }
-  const header = wavHeader(dataBytes, preview.sampleRate, preview.channels);
+  const header = wavHeader(dataBytes, kept.sampleRate, kept.channels);
   async function* bytes(): AsyncGenerator<Buffer> {
     if (start < WAV_HEADER_BYTES) yield header.subarray(start, Math.min(end + 1, WAV_HEADER_BYTES));
     if (end < WAV_HEADER_BYTES) return;
-    const data = audio.createReadStream({
+    const data = file.createReadStream({
       start: Math.max(0, start - WAV_HEADER_BYTES),
       end: end - WAV_HEADER_BYTES,
       autoClose: false,
@@ -102,7 +117,7 @@ async function sendAudio(req: HttpRequest, res: HttpResponse, { preview, audio, 
   await pipeline(bytes(), res).catch((error: unknown) => {
     // The client stopped listening (it often does: a player that has what it needs).
     res.destroy();
-    logger.debug({ err: errorMessage(error) }, "preview audio: response ended early");
+    logger.debug({ err: errorMessage(error) }, "kept audio: response ended early");
   });
 }
 

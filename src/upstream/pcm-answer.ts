@@ -1,5 +1,6 @@
-// Faseeh's preview answer: headerless PCM checked against its reference
-// (faseeh-preview-and-models.md) and written to a file as it streams,
+// Faseeh's audio answers (the preview's, faseeh-preview-and-models.md, and
+// streamed text-to-speech's, faseeh-text-to-speech.md): headerless PCM
+// checked against the reference and written to a file as it streams,
 // counted and hashed, never held in memory.
 import { createHash } from "node:crypto";
 import { createWriteStream } from "node:fs";
@@ -8,8 +9,8 @@ import { pipeline } from "node:stream/promises";
 import { ContractViolation, ResponseTooLargeError } from "./faseeh-contract.js";
 import { parsePcmContentType } from "./pcm-format.js";
 
-/** What Faseeh's preview answered, as written to `audioPath`. */
-export interface PreviewAudio {
+/** What Faseeh answered (a preview's or a speech's PCM), as written to `audioPath`. */
+export interface PcmAudio {
   /** As Faseeh sent it, e.g. `audio/raw;codec=pcm16;rate=24000;channels=1`. */
   contentType: string;
   sampleRate: number;
@@ -19,17 +20,18 @@ export interface PreviewAudio {
 }
 
 /**
- * Writes a preview's PCM to `audioPath` as it streams, counted and hashed,
+ * Writes a PCM answer to `audioPath` as it streams, counted and hashed,
  * after checking that Faseeh answered what its reference documents: audio
  * (`audio/raw;codec=pcm16;rate=24000;channels=1`), whole 16-bit samples,
- * within the size bound.
+ * within the size bound. `what` names the answer in errors.
  */
-export async function writePreviewAudio(
+export async function writePcmAnswer(
   body: Readable,
   headers: Record<string, string | string[] | undefined>,
   audioPath: string,
   maxBytes: number,
-): Promise<PreviewAudio> {
+  what: "preview" | "speech",
+): Promise<PcmAudio> {
   const raw = headers["content-type"];
   const contentType = (Array.isArray(raw) ? raw[0] : raw) ?? "";
   const format = parsePcmContentType(contentType);
@@ -37,7 +39,7 @@ export async function writePreviewAudio(
     // Not read at all: stop it. undici reports a destroyed body as an 'error', which must have a listener.
     body.on("error", () => undefined);
     body.destroy();
-    throw new ContractViolation(`whose Content-Type is ${JSON.stringify(contentType)}, not the preview's raw PCM audio`, []);
+    throw new ContractViolation(`whose Content-Type is ${JSON.stringify(contentType)}, not the ${what}'s raw PCM audio`, []);
   }
   const hash = createHash("sha256");
   let size = 0;
@@ -47,7 +49,7 @@ export async function writePreviewAudio(
     async function* (chunks: AsyncIterable<Buffer>) {
       for await (const chunk of chunks) {
         size += chunk.length;
-        if (size > maxBytes) throw new ResponseTooLargeError(`a preview over ${maxBytes} bytes`);
+        if (size > maxBytes) throw new ResponseTooLargeError(`a ${what} over ${maxBytes} bytes`);
         hash.update(chunk);
         yield chunk;
       }
