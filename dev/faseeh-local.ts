@@ -1,7 +1,8 @@
 // A local stand-in of Faseeh for trying the gateway without a Faseeh key:
 //   npm run faseeh:local [-- --port 4010]
 // The same fake the tests use (dev/fake-faseeh.ts): clone, preview (PCM
-// audio) and models, answering and refusing as the real API documents.
+// audio), text-to-speech (PCM or WAV audio) and models, answering and
+// refusing as the real API documents.
 // Nothing leaves this machine and nothing is billed. It prints the one line
 // that starts the gateway against it. Its key is fixed and public on purpose:
 // it guards nothing (the stand-in listens on 127.0.0.1 only; `--host 0.0.0.0`
@@ -34,7 +35,9 @@ const fake = await startFakeFaseeh({ port, host: values.host, apiKey: LOCAL_FASE
   );
   process.exit(1);
 });
-console.log(`Local Faseeh stand-in on ${fake.baseUrl} (clone, preview, models; nothing is sent anywhere or billed).`);
+console.log(
+  `Local Faseeh stand-in on ${fake.baseUrl} (clone, preview, text-to-speech, models; nothing is sent anywhere or billed).`,
+);
 console.log("Start the gateway against it with:");
 console.log(`FASEEH_BASE_URL=${fake.baseUrl} FASEEH_API_KEY=${fake.apiKey} npm start`);
 const stop = () => void fake.close().then(() => process.exit(0));

@@ -1,5 +1,6 @@
 // Fault injection: the answers a test can script (FakeBehaviour for every call,
-// FakePreviewBehaviour for previews) and how one is played on a response. What
+// FakePreviewBehaviour for previews, FakeSpeechBehaviour for text-to-speech)
+// and how one is played on a response. What
 // "success" and "createThen" do depends on the call: each route passes its own.
 import type { ServerResponse } from "node:http";
 import { isGone, resetSocket, send, sendJson, sleepUnlessGone, waitUnlessGone } from "./http-answers.js";
@@ -75,6 +76,24 @@ export type FakePreviewBehaviour =
   | { kind: "pcm"; bytes: Buffer }
   /** 200 headers and the first `bytesBeforeReset` bytes of the tone, then a connection reset. */
   | { kind: "pcmThenReset"; bytesBeforeReset: number };
+
+/**
+ * Scripted response for one text-to-speech request. `success` validates like
+ * the real API (401, 400), then answers the tone (streamed PCM, or a WAV for
+ * `streaming: false`) and bills its characters once the whole body went out.
+ * `createThen` validates, bills, then answers with `then`: Faseeh generated
+ * (and charged) the speech but the answer was lost. The other FakeBehaviours
+ * behave as for clones. `pcm` and `pcmThenReset` answer whatever the request
+ * was, without validating it or billing (like `error`).
+ */
+export type FakeSpeechBehaviour =
+  | FakePreviewBehaviour
+  /**
+   * Validate like `success`, start answering the tone, pause once at least
+   * `afterBytes` PCM bytes went out until `until` settles, then send the rest
+   * and end. Recorded and billed as a success if the whole body went out.
+   */
+  | { kind: "holdMidStream"; afterBytes: number; until: Promise<unknown> };
 
 export const SUCCESS: FakeBehaviour = { kind: "success" };
 

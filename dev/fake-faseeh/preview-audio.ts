@@ -1,10 +1,11 @@
 // The audio a preview answers: raw PCM (s16le, 24 kHz, mono), a 440 Hz tone
 // 0.08 s long per character of text divided by speed, generated as it is
-// streamed in chunks (no content-length), honouring backpressure.
+// streamed in chunks (no content-length), honouring backpressure. The tone and
+// the writer take options so text-to-speech (speech-audio.ts) reuses them.
 import { createHash, type Hash } from "node:crypto";
-import type { ServerResponse } from "node:http";
+import type { OutgoingHttpHeaders, ServerResponse } from "node:http";
 import { setImmediate as yieldToEventLoop } from "node:timers/promises";
-import { isGone } from "./http-answers.js";
+import { isGone, waitUnlessGone } from "./http-answers.js";
 
 /** What a preview 200 carries: raw PCM, signed 16-bit little-endian, 24 kHz, mono, no header. */
 export const PREVIEW_CONTENT_TYPE = "audio/raw;codec=pcm16;rate=24000;channels=1";
@@ -32,24 +33,24 @@ export function fakePreviewSamples(text: string, speed = 1): number {
   return Math.floor((PREVIEW_SAMPLES_PER_CHAR * text.length) / speed + 1e-6);
 }
 
-/** The tone a preview plays, in chunks of PREVIEW_CHUNK_BYTES, generated as it is sent. */
-export function* toneChunks(samples: number): Generator<Buffer> {
+/** The tone a preview plays (or another frequency's), in chunks of PREVIEW_CHUNK_BYTES, generated as it is sent. */
+export function* toneChunks(samples: number, hz = PREVIEW_TONE_HZ): Generator<Buffer> {
   const perChunk = PREVIEW_CHUNK_BYTES / 2;
   for (let start = 0; start < samples; start += perChunk) {
     const count = Math.min(perChunk, samples - start);
     const chunk = Buffer.allocUnsafe(count * 2);
     for (let i = 0; i < count; i++) {
       const t = (start + i) / PREVIEW_SAMPLE_RATE;
-      chunk.writeInt16LE(Math.round(PREVIEW_TONE_AMPLITUDE * Math.sin(2 * Math.PI * PREVIEW_TONE_HZ * t)), i * 2);
+      chunk.writeInt16LE(Math.round(PREVIEW_TONE_AMPLITUDE * Math.sin(2 * Math.PI * hz * t)), i * 2);
     }
     yield chunk;
   }
 }
 
 /** The first `length` bytes of the tone (an odd length ends mid-sample). */
-export function toneBytes(length: number): Buffer {
+export function toneBytes(length: number, hz = PREVIEW_TONE_HZ): Buffer {
   const bytes = Math.max(0, Math.floor(length));
-  return Buffer.concat([...toneChunks(Math.ceil(bytes / 2))]).subarray(0, bytes);
+  return Buffer.concat([...toneChunks(Math.ceil(bytes / 2), hz)]).subarray(0, bytes);
 }
 
 export function* chunksOf(bytes: Buffer): Generator<Buffer> {
@@ -58,30 +59,82 @@ export function* chunksOf(bytes: Buffer): Generator<Buffer> {
   }
 }
 
+/** How writePcm answers beyond a preview's plain chunked PCM. */
+export interface PcmAnswerOptions {
+  /** The 200's headers (default: PREVIEW_CONTENT_TYPE, chunked). */
+  headers?: OutgoingHttpHeaders;
+  /** Bytes sent before the PCM and left out of its size and hash (a WAV header). */
+  head?: Buffer;
+  /** Told each PCM chunk's length as it is handed to the socket (live byte counters). */
+  onSent?: (bytes: number) => void;
+  /** Once at least `afterBytes` PCM bytes went out, wait until `until` settles, then go on. */
+  pause?: { afterBytes: number; until: Promise<unknown> };
+  /**
+   * Keep the last chunk back (counted in size and hash) for the caller's
+   * res.end(last): with a content-length the client sees the body complete
+   * with its last byte, so that byte must go out when the answer is recorded.
+   */
+  holdLast?: boolean;
+}
+
+/** What writePcm sent: the PCM's size and running hash, and the chunk it held back (holdLast). */
+export interface WrittenPcm {
+  size: number;
+  hash: Hash;
+  last: Buffer | undefined;
+}
+
 /**
- * Sends 200 PCM headers (chunked: no content-length) and the chunks, one per
- * event-loop turn, honouring backpressure. Does not end the response. Resolves
- * with the size and running hash once every chunk has been handed to the
- * socket, or undefined as soon as the client is gone.
+ * Sends 200 headers (chunked PCM unless `options.headers` says otherwise) and
+ * the chunks, one per event-loop turn, honouring backpressure. Does not end
+ * the response. Resolves once every chunk (but a held last one) has been
+ * handed to the socket, or with undefined as soon as the client is gone.
  */
-export async function writePcm(res: ServerResponse, chunks: Iterable<Buffer>): Promise<{ size: number; hash: Hash } | undefined> {
+export async function writePcm(
+  res: ServerResponse,
+  chunks: Iterable<Buffer>,
+  options: PcmAnswerOptions = {},
+): Promise<WrittenPcm | undefined> {
   if (isGone(res)) return undefined;
-  res.writeHead(200, { "content-type": PREVIEW_CONTENT_TYPE });
+  res.writeHead(200, options.headers ?? { "content-type": PREVIEW_CONTENT_TYPE });
   res.flushHeaders();
-  const hash = createHash("sha256");
-  let size = 0;
+  if (options.head) res.write(options.head);
+  const written: WrittenPcm = { size: 0, hash: createHash("sha256"), last: undefined };
+  let pause = options.pause;
   let flushed: Promise<void> = Promise.resolve();
-  for (const chunk of chunks) {
+  for (const [chunk, isLast] of withLast(chunks)) {
+    if (pause && written.size >= pause.afterBytes) {
+      if (!(await waitUnlessGone(pause.until, res))) return undefined;
+      pause = undefined;
+    }
     if (isGone(res)) return undefined;
-    hash.update(chunk);
-    size += chunk.length;
+    written.hash.update(chunk);
+    written.size += chunk.length;
+    if (isLast && options.holdLast) {
+      written.last = chunk;
+      break;
+    }
     flushed = new Promise<void>((resolve) => res.write(chunk, () => resolve()));
+    options.onSent?.(chunk.length);
     if (res.writableNeedDrain && !(await drainedOrGone(res))) return undefined;
     await yieldToEventLoop();
   }
+  // A pause past the last byte still holds the end back.
+  if (pause && !(await waitUnlessGone(pause.until, res))) return undefined;
   // The last write's callback: the bytes are in the socket (matters before a reset).
   await Promise.race([flushed, new Promise<void>((resolve) => res.once("close", () => resolve()))]);
-  return isGone(res) ? undefined : { size, hash };
+  return isGone(res) ? undefined : written;
+}
+
+/** Each item with whether it is the last (one item of lookahead). */
+function* withLast<T>(items: Iterable<T>): Generator<[T, boolean]> {
+  const iterator = items[Symbol.iterator]();
+  let current = iterator.next();
+  while (!current.done) {
+    const next = iterator.next();
+    yield [current.value, next.done === true];
+    current = next;
+  }
 }
 
 /** Resolves true on 'drain', false if the response closes first. */

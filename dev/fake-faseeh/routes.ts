@@ -1,12 +1,13 @@
-// Which call a request is, by its path: the real API's paths under /api/v1,
-// the preview's own (an option, as Faseeh's reference does not name it), and
-// 404 for anything else.
+// Which call a request is, by its path: the real API's paths under /api/v1
+// (text-to-speech with its model id in the path), the preview's own (an
+// option, as Faseeh's reference does not name it), and 404 for anything else.
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { handleClone, handleVoiceList } from "./clone-routes.js";
 import { sendJson } from "./http-answers.js";
 import { handleModels } from "./models-route.js";
 import { drain } from "./multipart-reader.js";
 import { handlePreview } from "./preview-route.js";
+import { handleSpeech } from "./speech-route.js";
 import type { FakeState } from "./state.js";
 
 /** Path prefix of the real API; `baseUrl` ends with it. */
@@ -14,6 +15,8 @@ export const BASE_PATH = "/api/v1";
 const CLONE_PATH = `${BASE_PATH}/voices/clone`;
 const VOICES_PATH = `${BASE_PATH}/voices`;
 const MODELS_PATH = `${BASE_PATH}/models`;
+/** Followed by the model id, one path segment. */
+const SPEECH_PATH_PREFIX = `${BASE_PATH}/text-to-speech/`;
 /** Appended to BASE_PATH; Faseeh's reference does not name the path, so it is an option. */
 export const DEFAULT_PREVIEW_PATH = "/voices/preview";
 
@@ -21,7 +24,9 @@ export const DEFAULT_PREVIEW_PATH = "/voices/preview";
 export function resolvePreviewPath(option: string): string {
   if (!option.startsWith("/")) throw new Error(`previewPath must start with "/": ${option}`);
   const path = new URL(`${BASE_PATH}${option}`, "http://fake.invalid").pathname;
-  if ([CLONE_PATH, VOICES_PATH, MODELS_PATH].includes(path)) throw new Error(`previewPath collides with ${path}`);
+  if ([CLONE_PATH, VOICES_PATH, MODELS_PATH].includes(path) || path.startsWith(SPEECH_PATH_PREFIX)) {
+    throw new Error(`previewPath collides with ${path}`);
+  }
   return path;
 }
 
@@ -45,6 +50,12 @@ export async function routeRequest(
     return;
   }
 
+  const modelId = speechModelId(pathname);
+  if (modelId !== undefined) {
+    await handleSpeech(state, modelId, req, res);
+    return;
+  }
+
   if (pathname === previewPath) {
     await handlePreview(state, req, res);
     return;
@@ -58,4 +69,16 @@ export async function routeRequest(
   }
 
   await handleClone(state, req, res);
+}
+
+/** The model id of a text-to-speech path (URL-decoded), or undefined for any other path. */
+function speechModelId(pathname: string): string | undefined {
+  if (!pathname.startsWith(SPEECH_PATH_PREFIX)) return undefined;
+  const segment = pathname.slice(SPEECH_PATH_PREFIX.length);
+  if (segment === "" || segment.includes("/")) return undefined;
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return segment; // malformed escapes: the id as sent, which no model has
+  }
 }

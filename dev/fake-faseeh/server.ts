@@ -4,11 +4,13 @@
 // received, and the knobs that script the next answers.
 import { createServer, type Server } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
-import type { FakeBehaviour, FakePreviewBehaviour } from "./behaviours.js";
+import type { FakeBehaviour, FakePreviewBehaviour, FakeSpeechBehaviour } from "./behaviours.js";
 import { isGone, messageOf, sendJson } from "./http-answers.js";
 import type { FakeModel } from "./models.js";
 import type { ReceivedCloneRequest } from "./multipart-reader.js";
 import type { SentPreview } from "./preview-audio.js";
+import type { SentSpeech } from "./speech-audio.js";
+import type { ReceivedSpeechRequest } from "./speech-route.js";
 import { BASE_PATH, DEFAULT_PREVIEW_PATH, resolvePreviewPath, routeRequest } from "./routes.js";
 import { createState, resetState, type FakeState } from "./state.js";
 import type { FakeVoiceBody } from "./voices.js";
@@ -24,6 +26,8 @@ export interface FakeFaseeh {
   readonly previewUrl: string;
   /** Convenience: `${baseUrl}/models`. */
   readonly modelsUrl: string;
+  /** Convenience: `${baseUrl}/text-to-speech/${encodeURIComponent(modelId)}`. */
+  speechUrl(modelId: string): string;
   /** The key the fake accepts. */
   readonly apiKey: string;
   /** Every clone request that reached the handler, in the order their bodies finished. */
@@ -34,11 +38,22 @@ export interface FakeFaseeh {
   readonly previewRequests: ReceivedCloneRequest[];
   /** Size and SHA-256 of every preview PCM body sent completely (`success` or `pcm`), in the order they ended. */
   readonly previews: SentPreview[];
+  /**
+   * Every text-to-speech POST that reached the handler, in the order their
+   * bodies finished (or were cut off: then `body` is undefined; never in `requests`).
+   */
+  readonly speechRequests: ReceivedSpeechRequest[];
+  /** Every text-to-speech 200 audio body sent completely (`success`, `holdMidStream`, `pcm`), in the order they ended. */
+  readonly speeches: SentSpeech[];
+  /** Characters (code points) of every text-to-speech call Faseeh charged: complete successes and `createThen`s. */
+  readonly billedCharacters: number;
+  /** Text-to-speech PCM bytes handed to sockets since the last reset(), live while they stream (WAV headers left out). */
+  readonly speechBytesSent: number;
   /** How many GET /models calls reached the fake since the last reset() (401s and scripted answers included). */
   readonly modelRequests: number;
   /** Sockets currently open to the fake (for connection-leak assertions). */
   readonly connections: number;
-  /** Clone and preview requests being handled right now, and the most seen at once since the last reset(). */
+  /** Clone, preview and text-to-speech requests being handled right now, and the most seen at once since the last reset(). */
   readonly inFlight: number;
   readonly peakInFlight: number;
   /** File bytes the fake has read from clone and preview bodies since the last reset(), live while they stream. */
@@ -55,11 +70,17 @@ export interface FakeFaseeh {
   enqueueModels(...behaviours: FakeBehaviour[]): void;
   /** Script the next preview answers, in order; then `success` again. */
   enqueuePreview(...behaviours: FakePreviewBehaviour[]): void;
+  /** Script the next text-to-speech answers, in order; then `success` again. */
+  enqueueSpeech(...behaviours: FakeSpeechBehaviour[]): void;
+  /** Voice ids text-to-speech knows besides those of createdVoices (until reset()). */
+  addVoices(...voiceIds: string[]): void;
   /**
    * Back to a fresh state: clears requests, createdVoices and the queue, and
    * restores the default behaviour to success; clears previewRequests,
    * previews and the preview queue; restores the default model list, clears
-   * the models queue and zeroes modelRequests. Arrays are cleared in place.
+   * the models queue and zeroes modelRequests; clears speechRequests, speeches,
+   * the speech queue and the added voices, and zeroes billedCharacters and
+   * speechBytesSent. Arrays are cleared in place.
    */
   reset(): void;
   /** Stops listening and destroys every open socket (hanging ones included). Idempotent. */
@@ -90,11 +111,20 @@ export async function startFakeFaseeh(options: FakeFaseehOptions = {}): Promise<
     cloneUrl: `${baseUrl}/voices/clone`,
     previewUrl: `http://127.0.0.1:${port}${previewPath}`,
     modelsUrl: `${baseUrl}/models`,
+    speechUrl: (modelId) => `${baseUrl}/text-to-speech/${encodeURIComponent(modelId)}`,
     apiKey: state.apiKey,
     requests: state.requests,
     createdVoices: state.createdVoices,
     previewRequests: state.previewRequests,
     previews: state.previews,
+    speechRequests: state.speechRequests,
+    speeches: state.speeches,
+    get billedCharacters() {
+      return state.billedCharacters;
+    },
+    get speechBytesSent() {
+      return state.speechBytesSent;
+    },
     get modelRequests() {
       return state.modelRequests;
     },
@@ -127,6 +157,12 @@ export async function startFakeFaseeh(options: FakeFaseehOptions = {}): Promise<
     },
     enqueuePreview(...behaviours) {
       state.previewQueue.push(...behaviours);
+    },
+    enqueueSpeech(...behaviours) {
+      state.speechQueue.push(...behaviours);
+    },
+    addVoices(...voiceIds) {
+      for (const voiceId of voiceIds) state.addedVoiceIds.add(voiceId);
     },
     reset() {
       resetState(state);

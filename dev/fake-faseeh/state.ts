@@ -1,11 +1,14 @@
 // What one fake remembers and what its tests scripted: the requests received,
-// the voices created, the queues of scripted answers and the counters, shared
-// by the routes; and how reset() returns it to a fresh fake's state.
+// the voices created, the audio sent and the characters billed, the queues of
+// scripted answers and the counters, shared by the routes; and how reset()
+// returns it to a fresh fake's state.
 import type { ServerResponse } from "node:http";
-import { SUCCESS, type FakeBehaviour, type FakePreviewBehaviour } from "./behaviours.js";
+import { SUCCESS, type FakeBehaviour, type FakePreviewBehaviour, type FakeSpeechBehaviour } from "./behaviours.js";
 import { DEFAULT_FAKE_MODELS, type FakeModel } from "./models.js";
 import type { ReceivedCloneRequest } from "./multipart-reader.js";
 import type { SentPreview } from "./preview-audio.js";
+import type { SentSpeech } from "./speech-audio.js";
+import type { ReceivedSpeechRequest } from "./speech-route.js";
 import type { FakeVoiceBody } from "./voices.js";
 
 export interface FakeState {
@@ -27,6 +30,15 @@ export interface FakeState {
   models: FakeModel[];
   readonly modelsQueue: FakeBehaviour[];
   modelRequests: number;
+  readonly speechRequests: ReceivedSpeechRequest[];
+  readonly speeches: SentSpeech[];
+  readonly speechQueue: FakeSpeechBehaviour[];
+  /** Voice ids text-to-speech knows besides createdVoices' (addVoices). */
+  readonly addedVoiceIds: Set<string>;
+  /** Characters of every text-to-speech call Faseeh would have charged for. */
+  billedCharacters: number;
+  /** PCM bytes of text-to-speech answers handed to sockets, counted as they stream. */
+  speechBytesSent: number;
 }
 
 export function createState(apiKey: string): FakeState {
@@ -46,6 +58,12 @@ export function createState(apiKey: string): FakeState {
     models: [...DEFAULT_FAKE_MODELS],
     modelsQueue: [],
     modelRequests: 0,
+    speechRequests: [],
+    speeches: [],
+    speechQueue: [],
+    addedVoiceIds: new Set(),
+    billedCharacters: 0,
+    speechBytesSent: 0,
   };
 }
 
@@ -64,9 +82,15 @@ export function resetState(state: FakeState): void {
   state.models = [...DEFAULT_FAKE_MODELS];
   state.modelsQueue.length = 0;
   state.modelRequests = 0;
+  state.speechRequests.length = 0;
+  state.speeches.length = 0;
+  state.speechQueue.length = 0;
+  state.addedVoiceIds.clear();
+  state.billedCharacters = 0;
+  state.speechBytesSent = 0;
 }
 
-/** Counts a clone or preview request in inFlight until its response closes. */
+/** Counts a clone, preview or text-to-speech request in inFlight until its response closes. */
 export function countInFlight(state: FakeState, res: ServerResponse): void {
   state.inFlight++;
   state.peakInFlight = Math.max(state.peakInFlight, state.inFlight);

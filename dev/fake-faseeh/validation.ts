@@ -1,5 +1,6 @@
-// The real API's checks on a clone and on a preview, in its order: the key
-// (401 40101), then the form (400 40001 with its documented messages).
+// The real API's checks on a clone, a preview and a text-to-speech call, in
+// its order: the key (401 40101), then the request (400 40001 with its
+// documented messages; an unknown voice is 40002).
 import type { ParsedBody } from "./multipart-reader.js";
 
 const REQUIRED_FIELDS = ["text", "stability", "name", "model"] as const;
@@ -84,3 +85,54 @@ function isAudio(head: Buffer): boolean {
     (head.length >= 4 && head.readUInt32BE(0) === 0x1a45dfa3) // EBML: WebM/Matroska
   );
 }
+
+/** What the text-to-speech checks look up: the key, and which models and voices exist. */
+export interface SpeechCatalog {
+  apiKey: string;
+  hasModel(modelId: string): boolean;
+  hasVoice(voiceId: string): boolean;
+}
+
+/**
+ * Text-to-speech's checks, in the real API's order: the key (401 40101), the
+ * JSON body's fields (400 40001), the model (400 40001), then the voice
+ * (400 40002). `body` is the parsed JSON, undefined when it was not JSON.
+ */
+export function validateSpeech(
+  call: { modelId: string; apiKey: string | undefined; body: unknown },
+  catalog: SpeechCatalog,
+): Problem | undefined {
+  if (call.apiKey !== catalog.apiKey) {
+    return { status: 401, body: { errorCode: "40101", errorMessage: "Invalid API key" } };
+  }
+  const { body } = call;
+  if (typeof body !== "object" || body === null || Array.isArray(body)) {
+    return badRequest("Request body must be a JSON object");
+  }
+  const fields = body as Record<string, unknown>;
+  const problem = checkSpeechFields(fields);
+  if (problem) return problem;
+  if (!catalog.hasModel(call.modelId)) return badRequest(`Model not found: ${call.modelId}`);
+  const voiceId = fields.voice_id as string;
+  if (!catalog.hasVoice(voiceId)) {
+    return { status: 400, body: { errorCode: "40002", errorMessage: `Voice not found: ${voiceId}` } };
+  }
+  return undefined;
+}
+
+function checkSpeechFields(fields: Record<string, unknown>): Problem | undefined {
+  if (!isFilledString(fields.voice_id)) return badRequest("voice_id is required");
+  if (!isFilledString(fields.text)) return badRequest("text is required");
+  if (!isNumberIn(fields.stability, 0, 1)) return badRequest("stability must be a number between 0 and 1");
+  if (fields.speed !== undefined && !isNumberIn(fields.speed, 0.7, 1.2)) {
+    return badRequest("speed must be a number between 0.7 and 1.2");
+  }
+  if (typeof fields.streaming !== "boolean") return badRequest("streaming must be a boolean");
+  return undefined;
+}
+
+const isFilledString = (value: unknown): value is string => typeof value === "string" && value.trim() !== "";
+
+/** JSON numbers only: the body is JSON, so "0.5" (a string) is not a number. */
+const isNumberIn = (value: unknown, min: number, max: number): value is number =>
+  typeof value === "number" && Number.isFinite(value) && value >= min && value <= max;

@@ -56,6 +56,9 @@ describe("npm run faseeh:local", () => {
       await waitFor(() => printed.includes("npm start\n") || child.exitCode !== null, 30_000, "the stand-in to listen");
       const baseUrl = `http://127.0.0.1:${port}/api/v1`;
       expect(printed.split("\n")).toContain(`FASEEH_BASE_URL=${baseUrl} FASEEH_API_KEY=faseeh-local npm start`);
+      expect(printed.split("\n")[0]).toBe(
+        `Local Faseeh stand-in on ${baseUrl} (clone, preview, text-to-speech, models; nothing is sent anywhere or billed).`,
+      );
       const models = await fetch(`${baseUrl}/models`, { headers: { "x-api-key": "faseeh-local" } });
       expect(models.status).toBe(200);
       expect(((await models.json()) as unknown[]).length).toBeGreaterThan(0);
