@@ -200,6 +200,7 @@ interface ReadmeAnswer {
     voices?: { totalCount: number; nodes: Array<{ name: string; gender: string }> };
     models?: { items: Array<{ modelId: string }>; stale: boolean };
     previewVoice?: { id: string; durationSeconds: number; audioUrl: string };
+    speak?: { id: string; characters: number; durationSeconds: number; audioUrl: string; cached: boolean };
   } | null;
   errors?: Array<{ extensions?: { code?: string } }>;
 }
@@ -281,10 +282,17 @@ describeWithTools("the quick start's other ways, keys and the walkthrough, on th
     const keyed = await sh(at(block("clone-with-key")[0]!), { GATEWAY_KEY: tool!.key });
     expect(json(keyed.stdout).data?.cloneVoice?.voice.name).toBe("Layla");
 
-    // The walkthrough in one terminal: models, a preview kept in variables, listening to it, a clone from it.
-    const walkthrough = ["walkthrough-models", "walkthrough-preview", "walkthrough-listen", "walkthrough-clone"].flatMap((name) =>
-      block(name).map(at),
-    );
+    // The walkthrough in one terminal: models, a preview kept in variables, listening to it, a clone from it;
+    // then Hearing a voice: the cloned voice says a line, which is heard, and asked again from the cache.
+    const speechCalls = upstream.speechRequests.length;
+    const walkthrough = [
+      "walkthrough-models",
+      "walkthrough-preview",
+      "walkthrough-listen",
+      "walkthrough-clone",
+      "speak",
+      "speak-again",
+    ].flatMap((name) => block(name).map(at));
     const walked = await session(walkthrough, { GATEWAY_KEY: tool!.key });
     expect(walked.code, walked.stderr).toBe(0);
     const [models, , previewed, , , , fromPreview] = walked.outputs.map((output) => output.trim());
@@ -303,6 +311,19 @@ describeWithTools("the quick start's other ways, keys and the walkthrough, on th
     expect(json(fromPreview!).data?.cloneVoice?.voice.name, fromPreview).toBe("Layla");
     expect(filesOf(upstream.requests.at(-1)!).voice_file).toEqual(upstream.previews.at(-1));
     expect(filesOf(upstream.requests.at(-1)!).reference_audio_file).toEqual(exampleRecording("original.wav").digest);
+    const [spokenEcho, , , askedAgain] = walked.outputs.slice(9).map((output) => output.trim());
+    const spoken = json(spokenEcho!).data?.speak;
+    expect(spoken, spokenEcho).toMatchObject({ characters: 22, cached: false });
+    expect(spoken?.audioUrl).toContain(`http://127.0.0.1:${port}/speech/`);
+    expect(walked.exported.SPEECH_URL).toBe(spoken?.audioUrl);
+    const said = readFileSync(path.join(work, "spoken.wav"));
+    expect(said.toString("ascii", 0, 4), said.toString().slice(0, 300)).toBe("RIFF");
+    expect(said.length - 44).toBe(upstream.speeches.at(-1)!.size);
+    expect(json(askedAgain!).data?.speak, askedAgain).toMatchObject({
+      cached: true,
+      audioUrl: expect.stringContaining(new URL(spoken!.audioUrl).pathname) as string,
+    });
+    expect(upstream.speechRequests.length - speechCalls).toBe(1);
 
     // While it runs, the command line is refused with the owner named...
     const busy = await sh(`cd ${PROJECT_ROOT} && ${block("keys-cli").find((command) => command.includes(" list"))!}`, {
