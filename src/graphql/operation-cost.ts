@@ -42,6 +42,7 @@ export const FIELD_WEIGHTS: Readonly<Record<string, number>> = {
   "Query.cloneAttempts": 50,
   "Query.apiKeys": 50,
   "Query.voicePreview": 10,
+  "Query.speeches": 50,
   // Faseeh's model list, from memory nearly always.
   "Query.models": 10,
   // A COUNT over every matching voice, however small the page.
