@@ -87,6 +87,7 @@ const envSchema = z.object({
   SPEAK_MAX_CHARACTERS: positiveInt(1_000).pipe(z.number().max(10_000, "must be at most 10000")),
   SPEECH_TTL_HOURS: positiveInt(24),
   SPEAK_RATE_LIMIT_PER_MINUTE: positiveInt(30),
+  SPEECH_CLAIM_STALE_MS: positiveInt(30_000),
   PUBLIC_URL: httpUrl.optional(),
   UPLOAD_DIR: optionalString,
   UPLOAD_IDLE_TIMEOUT_MS: positiveInt(30_000),
@@ -190,6 +191,8 @@ export type Config = Readonly<{
     ttlHours: number;
     /** Calls to Faseeh a client key may cause per minute (answers from kept audio are not counted). */
     rateLimitPerMinute: number;
+    /** A call's claim not renewed for this long is taken over by another request (its process died). */
+    staleClaimMs: number;
   }>;
   /** The gateway's public origin for URLs it hands out; undefined: taken from each request's Host. */
   publicUrl: string | undefined;
@@ -218,14 +221,7 @@ export type Config = Readonly<{
   corsOrigins: readonly string[];
   /** Serve the offline GraphQL explorer (Altair) at /explorer; default: outside production only. */
   explorer: boolean;
-  limits: Readonly<{
-    jsonBodyBytes: number;
-    depth: number;
-    aliases: number;
-    tokens: number;
-    directives: number;
-    cost: number;
-  }>;
+  limits: Readonly<{ jsonBodyBytes: number; depth: number; aliases: number; tokens: number; directives: number; cost: number }>;
   /**
    * The cache of catalog read responses (src/http/response-cache.ts), on
    * unless RESPONSE_CACHE=false, keyed by the request and the catalog's
@@ -268,6 +264,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       maxCharacters: e.SPEAK_MAX_CHARACTERS,
       ttlHours: e.SPEECH_TTL_HOURS,
       rateLimitPerMinute: e.SPEAK_RATE_LIMIT_PER_MINUTE,
+      staleClaimMs: e.SPEECH_CLAIM_STALE_MS,
     },
     publicUrl: e.PUBLIC_URL,
     recovery: {

@@ -31,12 +31,6 @@ import { VoiceJournal } from "./services/clone/voice-journal.js";
 import { ShutdownRegistry } from "./shutdown-registry.js";
 import { FaseehClient } from "./upstream/faseeh-client.js";
 
-/**
- * A speech call's claim not renewed for this long is taken over by another
- * request (its process died): renewed every third of it while the call runs.
- */
-const SPEECH_STALE_CLAIM_MS = 30_000;
-
 export interface Container {
   readonly config: Config;
   readonly logger: Logger;
@@ -223,7 +217,8 @@ function wireSpeech(
   },
 ): SpeechService {
   const { config, db, logger } = deps;
-  const staleClaimMs = SPEECH_STALE_CLAIM_MS;
+  // Renewed every third of it while the call runs (speech-service.ts).
+  const { staleClaimMs } = config.speech;
   const store = new SpeechStore(db.prisma, { dir: config.previews.dir, ttlHours: config.speech.ttlHours, staleClaimMs }, logger);
   return new SpeechService({ ...deps, store, signer: deps.audioUrls, staleClaimMs });
 }
