@@ -164,6 +164,12 @@ describe("loadConfig defaults", () => {
     });
   });
 
+  it("reads the speech settings, with a dead process's claim taken over after 30 s by default", () => {
+    expect(loadConfig({}).speech).toEqual({ maxCharacters: 1_000, ttlHours: 24, rateLimitPerMinute: 30, staleClaimMs: 30_000 });
+    expect(loadConfig({ SPEECH_CLAIM_STALE_MS: "2000" }).speech.staleClaimMs).toBe(2_000);
+    expect(problemVariables(configError({ SPEECH_CLAIM_STALE_MS: "0" }))).toEqual(["SPEECH_CLAIM_STALE_MS"]);
+  });
+
   it("refuses a short PREVIEW_URL_SECRET without echoing it, and a preview path or public URL that is not one", () => {
     const error = configError({
       PREVIEW_URL_SECRET: "short-secret-value",
