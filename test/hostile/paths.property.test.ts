@@ -1,8 +1,8 @@
 // Property: no request target answers 5xx or hurts the process. The paths the
-// gateway serves files under (the offline explorer's /explorer/, the preview
-// audio's /previews/) and the rest of the route table get random targets,
-// sent byte for byte over a raw socket (clients normalise what an attacker
-// would not): dot segments, encoded and doubled slashes, backslashes, broken
+// gateway serves files under (the offline explorer's /explorer/, the kept
+// audio's /previews/ and /speech/) and the rest of the route table get random
+// targets, sent byte for byte over a raw socket (clients normalise what an
+// attacker would not): dot segments, encoded and doubled slashes, backslashes, broken
 // and overlong percent escapes, NUL, non-ASCII bytes, query strings, with
 // every method. No answer is 5xx (or missing); afterwards the process answers
 // /healthz and has logged no error.
@@ -10,7 +10,7 @@ import fc from "fast-check";
 import { describe, expect, test } from "../support/fixtures.js";
 import { hostileRuns, rawRequest } from "../support/hostile.js";
 
-const PREFIXES = ["/explorer/", "/explorer", "/previews/", "/", "/graphql/", "/metrics/", "/healthz/"];
+const PREFIXES = ["/explorer/", "/explorer", "/previews/", "/speech/", "/", "/graphql/", "/metrics/", "/healthz/"];
 const PIECES = [
   "..",
   ".",

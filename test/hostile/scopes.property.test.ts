@@ -8,7 +8,7 @@
 // operation Apollo does not resolve (a wrong operationName, a mutation over
 // GET) runs nothing, and when every field of a mutation is out of scope
 // nothing happens: no key made or revoked, no voice
-// changed, no attempt or preview written, nothing sent to Faseeh.
+// changed, no attempt, preview or speech written, nothing sent to Faseeh.
 import { makeExecutableSchema } from "@graphql-tools/schema";
 import fc from "fast-check";
 import { getNamedType, type GraphQLField, type GraphQLObjectType, isObjectType, isScalarType } from "graphql";
@@ -39,6 +39,7 @@ const ARGUMENTS: Record<string, string> = {
   "Mutation.restoreVoice": `(id: "${VOICE_ID}")`,
   "Mutation.createApiKey": `(name: "backdoor", scope: ADMIN)`,
   "Mutation.revokeApiKey": `(key: "$admin")`,
+  "Mutation.speak": `(input: { voiceId: "v-hostile", text: "مرحبا بكم" })`,
 };
 
 interface RootField {
@@ -157,14 +158,24 @@ async function send(gateway: TestGateway, document: string, draw: Draw, key: str
 }
 
 /** Everything a refused mutation could have changed. */
-async function sideEffects(gateway: TestGateway, upstream: { requests: unknown[]; previewRequests: unknown[] }) {
+async function sideEffects(
+  gateway: TestGateway,
+  upstream: { requests: unknown[]; previewRequests: unknown[]; speechRequests: unknown[] },
+) {
   const [state] = await gateway.database!.query(`
     SELECT (SELECT count(*) FROM api_keys)::int AS keys,
            (SELECT count(*) FROM api_keys WHERE revoked_at IS NOT NULL)::int AS revoked,
            (SELECT count(*) FROM clone_attempts)::int AS attempts,
            (SELECT count(*) FROM voice_previews)::int AS previews,
+           (SELECT count(*) FROM speech_audio)::int AS speechAudio,
+           (SELECT count(*) FROM speeches)::int AS speeches,
            (SELECT name || coalesce(archived_at::text, '') || updated_at::text FROM voices WHERE id = '${VOICE_ID}') AS voice`);
-  return { ...state, clones: upstream.requests.length, previewCalls: upstream.previewRequests.length };
+  return {
+    ...state,
+    clones: upstream.requests.length,
+    previewCalls: upstream.previewRequests.length,
+    speechCalls: upstream.speechRequests.length,
+  };
 }
 
 describe("random documents from the schema, with each scope", () => {
@@ -172,6 +183,7 @@ describe("random documents from the schema, with each scope", () => {
     await gateway.database!.query(
       `INSERT INTO voices (id, voice_id, name, stability, model) VALUES ('${VOICE_ID}', 'v-hostile', 'Layla', 0.5, 'faseeh-v1')`,
     );
+    upstream.addVoices("v-hostile"); // so a speak in scope reaches Faseeh and is answered, as in production
     const admin = await issueKey(gateway, "ops", "admin");
     const keys: Record<Scope, string> = {
       admin: admin.key,

@@ -46,6 +46,7 @@ const BASE: Record<string, Record<string, unknown>> = {
   "Mutation.restoreVoice": { id: VOICE_ID },
   "Mutation.createApiKey": { name: "tool", scope: "READ" },
   "Mutation.revokeApiKey": { key: "fvg_nothing" },
+  "Mutation.speak": { input: { voiceId: "v-hostile", text: "مرحبا بكم" } },
 };
 
 interface Target {
@@ -175,13 +176,23 @@ const benign = fc
   )
   .filter((text) => textProblem(text) === undefined);
 
-async function writes(gateway: TestGateway, upstream: { requests: unknown[]; previewRequests: unknown[] }) {
+async function writes(
+  gateway: TestGateway,
+  upstream: { requests: unknown[]; previewRequests: unknown[]; speechRequests: unknown[] },
+) {
   const [state] = await gateway.database!.query(`
     SELECT (SELECT count(*) FROM api_keys)::int AS keys,
            (SELECT count(*) FROM clone_attempts)::int AS attempts,
            (SELECT count(*) FROM voice_previews)::int AS previews,
+           (SELECT count(*) FROM speech_audio)::int AS speechAudio,
+           (SELECT count(*) FROM speeches)::int AS speeches,
            (SELECT name || coalesce(description, '') || updated_at::text FROM voices WHERE id = '${VOICE_ID}') AS voice`);
-  return { ...state, clones: upstream.requests.length, previewCalls: upstream.previewRequests.length };
+  return {
+    ...state,
+    clones: upstream.requests.length,
+    previewCalls: upstream.previewRequests.length,
+    speechCalls: upstream.speechRequests.length,
+  };
 }
 
 describe("random strings in every String argument and input field", () => {
@@ -190,6 +201,7 @@ describe("random strings in every String argument and input field", () => {
     await gateway.database!.query(
       `INSERT INTO voices (id, voice_id, name, stability, model) VALUES ('${VOICE_ID}', 'v-hostile', 'Layla', 0.5, 'faseeh-v1')`,
     );
+    upstream.addVoices("v-hostile"); // so a benign speak reaches Faseeh and is answered
     const admin = await issueKey(gateway, "ops", "admin");
     const preview = await previewVoice(gateway, { headers: bearer(admin.key) });
     const previewId = preview.body.data!.previewVoice.id;
