@@ -27,6 +27,8 @@ export type SpeechRequest = Required<{ [K in keyof SpeakFields]: NonNullable<Spe
  */
 export const characterCount = (text: string): number => Array.from(text).length;
 
+const SPEAKABLE = /[\p{L}\p{N}]/u;
+
 const speakSchema = (maxCharacters: number) =>
   z.object({
     voiceId: z.string().trim().min(1, "must not be blank").max(200, "must be at most 200 characters"),
@@ -34,6 +36,8 @@ const speakSchema = (maxCharacters: number) =>
       .string()
       .trim()
       .min(1, "must not be blank")
+      // Only marks, controls or format characters (an RTL mark, say) would be billed and say nothing.
+      .refine((text) => SPEAKABLE.test(text), "must contain a letter or a digit to say")
       .refine((text) => characterCount(text) <= maxCharacters, `must be at most ${maxCharacters} characters`),
     modelId: z
       .string()

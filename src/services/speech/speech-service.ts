@@ -146,12 +146,17 @@ export class SpeechService {
   private async obtain(request: SpeechRequest, hash: string, owner: string): Promise<Produced> {
     const { store, config } = this.deps;
     const deadline = Date.now() + config.upstream.queueTimeoutMs + config.upstream.timeoutMs * config.upstream.maxAttempts;
+    // Set once this process called Faseeh but lost its claim to another (see SpeechStore.keep).
+    let called = false;
     for (;;) {
       const row = await store.findByHash(hash);
-      if (row && isLive(row)) return { audio: row, called: false };
+      if (row && isLive(row)) return { audio: row, called };
       if (!row) {
         const claimed = await store.claim(request, hash);
-        if (claimed) return { audio: await this.produce(claimed, request, owner), called: true };
+        if (!claimed) continue;
+        const made = await this.produce(claimed, request, owner);
+        if (made) return { audio: made, called: true };
+        called = true;
         continue;
       }
       if (await store.settle(row)) continue;
@@ -161,7 +166,7 @@ export class SpeechService {
   }
 
   /** Calls Faseeh for a claimed request (renewing the claim meanwhile) and keeps its audio; a failure keeps nothing. */
-  private async produce(id: string, request: SpeechRequest, owner: string): Promise<SpeechAudioRecord> {
+  private async produce(id: string, request: SpeechRequest, owner: string): Promise<SpeechAudioRecord | null> {
     const { faseeh, limiter, store, config, metrics, logger } = this.deps;
     const renew = setInterval(
       () =>

@@ -123,9 +123,17 @@ export class SpeechStore {
    * then the row marked READY. When the row cannot be marked, the record is
    * flushed to disk and SPEECH_NOT_YET_STORED thrown: the claim goes stale
    * and whoever finds it imports the audio (no second call to Faseeh).
+   * Null when the claim was taken over meanwhile (this process was too slow
+   * to renew it, and thought dead): the audio is dropped, the other's answers.
    */
-  async keep(id: string, audio: PcmAudio): Promise<SpeechAudioRecord> {
-    await rename(this.partPath(id), this.pcmPath(id));
+  async keep(id: string, audio: PcmAudio): Promise<SpeechAudioRecord | null> {
+    try {
+      await rename(this.partPath(id), this.pcmPath(id));
+    } catch (error) {
+      // Whoever took the claim over removed the files of the row it settled.
+      if ((error as NodeJS.ErrnoException).code === "ENOENT" && !(await this.holdsClaim(id))) return null;
+      throw error;
+    }
     const record: z.infer<typeof keptRecordSchema> = {
       contentType: audio.contentType,
       sampleRate: audio.sampleRate,
@@ -140,8 +148,9 @@ export class SpeechStore {
       try {
         const ready = await this.markReady(id, record);
         if (ready) return ready;
-        // Taken over meanwhile (this process was thought dead): the audio is someone else's now.
-        throw new Error("the claim was taken over while the call ran");
+        await this.removeFiles(id);
+        this.logger.warn({ speechId: id }, "a speech claim was taken over while its call ran; the other process answers");
+        return null;
       } catch (error) {
         lastError = error;
         this.logger.warn({ speechId: id, err: errorMessage(error) }, "storing a speech failed; retrying");
@@ -194,6 +203,12 @@ export class SpeechStore {
     );
     if (removed.length) await this.removeFiles(row.id);
     return removed.length > 0;
+  }
+
+  /** Whether this claim is still a PENDING row (not taken over). */
+  private async holdsClaim(id: string): Promise<boolean> {
+    const row = await guardDatabase(() => this.prisma.speechAudio.findUnique({ where: { id }, select: { status: true } }));
+    return row?.status === "PENDING";
   }
 
   private async isStale(id: string): Promise<boolean> {
