@@ -196,6 +196,46 @@ describe("claims in PostgreSQL", () => {
     expect((await fetchAudio(speech.audioUrl)).body.subarray(44).equals(pcm)).toBe(true);
   });
 
+  test("two gateways on one database and one PREVIEW_DIR make one call for the same request", async ({
+    gateway,
+    upstream,
+    startGateway,
+  }) => {
+    const replica = await startGateway({
+      upstream,
+      testDatabase: gateway.database!,
+      env: { PREVIEW_DIR: gateway.container.config.previews.dir, SPEAK_RATE_LIMIT_PER_MINUTE: "100000" },
+    });
+    const { input } = await voiceAndRequest(gateway, upstream);
+    let release!: () => void;
+    upstream.enqueueSpeech({
+      kind: "hold",
+      until: new Promise<void>((resolve) => (release = resolve)),
+      then: { kind: "success" },
+    });
+    const first = speak(gateway, input);
+    await waitFor(() => upstream.speechRequests.length === 1, 10_000, "the first gateway's call reaching Faseeh");
+    const second = speak(replica, input);
+    // Both requests passed the rate limit: the replica's is waiting on the first gateway's claim.
+    await waitFor(
+      async () =>
+        (
+          await gateway.database!.query<{ count: number }>(
+            "SELECT count FROM rate_limit_windows WHERE bucket = 'speak:anonymous'",
+          )
+        )[0]?.count === 2,
+      10_000,
+      "the replica's request waiting",
+    );
+    release();
+    const [made, shared] = [(await first).body.data!.speak, (await second).body.data!.speak];
+    expect([made.cached, shared.cached]).toEqual([false, true]);
+    expect(audioIdOf(shared.audioUrl)).toBe(audioIdOf(made.audioUrl));
+    expect(upstream.speechRequests).toHaveLength(1);
+    const audio = await fetchAudio(shared.audioUrl);
+    expect(sha256(audio.body.subarray(44))).toBe(upstream.speeches[0]!.sha256);
+  });
+
   test("a dead process's claim is taken over: its partial audio goes, and Faseeh is called once", async ({
     gateway,
     upstream,
