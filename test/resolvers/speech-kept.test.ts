@@ -77,6 +77,8 @@ describe("a failed call keeps nothing, and the next identical request calls agai
     ["a 400 refusal", { kind: "error", status: 400, errorMessage: "text is too long" }, "UPSTREAM_BAD_REQUEST"],
     ["a 402 (wallet empty)", { kind: "error", status: 402, errorCode: "40201" }, "INSUFFICIENT_BALANCE"],
     ["a reset mid-stream", { kind: "pcmThenReset", bytesBeforeReset: 256 * 1024 }, "UPSTREAM_OUTCOME_UNKNOWN"],
+    ["PCM of half a sample too many", { kind: "pcm", bytes: Buffer.alloc(64 * 1024 + 1) }, "UPSTREAM_OUTCOME_UNKNOWN"],
+    ["a billed call whose answer is lost", { kind: "createThen", then: { kind: "reset" } }, "UPSTREAM_OUTCOME_UNKNOWN"],
   ] as const)("%s", async ([, behaviour, code], { gateway, upstream }) => {
     const { input } = await voiceAndRequest(gateway, upstream, diacritisedText(400));
     upstream.enqueueSpeech(behaviour);
@@ -93,6 +95,16 @@ describe("a failed call keeps nothing, and the next identical request calls agai
     const pcm = await readFile(path.join(speechDir(gateway), `${audioIdOf(retried.audioUrl)}.pcm`));
     expect(sha256(pcm)).toBe(upstream.speeches.at(-1)!.sha256);
   });
+});
+
+test("a 429 with a short Retry-After is retried within the same speak, into a fresh file", async ({ gateway, upstream }) => {
+  const { input } = await voiceAndRequest(gateway, upstream);
+  upstream.enqueueSpeech({ kind: "error", status: 429, headers: { "Retry-After": "1" } });
+  const speech = await spoken(gateway, input);
+  expect(speech.cached).toBe(false);
+  expect(upstream.speechRequests).toHaveLength(2);
+  const pcm = await readFile(path.join(speechDir(gateway), `${audioIdOf(speech.audioUrl)}.pcm`));
+  expect(sha256(pcm)).toBe(upstream.speeches[0]!.sha256);
 });
 
 test("a client that leaves mid-stream does not lose the audio: the next identical request gets it, with no call", async ({
