@@ -5,7 +5,7 @@
 // a dead process's claim is taken over, and its audio imported when it was
 // kept whole (no second call).
 import { randomUUID } from "node:crypto";
-import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { mkdir, readFile, utimes, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { fakeSpeechSamples, type FakeFaseeh } from "../../dev/fake-faseeh.js";
 import { sha256 } from "../../dev/audio-fixtures.js";
@@ -24,6 +24,7 @@ import {
   speechDir,
   speechFiles,
   speechRows,
+  speaksCounted,
   spoken,
 } from "../support/speech.js";
 import { waitFor } from "../support/wait.js";
@@ -95,6 +96,25 @@ describe("a failed call keeps nothing, and the next identical request calls agai
     const pcm = await readFile(path.join(speechDir(gateway), `${audioIdOf(retried.audioUrl)}.pcm`));
     expect(sha256(pcm)).toBe(upstream.speeches.at(-1)!.sha256);
   });
+});
+
+test("identical requests sharing a call that fails all answer its error; nothing is kept", async ({ gateway, upstream }) => {
+  const { input } = await voiceAndRequest(gateway, upstream);
+  let release!: () => void;
+  const until = new Promise<void>((resolve) => (release = resolve));
+  upstream.enqueueSpeech({ kind: "hold", until, then: { kind: "error", status: 402, errorCode: "40201" } });
+  const answers = Array.from({ length: 3 }, () => speak(gateway, input));
+  await waitFor(() => upstream.speechRequests.length === 1, 10_000, "the call reaching Faseeh");
+  await waitFor(async () => (await speaksCounted(gateway)) === 3, 10_000, "all three requests waiting");
+  release();
+  const codes = (await Promise.all(answers)).map((response) => response.body.errors?.[0]?.extensions?.code);
+  expect(codes).toEqual(["INSUFFICIENT_BALANCE", "INSUFFICIENT_BALANCE", "INSUFFICIENT_BALANCE"]);
+  expect(upstream.speechRequests).toHaveLength(1);
+  expect(await speechAudioRows(gateway)).toEqual([]);
+  expect(await speechRows(gateway)).toEqual([]);
+  expect(await speechFiles(gateway)).toEqual([]);
+  expect((await spoken(gateway, input)).cached).toBe(false);
+  expect(upstream.speechRequests).toHaveLength(2);
 });
 
 test("a 429 with a short Retry-After is retried within the same speak, into a fresh file", async ({ gateway, upstream }) => {
@@ -177,6 +197,15 @@ describe("expiry", () => {
     expect(audioIdOf(again.audioUrl)).not.toBe(audioIdOf(speech.audioUrl));
     expect(await speechFiles(gateway)).toEqual([`${audioIdOf(again.audioUrl)}.json`, `${audioIdOf(again.audioUrl)}.pcm`]);
   });
+  test("the sweeper removes files no row names once they are an hour old, and leaves younger ones", async ({ gateway }) => {
+    await mkdir(speechDir(gateway), { recursive: true });
+    const [old, young] = [randomUUID(), randomUUID()];
+    for (const id of [old, young]) await writeFile(path.join(speechDir(gateway), `${id}.pcm`), Buffer.alloc(96));
+    const twoHoursAgo = new Date(Date.now() - 2 * 3_600_000);
+    await utimes(path.join(speechDir(gateway), `${old}.pcm`), twoHoursAgo, twoHoursAgo);
+    expect(await gateway.container.speech.sweep()).toBe(0);
+    expect(await speechFiles(gateway)).toEqual([`${young}.pcm`]);
+  });
 });
 
 describe("claims in PostgreSQL", () => {
@@ -188,12 +217,7 @@ describe("claims in PostgreSQL", () => {
     const id = await insertClaim(gateway, setup, 0);
     const answer = speak(gateway, setup.input);
     // Past the rate limit, the request is waiting on the other process's claim.
-    await waitFor(
-      async () =>
-        (await gateway.database!.query("SELECT 1 FROM rate_limit_windows WHERE bucket = 'speak:anonymous'")).length === 1,
-      10_000,
-      "the request waiting",
-    );
+    await waitFor(async () => (await speaksCounted(gateway)) === 1, 10_000, "the request waiting");
     const pcm = Buffer.alloc(2 * fakeSpeechSamples(SPEECH_TEXT), 7);
     await keepOnDisk(gateway, id, pcm);
     await gateway.database!.query(
@@ -229,16 +253,7 @@ describe("claims in PostgreSQL", () => {
     await waitFor(() => upstream.speechRequests.length === 1, 10_000, "the first gateway's call reaching Faseeh");
     const second = speak(replica, input);
     // Both requests passed the rate limit: the replica's is waiting on the first gateway's claim.
-    await waitFor(
-      async () =>
-        (
-          await gateway.database!.query<{ count: number }>(
-            "SELECT count FROM rate_limit_windows WHERE bucket = 'speak:anonymous'",
-          )
-        )[0]?.count === 2,
-      10_000,
-      "the replica's request waiting",
-    );
+    await waitFor(async () => (await speaksCounted(gateway)) === 2, 10_000, "the replica's request waiting");
     release();
     const [made, shared] = [(await first).body.data!.speak, (await second).body.data!.speak];
     expect([made.cached, shared.cached]).toEqual([false, true]);

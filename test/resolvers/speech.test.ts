@@ -21,6 +21,7 @@ import {
   speechDir,
   speechFiles,
   speechRows,
+  speaksCounted,
   spoken,
 } from "../support/speech.js";
 import { recordSecret } from "../support/suite-record.js";
@@ -281,12 +282,8 @@ describe("paid once per distinct request", () => {
     const input = { voiceId: voice.voiceId, text: SPEECH_TEXT };
     const answers = Array.from({ length: 5 }, () => speak(gateway, input));
     // Faseeh holds the one call while all five pass the rate limit, the last step before joining the call in flight.
-    const counted = async () =>
-      (
-        await gateway.database!.query<{ count: number }>("SELECT count FROM rate_limit_windows WHERE bucket = 'speak:anonymous'")
-      )[0]?.count === 5;
     await waitFor(() => upstream.speechRequests.length === 1, 10_000, "the call reaching Faseeh");
-    await waitFor(counted, 10_000, "all five requests waiting");
+    await waitFor(async () => (await speaksCounted(gateway)) === 5, 10_000, "all five requests waiting");
     expect(upstream.speechRequests).toHaveLength(1);
     release();
     const speeches = (await Promise.all(answers)).map((response) => response.body.data!.speak);

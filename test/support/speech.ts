@@ -94,3 +94,15 @@ export async function metricValue(gateway: TestGateway, name: string, labels = "
   const match = new RegExp(`^${escaped} (\\S+)$`, "m").exec(text);
   return match ? Number(match[1]) : 0;
 }
+
+/**
+ * `speak`s of `owner` counted by the rate limit this minute: each is past its
+ * checks and its kept-audio lookup, the last step before it joins (or makes)
+ * the call for its request. How a test knows its requests are all waiting.
+ */
+export async function speaksCounted(gateway: TestGateway, owner = "anonymous"): Promise<number> {
+  const rows = await gateway.database!.query<{ count: number }>("SELECT count FROM rate_limit_windows WHERE bucket = $1", [
+    `speak:${owner}`,
+  ]);
+  return rows.reduce((sum, row) => sum + row.count, 0);
+}
