@@ -9,6 +9,7 @@ import { mkdir, readFile, utimes, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { fakeSpeechSamples, type FakeFaseeh } from "../../dev/fake-faseeh.js";
 import { sha256 } from "../../dev/audio-fixtures.js";
+import { SpeechesDocument } from "../generated/operations.js";
 import { speechRequestHash } from "../../src/services/speech/speech-input.js";
 import { describe, expect, test } from "../support/fixtures.js";
 import type { TestGateway } from "../support/gateway.js";
@@ -191,12 +192,14 @@ describe("expiry", () => {
     const speech = await spoken(gateway, input);
     await gateway.database!.query("UPDATE speech_audio SET expires_at = now() - interval '1 second'");
     expect((await fetchAudio(speech.audioUrl)).status).toBe(404);
+    expect((await gateway.graphql(SpeechesDocument)).body.data?.speeches.nodes).toEqual([]);
     const again = await spoken(gateway, input);
     expect(again.cached).toBe(false);
     expect(upstream.speechRequests).toHaveLength(2);
     expect(audioIdOf(again.audioUrl)).not.toBe(audioIdOf(speech.audioUrl));
     expect(await speechFiles(gateway)).toEqual([`${audioIdOf(again.audioUrl)}.json`, `${audioIdOf(again.audioUrl)}.pcm`]);
   });
+
   test("the sweeper removes files no row names once they are an hour old, and leaves younger ones", async ({ gateway }) => {
     await mkdir(speechDir(gateway), { recursive: true });
     const [old, young] = [randomUUID(), randomUUID()];
