@@ -252,12 +252,15 @@ export class SpeechService {
     return { running: this.productions.size };
   }
 
-  /** Removes expired speech and settles dead processes' claims: now and every PREVIEW_SWEEP_INTERVAL_MS. */
+  /** Removes expired speech, settles dead processes' claims and removes old leftovers; how many speeches it removed. */
+  sweep(): Promise<number> {
+    return this.deps.store.sweep();
+  }
+
+  /** Sweeps now and every PREVIEW_SWEEP_INTERVAL_MS. */
   start(): void {
     const sweep = () =>
-      void this.deps.store
-        .sweep()
-        .catch((error: unknown) => this.deps.logger.warn({ err: errorMessage(error) }, "speech sweep failed"));
+      void this.sweep().catch((error: unknown) => this.deps.logger.warn({ err: errorMessage(error) }, "speech sweep failed"));
     sweep();
     this.sweeper = setInterval(sweep, this.deps.config.previews.sweepIntervalMs);
     this.sweeper.unref();
