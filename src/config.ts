@@ -189,7 +189,7 @@ export type Config = Readonly<{
     /** `speak`'s text is refused beyond this many characters (Unicode code points). */
     maxCharacters: number;
     ttlHours: number;
-    /** Calls to Faseeh a client key may cause per minute (answers from kept audio are not counted). */
+    /** `speak`s per client key per minute not answered from kept audio. */
     rateLimitPerMinute: number;
     /** A call's claim not renewed for this long is taken over by another request (its process died). */
     staleClaimMs: number;

@@ -220,8 +220,8 @@ export type Mutation = {
    * Has a catalog voice say `text` through Faseeh's text-to-speech (billed per
    * character), unless the same request was answered within SPEECH_TTL_HOURS:
    * then its kept audio answers, `cached: true`, with no call. Identical requests
-   * in flight make one call. Needs a `write` key; calls to Faseeh count toward
-   * SPEAK_RATE_LIMIT_PER_MINUTE.
+   * in flight make one call. Needs a `write` key; requests not answered from
+   * kept audio count toward SPEAK_RATE_LIMIT_PER_MINUTE.
    */
   speak: Speech;
   /**

@@ -97,7 +97,8 @@ export class SpeechService {
       metrics.speechCacheHits.inc();
       return store.recordAnswer(owner, kept, true);
     }
-    // Only requests that may call Faseeh count against the key's limit.
+    // Requests not answered from kept audio count against the key's limit (joining a call in flight too:
+    // whether one is in flight is known only later, on another replica).
     await rateLimits.consume(`speak:${owner}`, config.speech.rateLimitPerMinute, 60_000, "speech requests");
     const joined = this.productions.get(hash);
     const production = joined ?? this.startProduction(request, hash, owner);
