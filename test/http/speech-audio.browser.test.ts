@@ -6,31 +6,9 @@
 // through to the end.
 import { SpeakDocument } from "../generated/operations.js";
 import { expect, test } from "../support/fixtures.js";
-import { launchBrowser, servePage } from "../support/browser.js";
+import { playInBrowser } from "../support/browser.js";
 import { CHROMIUM, describeWithTools } from "../support/host-tools.js";
 import { voiceData } from "../support/voice-data.js";
-
-interface AudioCheck {
-  duration: number;
-  endedAt: number;
-}
-
-const page = (audioUrl: string) => `<!doctype html>
-<html><body>
-<audio id="speech" preload="auto" src="${audioUrl.replace(/&/g, "&amp;")}"></audio>
-<script>
-  window.audioCheck = new Promise((resolve, reject) => {
-    const audio = document.getElementById("speech");
-    audio.addEventListener("error", () => reject(new Error("audio error " + (audio.error && audio.error.code))));
-    audio.addEventListener("loadedmetadata", () => {
-      const duration = audio.duration;
-      audio.addEventListener("ended", () => resolve({ duration, endedAt: audio.currentTime }), { once: true });
-      audio.currentTime = Math.max(0, duration - 0.4);
-      audio.play().catch(reject);
-    }, { once: true });
-  });
-</script>
-</body></html>`;
 
 describeWithTools("a speech in the browser", [CHROMIUM], () => {
   test("plays in an <audio> element, as long as durationSeconds says", async ({ gateway, upstream }) => {
@@ -40,18 +18,9 @@ describeWithTools("a speech in the browser", [CHROMIUM], () => {
     expect(made.body.errors).toBeUndefined();
     const speech = made.body.data!.speak;
     expect(speech.durationSeconds).toBeGreaterThan(1); // 17 characters of the fake's 0.08 s each
-    const served = await servePage(page(speech.audioUrl));
-    const browser = await launchBrowser();
-    try {
-      const tab = await browser.newPage();
-      await tab.goto(served.url);
-      const check = await tab.evaluate<AudioCheck>("window.audioCheck");
-      expect(check.duration).toBeCloseTo(speech.durationSeconds, 2);
-      expect(check.endedAt).toBeCloseTo(speech.durationSeconds, 1);
-    } finally {
-      await browser.close();
-      await served.close();
-    }
+    const check = await playInBrowser(speech.audioUrl);
+    expect(check.duration).toBeCloseTo(speech.durationSeconds, 2);
+    expect(check.endedAt).toBeCloseTo(speech.durationSeconds, 1);
     // The browser fetched the audio without an Authorization header, and seeked with a Range request.
     const audioPath = new URL(speech.audioUrl).pathname;
     expect(audioPath).toMatch(/^\/speech\/[0-9a-f-]{36}\.wav$/);

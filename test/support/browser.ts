@@ -83,3 +83,41 @@ export async function servePage(html: string): Promise<ServedPage> {
     },
   };
 }
+
+/** What a page's `<audio>` element reported: its duration, and where it ended after seeking near the end. */
+export interface AudioCheck {
+  duration: number;
+  endedAt: number;
+}
+
+/** A page whose `<audio>` loads `audioUrl`, seeks 0.4 s before its end (a Range request) and plays to the end. */
+const audioPlayerPage = (audioUrl: string) => `<!doctype html>
+<html><body>
+<audio id="player" preload="auto" src="${audioUrl.replace(/&/g, "&amp;")}"></audio>
+<script>
+  window.audioCheck = new Promise((resolve, reject) => {
+    const audio = document.getElementById("player");
+    audio.addEventListener("error", () => reject(new Error("audio error " + (audio.error && audio.error.code))));
+    audio.addEventListener("loadedmetadata", () => {
+      const duration = audio.duration;
+      audio.addEventListener("ended", () => resolve({ duration, endedAt: audio.currentTime }), { once: true });
+      audio.currentTime = Math.max(0, duration - 0.4);
+      audio.play().catch(reject);
+    }, { once: true });
+  });
+</script>
+</body></html>`;
+
+/** Plays `audioUrl` in headless chromium from a page on another origin, as an internal tool's page would. */
+export async function playInBrowser(audioUrl: string): Promise<AudioCheck> {
+  const served = await servePage(audioPlayerPage(audioUrl));
+  const browser = await launchBrowser();
+  try {
+    const tab = await browser.newPage();
+    await tab.goto(served.url);
+    return await tab.evaluate<AudioCheck>("window.audioCheck");
+  } finally {
+    await browser.close();
+    await served.close();
+  }
+}

@@ -22,6 +22,7 @@ import { type FileHandle, mkdir, open, readdir, readFile, rename, rm, stat, writ
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { z } from "zod";
+import { flushFile } from "../audio/flush-file.js";
 import { errorMessage, GatewayError } from "../../errors.js";
 import { guardDatabase } from "../../db/database-errors.js";
 import type { PrismaClient, VoicePreview } from "../../generated/prisma/client.js";
@@ -119,7 +120,7 @@ export class PreviewStore {
         this.logger.warn({ previewId: row.id, err: errorMessage(error) }, "storing a preview failed; retrying");
       }
     }
-    await flush(path.join(dir, RECORD_FILE)).catch((error: unknown) =>
+    await flushFile(path.join(dir, RECORD_FILE)).catch((error: unknown) =>
       this.logger.error({ previewId: row.id, err: errorMessage(error) }, "could not flush a kept preview's record"),
     );
     this.logger.error({ previewId: row.id, err: errorMessage(lastError) }, "preview kept on disk; its row is deferred");
@@ -244,15 +245,6 @@ const previewNotYetStored = (id: string, cause: unknown) =>
 /** The record as JSON (bigints as strings, dates as ISO). */
 const serialiseRecord = (row: PreviewRecord): string =>
   JSON.stringify(row, (_key, value: unknown) => (typeof value === "bigint" ? value.toString() : value));
-
-async function flush(file: string): Promise<void> {
-  const handle = await open(file, "r+");
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-}
 
 const recordSchema = z.object({
   id: z.uuid(),

@@ -10,11 +10,12 @@
 // Files, not PostgreSQL, for the reasons previews are files (preview-store.ts):
 // Range reads at an offset, never a whole bytea in memory.
 import { randomUUID } from "node:crypto";
-import { mkdir, open, readdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
+import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { z } from "zod";
+import { flushFile } from "../audio/flush-file.js";
 import { guardDatabase } from "../../db/database-errors.js";
 import { errorMessage, GatewayError } from "../../errors.js";
 import type { Prisma, PrismaClient, Speech, SpeechAudio } from "../../generated/prisma/client.js";
@@ -156,7 +157,7 @@ export class SpeechStore {
         this.logger.warn({ speechId: id, err: errorMessage(error) }, "storing a speech failed; retrying");
       }
     }
-    await flush(this.recordPath(id)).catch(() => undefined);
+    await flushFile(this.recordPath(id)).catch(() => undefined);
     this.logger.error({ speechId: id, err: errorMessage(lastError) }, "speech kept on disk; its row is deferred");
     throw speechNotYetStored(id, lastError);
   }
@@ -334,12 +335,3 @@ const speechNotYetStored = (id: string, cause: unknown) =>
     { id },
     cause,
   );
-
-async function flush(file: string): Promise<void> {
-  const handle = await open(file, "r+");
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-}
