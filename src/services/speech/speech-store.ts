@@ -125,6 +125,7 @@ export class SpeechStore {
    * and whoever finds it imports the audio (no second call to Faseeh).
    * Null when the claim was taken over meanwhile (this process was too slow
    * to renew it, and thought dead): the audio is dropped, the other's answers.
+   * A row already READY with this audio (imported by another) answers as is.
    */
   async keep(id: string, audio: PcmAudio): Promise<SpeechAudioRecord | null> {
     try {
@@ -146,7 +147,7 @@ export class SpeechStore {
     for (const delay of STORE_RETRY_DELAYS_MS) {
       if (delay) await sleep(delay);
       try {
-        const ready = await this.markReady(id, record);
+        const ready = (await this.markReady(id, record)) ?? (await this.findReady(id));
         if (ready) return ready;
         await this.removeFiles(id);
         this.logger.warn({ speechId: id }, "a speech claim was taken over while its call ran; the other process answers");
@@ -203,6 +204,15 @@ export class SpeechStore {
     );
     if (removed.length) await this.removeFiles(row.id);
     return removed.length > 0;
+  }
+
+  /**
+   * This id's row when it is READY although this process did not mark it: another process imported the
+   * audio kept here (settle), or an earlier attempt's update went through but its answer was lost. Its
+   * files are the row's audio, never to be removed as a taken-over claim's.
+   */
+  private findReady(id: string): Promise<SpeechAudioRecord | null> {
+    return guardDatabase(() => this.prisma.speechAudio.findFirst({ where: { id, status: "READY" } }));
   }
 
   /** Whether this claim is still a PENDING row (not taken over). */
