@@ -1,12 +1,13 @@
 // Claims under stress: what a process calling Faseeh for a request does when
-// the others' view of its claim differs from its own. Audio it kept that
-// another process imported meanwhile (or that its own lost answer already
-// marked) is answered, never removed from under its READY row.
+// the others' view of its claim differs from its own. A claim it made is judged
+// by PostgreSQL's clock, whatever its own says; and audio it kept that another
+// process imported meanwhile (or that its own lost answer already marked) is
+// answered, never removed from under its READY row.
 import { readFile } from "node:fs/promises";
 import path from "node:path";
 import pg from "pg";
 import { sha256 } from "../../dev/audio-fixtures.js";
-import { describe, expect, test } from "../support/fixtures.js";
+import { describe, expect, test, vi } from "../support/fixtures.js";
 import { fetchAudio } from "../support/preview.js";
 import { audioIdOf, seedVoice, speak, SPEECH_TEXT, speechAudioRows, speechDir, speechFiles } from "../support/speech.js";
 import { waitFor } from "../support/wait.js";
@@ -70,5 +71,34 @@ describe("a claim's call that another process sees differently", () => {
     expect(audio.status).toBe(200);
     expect(sha256(audio.body.subarray(44))).toBe(upstream.speeches[0]!.sha256);
     expect(upstream.speechRequests).toHaveLength(1);
+  });
+
+  test("a claim of a process whose clock runs behind PostgreSQL's is not taken over while its call runs", async ({
+    gateway,
+    upstream,
+  }) => {
+    const voice = await seedVoice(gateway, upstream);
+    // This process's clock 20 minutes behind the database's: past this file's stale bound (10 minutes), as
+    // 31 seconds would be past the default's.
+    vi.useFakeTimers({ toFake: ["Date"], shouldAdvanceTime: true });
+    try {
+      vi.setSystemTime(Date.now() - 20 * 60_000);
+      const release = heldCall(upstream);
+      const answer = speak(gateway, { voiceId: voice.voiceId, text: SPEECH_TEXT });
+      await waitFor(() => upstream.speechRequests.length === 1, 10_000, "the call reaching Faseeh");
+      // The sweeper of any replica, on its interval, while the call runs.
+      await gateway.container.speech.sweep();
+      release();
+      const speech = (await answer).body.data!.speak;
+      expect(speech.cached).toBe(false);
+      // Faseeh was called (and billed) once: the claim was not taken for a dead process's.
+      expect(upstream.speechRequests).toHaveLength(1);
+      expect(await speechAudioRows(gateway)).toEqual([
+        expect.objectContaining({ id: audioIdOf(speech.audioUrl), status: "READY" }),
+      ]);
+      expect((await fetchAudio(speech.audioUrl)).status).toBe(200);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });

@@ -78,28 +78,23 @@ export class SpeechStore {
     return guardDatabase(() => this.prisma.speechAudio.findUnique({ where: { requestHash } }));
   }
 
-  /** Claims the request for this process (its PENDING row); the new row's id, or null when another holds it. */
+  /**
+   * Claims the request for this process (its PENDING row); the new row's id, or null when another holds it.
+   * `claimed_at` is PostgreSQL's now(), as renewals and the stale checks read it: a process whose own clock
+   * runs behind the database's would otherwise claim already stale, and see its live call taken over.
+   */
   async claim(request: SpeechRequest, requestHash: string): Promise<string | null> {
     await mkdir(this.dir, { recursive: true });
     const id = randomUUID();
-    const now = new Date();
-    const { count } = await guardDatabase(() =>
-      this.prisma.speechAudio.createMany({
-        data: [
-          {
-            id,
-            requestHash,
-            ...request,
-            characters: characterCount(request.text),
-            status: "PENDING",
-            claimedBy: CLAIMANT,
-            claimedAt: now,
-            createdAt: now,
-            expiresAt: this.expiryFrom(now),
-          },
-        ],
-        skipDuplicates: true,
-      }),
+    const { voiceId, text, modelId, stability, speed } = request;
+    const count = await guardDatabase(
+      () => this.prisma.$executeRaw`
+        INSERT INTO speech_audio (id, request_hash, voice_id, text, model_id, stability, speed, characters, status,
+          claimed_by, claimed_at, created_at, expires_at)
+        VALUES (${id}::uuid, ${requestHash}, ${voiceId}, ${text}, ${modelId}, ${stability}::float8, ${speed}::float8,
+          ${characterCount(text)}::int, 'PENDING', ${CLAIMANT}, now(), now(),
+          now() + make_interval(hours => ${this.options.ttlHours}::int))
+        ON CONFLICT (request_hash) DO NOTHING`,
     );
     return count === 1 ? id : null;
   }
