@@ -3,7 +3,7 @@
 // by PostgreSQL's clock, whatever its own says; and audio it kept that another
 // process imported meanwhile (or that its own lost answer already marked) is
 // answered, never removed from under its READY row.
-import { readFile } from "node:fs/promises";
+import { readFile, rm } from "node:fs/promises";
 import path from "node:path";
 import pg from "pg";
 import { sha256 } from "../../dev/audio-fixtures.js";
@@ -101,4 +101,26 @@ describe("a claim's call that another process sees differently", () => {
       vi.useRealTimers();
     }
   });
+});
+
+test("a speech whose audio is gone from PREVIEW_DIR is made again, not answered with a URL that 404s", async ({
+  gateway,
+  upstream,
+}) => {
+  const voice = await seedVoice(gateway, upstream);
+  const input = { voiceId: voice.voiceId, text: SPEECH_TEXT };
+  const first = (await speak(gateway, input)).body.data!.speak;
+  const lost = audioIdOf(first.audioUrl);
+  // The volume lost or restored without it: the row is READY and live, its files are not there.
+  for (const file of await speechFiles(gateway)) await rm(path.join(speechDir(gateway), file));
+  expect((await fetchAudio(first.audioUrl)).status).toBe(404); // "send the same `speak` again for new audio"
+
+  const again = (await speak(gateway, input)).body.data!.speak;
+  expect(again.cached).toBe(false);
+  expect(upstream.speechRequests).toHaveLength(2);
+  expect(audioIdOf(again.audioUrl)).not.toBe(lost);
+  const audio = await fetchAudio(again.audioUrl);
+  expect(audio.status).toBe(200);
+  expect(sha256(audio.body.subarray(44))).toBe(upstream.speeches[1]!.sha256);
+  expect(await speechAudioRows(gateway)).toEqual([expect.objectContaining({ id: audioIdOf(again.audioUrl), status: "READY" })]);
 });

@@ -210,6 +210,22 @@ export class SpeechStore {
     return guardDatabase(() => this.prisma.speechAudio.findFirst({ where: { id, status: "READY" } }));
   }
 
+  /** Whether a READY row's audio is on disk whole: a row is marked only after its file is in place. */
+  async hasAudio(row: SpeechAudioRecord): Promise<boolean> {
+    const size = (await stat(this.pcmPath(row.id)).catch(() => undefined))?.size;
+    return row.audioBytes !== null && size === Number(row.audioBytes);
+  }
+
+  /** Removes a READY row whose audio is gone (and the answers it gave), so its request is made again. */
+  async dropLost(row: SpeechAudioRecord): Promise<void> {
+    this.logger.warn(
+      { speechId: row.id, dir: this.dir },
+      "speech audio is missing from disk (is PREVIEW_DIR shared by every replica?); it is made again",
+    );
+    await guardDatabase(() => this.prisma.speechAudio.deleteMany({ where: { id: row.id, status: "READY" } }));
+    await this.removeFiles(row.id);
+  }
+
   /** Whether this claim is still a PENDING row (not taken over). */
   private async holdsClaim(id: string): Promise<boolean> {
     const row = await guardDatabase(() => this.prisma.speechAudio.findUnique({ where: { id }, select: { status: true } }));
