@@ -93,7 +93,7 @@ export class SpeechService {
     const hash = speechRequestHash(request);
     const owner = ownerOf(principal);
     const kept = await store.findByHash(hash);
-    if (kept && isLive(kept)) {
+    if (kept && isLive(kept) && (await store.hasAudio(kept))) {
       metrics.speechCacheHits.inc();
       return store.recordAnswer(owner, kept, true);
     }
@@ -151,7 +151,12 @@ export class SpeechService {
     let called = false;
     for (;;) {
       const row = await store.findByHash(hash);
-      if (row && isLive(row)) return { audio: row, called };
+      if (row && isLive(row)) {
+        if (await store.hasAudio(row)) return { audio: row, called };
+        // Its audio is gone from disk (PREVIEW_DIR lost): only a new call answers this request now.
+        await store.dropLost(row);
+        continue;
+      }
       if (!row) {
         const claimed = await store.claim(request, hash);
         if (!claimed) continue;

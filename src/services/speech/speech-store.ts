@@ -79,28 +79,23 @@ export class SpeechStore {
     return guardDatabase(() => this.prisma.speechAudio.findUnique({ where: { requestHash } }));
   }
 
-  /** Claims the request for this process (its PENDING row); the new row's id, or null when another holds it. */
+  /**
+   * Claims the request for this process (its PENDING row); the new row's id, or null when another holds it.
+   * `claimed_at` is PostgreSQL's now(), as renewals and the stale checks read it: a process whose own clock
+   * runs behind the database's would otherwise claim already stale, and see its live call taken over.
+   */
   async claim(request: SpeechRequest, requestHash: string): Promise<string | null> {
     await mkdir(this.dir, { recursive: true });
     const id = randomUUID();
-    const now = new Date();
-    const { count } = await guardDatabase(() =>
-      this.prisma.speechAudio.createMany({
-        data: [
-          {
-            id,
-            requestHash,
-            ...request,
-            characters: characterCount(request.text),
-            status: "PENDING",
-            claimedBy: CLAIMANT,
-            claimedAt: now,
-            createdAt: now,
-            expiresAt: this.expiryFrom(now),
-          },
-        ],
-        skipDuplicates: true,
-      }),
+    const { voiceId, text, modelId, stability, speed } = request;
+    const count = await guardDatabase(
+      () => this.prisma.$executeRaw`
+        INSERT INTO speech_audio (id, request_hash, voice_id, text, model_id, stability, speed, characters, status,
+          claimed_by, claimed_at, created_at, expires_at)
+        VALUES (${id}::uuid, ${requestHash}, ${voiceId}, ${text}, ${modelId}, ${stability}::float8, ${speed}::float8,
+          ${characterCount(text)}::int, 'PENDING', ${CLAIMANT}, now(), now(),
+          now() + make_interval(hours => ${this.options.ttlHours}::int))
+        ON CONFLICT (request_hash) DO NOTHING`,
     );
     return count === 1 ? id : null;
   }
@@ -126,6 +121,7 @@ export class SpeechStore {
    * and whoever finds it imports the audio (no second call to Faseeh).
    * Null when the claim was taken over meanwhile (this process was too slow
    * to renew it, and thought dead): the audio is dropped, the other's answers.
+   * A row already READY with this audio (imported by another) answers as is.
    */
   async keep(id: string, audio: PcmAudio): Promise<SpeechAudioRecord | null> {
     try {
@@ -147,7 +143,7 @@ export class SpeechStore {
     for (const delay of STORE_RETRY_DELAYS_MS) {
       if (delay) await sleep(delay);
       try {
-        const ready = await this.markReady(id, record);
+        const ready = (await this.markReady(id, record)) ?? (await this.findReady(id));
         if (ready) return ready;
         await this.removeFiles(id);
         this.logger.warn({ speechId: id }, "a speech claim was taken over while its call ran; the other process answers");
@@ -204,6 +200,31 @@ export class SpeechStore {
     );
     if (removed.length) await this.removeFiles(row.id);
     return removed.length > 0;
+  }
+
+  /**
+   * This id's row when it is READY although this process did not mark it: another process imported the
+   * audio kept here (settle), or an earlier attempt's update went through but its answer was lost. Its
+   * files are the row's audio, never to be removed as a taken-over claim's.
+   */
+  private findReady(id: string): Promise<SpeechAudioRecord | null> {
+    return guardDatabase(() => this.prisma.speechAudio.findFirst({ where: { id, status: "READY" } }));
+  }
+
+  /** Whether a READY row's audio is on disk whole: a row is marked only after its file is in place. */
+  async hasAudio(row: SpeechAudioRecord): Promise<boolean> {
+    const size = (await stat(this.pcmPath(row.id)).catch(() => undefined))?.size;
+    return row.audioBytes !== null && size === Number(row.audioBytes);
+  }
+
+  /** Removes a READY row whose audio is gone (and the answers it gave), so its request is made again. */
+  async dropLost(row: SpeechAudioRecord): Promise<void> {
+    this.logger.warn(
+      { speechId: row.id, dir: this.dir },
+      "speech audio is missing from disk (is PREVIEW_DIR shared by every replica?); it is made again",
+    );
+    await guardDatabase(() => this.prisma.speechAudio.deleteMany({ where: { id: row.id, status: "READY" } }));
+    await this.removeFiles(row.id);
   }
 
   /** Whether this claim is still a PENDING row (not taken over). */
