@@ -62,7 +62,11 @@ export async function createGateway(container: Container): Promise<Gateway> {
       speech.settle(config.shutdownCloneGraceMs),
     ]);
     if (clones.aborted || clones.finished || clones.abandoned) logger.info(clones, "shutdown: clones settled");
-    if (speeches.running) logger.warn(speeches, "shutdown: speech calls still running are cut; their claims go stale");
+    if (speeches.running)
+      logger.warn(
+        speeches,
+        "shutdown: speech calls still running are cut; nothing is kept, the next identical speak calls again",
+      );
   });
   shutdown.register("drain requests", () => apollo.stop()); // closes the listener and drains in-flight requests
 

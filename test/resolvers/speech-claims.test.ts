@@ -9,7 +9,16 @@ import pg from "pg";
 import { sha256 } from "../../dev/audio-fixtures.js";
 import { describe, expect, test, vi } from "../support/fixtures.js";
 import { fetchAudio } from "../support/preview.js";
-import { audioIdOf, seedVoice, speak, SPEECH_TEXT, speechAudioRows, speechDir, speechFiles } from "../support/speech.js";
+import {
+  audioIdOf,
+  seedVoice,
+  speak,
+  speaksCounted,
+  SPEECH_TEXT,
+  speechAudioRows,
+  speechDir,
+  speechFiles,
+} from "../support/speech.js";
 import { waitFor } from "../support/wait.js";
 
 // Renewed every third of this: never during a test, so only the test decides when a claim looks stale.
@@ -123,4 +132,49 @@ test("a speech whose audio is gone from PREVIEW_DIR is made again, not answered 
   expect(audio.status).toBe(200);
   expect(sha256(audio.body.subarray(44))).toBe(upstream.speeches[1]!.sha256);
   expect(await speechAudioRows(gateway)).toEqual([expect.objectContaining({ id: audioIdOf(again.audioUrl), status: "READY" })]);
+});
+
+test("a failed call is the answer of the identical requests waiting on it in another process: one call, the same error", async ({
+  gateway,
+  upstream,
+  startGateway,
+}) => {
+  // A second replica on the same database and PREVIEW_DIR.
+  const other = await startGateway({
+    upstream,
+    testDatabase: gateway.database!,
+    env: {
+      SPEAK_RATE_LIMIT_PER_MINUTE: "100000",
+      SPEECH_CLAIM_STALE_MS: "600000",
+      PREVIEW_DIR: gateway.container.config.previews.dir,
+    },
+  });
+  const voice = await seedVoice(gateway, upstream);
+  const input = { voiceId: voice.voiceId, text: SPEECH_TEXT };
+  let release!: () => void;
+  upstream.enqueueSpeech({
+    kind: "hold",
+    until: new Promise<void>((resolve) => (release = resolve)),
+    then: { kind: "error", status: 500, errorMessage: "generation failed" },
+  });
+  const first = speak(gateway, input);
+  await waitFor(() => upstream.speechRequests.length === 1, 10_000, "the call reaching Faseeh");
+  const waiting = speak(other, input);
+  // Both requests counted: the second has looked for kept audio and is waiting on the first's claim.
+  await waitFor(async () => (await speaksCounted(gateway)) === 2, 10_000, "the other replica's request to wait");
+  release();
+
+  const [failed, waited] = await Promise.all([first, waiting]);
+  expect(failed.body.errors?.[0]?.extensions?.code).toBe("UPSTREAM_OUTCOME_UNKNOWN");
+  expect(waited.body.errors?.[0]?.extensions).toMatchObject({ code: "UPSTREAM_OUTCOME_UNKNOWN", sharedFailure: true });
+  expect(waited.body.errors?.[0]?.message).toBe(failed.body.errors?.[0]?.message);
+  expect(upstream.speechRequests).toHaveLength(1);
+  expect(await speechFiles(gateway)).toEqual([]);
+
+  // Kept nothing: the next request (on either replica) calls Faseeh again, and is answered.
+  const again = await speak(other, input);
+  expect(again.body.errors).toBeUndefined();
+  expect(again.body.data?.speak.cached).toBe(false);
+  expect(upstream.speechRequests).toHaveLength(2);
+  expect((await speechAudioRows(gateway)).map((row) => row.status)).toEqual(["READY"]);
 });

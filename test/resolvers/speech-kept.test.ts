@@ -17,6 +17,7 @@ import { fetchAudio } from "../support/preview.js";
 import {
   audioIdOf,
   diacritisedText,
+  expectNothingKept,
   seedVoice,
   speak,
   speakLeaving,
@@ -87,9 +88,7 @@ describe("a failed call keeps nothing, and the next identical request calls agai
     const failed = await speak(gateway, input);
     expect(failed.body.errors?.[0]?.extensions?.code).toBe(code);
     expect(upstream.speechRequests).toHaveLength(1);
-    expect(await speechAudioRows(gateway)).toEqual([]);
-    expect(await speechRows(gateway)).toEqual([]);
-    expect(await speechFiles(gateway)).toEqual([]);
+    await expectNothingKept(gateway, code);
 
     const retried = await spoken(gateway, input);
     expect(retried.cached).toBe(false);
@@ -111,9 +110,7 @@ test("identical requests sharing a call that fails all answer its error; nothing
   const codes = (await Promise.all(answers)).map((response) => response.body.errors?.[0]?.extensions?.code);
   expect(codes).toEqual(["INSUFFICIENT_BALANCE", "INSUFFICIENT_BALANCE", "INSUFFICIENT_BALANCE"]);
   expect(upstream.speechRequests).toHaveLength(1);
-  expect(await speechAudioRows(gateway)).toEqual([]);
-  expect(await speechRows(gateway)).toEqual([]);
-  expect(await speechFiles(gateway)).toEqual([]);
+  await expectNothingKept(gateway, "INSUFFICIENT_BALANCE");
   expect((await spoken(gateway, input)).cached).toBe(false);
   expect(upstream.speechRequests).toHaveLength(2);
 });

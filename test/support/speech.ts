@@ -4,6 +4,7 @@
 // id as its URL names it.
 import { readdir } from "node:fs/promises";
 import path from "node:path";
+import { expect } from "vitest";
 import { request } from "undici";
 import type { FakeFaseeh } from "../../dev/fake-faseeh.js";
 import type { NewVoice } from "../../src/services/catalog/voice-writes.js";
@@ -81,6 +82,16 @@ export const speechAudioRows = (gateway: TestGateway) =>
   gateway.database!.query<SpeechAudioRow>(
     "SELECT id::text, request_hash, status, audio_bytes::text, audio_sha256 FROM speech_audio ORDER BY created_at",
   );
+
+/** What a failed call leaves: no audio, no answers, and only the FAILED record its waiters read (`code`), if any. */
+export async function expectNothingKept(gateway: TestGateway, code: string): Promise<void> {
+  const rows = await gateway.database!.query<{ status: string; audio_bytes: string | null; failure_code: string | null }>(
+    "SELECT status, audio_bytes::text, failure_code FROM speech_audio",
+  );
+  expect(rows).toEqual([{ status: "FAILED", audio_bytes: null, failure_code: code }]);
+  expect(await speechRows(gateway)).toEqual([]);
+  expect(await speechFiles(gateway)).toEqual([]);
+}
 
 export const speechRows = (gateway: TestGateway) =>
   gateway.database!.query<{ id: string; owner: string; audio_id: string; cached: boolean }>(

@@ -7,7 +7,9 @@
 -- (src/services/speech/speech-store.ts). The unique hash is how replicas agree
 -- that only one of them calls Faseeh: the one whose PENDING row is inserted
 -- calls, renewing `claimed_at` while it does; the others wait for READY. A
--- claim no longer renewed (its process died) is taken over.
+-- claim no longer renewed (its process died) is taken over. A failed call
+-- leaves its row FAILED, with the error, for a short while: what the requests
+-- waiting on it (on any replica) answer, instead of calling again each.
 CREATE TABLE "speech_audio" (
     "id" UUID NOT NULL,
     "request_hash" TEXT NOT NULL,
@@ -25,17 +27,20 @@ CREATE TABLE "speech_audio" (
     "channels" INTEGER,
     "audio_bytes" BIGINT,
     "audio_sha256" TEXT,
+    "failure_code" TEXT,
+    "failure_message" TEXT,
     "created_at" TIMESTAMPTZ(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
     "expires_at" TIMESTAMPTZ(3) NOT NULL,
 
     CONSTRAINT "speech_audio_pkey" PRIMARY KEY ("id"),
-    CONSTRAINT "speech_audio_status" CHECK ("status" IN ('PENDING', 'READY')),
+    CONSTRAINT "speech_audio_status" CHECK ("status" IN ('PENDING', 'READY', 'FAILED')),
     -- Ready audio is described in full; a pending claim says who holds it.
     CONSTRAINT "speech_audio_ready_described" CHECK (
         "status" <> 'READY' OR ("audio_content_type" IS NOT NULL AND "sample_rate" IS NOT NULL AND "channels" IS NOT NULL
             AND "audio_bytes" IS NOT NULL AND "audio_sha256" IS NOT NULL)
     ),
-    CONSTRAINT "speech_audio_pending_claimed" CHECK ("status" <> 'PENDING' OR "claimed_at" IS NOT NULL)
+    CONSTRAINT "speech_audio_pending_claimed" CHECK ("status" <> 'PENDING' OR "claimed_at" IS NOT NULL),
+    CONSTRAINT "speech_audio_failure_said" CHECK ("status" <> 'FAILED' OR ("failure_code" IS NOT NULL AND "failure_message" IS NOT NULL))
 );
 
 CREATE UNIQUE INDEX "speech_audio_request_hash_key" ON "speech_audio"("request_hash");

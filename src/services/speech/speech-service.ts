@@ -13,7 +13,7 @@
 //     for the next identical request, even if its client left.
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Config } from "../../config.js";
-import { errorMessage, GatewayError } from "../../errors.js";
+import { errorMessage, GatewayError, isErrorCode } from "../../errors.js";
 import type { SpeakInput } from "../../generated/graphql.js";
 import type { Logger } from "../../logger.js";
 import type { Metrics } from "../../metrics.js";
@@ -149,8 +149,11 @@ export class SpeechService {
     const deadline = Date.now() + config.upstream.queueTimeoutMs + config.upstream.timeoutMs * config.upstream.maxAttempts;
     // Set once this process called Faseeh but lost its claim to another (see SpeechStore.keep).
     let called = false;
+    // The claim this request waits on: should its call fail, its error is this request's answer too.
+    let waitedOn: string | undefined;
     for (;;) {
       const row = await store.findByHash(hash);
+      if (row?.status === "FAILED" && row.id === waitedOn) throw failureOf(row);
       if (row && isLive(row)) {
         if (await store.hasAudio(row)) return { audio: row, called };
         // Its audio is gone from disk (PREVIEW_DIR lost): only a new call answers this request now.
@@ -167,6 +170,7 @@ export class SpeechService {
       }
       if (await store.settle(row)) continue;
       if (Date.now() > deadline) throw stillRunning();
+      waitedOn = row.id;
       await sleep(POLL_MS);
     }
   }
@@ -194,7 +198,7 @@ export class SpeechService {
           // Faseeh may have billed a call whose outcome is unknown.
           if (unknown) metrics.speechCharacters.inc(characters);
           await store
-            .releaseClaim(id)
+            .releaseClaim(id, recordedFailure(error))
             .catch((cause: unknown) =>
               logger.warn({ err: errorMessage(cause) }, "releasing a failed speech claim failed; it goes stale instead"),
             );
@@ -278,6 +282,20 @@ export class SpeechService {
 }
 
 const isLive = (row: SpeechAudioRecord): boolean => row.status === "READY" && row.expiresAt.getTime() > Date.now();
+
+/** What a failed call's waiters are told: its error's code and message (an unexpected one's, masked). */
+const recordedFailure = (error: unknown): { code: string; message: string } =>
+  error instanceof GatewayError
+    ? { code: error.code, message: error.message }
+    : { code: "INTERNAL_SERVER_ERROR", message: "The speech call failed unexpectedly; retry." };
+
+/** The error of the call a request waited on, as that call's own client got it. */
+const failureOf = (row: SpeechAudioRecord): GatewayError =>
+  new GatewayError(
+    isErrorCode(row.failureCode) ? row.failureCode : "INTERNAL_SERVER_ERROR",
+    row.failureMessage ?? "The speech call this request waited on failed; retry.",
+    { sharedFailure: true },
+  );
 
 const stillRunning = () =>
   new GatewayError(

@@ -108,10 +108,19 @@ export class SpeechStore {
     );
   }
 
-  /** A failed call keeps nothing: its claim and any partial audio go, so the next request calls again. */
-  async releaseClaim(id: string): Promise<void> {
+  /**
+   * A failed call keeps nothing: its partial audio goes, and its claim becomes
+   * FAILED with the error, for the requests waiting on it (any replica) to
+   * answer; a new request removes it and calls again (see settle).
+   */
+  async releaseClaim(id: string, failure: { code: string; message: string }): Promise<void> {
     await this.removeFiles(id);
-    await guardDatabase(() => this.prisma.speechAudio.deleteMany({ where: { id, status: "PENDING" } }));
+    await guardDatabase(
+      () => this.prisma.$executeRaw`
+        UPDATE speech_audio SET status = 'FAILED', claimed_by = NULL, claimed_at = NULL, failure_code = ${failure.code},
+          failure_message = ${failure.message}, expires_at = now() + make_interval(secs => ${this.options.staleClaimMs / 1000})
+        WHERE id = ${id}::uuid AND status = 'PENDING'`,
+    );
   }
 
   /**
@@ -178,9 +187,9 @@ export class SpeechStore {
   }
 
   /**
-   * Settles a row in the way of a new claim: expired audio is removed; a
-   * stale claim (its process died, or could not mark it) is imported when its
-   * audio was kept whole, else removed. True when the row changed.
+   * Settles a row in the way of a new claim: expired audio and a failed call's
+   * record are removed; a stale claim (its process died, or could not mark it)
+   * is imported when its audio was kept whole, else removed. True when the row changed.
    */
   async settle(row: SpeechAudioRecord): Promise<boolean> {
     if (row.status === "PENDING") {
@@ -194,7 +203,7 @@ export class SpeechStore {
       () => this.prisma.$queryRaw<Array<{ id: string }>>`
         DELETE FROM speech_audio
         WHERE id = ${row.id}::uuid
-          AND ((status = 'READY' AND expires_at <= now())
+          AND ((status = 'READY' AND expires_at <= now()) OR status = 'FAILED'
             OR (status = 'PENDING' AND claimed_at < now() - make_interval(secs => ${this.options.staleClaimMs / 1000})))
         RETURNING id::text AS id`,
     );
@@ -281,7 +290,7 @@ export class SpeechStore {
   async sweep(): Promise<number> {
     const expired = await guardDatabase(
       () => this.prisma.$queryRaw<Array<{ id: string }>>`
-        DELETE FROM speech_audio WHERE status = 'READY' AND expires_at <= now() RETURNING id::text AS id`,
+        DELETE FROM speech_audio WHERE status IN ('READY', 'FAILED') AND expires_at <= now() RETURNING id::text AS id`,
     );
     for (const { id } of expired) await this.removeFiles(id);
     const stale = await guardDatabase(
