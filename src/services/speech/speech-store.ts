@@ -18,7 +18,7 @@ import { z } from "zod";
 import { flushFile } from "../audio/flush-file.js";
 import { guardDatabase } from "../../db/database-errors.js";
 import { errorMessage, GatewayError } from "../../errors.js";
-import type { Prisma, PrismaClient, Speech, SpeechAudio } from "../../generated/prisma/client.js";
+import { Prisma, type PrismaClient, type Speech, type SpeechAudio } from "../../generated/prisma/client.js";
 import type { Logger } from "../../logger.js";
 import type { PcmAudio } from "../../upstream/faseeh-client.js";
 import type { KeptAudio } from "../audio/kept-audio.js";
@@ -204,7 +204,7 @@ export class SpeechStore {
         DELETE FROM speech_audio
         WHERE id = ${row.id}::uuid
           AND ((status = 'READY' AND expires_at <= now()) OR status = 'FAILED'
-            OR (status = 'PENDING' AND claimed_at < now() - make_interval(secs => ${this.options.staleClaimMs / 1000})))
+            OR (status = 'PENDING' AND claimed_at < ${this.staleBefore()}))
         RETURNING id::text AS id`,
     );
     if (removed.length) await this.removeFiles(row.id);
@@ -242,10 +242,15 @@ export class SpeechStore {
     return row?.status === "PENDING";
   }
 
+  /** Claims renewed before this are stale: by PostgreSQL's clock, whatever this process's says (see claim). */
+  private staleBefore(): Prisma.Sql {
+    return Prisma.sql`now() - make_interval(secs => ${this.options.staleClaimMs / 1000})`;
+  }
+
   private async isStale(id: string): Promise<boolean> {
     const rows = await guardDatabase(
       () => this.prisma.$queryRaw<Array<{ stale: boolean }>>`
-        SELECT claimed_at < now() - make_interval(secs => ${this.options.staleClaimMs / 1000}) AS stale
+        SELECT claimed_at < ${this.staleBefore()} AS stale
         FROM speech_audio WHERE id = ${id}::uuid AND status = 'PENDING'`,
     );
     return rows[0]?.stale === true;
@@ -296,7 +301,7 @@ export class SpeechStore {
     const stale = await guardDatabase(
       () => this.prisma.$queryRaw<SpeechAudioRecord[]>`
         SELECT id::text AS id, status FROM speech_audio
-        WHERE status = 'PENDING' AND claimed_at < now() - make_interval(secs => ${this.options.staleClaimMs / 1000})`,
+        WHERE status = 'PENDING' AND claimed_at < ${this.staleBefore()}`,
     );
     for (const row of stale) await this.settle(row);
     await this.removeLeftovers();
