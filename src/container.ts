@@ -220,5 +220,5 @@ function wireSpeech(
   // Renewed every third of it while the call runs (speech-service.ts).
   const { staleClaimMs } = config.speech;
   const store = new SpeechStore(db.prisma, { dir: config.previews.dir, ttlHours: config.speech.ttlHours, staleClaimMs }, logger);
-  return new SpeechService({ ...deps, store, signer: deps.audioUrls, staleClaimMs });
+  return new SpeechService({ ...deps, store, signer: deps.audioUrls });
 }

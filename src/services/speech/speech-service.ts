@@ -46,8 +46,6 @@ export interface SpeechServiceDeps {
   metrics: Pick<Metrics, "speechCalls" | "speechCacheHits" | "speechCharacters">;
   config: Pick<Config, "speech" | "previews" | "upstream">;
   logger: Logger;
-  /** A claim not renewed for this long is taken over (see SpeechStoreOptions). */
-  staleClaimMs: number;
 }
 
 /** A speech as the API shows it: the answer, its audio, its length and a freshly signed URL. */
@@ -101,7 +99,7 @@ export class SpeechService {
     // whether one is in flight is known only later, on another replica).
     await rateLimits.consume(`speak:${owner}`, config.speech.rateLimitPerMinute, 60_000, "speech requests");
     const joined = this.productions.get(hash);
-    const production = joined ?? this.startProduction(request, hash, owner);
+    const production = joined ?? this.startProduction(request, hash, owner, kept);
     const { audio, called } = await production;
     const cached = joined !== undefined || !called;
     if (cached) metrics.speechCacheHits.inc();
@@ -133,8 +131,13 @@ export class SpeechService {
   }
 
   /** One production for `hash` in this process, left once settled; it runs to its end whoever still waits. */
-  private startProduction(request: SpeechRequest, hash: string, owner: string): Promise<Produced> {
-    const production = this.obtain(request, hash, owner).finally(() => this.productions.delete(hash));
+  private startProduction(
+    request: SpeechRequest,
+    hash: string,
+    owner: string,
+    seen: SpeechAudioRecord | null,
+  ): Promise<Produced> {
+    const production = this.obtain(request, hash, owner, seen).finally(() => this.productions.delete(hash));
     this.productions.set(hash, production);
     return production;
   }
@@ -142,17 +145,17 @@ export class SpeechService {
   /**
    * The READY audio for `hash`: kept already, made by another process (waited
    * for), or made here after claiming the request. A row in the way (expired,
-   * or a dead process's claim) is settled first.
+   * or a dead process's claim) is settled first. `seen` is the row `speak`
+   * just read, looked at first rather than read again.
    */
-  private async obtain(request: SpeechRequest, hash: string, owner: string): Promise<Produced> {
+  private async obtain(request: SpeechRequest, hash: string, owner: string, seen: SpeechAudioRecord | null): Promise<Produced> {
     const { store, config } = this.deps;
     const deadline = Date.now() + config.upstream.queueTimeoutMs + config.upstream.timeoutMs * config.upstream.maxAttempts;
     // Set once this process called Faseeh but lost its claim to another (see SpeechStore.keep).
     let called = false;
     // The claim this request waits on: should its call fail, its error is this request's answer too.
     let waitedOn: string | undefined;
-    for (;;) {
-      const row = await store.findByHash(hash);
+    for (let row = seen; ; row = await store.findByHash(hash)) {
       if (row?.status === "FAILED" && row.id === waitedOn) throw failureOf(row);
       if (row && isLive(row)) {
         if (await store.hasAudio(row)) return { audio: row, called };
@@ -183,7 +186,7 @@ export class SpeechService {
         void store
           .renewClaim(id)
           .catch((error: unknown) => logger.warn({ err: errorMessage(error) }, "renewing a speech claim failed")),
-      this.deps.staleClaimMs / RENEW_FRACTION,
+      this.deps.config.speech.staleClaimMs / RENEW_FRACTION,
     );
     renew.unref();
     const characters = characterCount(request.text);
